@@ -1,0 +1,71 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
+from core.exceptions import ApplicationError
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["id"]
+    list_display = ["id", "email", "name", "role", "is_active", "is_staff", "date_joined"]
+    list_filter = ["role", "is_active", "is_staff", "is_superuser"]
+    search_fields = ["email", "name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "role")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "name", "role", "password1", "password2")},
+        ),
+    )
+
+
+def _status_action(status: str, label: str):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = 0
+        for profile in queryset:
+            try:
+                services.partner_status_set(profile=profile, status=status, actor=request.user)
+                changed += 1
+            except ApplicationError as exc:
+                modeladmin.message_user(request, f"{profile}: {exc.message}", messages.ERROR)
+        modeladmin.message_user(request, f"{label}: {changed} account(s).", messages.SUCCESS)
+
+    action.__name__ = f"mark_{status}"
+    action.short_description = f"{label} selected accounts (emails them)"
+    return action
+
+
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["user_id", "email", "company", "contact_name", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["user__email", "company", "contact_name"]
+    readonly_fields = ["status", "status_reason", "status_changed_at", "status_changed_by"]
+    list_select_related = ["user"]
+    actions = [
+        _status_action(ApprovalStatus.APPROVED, "Approve"),
+        _status_action(ApprovalStatus.REJECTED, "Reject"),
+        _status_action(ApprovalStatus.SUSPENDED, "Suspend"),
+    ]
+
+    @admin.display(ordering="user__email")
+    def email(self, obj) -> str:
+        return obj.user.email
+
+
+@admin.register(Advertiser)
+class AdvertiserAdmin(PartnerAdmin):
+    pass
+
+
+@admin.register(Affiliate)
+class AffiliateAdmin(PartnerAdmin):
+    list_display = [*PartnerAdmin.list_display, "payout_method"]

@@ -1,0 +1,127 @@
+"""People on the network. A profile's primary key is its user's id, so an affiliate or advertiser
+has one id everywhere: in the API paths, in reports and in the `{affiliate_id}` macro."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    ADVERTISER = "advertiser", "Advertiser"
+    AFFILIATE = "affiliate", "Affiliate"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("role", Role.ADMIN)
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AFFILIATE)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_network_admin(self) -> bool:
+        """Django superusers and staff are admins, whatever their role field says."""
+        return self.is_superuser or self.is_staff or self.role == Role.ADMIN
+
+    @property
+    def is_advertiser(self) -> bool:
+        return self.role == Role.ADVERTISER and not self.is_network_admin
+
+    @property
+    def is_affiliate(self) -> bool:
+        return self.role == Role.AFFILIATE and not self.is_network_admin
+
+
+class PartnerProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True)
+    company = models.CharField(max_length=200, blank=True)
+    contact_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    website = models.URLField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return self.company or self.user.name or self.user.email
+
+    @property
+    def id(self) -> int:
+        return self.user_id
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == ApprovalStatus.APPROVED
+
+
+class Advertiser(PartnerProfile):
+    class Meta(PartnerProfile.Meta):
+        indexes = [models.Index(fields=["status"])]
+
+
+class PayoutMethod(models.TextChoices):
+    PAYPAL = "paypal", "PayPal"
+    WIRE = "wire", "Bank wire"
+    PAYONEER = "payoneer", "Payoneer"
+    CRYPTO = "crypto", "Crypto (USDT)"
+    OTHER = "other", "Other"
+
+
+class Affiliate(PartnerProfile):
+    traffic_sources = models.TextField(blank=True)
+    payout_method = models.CharField(
+        max_length=16, choices=PayoutMethod.choices, default=PayoutMethod.PAYPAL
+    )
+    payout_details = models.TextField(blank=True, help_text="Account, IBAN or wallet to pay to.")
+
+    class Meta(PartnerProfile.Meta):
+        indexes = [models.Index(fields=["status"])]

@@ -1,0 +1,38 @@
+"""Who may see which accounts. An affiliate or advertiser sees only itself; admins see everyone."""
+
+from django.db.models import QuerySet
+
+from accounts.models import Advertiser, Affiliate, User
+from core.exceptions import NotFoundError
+
+
+def affiliate_list(*, viewer: User) -> QuerySet[Affiliate]:
+    queryset = Affiliate.objects.select_related("user").order_by("user_id")
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_affiliate:
+        return queryset.filter(user=viewer)
+    return queryset.none()
+
+
+def affiliate_get(*, viewer: User, affiliate_id: int) -> Affiliate:
+    affiliate = affiliate_list(viewer=viewer).filter(user_id=affiliate_id).first()
+    if affiliate is None:
+        raise NotFoundError("Affiliate not found.")
+    return affiliate
+
+
+def advertiser_list(*, viewer: User) -> QuerySet[Advertiser]:
+    queryset = Advertiser.objects.select_related("user").order_by("user_id")
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_advertiser:
+        return queryset.filter(user=viewer)
+    return queryset.none()
+
+
+def advertiser_get(*, viewer: User, advertiser_id: int) -> Advertiser:
+    advertiser = advertiser_list(viewer=viewer).filter(user_id=advertiser_id).first()
+    if advertiser is None:
+        raise NotFoundError("Advertiser not found.")
+    return advertiser

@@ -1,0 +1,229 @@
+"""Campaigns (offers), their caps, who may promote them, tracking links and partner keys."""
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Advertiser, Affiliate, User
+from core.fields import money_field
+from core.models import TimeStampedModel
+
+
+class CampaignStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class PayoutType(models.TextChoices):
+    FIXED = "fixed", "Fixed amount"
+    REVSHARE = "revshare", "Revenue share"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public: any approved affiliate"
+    APPROVAL = "approval", "Requires approval"
+    PRIVATE = "private", "Private: by invitation"
+
+
+class Campaign(TimeStampedModel):
+    advertiser = models.ForeignKey(Advertiser, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    landing_url = models.CharField(
+        max_length=2000, help_text="Where clicks go; macros such as {click_id} are filled in."
+    )
+    fallback_url = models.CharField(
+        max_length=2000, blank=True, help_text="Where blocked clicks go (paused, capped, ...)."
+    )
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    payout_type = models.CharField(max_length=16, choices=PayoutType.choices)
+    payout_amount = money_field(help_text="Fixed payout per conversion (fixed model).")
+    revshare_percent = models.DecimalField(
+        max_digits=7, decimal_places=4, default=0, help_text="Percent of revenue (revshare model)."
+    )
+    default_revenue = money_field(help_text="Revenue when the partner's postback has no payout.")
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    external_offer_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The partner's offer_id / survey_id for this campaign.",
+    )
+    attribution_window_hours = models.PositiveIntegerField(default=30 * 24)
+    hold_days = models.PositiveIntegerField(default=0)
+    auto_approve_after_hours = models.PositiveIntegerField(null=True, blank=True)
+    allow_multiple_conversions = models.BooleanField(default=False)
+    timezone = models.CharField(max_length=64, default="UTC")
+    allowed_countries = models.JSONField(
+        default=list, blank=True, help_text="ISO country codes; empty means every country."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["advertiser", "status"]),
+            models.Index(fields=["external_offer_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(payout_amount__gte=0), name="campaign_payout_gte_0"),
+            models.CheckConstraint(
+                condition=Q(revshare_percent__gte=0) & Q(revshare_percent__lte=100),
+                name="campaign_revshare_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_revenue__gte=0), name="campaign_revenue_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+
+class CapScope(models.TextChoices):
+    CAMPAIGN = "campaign", "Campaign-wide"
+    AFFILIATE = "affiliate", "Per affiliate"
+
+
+class CapPeriod(models.TextChoices):
+    DAY = "day", "Daily"
+    WEEK = "week", "Weekly"
+    MONTH = "month", "Monthly"
+    TOTAL = "total", "Total"
+
+
+class CapMetric(models.TextChoices):
+    CONVERSIONS = "conversions", "Conversions"
+    PAYOUT = "payout", "Payout budget"
+
+
+class CapAction(models.TextChoices):
+    REJECT_CONVERSIONS = "reject", "Reject further conversions"
+    BLOCK_CLICKS = "block_clicks", "Also send clicks to the fallback URL"
+
+
+class Cap(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="caps")
+    scope = models.CharField(max_length=16, choices=CapScope.choices, default=CapScope.CAMPAIGN)
+    period = models.CharField(max_length=16, choices=CapPeriod.choices, default=CapPeriod.DAY)
+    metric = models.CharField(
+        max_length=16, choices=CapMetric.choices, default=CapMetric.CONVERSIONS
+    )
+    limit = money_field()
+    action = models.CharField(
+        max_length=16, choices=CapAction.choices, default=CapAction.REJECT_CONVERSIONS
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "scope", "period", "metric"], name="cap_unique_per_kind"
+            ),
+            models.CheckConstraint(condition=Q(limit__gte=0), name="cap_limit_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_scope_display()} {self.get_period_display()} {self.metric} ≤ {self.limit}"
+        )
+
+
+class CapCounter(models.Model):
+    """What a cap has used in one period (and, for per-affiliate caps, for one affiliate).
+
+    `affiliate_key` is the affiliate's id for per-affiliate caps and 0 for campaign-wide ones, so
+    that one unique constraint covers both. Consumption is a conditional UPDATE (`used + amount <=
+    limit`), which PostgreSQL re-checks under the row lock: exact under any concurrency.
+    """
+
+    cap = models.ForeignKey(Cap, on_delete=models.CASCADE, related_name="counters")
+    affiliate_key = models.BigIntegerField(default=0)
+    period_start = models.DateField()
+    used = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cap", "affiliate_key", "period_start"], name="cap_counter_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cap #{self.cap_id} affiliate {self.affiliate_key} {self.period_start}: {self.used}"
+
+
+class AccessStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    REVOKED = "revoked", "Revoked"
+
+
+class CampaignAccess(TimeStampedModel):
+    """An affiliate's application to (or invitation into) a campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="accesses")
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="accesses")
+    status = models.CharField(
+        max_length=16, choices=AccessStatus.choices, default=AccessStatus.PENDING
+    )
+    message = models.TextField(blank=True, help_text="What the affiliate said when applying.")
+    decision_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "campaign application"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "affiliate"], name="access_unique_pair"),
+        ]
+
+
+class TrackingLink(models.Model):
+    """One link per (affiliate, campaign); `token` is the unguessable part of `/c/<token>`."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="links")
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="links")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "affiliate"], name="link_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class PartnerKey(TimeStampedModel):
+    """A partner server's credential for `/postback/<key>`, owned by one advertiser."""
+
+    advertiser = models.ForeignKey(
+        Advertiser, on_delete=models.CASCADE, related_name="partner_keys"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    key = models.CharField(max_length=64, unique=True)
+    previous_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    previous_key_expires_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    ip_allowlist = models.JSONField(
+        default=list, blank=True, help_text="IP addresses or CIDR ranges; empty allows any."
+    )
+    require_signature = models.BooleanField(default=False)
+    signing_secret = models.CharField(max_length=128)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name or f"key #{self.pk}"

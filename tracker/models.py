@@ -1,0 +1,209 @@
+"""Clicks, conversions and their history, the raw log of partner postbacks, end-user points."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Affiliate, User
+from campaigns.models import Campaign, PartnerKey, TrackingLink
+from core.fields import money_field
+
+
+class BlockedReason(models.TextChoices):
+    CAMPAIGN_PAUSED = "campaign_paused", "Campaign paused"
+    CAMPAIGN_ARCHIVED = "campaign_archived", "Campaign archived"
+    CAP_REACHED = "cap_reached", "Cap reached"
+    AFFILIATE_NOT_APPROVED = "affiliate_not_approved", "Affiliate not approved"
+    ACCESS_REVOKED = "access_revoked", "Affiliate's access revoked"
+    TARGETING_COUNTRY = "targeting_country", "Country not targeted"
+
+
+class Click(models.Model):
+    click_id = models.CharField(max_length=64, unique=True)
+    link = models.ForeignKey(TrackingLink, on_delete=models.PROTECT, related_name="clicks")
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="clicks")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="clicks")
+    created_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    referer = models.TextField(blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    sub1 = models.CharField(max_length=255, blank=True)
+    sub2 = models.CharField(max_length=255, blank=True)
+    sub3 = models.CharField(max_length=255, blank=True)
+    sub4 = models.CharField(max_length=255, blank=True)
+    sub5 = models.CharField(max_length=255, blank=True)
+    user_id = models.CharField(max_length=255, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    # sha256(ip, user agent) prefix: same visitor on the same link within 24 h is not unique.
+    fingerprint = models.CharField(max_length=32, blank=True)
+    is_unique = models.BooleanField(default=True)
+    blocked_reason = models.CharField(max_length=32, choices=BlockedReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["link", "fingerprint", "created_at"], name="click_unique_lookup"),
+            models.Index(fields=["campaign", "created_at"], name="click_campaign_time"),
+            models.Index(fields=["affiliate", "created_at"], name="click_affiliate_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.click_id
+
+
+class ConversionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    REVERSED = "reversed", "Reversed"
+
+
+class Conversion(models.Model):
+    """One attributed conversion. Identity (dedupe) is enforced by two unique constraints:
+
+    - (`click`, `dedupe_slot`): `dedupe_slot` is "" on single-conversion campaigns (one per click)
+      and the transaction id on campaigns that allow several conversions per click;
+    - (`campaign`, `transaction_id`) whenever a transaction id was given.
+    """
+
+    click = models.ForeignKey(Click, on_delete=models.PROTECT, related_name="conversions")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="conversions")
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="conversions")
+    partner_key = models.ForeignKey(
+        PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
+    )
+    dedupe_slot = models.CharField(max_length=255, blank=True)
+    transaction_id = models.CharField(max_length=255, blank=True)
+    external_conversion_id = models.CharField(max_length=255, blank=True)
+    offer_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=ConversionStatus.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3)
+    revenue = money_field()
+    payout = money_field()
+    points_awarded = money_field()
+    user_id = models.CharField(max_length=255, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    device_id = models.CharField(max_length=255, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.TextField(blank=True)
+    sub_ids = models.JSONField(default=dict, blank=True)
+    custom_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["click", "dedupe_slot"], name="conversion_per_click"),
+            models.UniqueConstraint(
+                fields=["campaign", "transaction_id"],
+                condition=~Q(transaction_id=""),
+                name="conversion_unique_transaction",
+            ),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="conversion_revenue_gte_0"),
+            models.CheckConstraint(condition=Q(payout__gte=0), name="conversion_payout_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "created_at"], name="conv_campaign_time"),
+            models.Index(fields=["affiliate", "created_at"], name="conv_affiliate_time"),
+            models.Index(fields=["status", "created_at"], name="conv_status_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversion #{self.pk} ({self.status})"
+
+
+class ChangeSource(models.TextChoices):
+    POSTBACK = "postback", "Partner postback"
+    LEGACY_POSTBACK = "legacy_postback", "Legacy GET /postback"
+    ADMIN = "admin", "Admin"
+    ADVERTISER = "advertiser", "Advertiser"
+    SYSTEM = "system", "Scheduled job"
+
+
+class ConversionHistory(models.Model):
+    """Append-only: every status change of a conversion, who made it, from which request, why."""
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    revenue = money_field()
+    payout = money_field()
+    source = models.CharField(max_length=24, choices=ChangeSource.choices)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    postback_log_id = models.UUIDField(null=True, blank=True, db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "conversion history"
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class PostbackOutcome(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DUPLICATE = "duplicate", "Duplicate"
+    REJECTED = "rejected", "Recorded as rejected"
+    TEST = "test", "Test"
+    ERROR = "error", "Refused"
+
+
+class PostbackLog(models.Model):
+    """Every inbound postback as received, refused ones too. Its id is the `log_id` we answer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    received_at = models.DateTimeField(db_index=True)
+    endpoint = models.CharField(max_length=32)
+    method = models.CharField(max_length=8)
+    key = models.CharField(max_length=128, blank=True, db_index=True)
+    partner_key = models.ForeignKey(
+        PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+    )
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    query_string = models.TextField(blank=True)
+    content_type = models.CharField(max_length=128, blank=True)
+    body = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    click_id = models.CharField(max_length=255, blank=True, db_index=True)
+    transaction_id = models.CharField(max_length=255, blank=True, db_index=True)
+    outcome = models.CharField(max_length=16, choices=PostbackOutcome.choices)
+    http_status = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    conversion = models.ForeignKey(
+        Conversion, null=True, blank=True, on_delete=models.SET_NULL, related_name="postback_logs"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["outcome", "received_at"], name="postbacklog_outcome")]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class EndUserPoints(models.Model):
+    """Offerwall points of one end user (`user_id`) with one affiliate, 1:1 with payout amounts."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="user_points")
+    user_id = models.CharField(max_length=255)
+    points = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "end-user points"
+        constraints = [
+            models.UniqueConstraint(fields=["affiliate", "user_id"], name="points_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.points}"
