@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ class MeApi(APIView):
         role = serializers.CharField()
         status = serializers.CharField()
 
+    @extend_schema(responses=OutputSerializer, summary="The logged-in user and its role")
     def get(self, request: Request) -> Response:
         user = request.user
         profile = partner_profile_of(user)

@@ -51,9 +51,7 @@ def test_partner_status_set_approves_and_emails_after_commit(settings):
         admin = AdminUserFactory()
         affiliate = AffiliateFactory(status=ApprovalStatus.PENDING, user__email="pub@x.test")
 
-        services.partner_status_set(
-            profile=affiliate, status=ApprovalStatus.APPROVED, actor=admin
-        )
+        services.partner_status_set(profile=affiliate, status=ApprovalStatus.APPROVED, actor=admin)
     finally:
         app.conf.task_always_eager = False
 

@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "SECRET_KEY": "test-" + "abcdefghij0123456789" * 3,
+    "ALLOWED_HOSTS": "tracker.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clickledger",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _run_check(env_overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
+    for key, value in env_overrides.items():
+        if value is not None:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without_a_required_setting(missing):
+    result = _run_check({**PRODUCTION_ENV, missing: None})
+
+    assert result.returncode == 1
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_production_passes_check_deploy_at_warning_level():
+    result = _run_check(PRODUCTION_ENV, "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_test_settings_run_on_postgresql(settings):
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
