@@ -56,6 +56,7 @@ class TrackingLinkFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = TrackingLink
+        skip_postgeneration_save = True
 
     campaign = factory.SubFactory(CampaignFactory)
     affiliate = factory.SubFactory(AffiliateFactory)

@@ -1,0 +1,229 @@
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from campaigns import services
+from campaigns.models import (
+    AccessStatus,
+    Campaign,
+    CampaignAccess,
+    CampaignStatus,
+    Cap,
+    PartnerKey,
+    TrackingLink,
+)
+from core.exceptions import ApplicationError
+
+
+class CapInline(admin.TabularInline):
+    model = Cap
+    extra = 0
+    fields = ["scope", "period", "metric", "limit", "action"]
+
+
+def _report(modeladmin, request: HttpRequest, label: str, changed: int, errors: list[str]) -> None:
+    for error in errors:
+        modeladmin.message_user(request, error, messages.ERROR)
+    modeladmin.message_user(request, f"{label}: {changed} changed.", messages.SUCCESS)
+
+
+def _campaign_status_action(status: str, label: str):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        changed, errors = 0, []
+        for campaign in queryset:
+            try:
+                services.campaign_set_status(campaign=campaign, status=status, actor=request.user)
+                changed += 1
+            except ApplicationError as exc:
+                errors.append(f"{campaign}: {exc.message}")
+        _report(modeladmin, request, label, changed, errors)
+
+    action.__name__ = f"set_{status}"
+    action.short_description = f"{label} selected campaigns"
+    return action
+
+
+class CampaignAdminForm(forms.ModelForm):
+    """Checks the fields with the same rules as the API (macros in URLs, currency, time zone,
+    payout model) so that the admin cannot save a campaign the API would refuse."""
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "advertiser",
+            "name",
+            "description",
+            "landing_url",
+            "fallback_url",
+            "currency",
+            "payout_type",
+            "payout_amount",
+            "revshare_percent",
+            "default_revenue",
+            "visibility",
+            "external_offer_id",
+            "attribution_window_hours",
+            "hold_days",
+            "auto_approve_after_hours",
+            "allow_multiple_conversions",
+            "timezone",
+            "allowed_countries",
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        data = {name: value for name, value in cleaned.items() if name != "advertiser"}
+        try:
+            services.campaign_validate(
+                data=data, campaign=self.instance if self.instance.pk else None
+            )
+        except ApplicationError as exc:
+            if not exc.fields:
+                raise forms.ValidationError(exc.message) from exc
+            for name, errors in exc.fields.items():
+                if name in self.errors:
+                    continue  # the form field's own error already says it
+                target = name if name in self.fields else None
+                for error in errors:
+                    self.add_error(target, error)
+        return cleaned
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Field edits in the admin go straight to the model (admins are trusted operators);
+    status changes go through the actions so that the transition rules apply."""
+
+    list_display = [
+        "id",
+        "name",
+        "advertiser",
+        "status",
+        "visibility",
+        "payout_type",
+        "payout_amount",
+        "revshare_percent",
+        "currency",
+        "external_offer_id",
+        "created_at",
+    ]
+    list_filter = ["status", "visibility", "payout_type", "advertiser"]
+    search_fields = ["name", "external_offer_id", "advertiser__user__email", "advertiser__company"]
+    list_select_related = ["advertiser__user"]
+    form = CampaignAdminForm
+    fields = [*CampaignAdminForm.Meta.fields, "status", "created_at", "updated_at"]
+    readonly_fields = ["status", "created_at", "updated_at"]
+    inlines = [CapInline]
+    actions = [
+        _campaign_status_action(CampaignStatus.PAUSED, "Pause"),
+        _campaign_status_action(CampaignStatus.ACTIVE, "Resume"),
+        _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
+    ]
+
+
+def _access_decide_action(status: str, label: str):
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet[CampaignAccess]) -> None:
+        changed, errors = 0, []
+        for access in queryset:
+            try:
+                services.access_decide(access=access, status=status, actor=request.user)
+                changed += 1
+            except ApplicationError as exc:
+                errors.append(f"Application #{access.pk}: {exc.message}")
+        _report(modeladmin, request, label, changed, errors)
+
+    action.__name__ = f"mark_{status}"
+    action.short_description = f"{label} selected applications (emails the affiliate)"
+    return action
+
+
+@admin.register(CampaignAccess)
+class CampaignAccessAdmin(admin.ModelAdmin):
+    list_display = ["id", "campaign", "affiliate", "status", "created_at", "decided_at"]
+    list_filter = ["status", "campaign__visibility"]
+    search_fields = ["campaign__name", "affiliate__user__email", "affiliate__company"]
+    list_select_related = ["campaign", "affiliate__user"]
+    readonly_fields = [
+        "campaign",
+        "affiliate",
+        "status",
+        "message",
+        "decision_reason",
+        "decided_by",
+        "decided_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [
+        _access_decide_action(AccessStatus.APPROVED, "Approve"),
+        _access_decide_action(AccessStatus.REJECTED, "Reject"),
+        _access_decide_action(AccessStatus.REVOKED, "Revoke"),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TrackingLink)
+class TrackingLinkAdmin(admin.ModelAdmin):
+    list_display = ["id", "token", "campaign", "affiliate", "url", "created_at"]
+    list_filter = ["campaign__status"]
+    search_fields = ["token", "campaign__name", "affiliate__user__email"]
+    list_select_related = ["campaign", "affiliate__user"]
+    fields = ["token", "url", "campaign", "affiliate", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="Tracking URL")
+    def url(self, obj: TrackingLink) -> str:
+        return format_html('<a href="{0}">{0}</a>', services.link_url(link=obj))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.action(description="Rotate key (the old key keeps working for the grace period)")
+def rotate_partner_keys(modeladmin, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+    from campaigns.partner_keys import partner_key_rotate
+
+    changed, errors = 0, []
+    for partner_key in queryset:
+        try:
+            partner_key_rotate(partner_key=partner_key, now=timezone.now())
+            changed += 1
+        except ApplicationError as exc:
+            errors.append(f"{partner_key}: {exc.message}")
+    _report(modeladmin, request, "Rotated", changed, errors)
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "advertiser", "is_active", "require_signature", "rotated_at"]
+    list_filter = ["is_active", "require_signature"]
+    search_fields = ["name", "key", "previous_key", "advertiser__user__email"]
+    list_select_related = ["advertiser__user"]
+    readonly_fields = [
+        "key",
+        "previous_key",
+        "previous_key_expires_at",
+        "signing_secret",
+        "rotated_at",
+        "postback_url",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [rotate_partner_keys]
+
+    @admin.display(description="Postback URL")
+    def postback_url(self, obj: PartnerKey) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/postback/{obj.key}" if obj.key else ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Keys are issued with generated secrets through the API or the portal, not typed in.
+        return False

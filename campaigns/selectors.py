@@ -1,0 +1,113 @@
+"""Who may see which campaigns, applications and links.
+
+One function per resource decides visibility, and a forbidden object answers exactly like a
+missing one (NotFoundError, 404). Admins see everything; an advertiser sees its own campaigns
+and what hangs off them; an affiliate sees the campaigns it may promote and its own rows.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Affiliate, User
+from campaigns.models import (
+    AccessStatus,
+    Campaign,
+    CampaignAccess,
+    CampaignStatus,
+    TrackingLink,
+    Visibility,
+)
+from core.exceptions import NotFoundError
+
+# An access row lets an affiliate see a private campaign while it is pending (it was invited or
+# asked) or approved; a rejected or revoked affiliate no longer sees it at all.
+_ACCESS_STATUSES_THAT_SHOW_PRIVATE = (AccessStatus.PENDING, AccessStatus.APPROVED)
+
+
+def _campaigns_visible_to_affiliate(affiliate_id: int) -> QuerySet[Campaign]:
+    has_access = CampaignAccess.objects.filter(
+        campaign=OuterRef("pk"),
+        affiliate_id=affiliate_id,
+        status__in=_ACCESS_STATUSES_THAT_SHOW_PRIVATE,
+    )
+    return (
+        Campaign.objects.exclude(status=CampaignStatus.ARCHIVED)
+        .alias(has_access=Exists(has_access))
+        .filter(
+            Q(visibility__in=(Visibility.PUBLIC, Visibility.APPROVAL))
+            | Q(visibility=Visibility.PRIVATE, has_access=True)
+        )
+    )
+
+
+def campaign_list(*, viewer: User) -> QuerySet[Campaign]:
+    """Admin: all; advertiser: its own (archived included); affiliate: not archived, and public,
+    approval, or private with a pending/approved access row of its own; anyone else: none."""
+    if viewer.is_network_admin:
+        queryset = Campaign.objects.all()
+    elif viewer.is_advertiser:
+        queryset = Campaign.objects.filter(advertiser_id=viewer.pk)
+    elif viewer.is_affiliate:
+        queryset = _campaigns_visible_to_affiliate(viewer.pk)
+    else:
+        queryset = Campaign.objects.none()
+    return queryset.select_related("advertiser__user").prefetch_related("caps").order_by("-id")
+
+
+def campaign_get(*, viewer: User, campaign_id: int) -> Campaign:
+    campaign = campaign_list(viewer=viewer).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFoundError("Campaign not found.")
+    return campaign
+
+
+def campaign_get_for_affiliate(*, affiliate: Affiliate, campaign_id: int) -> Campaign:
+    """A campaign the affiliate may see (same rule as `campaign_list`), else NotFoundError."""
+    campaign = (
+        _campaigns_visible_to_affiliate(affiliate.pk)
+        .select_related("advertiser")
+        .filter(pk=campaign_id)
+        .first()
+    )
+    if campaign is None:
+        raise NotFoundError("Campaign not found.")
+    return campaign
+
+
+def access_list(*, viewer: User) -> QuerySet[CampaignAccess]:
+    """Admin: all applications; advertiser: those to its campaigns; affiliate: its own."""
+    queryset = CampaignAccess.objects.select_related(
+        "campaign", "affiliate__user", "decided_by"
+    ).order_by("-id")
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_advertiser:
+        return queryset.filter(campaign__advertiser_id=viewer.pk)
+    if viewer.is_affiliate:
+        return queryset.filter(affiliate_id=viewer.pk)
+    return queryset.none()
+
+
+def access_get(*, viewer: User, access_id: int) -> CampaignAccess:
+    access = access_list(viewer=viewer).filter(pk=access_id).first()
+    if access is None:
+        raise NotFoundError("Application not found.")
+    return access
+
+
+def link_list(*, viewer: User) -> QuerySet[TrackingLink]:
+    """Admin: all links; advertiser: links to its campaigns; affiliate: its own."""
+    queryset = TrackingLink.objects.select_related("campaign", "affiliate__user").order_by("-id")
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_advertiser:
+        return queryset.filter(campaign__advertiser_id=viewer.pk)
+    if viewer.is_affiliate:
+        return queryset.filter(affiliate_id=viewer.pk)
+    return queryset.none()
+
+
+def link_get(*, viewer: User, link_id: int) -> TrackingLink:
+    link = link_list(viewer=viewer).filter(pk=link_id).first()
+    if link is None:
+        raise NotFoundError("Link not found.")
+    return link

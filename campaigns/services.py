@@ -1,0 +1,675 @@
+"""Campaign services: create and edit campaigns (with their caps), change their status, handle
+affiliates' applications and invitations, and hand out tracking links.
+
+Who may call what is decided by the views (roles) and the selectors (ownership); these functions
+assume the caller was allowed to reach the objects it passes in.
+"""
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Advertiser, Affiliate, User
+from campaigns.macros import LANDING_MACROS, TemplateError, template_validate
+from campaigns.models import (
+    AccessStatus,
+    Campaign,
+    CampaignAccess,
+    CampaignStatus,
+    Cap,
+    CapAction,
+    CapMetric,
+    CapPeriod,
+    CapScope,
+    PayoutType,
+    TrackingLink,
+    Visibility,
+)
+from core import tokens
+from core.currencies import CURRENCY_CODES
+from core.exceptions import ApplicationError, NotFoundError
+from core.money import parse_money
+
+logger = logging.getLogger(__name__)
+
+POSITIVE_INT_MAX = 2_147_483_647
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+# --- Campaign fields ---------------------------------------------------------------------------
+
+
+class _Invalid(ValueError):
+    """One field's value is unusable; the message is shown to the user under that field."""
+
+
+@dataclass
+class _Errors:
+    """Field errors collected over a whole payload, each with the code it would raise alone."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+
+    def add(self, name: str, message: str, code: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+        self.codes.append(code)
+
+    def raise_if_any(self) -> None:
+        if not self.fields:
+            return
+        if len(self.codes) == 1:
+            messages = next(iter(self.fields.values()))
+            raise ApplicationError(messages[0], code=self.codes[0], fields=self.fields)
+        raise ApplicationError(
+            "The campaign has invalid fields.", code="invalid", fields=self.fields
+        )
+
+
+def _clean_text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
+    def clean(raw: Any) -> str:
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            raise _Invalid("Must be a string.")
+        value = raw.strip()
+        if required and not value:
+            raise _Invalid("This field is required.")
+        if len(value) > max_length:
+            raise _Invalid(f"At most {max_length} characters.")
+        return value
+
+    return clean
+
+
+def _clean_url(*, required: bool) -> Callable[[Any], str]:
+    text = _clean_text(2000, required=required)
+
+    def clean(raw: Any) -> str:
+        value = text(raw)
+        if value:
+            try:
+                template_validate(value, allowed=LANDING_MACROS)
+            except TemplateError as exc:
+                raise _Invalid(str(exc)) from exc
+        return value
+
+    return clean
+
+
+def _clean_choice(choices: type) -> Callable[[Any], str]:
+    values = [str(choice) for choice in choices.values]
+
+    def clean(raw: Any) -> str:
+        if raw not in values:
+            raise _Invalid(f"Choose one of: {', '.join(values)}.")
+        return str(raw)
+
+    return clean
+
+
+def _clean_currency(raw: Any) -> str:
+    value = raw.strip().upper() if isinstance(raw, str) else ""
+    if value not in CURRENCY_CODES:
+        raise _Invalid(f"Unknown ISO 4217 currency code: {raw!r}.")
+    return value
+
+
+def _clean_money(raw: Any) -> Decimal:
+    try:
+        return parse_money(raw)
+    except ValueError as exc:
+        raise _Invalid(f"Not a non-negative amount with at most 4 decimal places ({exc}).") from exc
+
+
+def _clean_percent(raw: Any) -> Decimal:
+    value = _clean_money(raw)
+    if value > 100:
+        raise _Invalid("A percentage is at most 100.")
+    return value
+
+
+def _parse_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise _Invalid("Must be a whole number.")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        return int(raw.strip())
+    raise _Invalid("Must be a whole number.")
+
+
+def _clean_int(*, minimum: int, nullable: bool = False) -> Callable[[Any], int | None]:
+    def clean(raw: Any) -> int | None:
+        if nullable and (raw is None or raw == ""):
+            return None
+        value = _parse_int(raw)
+        if not minimum <= value <= POSITIVE_INT_MAX:
+            raise _Invalid(f"Must be between {minimum} and {POSITIVE_INT_MAX}.")
+        return value
+
+    return clean
+
+
+def _clean_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(raw, str) and raw.strip().lower() in ("false", "0", "no", "off", ""):
+        return False
+    raise _Invalid("Must be true or false.")
+
+
+def _clean_timezone(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise _Invalid("Must be an IANA time zone name such as Europe/Berlin.")
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise _Invalid(f"Unknown time zone: {name!r}.") from exc
+    return name
+
+
+def _clean_countries(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        raise _Invalid("Must be a list of 2-letter country codes.")
+    codes: list[str] = []
+    for item in raw:
+        code = item.strip().upper() if isinstance(item, str) else ""
+        if not _COUNTRY_CODE.match(code):
+            raise _Invalid(f"Not a 2-letter country code: {item!r}.")
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+_FIELD_CLEANERS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "name": (_clean_text(200, required=True), "invalid_name"),
+    "description": (_clean_text(20_000), "invalid_description"),
+    "landing_url": (_clean_url(required=True), "invalid_landing_url"),
+    "fallback_url": (_clean_url(required=False), "invalid_fallback_url"),
+    "currency": (_clean_currency, "invalid_currency"),
+    "payout_type": (_clean_choice(PayoutType), "invalid_payout_type"),
+    "payout_amount": (_clean_money, "invalid_payout_amount"),
+    "revshare_percent": (_clean_percent, "invalid_revshare_percent"),
+    "default_revenue": (_clean_money, "invalid_default_revenue"),
+    "visibility": (_clean_choice(Visibility), "invalid_visibility"),
+    "external_offer_id": (_clean_text(100), "invalid_external_offer_id"),
+    "attribution_window_hours": (_clean_int(minimum=1), "invalid_attribution_window_hours"),
+    "hold_days": (_clean_int(minimum=0), "invalid_hold_days"),
+    "auto_approve_after_hours": (
+        _clean_int(minimum=0, nullable=True),
+        "invalid_auto_approve_after_hours",
+    ),
+    "allow_multiple_conversions": (_clean_bool, "invalid_allow_multiple_conversions"),
+    "timezone": (_clean_timezone, "invalid_timezone"),
+    "allowed_countries": (_clean_countries, "invalid_allowed_countries"),
+}
+
+_CREATE_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "fallback_url": "",
+    "currency": "USD",
+    "payout_amount": Decimal(0),
+    "revshare_percent": Decimal(0),
+    "default_revenue": Decimal(0),
+    "visibility": Visibility.PUBLIC,
+    "external_offer_id": "",
+    "attribution_window_hours": 30 * 24,
+    "hold_days": 0,
+    "auto_approve_after_hours": None,
+    "allow_multiple_conversions": False,
+    "timezone": "UTC",
+    "allowed_countries": [],
+}
+
+
+@dataclass(frozen=True)
+class _CapSpec:
+    scope: str
+    period: str
+    metric: str
+    limit: Decimal
+    action: str
+
+    @property
+    def kind(self) -> tuple[str, str, str]:
+        return (self.scope, self.period, self.metric)
+
+
+def _clean_caps(raw: Any, errors: _Errors) -> list[_CapSpec] | None:
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list | tuple):
+        errors.add("caps", "Must be a list of caps.", "invalid_caps")
+        return None
+    specs: list[_CapSpec] = []
+    seen: set[tuple[str, str, str]] = set()
+    ok = True
+    for position, item in enumerate(raw, start=1):
+        if not isinstance(item, Mapping):
+            errors.add("caps", f"Cap {position}: must be an object.", "invalid_caps")
+            ok = False
+            continue
+        try:
+            spec = _CapSpec(
+                scope=_clean_choice(CapScope)(item.get("scope", CapScope.CAMPAIGN)),
+                period=_clean_choice(CapPeriod)(item.get("period")),
+                metric=_clean_choice(CapMetric)(item.get("metric", CapMetric.CONVERSIONS)),
+                limit=_clean_money(item.get("limit")),
+                action=_clean_choice(CapAction)(item.get("action", CapAction.REJECT_CONVERSIONS)),
+            )
+        except _Invalid as exc:
+            errors.add("caps", f"Cap {position}: {exc}", "invalid_caps")
+            ok = False
+            continue
+        if spec.metric == CapMetric.CONVERSIONS and spec.limit != spec.limit.to_integral_value():
+            errors.add(
+                "caps", f"Cap {position}: a conversion cap is a whole number.", "invalid_caps"
+            )
+            ok = False
+            continue
+        if spec.kind in seen:
+            errors.add(
+                "caps",
+                f"Cap {position}: a {spec.scope} {spec.period} {spec.metric} cap is listed twice.",
+                "duplicate_cap",
+            )
+            ok = False
+            continue
+        seen.add(spec.kind)
+        specs.append(spec)
+    return specs if ok else None
+
+
+def _check_payout_model(values: Mapping[str, Any], errors: _Errors) -> None:
+    if "revshare_percent" in errors.fields or "payout_type" in errors.fields:
+        return
+    if values.get("payout_type") == PayoutType.REVSHARE:
+        percent = values.get("revshare_percent")
+        if isinstance(percent, Decimal) and percent <= 0:
+            errors.add(
+                "revshare_percent",
+                "A revenue share needs a percentage above 0 and at most 100.",
+                "invalid_revshare_percent",
+            )
+
+
+def _clean_campaign_data(
+    data: Mapping[str, Any], *, current: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[_CapSpec] | None]:
+    """Validate every field in `data`, then the rules across fields against `current` + data.
+
+    Unknown keys are ignored (the API's input serializer decides what reaches us; read-only
+    fields such as `id` may ride along). Raises one ApplicationError listing every bad field.
+    """
+    errors = _Errors()
+    cleaned: dict[str, Any] = {}
+    for name, (clean, code) in _FIELD_CLEANERS.items():
+        if name not in data:
+            continue
+        try:
+            cleaned[name] = clean(data[name])
+        except _Invalid as exc:
+            errors.add(name, str(exc), code)
+    caps = _clean_caps(data["caps"], errors) if "caps" in data else None
+    merged = {**current, **cleaned}
+    for required in ("name", "landing_url", "payout_type"):
+        if required not in merged and required not in errors.fields:
+            errors.add(required, "This field is required.", f"invalid_{required}")
+    _check_payout_model(merged, errors)
+    errors.raise_if_any()
+    return cleaned, caps
+
+
+def _caps_replace(*, campaign: Campaign, specs: list[_CapSpec]) -> None:
+    """Make the campaign's caps exactly `specs`.
+
+    A cap of a kind that stays keeps its row (and so its counters): lowering a daily limit
+    mid-day must not forget what was already used today.
+    """
+    existing = {(cap.scope, cap.period, cap.metric): cap for cap in campaign.caps.all()}
+    wanted = {spec.kind for spec in specs}
+    Cap.objects.filter(
+        pk__in=[cap.pk for kind, cap in existing.items() if kind not in wanted]
+    ).delete()
+    for spec in specs:
+        cap = existing.get(spec.kind)
+        if cap is None:
+            Cap.objects.create(
+                campaign=campaign,
+                scope=spec.scope,
+                period=spec.period,
+                metric=spec.metric,
+                limit=spec.limit,
+                action=spec.action,
+            )
+        elif (cap.limit, cap.action) != (spec.limit, spec.action):
+            cap.limit = spec.limit
+            cap.action = spec.action
+            cap.save(update_fields=["limit", "action"])
+
+
+_STATUS_TRANSITIONS = {
+    CampaignStatus.ACTIVE: {CampaignStatus.PAUSED, CampaignStatus.ARCHIVED},
+    CampaignStatus.PAUSED: {CampaignStatus.ACTIVE, CampaignStatus.ARCHIVED},
+    CampaignStatus.ARCHIVED: set(),
+}
+
+
+def _check_status_transition(*, current: str, new: str) -> None:
+    if new not in CampaignStatus.values:
+        raise ApplicationError(
+            f"Unknown campaign status {new!r}.",
+            code="invalid_status",
+            fields={"status": [f"Choose one of: {', '.join(CampaignStatus.values)}."]},
+        )
+    if new != current and new not in _STATUS_TRANSITIONS[CampaignStatus(current)]:
+        raise ApplicationError(
+            f"A campaign cannot go from {current} to {new}; archived is final.",
+            code="invalid_transition",
+            status=409,
+        )
+
+
+def campaign_validate(*, data: Mapping[str, Any], campaign: Campaign | None = None) -> None:
+    """Raise the ApplicationError that creating (or updating `campaign`) with `data` would
+    raise, writing nothing. Lets forms show the same errors next to their fields."""
+    current = (
+        _CREATE_DEFAULTS
+        if campaign is None
+        else {name: getattr(campaign, name) for name in _FIELD_CLEANERS}
+    )
+    _clean_campaign_data(data, current=current)
+
+
+@transaction.atomic
+def campaign_create(*, advertiser: Advertiser, data: Mapping[str, Any]) -> Campaign:
+    """Create a campaign (and its caps) for `advertiser` from a validated-here payload.
+
+    `name`, `landing_url` and `payout_type` are required; everything else has the model's
+    default. `status` may be `active` (default) or `paused`. All field errors are reported at
+    once. Atomic: the campaign and its caps are written together or not at all.
+    """
+    cleaned, caps = _clean_campaign_data(data, current=_CREATE_DEFAULTS)
+    status = data.get("status", CampaignStatus.ACTIVE)
+    if status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED):
+        raise ApplicationError(
+            "A new campaign is active or paused.",
+            code="invalid_status",
+            fields={"status": ["Choose active or paused."]},
+        )
+    campaign = Campaign.objects.create(
+        advertiser=advertiser, status=status, **{**_CREATE_DEFAULTS, **cleaned}
+    )
+    if caps:
+        _caps_replace(campaign=campaign, specs=caps)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, data: Mapping[str, Any]) -> Campaign:
+    """Change the fields present in `data` (a partial update); `caps`, when given, replaces the
+    campaign's caps as a whole (an empty list removes them).
+
+    Rules across fields (a revenue share needs a percentage) are checked against the stored
+    campaign with the changes applied. A `status` in `data` follows `campaign_set_status` rules.
+    The row is locked for the update, so two concurrent edits apply one after the other.
+    """
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    current = {name: getattr(locked, name) for name in _FIELD_CLEANERS}
+    cleaned, caps = _clean_campaign_data(data, current=current)
+    if "status" in data:
+        _check_status_transition(current=locked.status, new=data["status"])
+        cleaned["status"] = data["status"]
+    changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    for name in changed:
+        setattr(locked, name, cleaned[name])
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    if caps is not None:
+        _caps_replace(campaign=locked, specs=caps)
+    return locked
+
+
+@transaction.atomic
+def campaign_set_status(*, campaign: Campaign, status: str, actor: User | None) -> Campaign:
+    """Pause, resume or archive. Setting the current status again is a no-op; archived is final
+    (409 `invalid_transition`). Paused and archived campaigns still record clicks, as blocked."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    _check_status_transition(current=locked.status, new=status)
+    if locked.status != status:
+        previous = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        logger.info(
+            "campaign %s status %s -> %s by user %s",
+            locked.pk,
+            previous,
+            status,
+            actor.pk if actor else None,
+        )
+    return locked
+
+
+# --- Applications ------------------------------------------------------------------------------
+
+
+def _access_create_or_get(
+    *, campaign: Campaign, affiliate: Affiliate, status: str, message: str, actor: User | None
+) -> tuple[CampaignAccess, bool]:
+    now = timezone.now() if status != AccessStatus.PENDING else None
+    try:
+        with transaction.atomic():
+            access = CampaignAccess.objects.create(
+                campaign=campaign,
+                affiliate=affiliate,
+                status=status,
+                message=message,
+                decided_by=actor if now else None,
+                decided_at=now,
+            )
+    except IntegrityError:
+        return CampaignAccess.objects.get(campaign=campaign, affiliate=affiliate), False
+    return access, True
+
+
+def _require_approved_affiliate(affiliate: Affiliate) -> None:
+    if not affiliate.is_approved:
+        raise ApplicationError(
+            "Your affiliate account is not approved yet.",
+            code="affiliate_not_approved",
+            status=403,
+        )
+
+
+@transaction.atomic
+def access_apply(*, campaign: Campaign, affiliate: Affiliate, message: str = "") -> CampaignAccess:
+    """An affiliate applies to a campaign.
+
+    Public campaigns approve at once; `approval` campaigns wait for the advertiser or an admin;
+    private and archived campaigns answer 404 as if missing (unless the affiliate was already
+    invited). Idempotent: applying again returns the existing application unchanged, whatever
+    its status, and a concurrent double apply creates one row (unique constraint).
+    """
+    _require_approved_affiliate(affiliate)
+    existing = CampaignAccess.objects.filter(campaign=campaign, affiliate=affiliate).first()
+    if existing is not None:
+        return existing
+    if campaign.status == CampaignStatus.ARCHIVED or campaign.visibility == Visibility.PRIVATE:
+        raise NotFoundError("Campaign not found.")
+    status = (
+        AccessStatus.APPROVED if campaign.visibility == Visibility.PUBLIC else AccessStatus.PENDING
+    )
+    access, _ = _access_create_or_get(
+        campaign=campaign,
+        affiliate=affiliate,
+        status=status,
+        message=message.strip()[:5000],
+        actor=None,
+    )
+    return access
+
+
+_DECISIONS = {AccessStatus.APPROVED, AccessStatus.REJECTED, AccessStatus.REVOKED}
+_ACCESS_TRANSITIONS = {
+    AccessStatus.PENDING: {AccessStatus.APPROVED, AccessStatus.REJECTED},
+    AccessStatus.APPROVED: {AccessStatus.REVOKED, AccessStatus.REJECTED},
+    AccessStatus.REJECTED: {AccessStatus.APPROVED},
+    AccessStatus.REVOKED: {AccessStatus.APPROVED},
+}
+
+
+def _access_notify(access: CampaignAccess) -> None:
+    from campaigns.tasks import send_access_decision_email
+
+    transaction.on_commit(partial(send_access_decision_email.delay, access_id=access.pk))
+
+
+@transaction.atomic
+def access_decide(
+    *, access: CampaignAccess, status: str, actor: User | None, reason: str = ""
+) -> CampaignAccess:
+    """Approve, reject or revoke an application, and email the affiliate after commit.
+
+    pending -> approved | rejected; approved -> revoked | rejected; rejected or revoked ->
+    approved. Deciding what is already decided is a no-op that sends nothing (so a double click
+    in the admin emails once); anything else is 409 `invalid_transition`.
+    """
+    if status not in _DECISIONS:
+        raise ApplicationError(
+            f"Unknown decision {status!r}.",
+            code="invalid_status",
+            fields={"status": ["Choose approved, rejected or revoked."]},
+        )
+    locked = CampaignAccess.objects.select_for_update().get(pk=access.pk)
+    if locked.status == status:
+        return locked
+    if status not in _ACCESS_TRANSITIONS[AccessStatus(locked.status)]:
+        raise ApplicationError(
+            f"An application cannot go from {locked.status} to {status}.",
+            code="invalid_transition",
+            status=409,
+        )
+    locked.status = status
+    locked.decision_reason = reason.strip()[:500]
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.save(
+        update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"]
+    )
+    _access_notify(locked)
+    return locked
+
+
+@transaction.atomic
+def access_invite(
+    *, campaign: Campaign, affiliate: Affiliate, actor: User | None
+) -> CampaignAccess:
+    """Give an affiliate approved access (the way into private campaigns), emailing it.
+
+    An existing pending, rejected or revoked application becomes approved; an approved one is
+    returned unchanged with no email. Archived campaigns cannot be joined (409).
+    """
+    if campaign.status == CampaignStatus.ARCHIVED:
+        raise ApplicationError(
+            "An archived campaign cannot take new affiliates.",
+            code="invalid_transition",
+            status=409,
+        )
+    access, created = _access_create_or_get(
+        campaign=campaign,
+        affiliate=affiliate,
+        status=AccessStatus.APPROVED,
+        message="",
+        actor=actor,
+    )
+    if created:
+        _access_notify(access)
+        return access
+    return access_decide(access=access, status=AccessStatus.APPROVED, actor=actor)
+
+
+_DECISION_TEXT = {
+    AccessStatus.APPROVED: "has been approved. Get your tracking link in the portal.",
+    AccessStatus.REJECTED: "has been rejected.",
+    AccessStatus.REVOKED: "has been revoked. Clicks on your link now go to the fallback page.",
+    AccessStatus.PENDING: "is waiting for review.",
+}
+
+
+def access_decision_email_send(*, access_id: int) -> None:
+    """Email the affiliate the current status of its application (nothing if it is gone)."""
+    access = (
+        CampaignAccess.objects.select_related("campaign", "affiliate__user")
+        .filter(pk=access_id)
+        .first()
+    )
+    if access is None:
+        return
+    user = access.affiliate.user
+    lines = [
+        f"Hello {user.name or user.email},",
+        "",
+        f"Your access to the campaign “{access.campaign.name}” (#{access.campaign_id}) "
+        f"{_DECISION_TEXT[AccessStatus(access.status)]}",
+    ]
+    if access.decision_reason:
+        lines += ["", f"Reason: {access.decision_reason}"]
+    lines += ["", f"{settings.PUBLIC_BASE_URL}/portal/"]
+    send_mail(
+        subject=f"Campaign “{access.campaign.name}”: access {access.status}",
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+# --- Tracking links ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_get_or_create(*, campaign: Campaign, affiliate: Affiliate) -> TrackingLink:
+    """The affiliate's one tracking link for the campaign, created on first request.
+
+    The affiliate must be approved (403 `affiliate_not_approved`) and hold approved access;
+    a public campaign grants it on the fly. Anything else (no access, pending, rejected, revoked,
+    archived campaign) is 404, as if the campaign did not exist. Idempotent under concurrency:
+    the (campaign, affiliate) unique constraint decides which of two racing requests creates it.
+    """
+    _require_approved_affiliate(affiliate)
+    if campaign.status == CampaignStatus.ARCHIVED:
+        raise NotFoundError("Campaign not found.")
+    access = CampaignAccess.objects.filter(campaign=campaign, affiliate=affiliate).first()
+    if access is None and campaign.visibility == Visibility.PUBLIC:
+        access = access_apply(campaign=campaign, affiliate=affiliate)
+    if access is None or access.status != AccessStatus.APPROVED:
+        raise NotFoundError("Campaign not found.")
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return TrackingLink.objects.create(
+                    campaign=campaign, affiliate=affiliate, token=tokens.new_link_token()
+                )
+        except IntegrityError:
+            link = TrackingLink.objects.filter(campaign=campaign, affiliate=affiliate).first()
+            if link is not None:
+                return link
+            # Only a token collision (96 random bits) gets here: draw another token.
+    raise ApplicationError("Could not allocate a link token.", code="link_error", status=500)
+
+
+def link_url(*, link: TrackingLink) -> str:
+    return f"{settings.PUBLIC_BASE_URL}/c/{link.token}"

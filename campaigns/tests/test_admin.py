@@ -1,0 +1,202 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import AdminUserFactory, AdvertiserFactory
+from campaigns.models import (
+    AccessStatus,
+    Campaign,
+    CampaignAccess,
+    CampaignStatus,
+    PartnerKey,
+    TrackingLink,
+)
+from campaigns.tests.factories import (
+    CampaignAccessFactory,
+    CampaignFactory,
+    CapFactory,
+    PartnerKeyFactory,
+    TrackingLinkFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user():
+    return AdminUserFactory()
+
+
+@pytest.fixture
+def client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def objects():
+    campaign = CampaignFactory(name="Summer")
+    CapFactory(campaign=campaign)
+    link = TrackingLinkFactory(campaign=campaign)
+    return {
+        Campaign: campaign,
+        CampaignAccess: CampaignAccess.objects.get(campaign=campaign),
+        TrackingLink: link,
+        PartnerKey: PartnerKeyFactory(advertiser=campaign.advertiser),
+    }
+
+
+def _url(model, view: str, *args) -> str:
+    return reverse(f"admin:campaigns_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", [Campaign, CampaignAccess, TrackingLink, PartnerKey])
+def test_changelist_and_change_page_render(client, objects, model):
+    changelist = client.get(_url(model, "changelist"))
+    searched = client.get(_url(model, "changelist"), {"q": "summer"})
+    change = client.get(_url(model, "change", objects[model].pk))
+
+    assert changelist.status_code == 200
+    assert searched.status_code == 200
+    assert change.status_code == 200
+
+
+def test_campaign_changelist_filters_render(client, objects):
+    response = client.get(
+        _url(Campaign, "changelist"),
+        {
+            "status__exact": "active",
+            "visibility__exact": "public",
+            "payout_type__exact": "revshare",
+        },
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [objects[Campaign]]
+
+
+def test_tracking_link_admin_shows_the_full_url(client, objects, settings):
+    settings.PUBLIC_BASE_URL = "https://track.example"
+    link = objects[TrackingLink]
+
+    response = client.get(_url(TrackingLink, "changelist"))
+
+    assert f"https://track.example/c/{link.token}" in response.content.decode()
+
+
+def test_partner_key_admin_shows_the_key_read_only(client, objects):
+    partner_key = objects[PartnerKey]
+
+    response = client.get(_url(PartnerKey, "change", partner_key.pk))
+
+    body = response.content.decode()
+    assert partner_key.key in body
+    assert 'name="key"' not in body
+
+
+def test_campaign_add_form_refuses_what_the_api_refuses(client):
+    advertiser = AdvertiserFactory()
+    data = {
+        "advertiser": advertiser.pk,
+        "name": "From admin",
+        "landing_url": "https://adv.example/?c={clik_id}",
+        "fallback_url": "",
+        "currency": "USD",
+        "payout_type": "fixed",
+        "payout_amount": "1.5",
+        "revshare_percent": "0",
+        "default_revenue": "0",
+        "visibility": "public",
+        "attribution_window_hours": "720",
+        "hold_days": "0",
+        "timezone": "UTC",
+        "allowed_countries": "[]",
+        "caps-TOTAL_FORMS": "0",
+        "caps-INITIAL_FORMS": "0",
+    }
+
+    refused = client.post(_url(Campaign, "add"), data)
+    accepted = client.post(
+        _url(Campaign, "add"), {**data, "landing_url": "https://adv.example/?c={click_id}"}
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "landing_url": ["Unknown macro(s): {clik_id}."]
+    }
+    assert accepted.status_code == 302
+    campaign = Campaign.objects.get()
+    assert (campaign.name, campaign.payout_amount) == ("From admin", Decimal("1.5000"))
+
+
+def test_campaign_actions_pause_resume_and_archive_through_the_service(client):
+    first, second = CampaignFactory(), CampaignFactory(status=CampaignStatus.ARCHIVED)
+    url = _url(Campaign, "changelist")
+
+    paused = client.post(url, {"action": "set_paused", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+    status_after_pause = first.status
+    client.post(url, {"action": "set_active", "_selected_action": [first.pk, second.pk]})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    status_after_resume = (first.status, second.status)
+    client.post(url, {"action": "set_archived", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+
+    assert paused.status_code == 302
+    assert status_after_pause == CampaignStatus.PAUSED
+    assert status_after_resume == (CampaignStatus.ACTIVE, CampaignStatus.ARCHIVED)
+    assert first.status == CampaignStatus.ARCHIVED
+
+
+def test_access_actions_approve_reject_and_revoke(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    pending = CampaignAccessFactory(status=AccessStatus.PENDING)
+    other = CampaignAccessFactory(status=AccessStatus.PENDING)
+    url = _url(CampaignAccess, "changelist")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(url, {"action": "mark_approved", "_selected_action": [pending.pk]})
+        client.post(url, {"action": "mark_rejected", "_selected_action": [other.pk]})
+        client.post(url, {"action": "mark_revoked", "_selected_action": [pending.pk]})
+        refused = client.post(
+            url, {"action": "mark_revoked", "_selected_action": [other.pk]}, follow=True
+        )
+
+    pending.refresh_from_db()
+    other.refresh_from_db()
+    assert (pending.status, pending.decided_by) == (AccessStatus.REVOKED, admin_user)
+    assert other.status == AccessStatus.REJECTED
+    assert len(callbacks) == 3
+    messages = [str(message) for message in refused.context["messages"]]
+    assert f"Application #{other.pk}: An application cannot go from rejected to revoked." in (
+        messages
+    )
+
+
+def test_access_changelist_filters_by_status(client):
+    pending = CampaignAccessFactory(status=AccessStatus.PENDING)
+    CampaignAccessFactory(status=AccessStatus.APPROVED)
+
+    response = client.get(_url(CampaignAccess, "changelist"), {"status__exact": "pending"})
+
+    assert list(response.context["cl"].result_list) == [pending]
+
+
+def test_partner_key_rotate_action_keeps_the_old_key_for_the_grace_period(client):
+    partner_key = PartnerKeyFactory()
+    old_key = partner_key.key
+
+    response = client.post(
+        _url(PartnerKey, "changelist"),
+        {"action": "rotate_partner_keys", "_selected_action": [partner_key.pk]},
+    )
+
+    partner_key.refresh_from_db()
+    assert response.status_code == 302
+    assert partner_key.previous_key == old_key
+    assert partner_key.key != old_key
+    assert partner_key.rotated_at is not None
+    assert partner_key.previous_key_expires_at is not None
