@@ -1,0 +1,192 @@
+"""Partner keys: the credential a partner's server puts in `/postback/<key>`.
+
+A key belongs to one advertiser and can only touch clicks on that advertiser's campaigns.
+
+Rotation: `partner_key_rotate` issues a new key and keeps the old one in `previous_key`, valid
+until `now + PARTNER_KEY_ROTATION_GRACE_HOURS`, so a partner can switch without losing postbacks.
+A second rotation inside the grace period drops the first old key at once.
+
+IP allowlist: a list of addresses or CIDR ranges (IPv4 or IPv6); empty allows any source. The
+source is `core.net.client_ip` (the trusted-proxy setting decides whether X-Forwarded-For counts).
+
+Signatures (only checked when `require_signature` is on) — what the partner sends:
+
+    X-ClickLedger-Timestamp: <unix seconds>
+    X-ClickLedger-Signature: sha256=<hex HMAC-SHA256(signing_secret, message)>
+
+    message = f"{timestamp}.".encode() + raw_query_string_bytes + b"." + raw_body_bytes
+
+The query string is the raw bytes after `?` (percent-encoding untouched, empty when none), the
+body is the raw request body (empty for GET). The timestamp must be within
+POSTBACK_SIGNATURE_MAX_AGE_SECONDS of our clock, either way; digests are compared in constant
+time. Example in Python:
+
+    ts = str(int(time.time()))
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + query + b"." + body, hashlib.sha256)
+    headers = {"X-ClickLedger-Timestamp": ts,
+               "X-ClickLedger-Signature": "sha256=" + mac.hexdigest()}
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import Advertiser
+from campaigns.models import PartnerKey
+from core.exceptions import ApplicationError
+from core.tokens import new_partner_key, new_signing_secret
+
+SIGNATURE_PREFIX = "sha256="
+_UPDATABLE_FIELDS = frozenset({"name", "ip_allowlist", "is_active", "require_signature"})
+
+
+def _ip_allowlist_clean(entries: Iterable[Any]) -> list[str]:
+    """Normalise every entry to a network string; refuse the first one that is not an IP/CIDR."""
+    if isinstance(entries, str | bytes):
+        entries = [entries]
+    cleaned: list[str] = []
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError as exc:
+            raise ApplicationError(
+                f"{entry!r} is not an IP address or CIDR range.",
+                code="invalid_ip_allowlist",
+                fields={"ip_allowlist": [f"{entry!r} is not an IP address or CIDR range."]},
+            ) from exc
+        if str(network) not in cleaned:
+            cleaned.append(str(network))
+    return cleaned
+
+
+def partner_key_create(
+    *,
+    advertiser: Advertiser,
+    name: str = "",
+    ip_allowlist: Iterable[str] = (),
+    require_signature: bool = False,
+) -> PartnerKey:
+    return PartnerKey.objects.create(
+        advertiser=advertiser,
+        name=name,
+        key=new_partner_key(),
+        signing_secret=new_signing_secret(),
+        ip_allowlist=_ip_allowlist_clean(ip_allowlist),
+        require_signature=require_signature,
+    )
+
+
+def partner_key_update(*, partner_key: PartnerKey, **fields: Any) -> PartnerKey:
+    """Change `name`, `ip_allowlist`, `is_active` or `require_signature`; anything else refused."""
+    unknown = sorted(set(fields) - _UPDATABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed: {', '.join(unknown)}.",
+            code="invalid_fields",
+            fields={name: ["Cannot be changed."] for name in unknown},
+        )
+    if "ip_allowlist" in fields:
+        fields["ip_allowlist"] = _ip_allowlist_clean(fields["ip_allowlist"])
+    for name, value in fields.items():
+        setattr(partner_key, name, value)
+    if fields:
+        partner_key.save(update_fields=[*fields, "updated_at"])
+    return partner_key
+
+
+@transaction.atomic
+def partner_key_rotate(*, partner_key: PartnerKey, now: dt.datetime) -> PartnerKey:
+    """Issue a new key; the current one keeps working for the grace period, then stops."""
+    locked = PartnerKey.objects.select_for_update().get(pk=partner_key.pk)
+    locked.previous_key = locked.key
+    locked.previous_key_expires_at = now + dt.timedelta(
+        hours=settings.PARTNER_KEY_ROTATION_GRACE_HOURS
+    )
+    locked.key = new_partner_key()
+    locked.rotated_at = now
+    locked.save(
+        update_fields=["key", "previous_key", "previous_key_expires_at", "rotated_at", "updated_at"]
+    )
+    return locked
+
+
+def partner_key_resolve(*, key: str, now: dt.datetime) -> PartnerKey | None:
+    """The active key matching `key` (current, or rotated out less than the grace period ago).
+
+    One query; None for unknown, disabled and expired keys alike.
+    """
+    if not key or len(key) > PartnerKey._meta.get_field("key").max_length or "\x00" in key:
+        return None
+    return (
+        PartnerKey.objects.filter(is_active=True)
+        .filter(Q(key=key) | Q(previous_key=key, previous_key_expires_at__gt=now))
+        .first()
+    )
+
+
+def _forbidden(message: str, code: str) -> ApplicationError:
+    return ApplicationError(message, code=code, status=403)
+
+
+def partner_key_verify_request(
+    *,
+    partner_key: PartnerKey,
+    source_ip: str | None,
+    timestamp_header: str | None,
+    signature_header: str | None,
+    signed_payload: bytes,
+    now: dt.datetime,
+) -> None:
+    """Raise ApplicationError 403 `ip_not_allowed` or `bad_signature`; return when allowed."""
+    if partner_key.ip_allowlist:
+        try:
+            address = ipaddress.ip_address(source_ip or "")
+        except ValueError:
+            address = None
+        allowed = address is not None and any(
+            address in ipaddress.ip_network(entry, strict=False)
+            for entry in partner_key.ip_allowlist
+        )
+        if not allowed:
+            raise _forbidden(
+                f"Source address {source_ip or 'unknown'} is not allowed for this key.",
+                "ip_not_allowed",
+            )
+    if not partner_key.require_signature:
+        return
+    timestamp = (timestamp_header or "").strip()
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        raise _forbidden(
+            "Missing or malformed X-ClickLedger-Timestamp header (unix seconds).", "bad_signature"
+        )
+    if abs(now.timestamp() - int(timestamp)) > settings.POSTBACK_SIGNATURE_MAX_AGE_SECONDS:
+        raise _forbidden("The signature timestamp is too old or in the future.", "bad_signature")
+    signature = (signature_header or "").strip()
+    if not signature.startswith(SIGNATURE_PREFIX):
+        raise _forbidden(
+            "Missing or malformed X-ClickLedger-Signature header (sha256=<hex>).", "bad_signature"
+        )
+    expected = hmac.new(
+        partner_key.signing_secret.encode(),
+        f"{timestamp}.".encode() + signed_payload,
+        hashlib.sha256,
+    ).hexdigest()
+    given = signature[len(SIGNATURE_PREFIX) :].lower()
+    if not hmac.compare_digest(expected.encode(), given.encode("ascii", errors="replace")):
+        raise _forbidden("The signature does not match.", "bad_signature")
+
+
+def partner_key_postback_url(*, partner_key: PartnerKey) -> str:
+    """The URL template to give the partner, with the macros of seed 002."""
+    return (
+        f"{settings.PUBLIC_BASE_URL}/postback/{partner_key.key}"
+        "?click_id={click_id}&status={status}&payout={payout}&offer_id={offer_id}"
+        "&transaction_id={transaction_id}"
+    )

@@ -1,0 +1,238 @@
+"""The conversion status machine and every status change, from any source.
+
+    (new) -> pending | approved | rejected
+    pending  -> approved | rejected
+    approved -> reversed | rejected
+    rejected -> approved          (with a reason)
+    reversed: final
+
+The same status again is a duplicate: nothing changes. Anything else is refused with 409
+`invalid_transition`. Every change — the first status of a new conversion included — goes through
+`_conversion_event_apply`, which appends the history row and moves end-user points in the caller's
+transaction; the forwarding outbox and ledger postings hang off the same function, so a change and
+its consequences commit or roll back together.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from campaigns.models import Campaign, PayoutType
+from core.exceptions import ApplicationError, NotFoundError
+from core.money import quantize_money, revshare_payout
+from tracker.models import (
+    ChangeSource,
+    Conversion,
+    ConversionHistory,
+    ConversionStatus,
+    EndUserPoints,
+)
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    ConversionStatus.PENDING: frozenset({ConversionStatus.APPROVED, ConversionStatus.REJECTED}),
+    ConversionStatus.APPROVED: frozenset({ConversionStatus.REVERSED, ConversionStatus.REJECTED}),
+    ConversionStatus.REJECTED: frozenset({ConversionStatus.APPROVED}),
+    ConversionStatus.REVERSED: frozenset(),
+}
+INITIAL_STATUSES = frozenset(
+    {ConversionStatus.PENDING, ConversionStatus.APPROVED, ConversionStatus.REJECTED}
+)
+
+REASON_CAP_REACHED = "cap_reached"
+REASON_OUTSIDE_ATTRIBUTION_WINDOW = "outside_attribution_window"
+REASON_CLICK_BLOCKED = "click_blocked"
+# Rejections we made ourselves: a partner repeating its postback cannot undo them, only an
+# admin's or the advertiser's override can.
+SYSTEM_REJECT_REASONS = frozenset(
+    {REASON_CAP_REACHED, REASON_OUTSIDE_ATTRIBUTION_WINDOW, REASON_CLICK_BLOCKED}
+)
+
+
+def conversion_transition_check(*, from_status: str, to_status: str) -> bool:
+    """True when `from_status -> to_status` is a change, False when it is a duplicate.
+
+    Raises ApplicationError 409 `invalid_transition` for a change the machine does not allow.
+    """
+    if from_status == to_status:
+        return False
+    if to_status not in ALLOWED_TRANSITIONS.get(from_status, frozenset()):
+        raise ApplicationError(
+            f"A {from_status} conversion cannot become {to_status}.",
+            code="invalid_transition",
+            status=409,
+        )
+    return True
+
+
+def conversion_money(*, campaign: Campaign, revenue: Decimal | None) -> tuple[Decimal, Decimal]:
+    """(revenue, affiliate payout): the postback's payout else the campaign's default revenue;
+    fixed campaigns pay their fixed amount whatever the revenue, revshare ones a percentage."""
+    revenue = quantize_money(campaign.default_revenue if revenue is None else revenue)
+    if campaign.payout_type == PayoutType.REVSHARE:
+        return revenue, revshare_payout(revenue=revenue, percent=campaign.revshare_percent)
+    return revenue, quantize_money(campaign.payout_amount)
+
+
+def _points_move(*, conversion: Conversion, amount: Decimal, now: dt.datetime) -> None:
+    # Insert-or-ignore then a relative UPDATE: concurrent conversions of one end user add up.
+    EndUserPoints.objects.bulk_create(
+        [EndUserPoints(affiliate_id=conversion.affiliate_id, user_id=conversion.user_id)],
+        ignore_conflicts=True,
+    )
+    EndUserPoints.objects.filter(
+        affiliate_id=conversion.affiliate_id, user_id=conversion.user_id
+    ).update(points=F("points") + amount, updated_at=now)
+
+
+def _conversion_event_apply(
+    *,
+    conversion: Conversion,
+    from_status: str,
+    source: str,
+    actor: User | None,
+    postback_log_id: object,
+    reason: str,
+    now: dt.datetime,
+) -> ConversionHistory:
+    """Everything that follows a status change, in the caller's transaction.
+
+    `conversion` is saved with its new status (and locked, or new). Appends the history row and
+    moves end-user points: entering approved credits the payout to (affiliate, user_id) when the
+    conversion has a user_id; leaving approved takes back exactly what was credited.
+    """
+    to_status = conversion.status
+    history = ConversionHistory.objects.create(
+        conversion=conversion,
+        from_status=from_status,
+        to_status=to_status,
+        revenue=conversion.revenue,
+        payout=conversion.payout,
+        source=source,
+        actor=actor,
+        postback_log_id=postback_log_id,
+        reason=reason[:255],
+        created_at=now,
+    )
+    if to_status == ConversionStatus.APPROVED and conversion.user_id:
+        _points_move(conversion=conversion, amount=conversion.payout, now=now)
+        conversion.points_awarded = conversion.payout
+        conversion.save(update_fields=["points_awarded"])
+    elif from_status == ConversionStatus.APPROVED and conversion.points_awarded:
+        _points_move(conversion=conversion, amount=-conversion.points_awarded, now=now)
+        conversion.points_awarded = Decimal(0)
+        conversion.save(update_fields=["points_awarded"])
+    return history
+
+
+def conversion_created_apply(
+    *,
+    conversion: Conversion,
+    source: str,
+    actor: User | None = None,
+    postback_log_id: object = None,
+    now: dt.datetime,
+) -> ConversionHistory:
+    """Record the first status of a conversion just inserted (same transaction as the insert)."""
+    return _conversion_event_apply(
+        conversion=conversion,
+        from_status="",
+        source=source,
+        actor=actor,
+        postback_log_id=postback_log_id,
+        reason=conversion.reason,
+        now=now,
+    )
+
+
+def conversion_transition_apply(
+    *,
+    conversion: Conversion,
+    to_status: str,
+    source: str,
+    actor: User | None,
+    reason: str,
+    now: dt.datetime,
+    revenue: Decimal | None = None,
+    postback_log_id: object = None,
+) -> Conversion:
+    """Move a locked conversion to `to_status`; the caller has checked the transition.
+
+    A move into approved that carries a `revenue` re-prices the conversion with the campaign's
+    terms. Caps are the caller's business (partners' approvals consume them, overrides do not).
+    """
+    from_status = conversion.status
+    conversion.status = to_status
+    conversion.reason = reason[:255]
+    conversion.updated_at = now
+    fields = ["status", "reason", "updated_at"]
+    if to_status == ConversionStatus.APPROVED:
+        conversion.approved_at = now
+        fields.append("approved_at")
+        if revenue is not None:
+            conversion.revenue, conversion.payout = conversion_money(
+                campaign=conversion.campaign, revenue=revenue
+            )
+            fields += ["revenue", "payout"]
+    conversion.save(update_fields=fields)
+    _conversion_event_apply(
+        conversion=conversion,
+        from_status=from_status,
+        source=source,
+        actor=actor,
+        postback_log_id=postback_log_id,
+        reason=reason,
+        now=now,
+    )
+    return conversion
+
+
+@transaction.atomic
+def conversion_status_change(
+    *, conversion_id: int, status: str, actor: User | None, reason: str, source: str
+) -> Conversion:
+    """An admin's or advertiser's status change (the caller has checked who may do it).
+
+    Locks the conversion row. Same status: returned unchanged, nothing recorded. Re-approving a
+    rejected conversion needs a reason; overrides bypass caps (also our own `cap_reached`).
+    """
+    if status not in ConversionStatus.values:
+        raise ApplicationError(
+            f"Unknown status {status!r}.",
+            code="invalid_status",
+            fields={"status": [f"Choose one of: {', '.join(ConversionStatus.values)}."]},
+        )
+    if source not in ChangeSource.values:
+        raise ApplicationError(f"Unknown change source {source!r}.", code="invalid_source")
+    conversion = (
+        Conversion.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .filter(pk=conversion_id)
+        .first()
+    )
+    if conversion is None:
+        raise NotFoundError("Conversion not found.")
+    if not conversion_transition_check(from_status=conversion.status, to_status=status):
+        return conversion
+    reason = (reason or "").strip()
+    if (
+        conversion.status == ConversionStatus.REJECTED
+        and status == ConversionStatus.APPROVED
+        and not reason
+    ):
+        raise ApplicationError(
+            "Re-approving a rejected conversion needs a reason.",
+            code="reason_required",
+            fields={"reason": ["Required to re-approve a rejected conversion."]},
+        )
+    return conversion_transition_apply(
+        conversion=conversion,
+        to_status=status,
+        source=source,
+        actor=actor,
+        reason=reason,
+        now=timezone.now(),
+    )

@@ -1,0 +1,204 @@
+"""Property tests: random status sequences agree with a reference model of the machine, and no
+input ever makes a postback answer 5xx."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.tests.factories import AdminUserFactory
+from core.exceptions import ApplicationError
+from tracker.models import Conversion, ConversionHistory, EndUserPoints
+from tracker.services.conversions import conversion_status_change
+from tracker.tests.factories_postbacks import postback_world
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = ["pending", "approved", "rejected", "reversed"]
+REFERENCE = {
+    "pending": {"approved", "rejected"},
+    "approved": {"reversed", "rejected"},
+    "rejected": {"approved"},
+    "reversed": set(),
+}
+PROPERTY_SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["postback", "admin"]), st.sampled_from(STATUSES)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_random_status_sequences_agree_with_the_reference_machine(steps):
+    # given a fresh click of end user U with a 5.00 revenue at 80 %: 4.0000 per approval
+    world = postback_world(key=uuid.uuid4().hex)
+    world.campaign()
+    user_id = f"U-{world.affiliate.pk}"
+    click = world.click(user_id=user_id)
+    admin = AdminUserFactory()
+    client = Client()
+    expected_status: str | None = None
+    expected_changes: list[tuple[str, str]] = []
+
+    for source, status in steps:
+        # when a partner or an admin asks for `status`
+        if source == "postback" or expected_status is None:
+            response = client.get(
+                f"{world.postback_path}?click_id={click.click_id}&status={status}"
+                "&payout=5.00&reason=because"
+            )
+            code = response.status_code
+            result = response.json().get("result")
+        else:
+            conversion = Conversion.objects.get(click=click)
+            try:
+                conversion_status_change(
+                    conversion_id=conversion.pk,
+                    status=status,
+                    actor=admin,
+                    reason="because",
+                    source="admin",
+                )
+                code = 200
+            except ApplicationError as error:
+                code = error.status
+            result = None
+
+        # then the answer is what the reference machine says
+        if expected_status is None:
+            if status == "reversed":
+                assert code == 409
+            else:
+                assert (code, result) == (200, "rejected" if status == "rejected" else "created")
+                expected_changes.append(("", status))
+                expected_status = status
+        elif status == expected_status:
+            assert code == 200
+            assert result in (None, "duplicate")
+        elif status in REFERENCE[expected_status]:
+            assert code == 200
+            assert result in (None, "updated")
+            expected_changes.append((expected_status, status))
+            expected_status = status
+        else:
+            assert code == 409
+
+    conversion = Conversion.objects.filter(click=click).first()
+    if expected_status is None:
+        assert conversion is None
+        return
+    assert conversion.status == expected_status
+    history = ConversionHistory.objects.filter(conversion=conversion).order_by("id")
+    assert list(history.values_list("from_status", "to_status")) == expected_changes
+    points = EndUserPoints.objects.filter(user_id=user_id).values_list("points", flat=True)
+    expected_points = Decimal("4.0000") if expected_status == "approved" else Decimal("0.0000")
+    assert (points.first() or Decimal("0.0000")) == expected_points
+    assert conversion.points_awarded == expected_points
+
+
+_TEXT = st.text(max_size=40)
+_VALUE = st.one_of(
+    _TEXT,
+    st.sampled_from(["", "{click_id}", "1.00", "-1", "1e9999", "NaN", "approved", "test", "USD"]),
+    st.integers(),
+)
+_PARAM_NAME = st.one_of(
+    st.sampled_from(
+        [
+            "click_id",
+            "status",
+            "payout",
+            "revenue",
+            "currency",
+            "offer_id",
+            "survey_id",
+            "transaction_id",
+            "conversion_id",
+            "user_id",
+            "affiliate_id",
+            "sub_id",
+            "sub_id3",
+            "country",
+            "ip",
+            "reason",
+            "key",
+        ]
+    ),
+    _TEXT,
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=10,
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    query=st.dictionaries(_PARAM_NAME, _VALUE, max_size=6),
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.dictionaries(_PARAM_NAME, _JSON, max_size=6).map(lambda d: ("json", d)),
+        st.dictionaries(_PARAM_NAME, _VALUE, max_size=6).map(lambda d: ("form", d)),
+    ),
+    content_type=st.sampled_from(
+        [
+            "",
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "multipart/form-data; boundary=xyz",
+            "application/xml",
+        ]
+    ),
+    method=st.sampled_from(["GET", "POST"]),
+    use_real_click=st.booleans(),
+    endpoint=st.sampled_from(["keyed", "api", "legacy"]),
+)
+def test_no_postback_input_yields_a_server_error(
+    query, body, content_type, method, use_real_click, endpoint
+):
+    import json as json_module
+    from urllib.parse import urlencode
+
+    world = postback_world(key=uuid.uuid4().hex)
+    world.campaign(external_offer_id="OFFER")
+    click = world.click(user_id="U")
+    query = {str(k): str(v) for k, v in query.items()}
+    if use_real_click:
+        query["click_id"] = click.click_id
+    if isinstance(body, tuple):
+        kind, data = body
+        raw = (
+            json_module.dumps(data).encode()
+            if kind == "json"
+            else urlencode({str(k): str(v) for k, v in data.items()}).encode()
+        )
+    else:
+        raw = body
+    path = {
+        "keyed": world.postback_path,
+        "api": "/api/track/postback",
+        "legacy": "/postback",
+    }[endpoint]
+
+    response = Client().generic(
+        method,
+        f"{path}?{urlencode(query)}",
+        data=raw if method == "POST" else b"",
+        content_type=content_type,
+        HTTP_X_POSTBACK_KEY=world.partner_key.key if endpoint == "api" else "",
+    )
+
+    assert response.status_code < 500, response.content
+    assert response.json()["status"] in ("success", "error")
