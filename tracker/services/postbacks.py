@@ -13,7 +13,7 @@ wins. JSON numbers are read as Decimal so `50.00` stays exact. Known parameters 
 partner's id, stored as `external_conversion_id`), `user_id`, `affiliate_id`, `sub_id` (= sub1),
 `sub_id1`..`sub_id5` (also `sub1`..`sub5`), `country`, `device_id`, `ip`, `user_agent`, `reason`.
 Everything else is kept verbatim in `custom_data` (nested JSON as-is; a JSON decimal becomes a
-JSON number when a float holds it exactly, else its exact text).
+JSON string with its exact text, so `3.50` stays `"3.50"`; whole numbers stay integers).
 
 Currency: a postback in another currency than the campaign's is refused (400
 `currency_mismatch`): there is no FX conversion here, and silently booking EUR as USD would be
@@ -28,7 +28,6 @@ conversion exists, and it is then locked and moved through the status machine. S
 import datetime as dt
 import json
 import logging
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -208,10 +207,10 @@ def _clean_text(value: str) -> str:
     return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
-def _decimal_to_json(value: Decimal) -> float | str:
-    as_float = float(value)
-    if math.isfinite(as_float) and Decimal(repr(as_float)) == value:
-        return as_float
+def _decimal_to_json(value: Decimal) -> int | str:
+    """A JSON number keeps its exact text (no float anywhere); whole numbers stay integers."""
+    if value == value.to_integral_value() and "." not in str(value) and "E" not in str(value):
+        return int(value)
     return str(value)
 
 
@@ -664,7 +663,7 @@ def _log_new(inbound: PostbackInbound, *, log_id: uuid.UUID, now: dt.datetime) -
 def _log_ids_from(log: PostbackLog, params: Mapping[str, Any]) -> None:
     for attr in ("click_id", "transaction_id"):
         value = params.get(attr)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
+        if isinstance(value, str | int) and not isinstance(value, bool):
             setattr(log, attr, str(value).strip()[:255])
 
 

@@ -245,7 +245,7 @@ def test_json_body_keeps_nested_custom_values_and_exact_decimals():
     conversion = Conversion.objects.get()
     assert conversion.revenue == Decimal("0.1000")
     assert conversion.payout == Decimal("0.0800")
-    assert conversion.custom_data == {"answers": {"q1": [1, 2.5, None, True]}, "huge": "1E+400"}
+    assert conversion.custom_data == {"answers": {"q1": [1, "2.50", None, True]}, "huge": "1E+400"}
 
 
 @pytest.mark.parametrize(
