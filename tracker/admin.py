@@ -1,0 +1,396 @@
+"""Django admin for tracking data: read-only views of clicks, conversions, postback logs, points.
+
+Nothing here writes a tracking row directly. The one write, reversing conversions, goes through
+`tracker.services.conversions.conversion_status_change` so history, points and forwarding happen
+exactly as for any other status change. Click and postback tables grow to millions of rows: their
+changelists never run a full-table COUNT(*) (see `EstimatedCountPaginator`).
+"""
+
+import json
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.paginator import Paginator
+from django.db import OperationalError, connections, transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from core.exceptions import ApplicationError
+from tracker.models import (
+    ChangeSource,
+    Click,
+    Conversion,
+    ConversionHistory,
+    ConversionStatus,
+    EndUserPoints,
+    PostbackLog,
+)
+
+COUNT_TIMEOUT_MS = 200
+CONFIRMATION_PREVIEW_ROWS = 50
+
+
+class EstimatedCountPaginator(Paginator):
+    """An exact count when it is cheap, the planner's estimate when it is not.
+
+    On PostgreSQL the COUNT(*) runs under a short statement timeout inside a savepoint; when it
+    times out, the row estimate of `EXPLAIN` stands in (pages past the real end then answer the
+    admin's usual "page out of range" redirect). Other databases count exactly.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return super().count
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql":
+            return super().count
+        try:
+            with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+                cursor.execute("SHOW statement_timeout")
+                previous = cursor.fetchone()[0]
+                cursor.execute(f"SET LOCAL statement_timeout = {COUNT_TIMEOUT_MS}")
+                exact = queryset.count()
+                # SET LOCAL outlives a released savepoint: put the caller's value back.
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+                return exact
+        except OperationalError:
+            return self._estimate(queryset, connection)
+
+    @staticmethod
+    def _estimate(queryset: QuerySet, connection) -> int:
+        query_sql, params = queryset.order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {query_sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _pretty_json(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Tracking rows are facts written by the services: view them, never edit or delete them."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ExactSearchMixin:
+    """Search by exact, case-sensitive value on indexed columns (ids and keys are tokens).
+
+    Django's `=field` search is `iexact` (UPPER(...) = UPPER(...)), which no plain index serves.
+    """
+
+    exact_search_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q()
+        for name in self.exact_search_fields:
+            condition |= Q(**{name: term})
+        return queryset.filter(condition), False
+
+
+@admin.register(Click)
+class ClickAdmin(ExactSearchMixin, ReadOnlyAdmin):
+    list_display = [
+        "click_id",
+        "created_at",
+        "campaign",
+        "affiliate",
+        "country",
+        "sub1",
+        "sub2",
+        "is_unique",
+        "blocked_reason",
+        "ip",
+    ]
+    list_filter = ["campaign", "affiliate", "blocked_reason", "is_unique"]
+    list_select_related = ["campaign", "affiliate__user"]
+    search_fields = ["click_id"]  # shows the search box; the matching is exact_search_fields
+    search_help_text = "Exact click id or sub id (sub1 to sub5)."
+    exact_search_fields = ("click_id", "sub1", "sub2", "sub3", "sub4", "sub5")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("click_id", "created_at", "link", "campaign", "affiliate")}),
+        ("Visitor", {"fields": ("ip", "country", "user_agent", "referer", "fingerprint")}),
+        ("Result", {"fields": ("is_unique", "blocked_reason")}),
+        ("Sub ids", {"fields": ("sub1", "sub2", "sub3", "sub4", "sub5", "user_id")}),
+        ("Other parameters", {"fields": ("extra_pretty",)}),
+    )
+    readonly_fields = ["extra_pretty"]
+
+    @admin.display(description="Extra parameters")
+    def extra_pretty(self, obj: Click) -> str:
+        return _pretty_json(obj.extra)
+
+
+class ConversionHistoryInline(admin.TabularInline):
+    model = ConversionHistory
+    extra = 0
+    can_delete = False
+    fields = [
+        "created_at",
+        "from_status",
+        "to_status",
+        "revenue",
+        "payout",
+        "source",
+        "actor",
+        "reason",
+        "postback_log_id",
+    ]
+    readonly_fields = fields
+    ordering = ["id"]
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReverseReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Recorded in each conversion's history and sent with the reversal.",
+    )
+
+
+@admin.register(Conversion)
+class ConversionAdmin(ExactSearchMixin, ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "status",
+        "campaign",
+        "affiliate",
+        "click_id_display",
+        "transaction_id",
+        "revenue",
+        "payout",
+        "currency",
+    ]
+    list_filter = ["status", "campaign", "affiliate"]
+    list_select_related = ["campaign", "affiliate__user", "click"]
+    search_fields = ["transaction_id"]  # shows the search box; see exact_search_fields
+    search_help_text = "Exact click id or transaction id."
+    exact_search_fields = ("click__click_id", "transaction_id")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    inlines = [ConversionHistoryInline]
+    actions = ["reverse_with_reason"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "click",
+                    "campaign",
+                    "affiliate",
+                    "partner_key",
+                    "status",
+                    "reason",
+                    "created_at",
+                    "updated_at",
+                    "approved_at",
+                )
+            },
+        ),
+        ("Money", {"fields": ("currency", "revenue", "payout", "points_awarded")}),
+        (
+            "Partner's identifiers",
+            {"fields": ("transaction_id", "external_conversion_id", "offer_id", "dedupe_slot")},
+        ),
+        (
+            "End user",
+            {"fields": ("user_id", "country", "ip", "user_agent", "device_id", "sub_ids_pretty")},
+        ),
+        ("Custom data", {"fields": ("custom_data_pretty",)}),
+    )
+    readonly_fields = ["sub_ids_pretty", "custom_data_pretty"]
+
+    @admin.display(description="Click", ordering="click__click_id")
+    def click_id_display(self, obj: Conversion) -> str:
+        return obj.click.click_id
+
+    @admin.display(description="Sub ids")
+    def sub_ids_pretty(self, obj: Conversion) -> str:
+        return _pretty_json(obj.sub_ids)
+
+    @admin.display(description="Custom data")
+    def custom_data_pretty(self, obj: Conversion) -> str:
+        return _pretty_json(obj.custom_data)
+
+    def has_reverse_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("tracker.change_conversion")
+
+    @admin.action(
+        description="Reverse selected conversions (asks for a reason)", permissions=["reverse"]
+    )
+    def reverse_with_reason(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """First call: the confirmation page. Its POST (with `confirm`) reverses each conversion
+        through the conversion service, one transaction each; refusals are reported per row."""
+        form = ReverseReasonForm(request.POST if "confirm" in request.POST else None)
+        if "confirm" in request.POST and form.is_valid():
+            # Imported on use: admin autodiscovery must not pull in the service layer (and,
+            # through it, the forwarding tasks).
+            from tracker.services.conversions import conversion_status_change
+
+            reversed_count = 0
+            for conversion_id in queryset.values_list("pk", flat=True):
+                try:
+                    conversion_status_change(
+                        conversion_id=conversion_id,
+                        status=ConversionStatus.REVERSED,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        source=ChangeSource.ADMIN,
+                    )
+                except ApplicationError as exc:
+                    self.message_user(
+                        request, f"Conversion #{conversion_id}: {exc.message}", messages.ERROR
+                    )
+                else:
+                    reversed_count += 1
+            self.message_user(
+                request, f"Reversed {reversed_count} conversion(s).", messages.SUCCESS
+            )
+            return None
+        total = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reverse conversions",
+            "opts": self.model._meta,
+            "conversions": queryset.select_related("campaign", "affiliate__user", "click")[
+                :CONFIRMATION_PREVIEW_ROWS
+            ],
+            "total": total,
+            "hidden_count": max(total - CONFIRMATION_PREVIEW_ROWS, 0),
+            "not_approved_count": queryset.exclude(status=ConversionStatus.APPROVED).count(),
+            "form": form,
+            "action_name": "reverse_with_reason",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(
+            request, "admin/tracker/conversion/reverse_confirmation.html", context
+        )
+
+
+@admin.register(PostbackLog)
+class PostbackLogAdmin(ExactSearchMixin, ReadOnlyAdmin):
+    list_display = [
+        "received_at",
+        "outcome",
+        "http_status",
+        "code",
+        "method",
+        "endpoint",
+        "click_id",
+        "transaction_id",
+        "source_ip",
+        "key",
+    ]
+    list_filter = ["outcome", "http_status", "code"]
+    list_select_related = ["partner_key"]
+    search_fields = ["click_id"]  # shows the search box; see exact_search_fields
+    search_help_text = "Exact click id, transaction id or partner key."
+    exact_search_fields = ("click_id", "transaction_id", "key")
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "received_at",
+                    "endpoint",
+                    "method",
+                    "key",
+                    "partner_key",
+                    "source_ip",
+                )
+            },
+        ),
+        (
+            "Result",
+            {
+                "fields": (
+                    "outcome",
+                    "http_status",
+                    "code",
+                    "message",
+                    "warnings_pretty",
+                    "conversion",
+                    "click_id",
+                    "transaction_id",
+                )
+            },
+        ),
+        (
+            "Request as received",
+            {"fields": ("query_string", "content_type", "body_pretty", "params_pretty")},
+        ),
+    )
+    readonly_fields = ["warnings_pretty", "body_pretty", "params_pretty"]
+
+    @admin.display(description="Parsed parameters")
+    def params_pretty(self, obj: PostbackLog) -> str:
+        return _pretty_json(obj.params)
+
+    @admin.display(description="Warnings")
+    def warnings_pretty(self, obj: PostbackLog) -> str:
+        return _pretty_json(obj.warnings)
+
+    @admin.display(description="Body")
+    def body_pretty(self, obj: PostbackLog) -> str:
+        body = obj.body
+        if "json" in obj.content_type:
+            try:
+                return _pretty_json(json.loads(body))
+            except ValueError:
+                pass
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', body)
+
+
+@admin.register(EndUserPoints)
+class EndUserPointsAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "affiliate", "points", "updated_at"]
+    list_filter = ["affiliate"]
+    list_select_related = ["affiliate__user"]
+    search_fields = ["=user_id"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator

@@ -1,0 +1,325 @@
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import Sum
+
+from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
+from campaigns.models import (
+    AccessStatus,
+    Campaign,
+    CampaignAccess,
+    Cap,
+    CapCounter,
+    PartnerKey,
+    PayoutType,
+    TrackingLink,
+    Visibility,
+)
+from tracker.models import (
+    BlockedReason,
+    Click,
+    Conversion,
+    ConversionHistory,
+    ConversionStatus,
+    EndUserPoints,
+)
+
+pytestmark = pytest.mark.django_db
+
+DEMO_TOKENS = [
+    "demo-link-aff1-c1",
+    "demo-link-aff1-c2",
+    "demo-link-aff1-c3",
+    "demo-link-aff2-c1",
+    "demo-link-aff2-c2",
+]
+FOUR_PLACES = Decimal("0.0001")
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", verbosity=0, stdout=out, **options)
+    return out.getvalue()
+
+
+def demo_object_counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "advertisers": Advertiser.objects.count(),
+        "affiliates": Affiliate.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "caps": Cap.objects.count(),
+        "accesses": CampaignAccess.objects.count(),
+        "links": TrackingLink.objects.count(),
+        "partner_keys": PartnerKey.objects.count(),
+    }
+
+
+def traffic_counts() -> dict[str, int]:
+    return {
+        "clicks": Click.objects.count(),
+        "conversions": Conversion.objects.count(),
+        "history": ConversionHistory.objects.count(),
+    }
+
+
+def test_second_run_adds_traffic_but_no_demo_objects():
+    seed(clicks=200, seed=1)
+    objects_after_first = demo_object_counts()
+    traffic_after_first = traffic_counts()
+
+    output = seed(clicks=200, seed=1)
+
+    assert objects_after_first == {
+        "users": 5,
+        "advertisers": 1,
+        "affiliates": 3,
+        "campaigns": 3,
+        "caps": 1,
+        "accesses": 5,
+        "links": 5,
+        "partner_keys": 1,
+    }
+    assert demo_object_counts() == objects_after_first
+    assert traffic_after_first["clicks"] == 200
+    assert traffic_after_first["conversions"] > 0
+    assert traffic_counts() == {key: 2 * value for key, value in traffic_after_first.items()}
+    assert sorted(TrackingLink.objects.values_list("token", flat=True)) == DEMO_TOKENS
+    assert "http://testserver/c/demo-link-aff1-c1" in output
+    assert "demo-partner-key-0000000000000000" in output
+    assert "admin@clickledger.local / demo-admin-pass" in output
+
+
+def test_demo_objects_have_the_documented_shape():
+    seed(clicks=0)
+
+    advertiser = Advertiser.objects.get(user__email="advertiser@clickledger.local")
+    key = PartnerKey.objects.get()
+    campaigns = {c.external_offer_id: c for c in Campaign.objects.all()}
+    assert advertiser.status == ApprovalStatus.APPROVED
+    assert dict(Affiliate.objects.values_list("user__email", "status")) == {
+        "affiliate1@clickledger.local": ApprovalStatus.APPROVED,
+        "affiliate2@clickledger.local": ApprovalStatus.APPROVED,
+        "affiliate3@clickledger.local": ApprovalStatus.PENDING,
+    }
+    assert (key.key, key.advertiser_id, key.is_active) == (
+        "demo-partner-key-0000000000000000",
+        advertiser.pk,
+        True,
+    )
+    assert key.signing_secret == "demo-signing-secret-00000000000000000000000000000000"
+    assert {
+        offer: (c.payout_type, c.currency, c.visibility, c.payout_amount, c.revshare_percent)
+        for offer, c in campaigns.items()
+    } == {
+        "DEMO-LEAD-001": (
+            PayoutType.FIXED,
+            "USD",
+            Visibility.PUBLIC,
+            Decimal("2.5000"),
+            Decimal("0.0000"),
+        ),
+        "VBFS6": (
+            PayoutType.REVSHARE,
+            "USD",
+            Visibility.APPROVAL,
+            Decimal("0.0000"),
+            Decimal("80.0000"),
+        ),
+        "DEMO-APP-EU-7": (
+            PayoutType.REVSHARE,
+            "EUR",
+            Visibility.PRIVATE,
+            Decimal("0.0000"),
+            Decimal("65.5000"),
+        ),
+    }
+    cap = Cap.objects.get()
+    assert (cap.campaign_id, cap.scope, cap.period, cap.metric, cap.limit) == (
+        campaigns["DEMO-LEAD-001"].pk,
+        "campaign",
+        "day",
+        "conversions",
+        Decimal("200.0000"),
+    )
+    assert set(CampaignAccess.objects.values_list("status", flat=True)) == {AccessStatus.APPROVED}
+    assert {c.advertiser_id for c in campaigns.values()} == {advertiser.pk}
+
+
+def test_demo_logins_work():
+    seed(clicks=0)
+
+    admin = authenticate(email="admin@clickledger.local", password="demo-admin-pass")
+    advertiser = authenticate(email="advertiser@clickledger.local", password="demo-advertiser-pass")
+    affiliates = [
+        authenticate(email=f"affiliate{n}@clickledger.local", password="demo-affiliate-pass")
+        for n in (1, 2)
+    ]
+
+    assert admin is not None
+    assert (admin.is_superuser, admin.is_staff) == (True, True)
+    assert advertiser is not None
+    assert advertiser.is_advertiser
+    assert all(user is not None and user.is_affiliate for user in affiliates)
+    assert authenticate(email="admin@clickledger.local", password="wrong") is None
+
+
+def test_reset_traffic_deletes_demo_traffic_and_keeps_the_demo_network():
+    seed(clicks=300, seed=2, conversion_rate=0.3)
+    objects_before = demo_object_counts()
+    assert EndUserPoints.objects.exists()
+    assert CapCounter.objects.exists()
+
+    seed(clicks=0, reset_traffic=True)
+
+    assert traffic_counts() == {"clicks": 0, "conversions": 0, "history": 0}
+    assert EndUserPoints.objects.count() == 0
+    assert CapCounter.objects.count() == 0
+    assert demo_object_counts() == objects_before
+
+    seed(clicks=120, reset_traffic=True)
+
+    assert Click.objects.count() == 120
+
+
+def test_seeded_money_is_exact_per_payout_model():
+    seed(clicks=2000, seed=3, conversion_rate=0.2)
+
+    conversions = list(Conversion.objects.select_related("campaign"))
+    models_seen = Counter(c.campaign.payout_type for c in conversions)
+    assert models_seen[PayoutType.FIXED] > 0
+    assert models_seen[PayoutType.REVSHARE] > 0
+    for conversion in conversions:
+        campaign = conversion.campaign
+        assert conversion.currency == campaign.currency
+        assert conversion.revenue == conversion.revenue.quantize(FOUR_PLACES)
+        if campaign.payout_type == PayoutType.FIXED:
+            assert conversion.revenue in {
+                Decimal("4.0000"),
+                Decimal("3.7500"),
+                Decimal("4.2500"),
+                Decimal("5.0000"),
+            }
+            assert conversion.payout == Decimal("2.5000")
+        else:
+            expected = (conversion.revenue * campaign.revshare_percent / 100).quantize(
+                FOUR_PLACES, rounding=ROUND_HALF_UP
+            )
+            assert conversion.payout == expected
+        expected_points = (
+            conversion.payout
+            if conversion.status == ConversionStatus.APPROVED and conversion.user_id
+            else Decimal(0)
+        )
+        assert conversion.points_awarded == expected_points
+    # A revenue with 4 places at 80 % or 65.5 % needs rounding: the data exercises it.
+    assert any(
+        c.revenue * c.campaign.revshare_percent / 100 != c.payout
+        for c in conversions
+        if c.campaign.payout_type == PayoutType.REVSHARE
+    )
+
+
+def test_seeded_history_points_and_statuses_agree():
+    seed(clicks=2000, seed=4, conversion_rate=0.2)
+
+    statuses = Counter(Conversion.objects.values_list("status", flat=True))
+    assert set(statuses) == set(ConversionStatus.values)
+    assert statuses[ConversionStatus.APPROVED] > statuses[ConversionStatus.PENDING]
+    for conversion in Conversion.objects.prefetch_related("history"):
+        history = list(conversion.history.all())
+        assert history[0].from_status == ""
+        assert history[-1].to_status == conversion.status
+        assert [h.from_status for h in history[1:]] == [h.to_status for h in history[:-1]]
+        assert all(
+            (h.revenue, h.payout) == (conversion.revenue, conversion.payout) for h in history
+        )
+        assert conversion.created_at >= conversion.click.created_at
+        assert (conversion.approved_at is not None) == any(
+            h.to_status == ConversionStatus.APPROVED for h in history
+        )
+    expected_points: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for affiliate_id, user_id, payout in (
+        Conversion.objects.filter(status=ConversionStatus.APPROVED)
+        .exclude(user_id="")
+        .values_list("affiliate_id", "user_id", "payout")
+    ):
+        expected_points[(affiliate_id, user_id)] += payout
+    assert {
+        (p.affiliate_id, p.user_id): p.points for p in EndUserPoints.objects.all()
+    } == expected_points
+
+
+def test_seeded_clicks_follow_the_uniqueness_and_targeting_rules():
+    seed(clicks=3000, seed=5)
+
+    clicks = list(Click.objects.order_by("created_at", "id"))
+    non_unique = [c for c in clicks if not c.is_unique]
+    assert non_unique
+    for click in non_unique:
+        assert Click.objects.filter(
+            link_id=click.link_id,
+            fingerprint=click.fingerprint,
+            created_at__lt=click.created_at,
+            created_at__gte=click.created_at - dt.timedelta(hours=24),
+        ).exists()
+    eu_campaign = Campaign.objects.get(external_offer_id="DEMO-APP-EU-7")
+    blocked = [c for c in clicks if c.blocked_reason]
+    assert blocked
+    assert {c.blocked_reason for c in blocked} == {BlockedReason.TARGETING_COUNTRY}
+    assert {c.campaign_id for c in blocked} == {eu_campaign.pk}
+    assert all(c.country not in eu_campaign.allowed_countries for c in blocked)
+    assert not Conversion.objects.filter(click__in=[c.pk for c in blocked]).exists()
+    now = clicks[-1].created_at
+    assert clicks[0].created_at >= now - dt.timedelta(days=30, minutes=1)
+    assert len({c.click_id for c in clicks}) == 3000
+
+
+def test_seeded_conversions_respect_the_daily_cap_like_live_traffic():
+    seed(clicks=0)
+    Cap.objects.update(limit=Decimal(1))
+
+    seed(clicks=3000, seed=6, conversion_rate=0.3)
+
+    capped = Campaign.objects.get(external_offer_id="DEMO-LEAD-001")
+    consuming = Counter(
+        h.created_at.date()
+        for h in ConversionHistory.objects.filter(
+            conversion__campaign=capped,
+            from_status="",
+            to_status__in=[ConversionStatus.PENDING, ConversionStatus.APPROVED],
+        )
+    )
+    assert consuming
+    assert max(consuming.values()) == 1
+    assert dict(CapCounter.objects.values_list("period_start", "used")) == {
+        day: Decimal(count) for day, count in consuming.items()
+    }
+    assert Conversion.objects.filter(
+        campaign=capped, status=ConversionStatus.REJECTED, reason="cap_reached"
+    ).exists()
+
+
+def test_orm_writer_writes_the_same_traffic_as_copy():
+    def summary() -> dict:
+        return {
+            "clicks": Click.objects.count(),
+            "unique": Click.objects.filter(is_unique=True).count(),
+            "statuses": Counter(Conversion.objects.values_list("status", flat=True)),
+            "money": Conversion.objects.aggregate(revenue=Sum("revenue"), payout=Sum("payout")),
+            "history": ConversionHistory.objects.count(),
+            "points": EndUserPoints.objects.aggregate(total=Sum("points"))["total"],
+        }
+
+    seed(clicks=500, seed=7, conversion_rate=0.2, method="orm", batch_size=120)
+    by_orm = summary()
+    seed(clicks=500, seed=7, conversion_rate=0.2, method="copy", batch_size=120, reset_traffic=True)
+    by_copy = summary()
+
+    assert by_orm == by_copy
+    assert by_orm["clicks"] == 500
