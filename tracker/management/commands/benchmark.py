@@ -110,7 +110,7 @@ def _latency_ms(text: str) -> float:
     match = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text)
     if not match:
         raise ValueError(f"unparsable latency {text!r}")
-    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]  # not money: wrk latency
 
 
 def wrk_output_parse(output: str) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def wrk_output_parse(output: str) -> dict[str, Any]:
     if rps is None or total is None or 50 not in percentiles or 99 not in percentiles:
         raise ValueError("wrk output has no summary or latency distribution:\n" + output)
     result: dict[str, Any] = {
-        "requests_per_second": float(rps.group(1)),
+        "requests_per_second": float(rps.group(1)),  # not money: wrk rate
         "requests": int(total.group(1)),
         "p50_ms": percentiles[50],
         "p99_ms": percentiles[99],

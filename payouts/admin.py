@@ -1,0 +1,213 @@
+"""Payout decisions in the admin; the ledger is visible here but never editable."""
+
+from decimal import Decimal
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from core.exceptions import ApplicationError
+from core.money import quantize_money
+from payouts import services
+from payouts.exports import payouts_csv
+from payouts.models import (
+    CREDIT_NORMAL_KINDS,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PayoutEvent,
+    PayoutRequest,
+)
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class PayoutEventInline(_ReadOnlyInline):
+    model = PayoutEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+
+@admin.register(PayoutRequest)
+class PayoutRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "affiliate",
+        "amount",
+        "currency",
+        "method",
+        "status",
+        "reference",
+        "created_at",
+        "decided_at",
+    ]
+    list_filter = ["status", "currency", "method"]
+    search_fields = ["affiliate__user__email", "affiliate__company", "reference"]
+    list_select_related = ["affiliate__user"]
+    readonly_fields = [
+        "affiliate",
+        "currency",
+        "amount",
+        "method",
+        "payout_details",
+        "status",
+        "reference",
+        "note",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "paid_at",
+    ]
+    fields = readonly_fields
+    inlines = [PayoutEventInline]
+    actions = ["approve", "reject", "mark_paid", "export_csv"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Requests come from affiliates (API/portal): they lock ledger money, an admin form can't.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, label: str, decide) -> None:
+        done = 0
+        for payout in queryset.order_by("id"):
+            try:
+                decide(payout)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"Payout #{payout.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{label}: {done} payout(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve selected payouts", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(
+            request,
+            queryset,
+            "Approved",
+            lambda payout: services.payout_approve(payout=payout, actor=request.user),
+        )
+
+    @admin.action(
+        description="Reject selected payouts (the amount returns to available)",
+        permissions=["change"],
+    )
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(
+            request,
+            queryset,
+            "Rejected",
+            lambda payout: services.payout_reject(
+                payout=payout, actor=request.user, reason="Rejected by the network."
+            ),
+        )
+
+    @admin.action(
+        description="Mark selected payouts paid (asks for references)", permissions=["change"]
+    )
+    def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        if request.POST.get("apply") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/payouts/payoutrequest/mark_paid.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Mark payouts paid",
+                    "opts": self.model._meta,
+                    "queryset": queryset.select_related("affiliate__user").order_by("id"),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        paid = skipped = 0
+        for payout in queryset.order_by("id"):
+            reference = request.POST.get(f"reference_{payout.pk}", "").strip()
+            if not reference:
+                skipped += 1
+                continue
+            try:
+                services.payout_mark_paid(payout=payout, actor=request.user, reference=reference)
+                paid += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"Payout #{payout.pk}: {exc.message}", messages.ERROR)
+        self.message_user(
+            request,
+            f"Marked paid: {paid} payout(s); {skipped} left unchanged without a reference.",
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(description="Export selected payouts as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = StreamingHttpResponse(
+            payouts_csv(queryset.order_by("id")), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="payouts-{stamp}.csv"'
+        return response
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class LedgerEntryInline(_ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["account", "amount", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(_ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "reference_type",
+        "reference_id",
+        "memo",
+        "actor",
+        "created_at",
+        "release_at",
+    ]
+    list_filter = ["kind", "reference_type"]
+    search_fields = ["idempotency_key", "memo", "=reference_id"]
+    list_select_related = ["actor"]
+    inlines = [LedgerEntryInline]
+    date_hierarchy = "created_at"
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "owner_type", "owner_id", "kind", "currency", "balance"]
+    list_filter = ["owner_type", "kind", "currency"]
+    search_fields = ["=owner_id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(entries_total=Sum("entries__amount"))
+
+    @admin.display(description="Balance (as the owner sees it)")
+    def balance(self, obj: LedgerAccount):
+        total = obj.entries_total or Decimal(0)
+        return quantize_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total)

@@ -1,0 +1,273 @@
+"""Payout requests: an affiliate asks for its available balance, an admin approves, rejects or pays.
+
+Status machine: requested -> approved | rejected; approved -> paid | rejected. Money moves in the
+ledger with the status: asking moves the amount available -> requested, a rejection gives it back
+(requested -> available), paying moves it requested -> paid. Approval only changes the status.
+"""
+
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Affiliate, PayoutMethod, User
+from core.exceptions import ApplicationError
+from core.money import parse_money, quantize_money
+from payouts import ledger
+from payouts.models import (
+    AccountKind,
+    LedgerEntry,
+    PayoutEvent,
+    PayoutRequest,
+    PayoutStatus,
+    TransactionKind,
+)
+
+PAYOUT_REFERENCE = "payout"
+
+_ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    PayoutStatus.REQUESTED: frozenset({PayoutStatus.APPROVED, PayoutStatus.REJECTED}),
+    PayoutStatus.APPROVED: frozenset({PayoutStatus.PAID, PayoutStatus.REJECTED}),
+}
+
+
+def payout_minimum_amount() -> Decimal:
+    return quantize_money(Decimal(str(settings.PAYOUT_MINIMUM_AMOUNT)))
+
+
+def _amount_parse(raw: Decimal | str) -> Decimal:
+    try:
+        return parse_money(raw)
+    except ValueError as exc:
+        raise ApplicationError(
+            f"Invalid amount: {exc}.", code="invalid_amount", fields={"amount": [str(exc)]}
+        ) from exc
+
+
+@transaction.atomic
+def payout_request_create(
+    *, affiliate: Affiliate, amount: Decimal | str, currency: str, method: str | None = None
+) -> PayoutRequest:
+    """Lock `amount` of the affiliate's available balance in a new payout request.
+
+    The affiliate's `available` account row is locked before the balance is summed, so two
+    concurrent requests for the whole balance are serialized and the second one sees the first's
+    posting: the balance can never be overdrawn by requests.
+    """
+    amount = _amount_parse(amount)
+    if not affiliate.is_approved:
+        raise ApplicationError(
+            "Only approved affiliates can request payouts.",
+            code="affiliate_not_approved",
+            status=403,
+        )
+    minimum = payout_minimum_amount()
+    if amount < minimum or amount <= 0:
+        raise ApplicationError(
+            f"The minimum payout is {minimum} {currency}.",
+            code="below_minimum",
+            fields={"amount": [f"At least {minimum}."]},
+        )
+    method = method or affiliate.payout_method
+    if method not in PayoutMethod.values:
+        raise ApplicationError(
+            f"Unknown payout method {method!r}.",
+            code="invalid_method",
+            fields={"method": [f"One of: {', '.join(PayoutMethod.values)}."]},
+        )
+    available = ledger.affiliate_account(
+        affiliate_id=affiliate.user_id, kind=AccountKind.AVAILABLE, currency=currency
+    )
+    requested = ledger.affiliate_account(
+        affiliate_id=affiliate.user_id, kind=AccountKind.REQUESTED, currency=currency
+    )
+    ledger.account_lock(available)
+    balance = -(
+        LedgerEntry.objects.filter(account=available).aggregate(total=Sum("amount"))["total"]
+        or Decimal(0)
+    )
+    if amount > balance:
+        raise ApplicationError(
+            f"The available balance is {quantize_money(balance)} {currency}.",
+            code="insufficient_balance",
+            fields={"amount": [f"At most {quantize_money(balance)}."]},
+        )
+    now = timezone.now()
+    payout = PayoutRequest.objects.create(
+        affiliate=affiliate,
+        currency=currency,
+        amount=amount,
+        method=method,
+        payout_details=affiliate.payout_details,
+        status=PayoutStatus.REQUESTED,
+        created_at=now,
+    )
+    ledger.ledger_post(
+        kind=TransactionKind.PAYOUT_REQUESTED,
+        lines=[(available, amount), (requested, -amount)],
+        reference_type=PAYOUT_REFERENCE,
+        reference_id=payout.pk,
+        idempotency_key=f"payout-requested:{payout.pk}",
+        memo=f"payout {payout.pk} requested",
+        actor=affiliate.user,
+    )
+    PayoutEvent.objects.create(
+        payout=payout,
+        from_status="",
+        to_status=PayoutStatus.REQUESTED,
+        actor=affiliate.user,
+        created_at=now,
+    )
+    return payout
+
+
+def _payout_transition(
+    *,
+    payout: PayoutRequest,
+    to_status: str,
+    actor: User | None,
+    note: str = "",
+    reference: str = "",
+) -> tuple[PayoutRequest, PayoutEvent]:
+    locked = PayoutRequest.objects.select_for_update().get(pk=payout.pk)
+    if to_status not in _ALLOWED_TRANSITIONS.get(locked.status, frozenset()):
+        raise ApplicationError(
+            f"A {locked.status} payout cannot become {to_status}.",
+            code="invalid_transition",
+            status=409,
+        )
+    now = timezone.now()
+    from_status = locked.status
+    locked.status = to_status
+    locked.decided_at = now
+    locked.decided_by = actor
+    update_fields = ["status", "decided_at", "decided_by"]
+    if note:
+        locked.note = note[:500]
+        update_fields.append("note")
+    if reference:
+        locked.reference = reference[:255]
+        locked.paid_at = now
+        update_fields += ["reference", "paid_at"]
+    locked.save(update_fields=update_fields)
+    event = PayoutEvent.objects.create(
+        payout=locked,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        note=(note or (f"reference {reference}" if reference else ""))[:500],
+        created_at=now,
+    )
+    from payouts.tasks import send_payout_decision_email
+
+    transaction.on_commit(
+        partial(send_payout_decision_email.delay, payout_id=locked.pk, event_id=event.pk)
+    )
+    return locked, event
+
+
+def _payout_move(
+    *, payout: PayoutRequest, kind: str, to_kind: str, actor: User | None, memo: str
+) -> None:
+    requested = ledger.affiliate_account(
+        affiliate_id=payout.affiliate_id, kind=AccountKind.REQUESTED, currency=payout.currency
+    )
+    target = ledger.affiliate_account(
+        affiliate_id=payout.affiliate_id, kind=to_kind, currency=payout.currency
+    )
+    ledger.ledger_post(
+        kind=kind,
+        lines=[(requested, payout.amount), (target, -payout.amount)],
+        reference_type=PAYOUT_REFERENCE,
+        reference_id=payout.pk,
+        idempotency_key=f"{kind}:{payout.pk}",
+        memo=memo,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def payout_approve(*, payout: PayoutRequest, actor: User | None) -> PayoutRequest:
+    """requested -> approved. Changes no money; emails the affiliate after commit."""
+    approved, _ = _payout_transition(payout=payout, to_status=PayoutStatus.APPROVED, actor=actor)
+    return approved
+
+
+@transaction.atomic
+def payout_reject(*, payout: PayoutRequest, actor: User | None, reason: str = "") -> PayoutRequest:
+    """requested | approved -> rejected: the amount goes back to the affiliate's available
+    balance. Emails the affiliate after commit."""
+    rejected, _ = _payout_transition(
+        payout=payout, to_status=PayoutStatus.REJECTED, actor=actor, note=reason.strip()
+    )
+    _payout_move(
+        payout=rejected,
+        kind=TransactionKind.PAYOUT_REJECTED,
+        to_kind=AccountKind.AVAILABLE,
+        actor=actor,
+        memo=f"payout {rejected.pk} rejected" + (f": {reason.strip()}" if reason.strip() else ""),
+    )
+    return rejected
+
+
+@transaction.atomic
+def payout_mark_paid(*, payout: PayoutRequest, actor: User | None, reference: str) -> PayoutRequest:
+    """approved -> paid, with the payment's reference: the amount moves requested -> paid."""
+    reference = reference.strip()
+    if not reference:
+        raise ApplicationError(
+            "A paid payout needs the payment's reference.",
+            code="reference_required",
+            fields={"reference": ["Required."]},
+        )
+    paid, _ = _payout_transition(
+        payout=payout, to_status=PayoutStatus.PAID, actor=actor, reference=reference
+    )
+    _payout_move(
+        payout=paid,
+        kind=TransactionKind.PAYOUT_PAID,
+        to_kind=AccountKind.PAID,
+        actor=actor,
+        memo=f"payout {paid.pk} paid, reference {reference}",
+    )
+    return paid
+
+
+_DECISION_TEXT = {
+    PayoutStatus.APPROVED: "has been approved and will be paid soon.",
+    PayoutStatus.REJECTED: "has been rejected; the amount is back in your available balance.",
+    PayoutStatus.PAID: "has been paid.",
+}
+
+
+def payout_decision_email_send(*, payout_id: int, event_id: int) -> None:
+    """Email the affiliate one decision (the event), whatever the payout's status is now."""
+    event = (
+        PayoutEvent.objects.select_related("payout__affiliate__user")
+        .filter(pk=event_id, payout_id=payout_id)
+        .first()
+    )
+    if event is None or event.to_status not in _DECISION_TEXT:
+        return
+    payout = event.payout
+    user = payout.affiliate.user
+    lines = [
+        f"Hello {user.name or user.email},",
+        "",
+        f"Your payout request #{payout.pk} of {payout.amount} {payout.currency} "
+        f"{_DECISION_TEXT[PayoutStatus(event.to_status)]}",
+    ]
+    if event.to_status == PayoutStatus.PAID and payout.reference:
+        lines += ["", f"Payment reference: {payout.reference}"]
+    if event.to_status == PayoutStatus.REJECTED and event.note:
+        lines += ["", f"Reason: {event.note}"]
+    send_mail(
+        subject=f"Your ClickLedger payout #{payout.pk}: {event.to_status}",
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=[user.email],
+    )
