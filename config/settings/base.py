@@ -66,9 +66,23 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'clickledger.sqlite3'}"
     )
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+
+def database_tuned(database: dict) -> dict:
+    """Connection settings every environment shares (production re-reads DATABASE_URL)."""
+    database["ATOMIC_REQUESTS"] = False
+    database["CONN_HEALTH_CHECKS"] = True
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # Only server-side-binding cursors can prepare statements, and only the click path opens
+        # them (tracker.services.clicks): they are planned once per connection. The ORM's
+        # client-side cursors are unaffected. Behind PgBouncer in transaction mode use >= 1.21
+        # with max_prepared_statements, or CONN_MAX_AGE=0.
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = 0
+    return database
+
+
+database_tuned(DATABASES["default"])
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids upgrade deadlocks.
     DATABASES["default"]["OPTIONS"] = {

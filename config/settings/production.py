@@ -2,13 +2,12 @@
 
 from config.env import env
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, SIMPLE_JWT
+from config.settings.base import DATABASES, SIMPLE_JWT, database_tuned
 
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES["default"] = env.db("DATABASE_URL")
+DATABASES["default"] = database_tuned(env.db("DATABASE_URL"))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}

@@ -2,9 +2,12 @@
 
 from config.env import env
 from config.settings.base import *  # noqa: F403
+from config.settings.base import database_tuned
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/clickledger")
+    "default": database_tuned(
+        env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/clickledger")
+    )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
