@@ -8,6 +8,29 @@ from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
 from core.exceptions import ApplicationError
 
 
+class PartnerLookupsMixin:
+    """Lets list filters on a foreign key to an Advertiser or Affiliate work.
+
+    Their primary key is the user (one id per person), so the admin's related-field filter builds
+    `affiliate__user__exact`, which ModelAdmin.lookup_allowed refuses by default (400).
+    """
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        parts = lookup.split("__")
+        if len(parts) >= 3 and parts[-2:] == ["user", "exact"]:
+            field_names = parts[:-2]
+            model = self.model
+            for name in field_names:
+                field = model._meta.get_field(name)
+                if not field.is_relation:
+                    break
+                model = field.related_model
+            else:
+                if model in (Advertiser, Affiliate):
+                    return True
+        return super().lookup_allowed(lookup, value, request)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["id"]

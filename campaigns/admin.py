@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.admin import PartnerLookupsMixin
 from campaigns import services
 from campaigns.models import (
     AccessStatus,
@@ -94,7 +95,7 @@ class CampaignAdminForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     """Field edits in the admin go straight to the model (admins are trusted operators);
     status changes go through the actions so that the transition rules apply."""
 
@@ -142,7 +143,7 @@ def _access_decide_action(status: str, label: str):
 
 
 @admin.register(CampaignAccess)
-class CampaignAccessAdmin(admin.ModelAdmin):
+class CampaignAccessAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "campaign", "affiliate", "status", "created_at", "decided_at"]
     list_filter = ["status", "campaign__visibility"]
     search_fields = ["campaign__name", "affiliate__user__email", "affiliate__company"]
@@ -169,7 +170,7 @@ class CampaignAccessAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrackingLink)
-class TrackingLinkAdmin(admin.ModelAdmin):
+class TrackingLinkAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "token", "campaign", "affiliate", "url", "created_at"]
     list_filter = ["campaign__status"]
     search_fields = ["token", "campaign__name", "affiliate__user__email"]
@@ -203,7 +204,7 @@ def rotate_partner_keys(modeladmin, request: HttpRequest, queryset: QuerySet[Par
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(admin.ModelAdmin):
+class PartnerKeyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "name", "advertiser", "is_active", "require_signature", "rotated_at"]
     list_filter = ["is_active", "require_signature"]
     search_fields = ["name", "key", "previous_key", "advertiser__user__email"]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from accounts.admin import PartnerLookupsMixin
 from core.exceptions import ApplicationError
 from core.money import quantize_money
 from payouts import services
@@ -45,7 +46,7 @@ class PayoutEventInline(_ReadOnlyInline):
 
 
 @admin.register(PayoutRequest)
-class PayoutRequestAdmin(admin.ModelAdmin):
+class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "affiliate",
@@ -162,7 +163,7 @@ class PayoutRequestAdmin(admin.ModelAdmin):
         return response
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

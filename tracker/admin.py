@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from accounts.admin import PartnerLookupsMixin
 from core.exceptions import ApplicationError
 from tracker.models import (
     ChangeSource,
@@ -81,7 +82,7 @@ def _pretty_json(value: Any) -> str:
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     """Tracking rows are facts written by the services: view them, never edit or delete them."""
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -394,3 +395,7 @@ class EndUserPointsAdmin(ReadOnlyAdmin):
     search_fields = ["=user_id"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+
+# The forwarding admins (endpoints, deliveries) live in their own module.
+from tracker import admin_forwarding  # noqa: E402, F401

@@ -167,7 +167,31 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-queues due and stuck forwarding deliveries (outbox) and disables endpoints failing 5 days.
+    "tracker-sweep-deliveries": {"task": "tracker.tasks.sweep_deliveries", "schedule": 30.0},
+    "tracker-auto-approve": {
+        "task": "tracker.tasks.auto_approve_conversions",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Moves approved payouts from pending to available once their hold period is over.
+    "payouts-release-holds": {
+        "task": "payouts.tasks.release_holds",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Re-adds every ledger transaction and checksum; alerts ADMINS on any mismatch.
+    "payouts-reconcile-ledger": {
+        "task": "payouts.tasks.reconcile_ledger",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+# How long a worker holds a claimed delivery before another worker may retry it.
+FORWARDING_CLAIM_SECONDS = env.int("FORWARDING_CLAIM_SECONDS", default=60)
+# Who receives operational alerts (ledger reconciliation): "Name <email>,Name2 <email2>".
+ADMINS = [
+    (address.split("<")[0].strip(), address.split("<")[-1].rstrip(">").strip())
+    for address in env.list("ADMINS", default=[])
+]
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -212,6 +236,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
-
-# Unused but kept explicit: crontab is imported for beat entries that app modules add below.
-_ = crontab

@@ -24,6 +24,7 @@ from accounts.models import User
 from campaigns.models import Campaign, PayoutType
 from core.exceptions import ApplicationError, NotFoundError
 from core.money import quantize_money, revshare_payout
+from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
     ChangeSource,
     Conversion,
@@ -31,6 +32,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
+from tracker.services.forwarding import deliveries_create_for_event
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ConversionStatus.PENDING: frozenset({ConversionStatus.APPROVED, ConversionStatus.REJECTED}),
@@ -100,9 +102,11 @@ def _conversion_event_apply(
 ) -> ConversionHistory:
     """Everything that follows a status change, in the caller's transaction.
 
-    `conversion` is saved with its new status (and locked, or new). Appends the history row and
-    moves end-user points: entering approved credits the payout to (affiliate, user_id) when the
-    conversion has a user_id; leaving approved takes back exactly what was credited.
+    `conversion` is saved with its new status (and locked, or new). Appends the history row,
+    moves end-user points (entering approved credits the payout to (affiliate, user_id) when the
+    conversion has a user_id; leaving approved takes back exactly what was credited), posts the
+    money to the ledger (entering or leaving approved; idempotent per history row), and writes
+    the forwarding outbox rows. All of it commits or rolls back with the status change.
     """
     to_status = conversion.status
     history = ConversionHistory.objects.create(
@@ -125,6 +129,22 @@ def _conversion_event_apply(
         _points_move(conversion=conversion, amount=-conversion.points_awarded, now=now)
         conversion.points_awarded = Decimal(0)
         conversion.save(update_fields=["points_awarded"])
+    if ConversionStatus.APPROVED in (from_status, to_status):
+        campaign = conversion.campaign
+        ledger_conversion_status_changed(
+            conversion_id=conversion.pk,
+            affiliate_id=conversion.affiliate_id,
+            advertiser_id=campaign.advertiser_id,
+            currency=conversion.currency,
+            revenue=conversion.revenue,
+            payout=conversion.payout,
+            from_status=from_status,
+            to_status=to_status,
+            hold_days=campaign.hold_days,
+            at=now,
+            event_key=f"history:{history.pk}",
+        )
+    deliveries_create_for_event(conversion=conversion, history=history, now=now)
     return history
 
 

@@ -65,6 +65,7 @@ from tracker.services.conversions import (
     conversion_transition_apply,
     conversion_transition_check,
 )
+from tracker.services.forwarding import deliveries_create_for_test_postback
 
 logger = logging.getLogger(__name__)
 
@@ -772,7 +773,16 @@ def _postback_process(
     fields = postback_fields_parse(params, warnings=warnings, consumed=consumed)
     if fields.status == STATUS_TEST:
         log.warnings = warnings
-        _log_success(log, _Outcome("test", None))
+        with transaction.atomic():
+            _log_success(log, _Outcome("test", None))
+            deliveries_create_for_test_postback(
+                advertiser_id=partner_key.advertiser_id,
+                click_id=fields.click_id,
+                revenue=fields.payout,
+                transaction_id=fields.transaction_id,
+                user_id=fields.user_id,
+                now=now,
+            )
         return _Outcome("test", None)
     with transaction.atomic():
         click = _click_find(

@@ -1,3 +1,4 @@
+import re
 import uuid
 from decimal import Decimal
 from io import StringIO
@@ -289,3 +290,22 @@ def test_view_only_staff_sees_conversions_but_cannot_reverse(client, demo):
     assert list(get_messages(attempt.wsgi_request)) == []
     conversion.refresh_from_db()
     assert conversion.status == ConversionStatus.APPROVED
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["/admin/tracker/click/", "/admin/tracker/conversion/", "/admin/tracker/enduserpoints/"],
+)
+def test_filtering_by_affiliate_uses_the_link_the_admin_offers(client, changelist):
+    from accounts.tests.factories import AdminUserFactory, AffiliateFactory
+
+    # Two affiliates: the admin hides a related-field filter with a single choice.
+    affiliate, _other = AffiliateFactory(), AffiliateFactory()
+    client.force_login(AdminUserFactory())
+    page = client.get(changelist).content.decode()
+
+    links = re.findall(r'href="(\?affiliate__[^"]+)"', page)
+    assert links, "the changelist offers an affiliate filter"
+    for link in links:
+        assert client.get(changelist + link.replace("&amp;", "&")).status_code == 200, link
+    assert client.get(f"{changelist}?affiliate__user__exact={affiliate.pk}").status_code == 200

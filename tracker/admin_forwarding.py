@@ -1,0 +1,214 @@
+"""Django admin for forwarding: postback endpoints and the deliveries sent to them.
+
+The operator's view of the outbox: deliveries filtered by status, event, affiliate, endpoint and
+time, each with its attempts inline (time, status code, latency, response excerpt, error), and a
+bulk replay. Everything here is read-only; the actions go through `tracker.services.forwarding`
+so a replay or a disable behaves exactly as from the API. Secrets are never displayed.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import Affiliate
+from core.exceptions import ApplicationError
+from tracker.models import Delivery, DeliveryAttempt, PostbackEndpoint
+from tracker.services import forwarding
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PostbackEndpoint)
+class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "affiliate",
+        "method",
+        "url",
+        "events",
+        "campaign",
+        "is_active",
+        "failing_since",
+        "last_success_at",
+        "disabled_reason",
+    ]
+    list_filter = ["is_active", "method"]
+    list_select_related = ["affiliate__user", "campaign"]
+    search_fields = ["url"]
+    fields = [
+        "affiliate",
+        "name",
+        "url",
+        "method",
+        "events",
+        "campaign",
+        "is_active",
+        "failing_since",
+        "last_success_at",
+        "disabled_at",
+        "disabled_reason",
+        "previous_secret_expires_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["enable_endpoints", "disable_endpoints", "send_test"]
+
+    @admin.action(description="Enable selected endpoints")
+    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
+        for endpoint in queryset:
+            forwarding.endpoint_update(endpoint=endpoint, data={"is_active": True})
+        self.message_user(request, f"{queryset.count()} endpoint(s) enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable selected endpoints (cancels their pending deliveries)")
+    def disable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
+        disabled = sum(
+            forwarding.endpoint_disable(endpoint_id=pk, reason="disabled by an admin")
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{disabled} endpoint(s) disabled.", messages.SUCCESS)
+
+    @admin.action(description="Send a test event to selected endpoints")
+    def send_test(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
+        for endpoint in queryset[:10]:
+            try:
+                result = forwarding.endpoint_send_test(endpoint=endpoint)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{endpoint.pk}: {exc.message}", messages.WARNING)
+                continue
+            attempt = result.attempt
+            if attempt is not None and attempt.is_success:
+                self.message_user(
+                    request, f"#{endpoint.pk}: HTTP {attempt.status_code}", messages.SUCCESS
+                )
+            else:
+                detail = (
+                    f"HTTP {attempt.status_code}"
+                    if attempt and attempt.status_code
+                    else (attempt.error if attempt else "not sent")
+                )
+                self.message_user(request, f"#{endpoint.pk}: {detail}", messages.ERROR)
+
+
+class AffiliateFilter(admin.SimpleListFilter):
+    """By the endpoint's affiliate. (A plain `endpoint__affiliate` filter builds the lookup
+    `endpoint__affiliate__user__exact`, which the admin then refuses: the profile's primary key
+    is a relation.)"""
+
+    title = "affiliate"
+    parameter_name = "affiliate"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
+        affiliates = (
+            Affiliate.objects.filter(postback_endpoints__isnull=False)
+            .distinct()
+            .select_related("user")
+        )
+        return [(affiliate.pk, str(affiliate)) for affiliate in affiliates]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(endpoint__affiliate_id=int(value))
+        return queryset
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    ordering = ["id"]
+    fields = [
+        "attempt_number",
+        "attempted_at",
+        "status_code",
+        "latency_ms",
+        "is_success",
+        "error",
+        "response_excerpt",
+        "request_url",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "event",
+        "status",
+        "affiliate",
+        "endpoint",
+        "conversion",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = [
+        "status",
+        "event",
+        ("created_at", admin.DateFieldListFilter),
+        AffiliateFilter,
+        "endpoint",
+    ]
+    list_select_related = ["endpoint__affiliate__user", "conversion"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    search_fields = ["=event_id"]
+    search_help_text = "Exact event id (the webhook-id header)."
+    inlines = [DeliveryAttemptInline]
+    fields = [
+        "endpoint",
+        "conversion",
+        "event",
+        "event_id",
+        "event_key",
+        "status",
+        "attempt_count",
+        "max_attempts",
+        "next_attempt_at",
+        "locked_until",
+        "delivered_at",
+        "last_status_code",
+        "last_error",
+        "payload",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["replay_deliveries"]
+
+    @admin.display(description="Affiliate", ordering="endpoint__affiliate")
+    def affiliate(self, obj: Delivery):
+        return obj.endpoint.affiliate
+
+    @admin.action(description="Replay selected deliveries")
+    def replay_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        replayed = 0
+        refused: dict[str, int] = {}
+        for delivery in queryset.select_related("endpoint"):
+            try:
+                forwarding.delivery_replay(delivery=delivery)
+            except ApplicationError as exc:
+                refused[exc.message] = refused.get(exc.message, 0) + 1
+                continue
+            replayed += 1
+        if replayed:
+            self.message_user(request, f"{replayed} delivery(ies) queued again.", messages.SUCCESS)
+        for message, count in refused.items():
+            self.message_user(request, f"{count} not replayed: {message}", messages.WARNING)

@@ -1,0 +1,355 @@
+"""Forwarding end to end with real Celery workers (subprocesses, `celery -A config worker -B`) on a
+Redis server started by the test, real HTTP receivers on loopback, and the test database.
+
+Postbacks go through the Django test client in this process, so their deliveries are published
+after commit by this process's Celery app (pointed at the test's Redis); the workers send them and
+their embedded beat runs the sweeper every second (tests/settings_forwarding_worker.py). Every
+wait polls the database under a deadline.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.utils import timezone
+
+from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointMethod
+from tracker.tests.factories_forwarding import (
+    PostbackEndpointFactory,
+    Receiver,
+    celery_broker_point,
+    standard_webhook_verify,
+)
+from tracker.tests.factories_postbacks import postback_world
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+REPO = Path(__file__).resolve().parents[2]
+POLL_SECONDS = 0.1
+ALL_MACROS = [
+    "click_id",
+    "transaction_id",
+    "conversion_id",
+    "event_id",
+    "status",
+    "payout",
+    "currency",
+    "points",
+    "campaign_id",
+    "offer_id",
+    "affiliate_id",
+    "sub1",
+    "sub2",
+    "sub3",
+    "sub4",
+    "sub5",
+    "user_id",
+    "country",
+    "timestamp",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        threading.Event().wait(POLL_SECONDS)
+
+
+class RedisServer:
+    def __init__(self, directory: Path) -> None:
+        self.port = _free_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._accepts, timeout=10, what="redis-server to listen")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+class Workers:
+    """Celery worker subprocesses, each in its own process group so SIGKILL takes its pool and
+    embedded beat with it."""
+
+    def __init__(self, *, broker_url: str, directory: Path) -> None:
+        db = connection.settings_dict
+        credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tracker.tests.settings_forwarding_worker",
+            "DATABASE_URL": (
+                f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+                f"/{db['NAME']}"
+            ),
+            "CELERY_BROKER_URL": broker_url,
+            "PYTHONPATH": str(REPO),
+        }
+        self.directory = directory
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        log = (self.directory / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-B",
+                "-s",
+                str(self.directory / f"beat-{name}"),
+                "-P",
+                "prefork",
+                "-c",
+                "4",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+                "-n",
+                f"{name}@forwarding-test",
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str) -> None:
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def kill_all(self) -> None:
+        for name in list(self.processes):
+            try:
+                self.kill(name)
+            except ProcessLookupError:
+                self.processes.pop(name, None)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    previous = celery_broker_point(server.url)
+    try:
+        yield server
+    finally:
+        celery_broker_point(previous)
+        server.stop()
+
+
+@pytest.fixture
+def workers(redis_server, tmp_path) -> Iterator[Workers]:
+    pool = Workers(broker_url=redis_server.url, directory=tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.kill_all()
+
+
+def _delivered() -> int:
+    return Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count()
+
+
+def test_a_real_worker_forwards_each_status_change_once_with_every_macro_and_a_valid_signature(
+    workers,
+):
+    with Receiver() as receiver:
+        # given a click, and a GET endpoint with every macro and a POST endpoint
+        world = postback_world()
+        campaign = world.campaign(external_offer_id="OFF-1")
+        click = world.click(
+            sub1="a/b", sub2="c d", sub3="e&f", sub4="ü", sub5="5", user_id="U-7", country="FR"
+        )
+        query = "&".join(f"{name}={{{name}}}" for name in ALL_MACROS)
+        get_endpoint = PostbackEndpointFactory(
+            affiliate=world.affiliate,
+            url=receiver.url(f"/get?{query}"),
+            events=["approved", "reversed"],
+        )
+        post_endpoint = PostbackEndpointFactory(
+            affiliate=world.affiliate,
+            url=receiver.url("/post"),
+            method=EndpointMethod.POST,
+            events=["approved", "reversed"],
+        )
+        workers.start("w1")
+
+        # when the partner approves (twice) then reverses the conversion
+        client = Client()
+        results = [
+            client.get(world.postback_path, {"click_id": click.click_id, **params}).json()
+            for params in (
+                {"status": "approved", "payout": "5.00", "transaction_id": "T-1"},
+                {"status": "approved", "payout": "5.00", "transaction_id": "T-1"},
+                {"status": "reversed", "transaction_id": "T-1"},
+            )
+        ]
+        wait_until(lambda: _delivered() == 4, timeout=45, what="4 deliveries")
+
+        # then each endpoint got each status change exactly once, every macro filled and signed
+        assert [r["result"] for r in results] == ["created", "duplicate", "updated"]
+        deliveries = {
+            (d.endpoint_id, d.event): d for d in Delivery.objects.select_related("endpoint")
+        }
+        assert sorted(deliveries) == sorted(
+            (endpoint.pk, event)
+            for endpoint in (get_endpoint, post_endpoint)
+            for event in ("approved", "reversed")
+        )
+        assert Counter(r.path for r in receiver.requests) == {"/get": 2, "/post": 2}
+        by_event_id = {r.headers["webhook-id"]: r for r in receiver.requests}
+        assert len(by_event_id) == 4
+        for (endpoint_id, _event), delivery in deliveries.items():
+            request = by_event_id[str(delivery.event_id)]
+            values = request.query if endpoint_id == get_endpoint.pk else json.loads(request.body)
+            assert values == delivery.payload
+            assert set(values) == set(ALL_MACROS)
+            assert standard_webhook_verify(
+                secret=delivery.endpoint.secret, headers=request.headers, body=request.body
+            )
+            assert delivery.attempts.get().is_success
+        approved = deliveries[(get_endpoint.pk, "approved")].payload
+        assert {k: approved[k] for k in ("status", "payout", "points", "sub1", "sub4")} == {
+            "status": "approved",
+            "payout": "4.0000",
+            "points": "4.0000",
+            "sub1": "a/b",
+            "sub4": "ü",
+        }
+        assert (approved["offer_id"], approved["campaign_id"]) == ("OFF-1", str(campaign.pk))
+        assert deliveries[(get_endpoint.pk, "reversed")].payload["status"] == "reversed"
+
+
+CONVERSIONS = 200
+CHUNK = 50
+
+
+def _in_flight() -> bool:
+    return Delivery.objects.filter(
+        status=DeliveryStatus.PENDING, locked_until__gt=timezone.now()
+    ).exists()
+
+
+def test_chaos_200_conversions_survive_two_killed_workers_and_a_redis_outage(
+    workers, redis_server, caplog
+):
+    # given 200 clicks and an endpoint on a slowish receiver
+    def slow_ok(request, index):
+        threading.Event().wait(0.05)  # the receiver's own latency keeps requests in flight
+        return 200, {}, b"ok"
+
+    with Receiver(respond=slow_ok) as receiver:
+        world = postback_world()
+        world.campaign()
+        clicks = [world.click() for _ in range(CONVERSIONS)]
+        PostbackEndpointFactory(
+            affiliate=world.affiliate, url=receiver.url("/hook?c={click_id}&s={status}")
+        )
+        answers: list[int] = []
+
+        def postback(click) -> int:
+            try:
+                return (
+                    Client()
+                    .get(world.postback_path, {"click_id": click.click_id, "payout": "1.00"})
+                    .status_code
+                )
+            finally:
+                connections.close_all()
+
+        def post_chunk(executor, number: int) -> None:
+            chunk = clicks[number * CHUNK : (number + 1) * CHUNK]
+            answers.extend(executor.map(postback, chunk))
+
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            # when conversions stream in while a worker is killed mid-send ...
+            workers.start("w1")
+            post_chunk(executor, 0)
+            wait_until(_in_flight, timeout=30, what="w1 to claim a delivery")
+            workers.kill("w1")
+            workers.start("w2")
+            post_chunk(executor, 1)
+            # ... Redis goes away while postbacks keep arriving ...
+            redis_server.stop()
+            post_chunk(executor, 2)
+            redis_server.start()
+            # ... and the second worker is killed mid-send too
+            wait_until(_in_flight, timeout=30, what="w2 to claim a delivery")
+            workers.kill("w2")
+            workers.start("w3")
+            post_chunk(executor, 3)
+
+        wait_until(lambda: _delivered() == CONVERSIONS, timeout=60, what="200 deliveries")
+
+        # then every postback was answered 200 and every conversion delivered exactly once
+        assert answers == [200] * CONVERSIONS
+        assert Delivery.objects.count() == CONVERSIONS
+        successes = Counter(
+            DeliveryAttempt.objects.filter(is_success=True).values_list("delivery_id", flat=True)
+        )
+        assert len(successes) == CONVERSIONS
+        assert set(successes.values()) == {1}
+        event_ids = {str(e) for e in Delivery.objects.values_list("event_id", flat=True)}
+        assert {r.headers["webhook-id"] for r in receiver.requests} == event_ids
+        assert {r.query["c"] for r in receiver.requests} == {c.click_id for c in clicks}
+        # the outage was real: publishing failed and was swallowed
+        assert any("could not publish" in r.getMessage() for r in caplog.records)
