@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 
@@ -7,6 +8,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("bench/trivial", core_views.trivial, name="bench-trivial"),
-    path("", include("tracker.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("accounts.urls")),
+    path("api/", include("campaigns.urls")),
+    path("api/", include("payouts.urls")),
+    path("api/", include("tracker.urls_api")),
+    path("api/", include("tracker.urls_reports")),
+    # Seeds 000/001 listing endpoints (login required, scoped): /clicks, /conversions, ...
+    path("", include("tracker.urls_legacy_api")),
+    # Tracking endpoints (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
+    path("", include("tracker.urls")),
 ]
