@@ -1,1 +1,24 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payouts import apis
+
+urlpatterns = [
+    path("balance", apis.BalanceApi.as_view(), name="balance"),
+    path("payouts", apis.PayoutListCreateApi.as_view(), name="payout-list"),
+    path("payouts/export.csv", apis.PayoutExportApi.as_view(), name="payout-export"),
+    path("payouts/<int:payout_id>", apis.PayoutDetailApi.as_view(), name="payout-detail"),
+    # Seed 004's path and the resource-style one: the same endpoint.
+    path(
+        "payouts/approve/<int:payout_id>",
+        apis.PayoutApproveSeedPathApi.as_view(),
+        name="payout-approve-legacy",
+    ),
+    path("payouts/<int:payout_id>/approve", apis.PayoutApproveApi.as_view(), name="payout-approve"),
+    path("payouts/<int:payout_id>/reject", apis.PayoutRejectApi.as_view(), name="payout-reject"),
+    path(
+        "payouts/<int:payout_id>/mark-paid",
+        apis.PayoutMarkPaidApi.as_view(),
+        name="payout-mark-paid",
+    ),
+    path("statement.csv", apis.StatementExportApi.as_view(), name="statement-export"),
+]

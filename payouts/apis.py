@@ -1,0 +1,406 @@
+"""Payouts REST API: balances, payout requests and their lifecycle, CSV exports.
+
+Affiliates see and request their own payouts; admins see everyone's and decide. Scoping is the
+selectors' job (`payouts.selectors.payout_list`, `accounts.selectors.affiliate_get`): a payout or
+affiliate the viewer may not see answers 404, exactly like a missing one.
+"""
+
+from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Affiliate, PayoutMethod, User
+from accounts.permissions import IsAdminOrApprovedAffiliate, IsApprovedAffiliate, IsNetworkAdmin
+from accounts.selectors import affiliate_get
+from core.api_schema import error_response
+from core.currencies import CURRENCY_CODES
+from core.exceptions import ApplicationError
+from core.pagination import paginated_response
+from payouts import exports, selectors, services
+from payouts.filters import PAYOUT_ORDERING_FIELDS, PayoutFilter, StableOrderingFilter
+from payouts.models import PayoutRequest
+
+_MONEY = {"max_digits": 18, "decimal_places": 4}
+
+_E401 = error_response("Not authenticated.")
+_E403 = error_response("The caller's role may not do this.")
+_E404_PAYOUT = error_response("No such payout, or not the caller's.")
+_E404_AFFILIATE = error_response("No such affiliate, or not the caller.")
+
+
+def _currency_parse(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCY_CODES:
+        raise serializers.ValidationError("Use an ISO 4217 code, e.g. USD.")
+    return code
+
+
+def _affiliate_for_viewer(*, viewer: User, affiliate_id: int | None) -> Affiliate:
+    """The affiliate whose money the viewer reads: an affiliate itself (naming another one is a
+    404), or for an admin the one named by `?affiliate_id=`, which admins must give."""
+    if affiliate_id is None:
+        if viewer.is_network_admin:
+            raise ApplicationError(
+                "Name the affiliate with ?affiliate_id=.",
+                code="missing_affiliate_id",
+                fields={"affiliate_id": ["Required for admins."]},
+            )
+        affiliate_id = viewer.pk
+    return affiliate_get(viewer=viewer, affiliate_id=affiliate_id)
+
+
+class PayoutEventSerializer(serializers.Serializer):
+    from_status = serializers.CharField(help_text="Empty for the request itself.")
+    to_status = serializers.CharField()
+    actor = serializers.SerializerMethodField(help_text="`affiliate`, `admin` or `system`.")
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_actor(self, event) -> str:
+        if event.actor_id is None:
+            return "system"
+        return "affiliate" if event.actor_id == self.context["affiliate_id"] else "admin"
+
+    class Meta:
+        ref_name = "PayoutEvent"
+
+
+class PayoutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    affiliate_id = serializers.IntegerField()
+    affiliate_email = serializers.EmailField(source="affiliate.user.email")
+    amount = serializers.DecimalField(**_MONEY)
+    currency = serializers.CharField()
+    method = serializers.CharField()
+    payout_details = serializers.CharField(
+        help_text="Where to pay, as the affiliate's profile said when it asked."
+    )
+    status = serializers.CharField()
+    reference = serializers.CharField(help_text="The payment's reference, once paid.")
+    note = serializers.CharField(help_text="The rejection reason, if any.")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "Payout"
+
+
+class PayoutDetailSerializer(PayoutSerializer):
+    events = PayoutEventSerializer(
+        many=True, source="events.all", help_text="Status history, oldest first."
+    )
+
+    class Meta:
+        ref_name = "PayoutDetail"
+
+
+def _payout_detail(*, viewer: User, payout_id: int) -> dict:
+    payout = selectors.payout_get(viewer=viewer, payout_id=payout_id)
+    return PayoutDetailSerializer(payout, context={"affiliate_id": payout.affiliate_id}).data
+
+
+class _PayoutQuerysetMixin:
+    filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+    filterset_class = PayoutFilter
+    ordering_fields = PAYOUT_ORDERING_FIELDS
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PayoutRequest.objects.none()
+        return selectors.payout_list(viewer=self.request.user)
+
+
+class _CsvNegotiationMixin:
+    """CSV endpoints stream plain text whatever the client accepts; their errors are JSON."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+class BalanceSerializer(serializers.Serializer):
+    pending = serializers.DecimalField(**_MONEY, help_text="Earned, still in hold.")
+    available = serializers.DecimalField(
+        **_MONEY, help_text="Withdrawable; negative after a reversal of paid-out money."
+    )
+    requested = serializers.DecimalField(**_MONEY, help_text="In open payout requests.")
+    paid = serializers.DecimalField(**_MONEY, help_text="Paid out, all time.")
+
+    class Meta:
+        ref_name = "Balance"
+
+
+class BalanceApi(APIView):
+    permission_classes = [IsAdminOrApprovedAffiliate]
+
+    class InputSerializer(serializers.Serializer):
+        affiliate_id = serializers.IntegerField(required=False, min_value=1)
+
+    class OutputSerializer(serializers.Serializer):
+        affiliate_id = serializers.IntegerField()
+        minimum_payout = serializers.DecimalField(**_MONEY)
+        balances = serializers.DictField(child=BalanceSerializer(), help_text="Per currency code.")
+
+        class Meta:
+            ref_name = "Balances"
+
+    @extend_schema(
+        summary="An affiliate's balances per currency",
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            400: error_response("`missing_affiliate_id` (admins) or an invalid parameter."),
+            401: _E401,
+            403: _E403,
+            404: _E404_AFFILIATE,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        affiliate = _affiliate_for_viewer(
+            viewer=request.user, affiliate_id=params.validated_data.get("affiliate_id")
+        )
+        data = {
+            "affiliate_id": affiliate.user_id,
+            "minimum_payout": services.payout_minimum_amount(),
+            "balances": selectors.affiliate_balances(affiliate_id=affiliate.user_id),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
+    """GET: payouts the viewer may see. POST: the calling affiliate asks for a payout."""
+
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.DecimalField(**_MONEY)
+        currency = serializers.CharField(max_length=3)
+        method = serializers.ChoiceField(
+            choices=PayoutMethod.choices,
+            required=False,
+            help_text="Defaults to the affiliate's profile setting.",
+        )
+
+        class Meta:
+            ref_name = "PayoutRequestInput"
+
+        def validate_currency(self, value: str) -> str:
+            return _currency_parse(value)
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsApprovedAffiliate()]
+        return [IsAdminOrApprovedAffiliate()]
+
+    @extend_schema(
+        summary="List payout requests (affiliate: own; admin: all)",
+        responses={
+            200: PayoutSerializer(many=True),
+            400: error_response("Invalid filter."),
+            401: _E401,
+            403: _E403,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        return paginated_response(
+            queryset=queryset, serializer_class=PayoutSerializer, request=request, view=self
+        )
+
+    @extend_schema(
+        summary="Request a payout from the available balance (affiliate)",
+        request=InputSerializer,
+        responses={
+            201: PayoutDetailSerializer,
+            400: error_response(
+                "`below_minimum`, `insufficient_balance`, `invalid_amount` or invalid fields."
+            ),
+            401: _E401,
+            403: _E403,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        affiliate = affiliate_get(viewer=request.user, affiliate_id=request.user.pk)
+        payout = services.payout_request_create(affiliate=affiliate, **serializer.validated_data)
+        data = _payout_detail(viewer=request.user, payout_id=payout.pk)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class PayoutDetailApi(APIView):
+    permission_classes = [IsAdminOrApprovedAffiliate]
+
+    @extend_schema(
+        summary="One payout request with its status history",
+        responses={200: PayoutDetailSerializer, 401: _E401, 403: _E403, 404: _E404_PAYOUT},
+    )
+    def get(self, request: Request, payout_id: int) -> Response:
+        return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
+
+
+_DECISION_ERRORS = {
+    401: _E401,
+    403: _E403,
+    404: _E404_PAYOUT,
+    409: error_response("`invalid_transition`: the payout's status does not allow it."),
+}
+
+
+class PayoutApproveApi(APIView):
+    permission_classes = [IsNetworkAdmin]
+
+    @extend_schema(
+        summary="Approve a requested payout (admin)",
+        request=None,
+        responses={200: PayoutDetailSerializer, **_DECISION_ERRORS},
+    )
+    def post(self, request: Request, payout_id: int) -> Response:
+        payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
+        services.payout_approve(payout=payout, actor=request.user)
+        return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
+
+
+@extend_schema_view(post=extend_schema(operation_id="payouts_approve_seed_path"))
+class PayoutApproveSeedPathApi(PayoutApproveApi):
+    """Seed 004's `POST /api/payouts/approve/<id>`: the same endpoint under its own operation id."""
+
+
+class PayoutRejectApi(APIView):
+    permission_classes = [IsNetworkAdmin]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+        class Meta:
+            ref_name = "PayoutRejectInput"
+
+    @extend_schema(
+        summary="Reject a requested or approved payout; the amount returns to available (admin)",
+        request=InputSerializer,
+        responses={
+            200: PayoutDetailSerializer,
+            400: error_response("Invalid fields."),
+            **_DECISION_ERRORS,
+        },
+    )
+    def post(self, request: Request, payout_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
+        services.payout_reject(
+            payout=payout, actor=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
+
+
+class PayoutMarkPaidApi(APIView):
+    permission_classes = [IsNetworkAdmin]
+
+    class InputSerializer(serializers.Serializer):
+        # Blank or missing is the service's `reference_required`, not a generic `invalid`.
+        reference = serializers.CharField(
+            required=False, allow_blank=True, max_length=255, default=""
+        )
+
+        class Meta:
+            ref_name = "PayoutMarkPaidInput"
+
+    @extend_schema(
+        summary="Mark an approved payout paid, with the payment's reference (admin)",
+        request=InputSerializer,
+        responses={
+            200: PayoutDetailSerializer,
+            400: error_response("`reference_required` or invalid fields."),
+            **_DECISION_ERRORS,
+        },
+    )
+    def post(self, request: Request, payout_id: int) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
+        services.payout_mark_paid(
+            payout=payout, actor=request.user, reference=serializer.validated_data["reference"]
+        )
+        return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
+
+
+def _csv_response(lines, *, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView):
+    permission_classes = [IsAdminOrApprovedAffiliate]
+
+    @extend_schema(
+        summary="Payout requests as CSV (affiliate: own; admin: all), same filters as the list",
+        operation_id="payouts_export_csv",
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="One row per payout request."
+            ),
+            400: error_response("Invalid filter."),
+            401: _E401,
+            403: _E403,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        queryset = self.filter_queryset(self.get_queryset())
+        return _csv_response(exports.payouts_csv(queryset), filename="payouts.csv")
+
+
+class StatementExportApi(_CsvNegotiationMixin, APIView):
+    permission_classes = [IsAdminOrApprovedAffiliate]
+
+    class InputSerializer(serializers.Serializer):
+        currency = serializers.CharField(max_length=3)
+        affiliate_id = serializers.IntegerField(
+            required=False, min_value=1, help_text="Required for admins."
+        )
+
+        def validate_currency(self, value: str) -> str:
+            return _currency_parse(value)
+
+    @extend_schema(
+        summary="An affiliate's ledger statement in one currency as CSV, with running balances",
+        operation_id="statement_export_csv",
+        parameters=[
+            OpenApiParameter("currency", str, required=True, description="ISO 4217 code."),
+            OpenApiParameter("affiliate_id", int, description="Required for admins."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="One row per ledger entry, oldest first."
+            ),
+            400: error_response("`missing_affiliate_id` (admins) or an invalid parameter."),
+            401: _E401,
+            403: _E403,
+            404: _E404_AFFILIATE,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        affiliate = _affiliate_for_viewer(
+            viewer=request.user, affiliate_id=params.validated_data.get("affiliate_id")
+        )
+        currency = params.validated_data["currency"]
+        return _csv_response(
+            exports.statement_csv(affiliate_id=affiliate.user_id, currency=currency),
+            filename=f"statement-{affiliate.user_id}-{currency}.csv",
+        )
