@@ -53,3 +53,14 @@ class IsAdminOrApprovedAffiliate(BasePermission):
         return IsNetworkAdmin().has_permission(
             request, view
         ) or IsApprovedAffiliate().has_permission(request, view)
+
+
+class IsAnyApprovedRole(BasePermission):
+    """Admins, approved advertisers and approved affiliates: the readers of scoped lists."""
+
+    message = "Only network admins, approved advertisers and approved affiliates may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return IsAdminOrApprovedAdvertiser().has_permission(
+            request, view
+        ) or IsApprovedAffiliate().has_permission(request, view)

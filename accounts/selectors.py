@@ -36,3 +36,8 @@ def advertiser_get(*, viewer: User, advertiser_id: int) -> Advertiser:
     if advertiser is None:
         raise NotFoundError("Advertiser not found.")
     return advertiser
+
+
+def own_affiliate(user: User) -> Affiliate:
+    """The affiliate profile of the logged-in affiliate (the permission class proved it exists)."""
+    return affiliate_get(viewer=user, affiliate_id=user.pk)

@@ -13,6 +13,7 @@ from campaigns.models import (
     Campaign,
     CampaignAccess,
     CampaignStatus,
+    PartnerKey,
     TrackingLink,
     Visibility,
 )
@@ -111,3 +112,21 @@ def link_get(*, viewer: User, link_id: int) -> TrackingLink:
     if link is None:
         raise NotFoundError("Link not found.")
     return link
+
+
+def partner_key_list(*, viewer: User) -> QuerySet[PartnerKey]:
+    """Admin: all keys; advertiser: its own; anyone else: none."""
+    if viewer.is_network_admin:
+        queryset = PartnerKey.objects.all()
+    elif viewer.is_advertiser:
+        queryset = PartnerKey.objects.filter(advertiser_id=viewer.pk)
+    else:
+        queryset = PartnerKey.objects.none()
+    return queryset.order_by("-id")
+
+
+def partner_key_get(*, viewer: User, partner_key_id: int) -> PartnerKey:
+    partner_key = partner_key_list(viewer=viewer).filter(pk=partner_key_id).first()
+    if partner_key is None:
+        raise NotFoundError("Partner key not found.")
+    return partner_key

@@ -1,1 +1,62 @@
-urlpatterns: list = []
+"""Campaigns API, included under `/api/` (paths as in DESIGN.md section 6, no trailing slash)."""
+
+from django.urls import path
+
+from campaigns import apis
+
+urlpatterns = [
+    path("campaigns", apis.CampaignListCreateApi.as_view(), name="api-campaigns"),
+    path("campaigns/<int:campaign_id>", apis.CampaignDetailApi.as_view(), name="api-campaign"),
+    path(
+        "campaigns/<int:campaign_id>/pause",
+        apis.CampaignPauseApi.as_view(),
+        name="api-campaign-pause",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/resume",
+        apis.CampaignResumeApi.as_view(),
+        name="api-campaign-resume",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/archive",
+        apis.CampaignArchiveApi.as_view(),
+        name="api-campaign-archive",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/apply",
+        apis.CampaignApplyApi.as_view(),
+        name="api-campaign-apply",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/link",
+        apis.CampaignLinkApi.as_view(),
+        name="api-campaign-link",
+    ),
+    path("applications", apis.ApplicationListApi.as_view(), name="api-applications"),
+    path(
+        "applications/<int:application_id>/approve",
+        apis.ApplicationApproveApi.as_view(),
+        name="api-application-approve",
+    ),
+    path(
+        "applications/<int:application_id>/reject",
+        apis.ApplicationRejectApi.as_view(),
+        name="api-application-reject",
+    ),
+    path(
+        "applications/<int:application_id>/revoke",
+        apis.ApplicationRevokeApi.as_view(),
+        name="api-application-revoke",
+    ),
+    path("partner-keys", apis.PartnerKeyListCreateApi.as_view(), name="api-partner-keys"),
+    path(
+        "partner-keys/<int:partner_key_id>",
+        apis.PartnerKeyDetailApi.as_view(),
+        name="api-partner-key",
+    ),
+    path(
+        "partner-keys/<int:partner_key_id>/rotate",
+        apis.PartnerKeyRotateApi.as_view(),
+        name="api-partner-key-rotate",
+    ),
+]

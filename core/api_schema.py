@@ -35,3 +35,13 @@ ERROR_RESPONSES = {
     403: error_response("Authenticated, but the role may not do this."),
     404: error_response("Not found, or not visible to the caller."),
 }
+
+
+_MORE_ERRORS = {
+    409: error_response("Refused in the current state (`invalid_transition`, ...)."),
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """The shared error bodies for `codes`, for `@extend_schema(responses=...)`."""
+    return {code: ERROR_RESPONSES.get(code) or _MORE_ERRORS[code] for code in codes}

@@ -1,0 +1,140 @@
+"""Query-string filters of the tracker API, applied to the selectors' (already scoped) querysets.
+
+A filter narrows what the viewer may see; it never widens it. `date_from` / `date_to` are UTC
+calendar days, both inclusive; `created_after` (inclusive) / `created_before` (exclusive) take
+ISO 8601 date-times for anything finer.
+"""
+
+import datetime as dt
+
+import django_filters
+from django.db.models import QuerySet
+
+from tracker.models import (
+    BlockedReason,
+    Click,
+    Conversion,
+    ConversionStatus,
+    Delivery,
+    DeliveryStatus,
+    EndUserPoints,
+    ForwardEvent,
+    PostbackEndpoint,
+)
+
+
+def _utc_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+class _CreatedRangeFilterSet(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(
+        method="filter_date_from", help_text="First UTC day (YYYY-MM-DD), inclusive."
+    )
+    date_to = django_filters.DateFilter(
+        method="filter_date_to", help_text="Last UTC day (YYYY-MM-DD), inclusive."
+    )
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="ISO 8601 date-time, inclusive."
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="ISO 8601 date-time, exclusive."
+    )
+
+    def filter_date_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return queryset.filter(created_at__gte=_utc_day_start(value))
+
+    def filter_date_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return queryset.filter(created_at__lt=_utc_day_start(value + dt.timedelta(days=1)))
+
+
+class ClickFilter(_CreatedRangeFilterSet):
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    affiliate = django_filters.NumberFilter(
+        field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
+    )
+    click_id = django_filters.CharFilter()
+    sub1 = django_filters.CharFilter()
+    sub2 = django_filters.CharFilter()
+    sub3 = django_filters.CharFilter()
+    sub4 = django_filters.CharFilter()
+    sub5 = django_filters.CharFilter()
+    user_id = django_filters.CharFilter()
+    country = django_filters.CharFilter(lookup_expr="iexact")
+    is_unique = django_filters.BooleanFilter()
+    blocked_reason = django_filters.ChoiceFilter(choices=BlockedReason.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"), ("created_at", "created_at")),
+        help_text="id or created_at; prefix with - for descending. Default: -id.",
+    )
+
+    class Meta:
+        model = Click
+        fields: list[str] = []
+
+
+class ConversionFilter(_CreatedRangeFilterSet):
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    affiliate = django_filters.NumberFilter(
+        field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
+    )
+    status = django_filters.ChoiceFilter(choices=ConversionStatus.choices)
+    click_id = django_filters.CharFilter(field_name="click__click_id")
+    transaction_id = django_filters.CharFilter()
+    sub1 = django_filters.CharFilter(field_name="click__sub1", help_text="The click's sub1.")
+    sub2 = django_filters.CharFilter(field_name="click__sub2", help_text="The click's sub2.")
+    sub3 = django_filters.CharFilter(field_name="click__sub3", help_text="The click's sub3.")
+    sub4 = django_filters.CharFilter(field_name="click__sub4", help_text="The click's sub4.")
+    sub5 = django_filters.CharFilter(field_name="click__sub5", help_text="The click's sub5.")
+    user_id = django_filters.CharFilter()
+    currency = django_filters.CharFilter(lookup_expr="iexact")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("id", "id"),
+            ("created_at", "created_at"),
+            ("updated_at", "updated_at"),
+            ("payout", "payout"),
+        ),
+        help_text="id, created_at, updated_at or payout; prefix with - for descending.",
+    )
+
+    class Meta:
+        model = Conversion
+        fields: list[str] = []
+
+
+class PostbackEndpointFilter(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter()
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    affiliate = django_filters.NumberFilter(field_name="affiliate_id", help_text="Admins.")
+
+    class Meta:
+        model = PostbackEndpoint
+        fields: list[str] = []
+
+
+class DeliveryFilter(_CreatedRangeFilterSet):
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    event = django_filters.ChoiceFilter(choices=ForwardEvent.choices)
+    endpoint = django_filters.NumberFilter(field_name="endpoint_id")
+    conversion = django_filters.NumberFilter(field_name="conversion_id")
+    affiliate = django_filters.NumberFilter(
+        field_name="endpoint__affiliate_id", help_text="Admins."
+    )
+
+    class Meta:
+        model = Delivery
+        fields: list[str] = []
+
+
+class PointsFilter(django_filters.FilterSet):
+    user_id = django_filters.CharFilter(help_text="The end user's id (the click's `user_id`).")
+    affiliate = django_filters.NumberFilter(field_name="affiliate_id", help_text="Admins.")
+    ordering = django_filters.OrderingFilter(
+        fields=(("user_id", "user_id"), ("points", "points"), ("updated_at", "updated_at")),
+        help_text="user_id, points or updated_at; prefix with - for descending.",
+    )
+
+    class Meta:
+        model = EndUserPoints
+        fields: list[str] = []

@@ -1,0 +1,82 @@
+"""Who may see which clicks, conversions and end-user points.
+
+Admins see everything; an advertiser sees the traffic of its own campaigns; an affiliate its own
+traffic and its own end users' points; anyone else sees nothing. A forbidden object answers
+exactly like a missing one (NotFoundError, 404). What each role may see *of* a row (revenue,
+margin) is the API's output serializers' business; these functions decide which rows.
+"""
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from accounts.models import Affiliate, User
+from accounts.selectors import affiliate_list
+from campaigns.selectors import link_list
+from core.exceptions import NotFoundError
+from tracker.models import Click, Conversion, ConversionHistory, EndUserPoints
+
+
+def click_list(*, viewer: User) -> QuerySet[Click]:
+    """Newest first. No joins: a click row carries every id its output needs."""
+    if viewer.is_network_admin:
+        queryset = Click.objects.all()
+    elif viewer.is_advertiser:
+        queryset = Click.objects.filter(campaign__advertiser_id=viewer.pk)
+    elif viewer.is_affiliate:
+        queryset = Click.objects.filter(affiliate_id=viewer.pk)
+    else:
+        queryset = Click.objects.none()
+    return queryset.order_by("-id")
+
+
+def conversion_list(*, viewer: User) -> QuerySet[Conversion]:
+    """Newest first, with the click joined (its `click_id` and sub ids are part of the output)."""
+    if viewer.is_network_admin:
+        queryset = Conversion.objects.all()
+    elif viewer.is_advertiser:
+        queryset = Conversion.objects.filter(campaign__advertiser_id=viewer.pk)
+    elif viewer.is_affiliate:
+        queryset = Conversion.objects.filter(affiliate_id=viewer.pk)
+    else:
+        queryset = Conversion.objects.none()
+    return queryset.select_related("click").order_by("-id")
+
+
+def conversion_get(*, viewer: User, conversion_id: int) -> Conversion:
+    """One conversion the viewer may see, with its history (oldest change first) prefetched."""
+    conversion = (
+        conversion_list(viewer=viewer)
+        .prefetch_related(Prefetch("history", queryset=ConversionHistory.objects.order_by("id")))
+        .filter(pk=conversion_id)
+        .first()
+    )
+    if conversion is None:
+        raise NotFoundError("Conversion not found.")
+    return conversion
+
+
+def points_list(*, viewer: User) -> QuerySet[EndUserPoints]:
+    """End users' points balances: an affiliate's own end users; admins all; nobody else."""
+    if viewer.is_network_admin:
+        queryset = EndUserPoints.objects.all()
+    elif viewer.is_affiliate:
+        queryset = EndUserPoints.objects.filter(affiliate_id=viewer.pk)
+    else:
+        queryset = EndUserPoints.objects.none()
+    return queryset.order_by("user_id", "affiliate_id")
+
+
+def affiliate_get_for_traffic(*, viewer: User, affiliate_id: int) -> Affiliate:
+    """An affiliate whose traffic the viewer may list (the seeds' `/affiliates/<id>/clicks`).
+
+    Admin: any affiliate; affiliate: itself only; advertiser: an affiliate holding a tracking
+    link to one of its campaigns. Anything else is NotFoundError, so an id reveals nothing.
+    """
+    if viewer.is_advertiser:
+        has_link = link_list(viewer=viewer).filter(affiliate_id=OuterRef("pk"))
+        queryset = Affiliate.objects.filter(Exists(has_link))
+    else:
+        queryset = affiliate_list(viewer=viewer)
+    affiliate = queryset.filter(user_id=affiliate_id).first()
+    if affiliate is None:
+        raise NotFoundError("Affiliate not found.")
+    return affiliate

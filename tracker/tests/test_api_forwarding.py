@@ -1,0 +1,518 @@
+"""`/api/postback-endpoints` (+ test, rotate-secret) and `/api/deliveries` (+ replay)."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from campaigns.models import Visibility
+from campaigns.tests.factories import CampaignFactory
+from campaigns.tests.factories_api import (
+    ADMIN_OR_AFFILIATE_FORBIDDEN,
+    NOT_AUTHENTICATED,
+    iso,
+    network,
+    not_found,
+)
+from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
+from tracker.services.forwarding import SECRET_PREFIX
+from tracker.tests.factories_forwarding import (
+    DeliveryFactory,
+    PostbackEndpointFactory,
+    Receiver,
+    dns_stub,
+    standard_webhook_verify,
+)
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINT_NOT_FOUND = not_found("Postback endpoint not found.")
+DELIVERY_NOT_FOUND = not_found("Delivery not found.")
+NOW = dt.datetime(2026, 4, 1, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _stub_dns(monkeypatch):
+    dns_stub(monkeypatch, {})
+
+
+def endpoint_body(endpoint: PostbackEndpoint, **changes) -> dict:
+    endpoint.refresh_from_db()
+    body = {
+        "id": endpoint.pk,
+        "affiliate_id": endpoint.affiliate_id,
+        "name": endpoint.name,
+        "url": endpoint.url,
+        "method": endpoint.method,
+        "events": endpoint.events,
+        "campaign": endpoint.campaign_id,
+        "is_active": endpoint.is_active,
+        "failing_since": None,
+        "last_success_at": iso(endpoint.last_success_at),
+        "disabled_at": None,
+        "disabled_reason": "",
+        "previous_secret_expires_at": iso(endpoint.previous_secret_expires_at),
+        "created_at": iso(endpoint.created_at),
+        "updated_at": iso(endpoint.updated_at),
+    }
+    body.update(changes)
+    return body
+
+
+# --- endpoints --------------------------------------------------------------------------------
+
+
+def test_affiliate_adds_an_endpoint_and_sees_its_secret_once():
+    net = network()
+    client = net.client_as("affiliate1")
+
+    created = client.post(
+        "/api/postback-endpoints",
+        {
+            "name": "My tracker",
+            "url": "https://receiver.example/pb?cid={click_id}&p={payout}",
+            "method": "POST",
+            "events": ["reversed", "approved"],
+            "campaign": net.campaign1.pk,
+        },
+        format="json",
+    )
+    listed = client.get("/api/postback-endpoints")
+
+    endpoint = PostbackEndpoint.objects.get()
+    assert created.status_code == 201
+    assert created.json() == endpoint_body(
+        endpoint,
+        name="My tracker",
+        url="https://receiver.example/pb?cid={click_id}&p={payout}",
+        method="POST",
+        events=["approved", "reversed"],
+        campaign=net.campaign1.pk,
+        is_active=True,
+        secret=endpoint.secret,
+    )
+    assert endpoint.secret.startswith(SECRET_PREFIX)
+    assert endpoint.affiliate_id == net.affiliate1.pk
+    assert listed.json() == {
+        "count": 1,
+        "next": None,
+        "previous": None,
+        "results": [endpoint_body(endpoint)],
+    }
+
+
+def test_endpoint_defaults_to_get_on_approved_for_every_campaign():
+    net = network()
+
+    response = net.client_as("affiliate1").post(
+        "/api/postback-endpoints", {"url": "https://receiver.example/{click_id}"}, format="json"
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["method"], body["events"], body["campaign"]) == ("GET", ["approved"], None)
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "field", "message_part"),
+    [
+        ({"url": "https://r.example/?x={revenue}"}, "invalid_url", "url", "revenue"),
+        ({"url": "http://10.0.0.5/hook"}, "unsafe_url", "url", "10.0.0.5"),
+        ({"url": "https://r.example/", "events": ["sold"]}, "invalid", "events", "sold"),
+    ],
+)
+def test_endpoint_create_refuses_bad_fields_naming_them(payload, code, field, message_part):
+    net = network()
+
+    response = net.client_as("affiliate1").post("/api/postback-endpoints", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert message_part in str(response.json()["fields"][field])
+    assert not PostbackEndpoint.objects.exists()
+
+
+def test_endpoint_cannot_target_a_campaign_the_affiliate_cannot_see():
+    net = network()
+    private = CampaignFactory(advertiser=net.advertiser2, visibility=Visibility.PRIVATE)
+
+    response = net.client_as("affiliate1").post(
+        "/api/postback-endpoints",
+        {"url": "https://r.example/{click_id}", "campaign": private.pk},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid_campaign",
+        "message": "Campaign not found.",
+        "fields": {"campaign": ["Campaign not found."]},
+    }
+
+
+def test_admin_adds_an_endpoint_for_a_named_affiliate():
+    net = network()
+    client = net.client_as("admin")
+    payload = {"url": "https://r.example/{click_id}"}
+
+    missing = client.post("/api/postback-endpoints", payload, format="json")
+    unknown = client.post(
+        "/api/postback-endpoints", {**payload, "affiliate_id": net.advertiser1.pk}, format="json"
+    )
+    created = client.post(
+        "/api/postback-endpoints", {**payload, "affiliate_id": net.affiliate2.pk}, format="json"
+    )
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "missing_affiliate_id")
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "invalid_affiliate")
+    assert created.status_code == 201
+    assert created.json()["affiliate_id"] == net.affiliate2.pk
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code", "expected"),
+    [
+        ("anonymous", 401, NOT_AUTHENTICATED),
+        ("advertiser1", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+        ("pending_affiliate", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+    ],
+)
+def test_endpoint_list_and_create_refusals(role, status_code, expected):
+    net = network()
+    PostbackEndpointFactory(affiliate=net.affiliate1)
+    client = net.client_as(role)
+
+    listed = client.get("/api/postback-endpoints")
+    created = client.post(
+        "/api/postback-endpoints", {"url": "https://r.example/{click_id}"}, format="json"
+    )
+
+    assert (listed.status_code, created.status_code) == (status_code, status_code)
+    assert listed.json() == created.json() == expected
+    assert PostbackEndpoint.objects.count() == 1
+
+
+def test_endpoint_list_scopes_by_role():
+    net = network()
+    mine = PostbackEndpointFactory(affiliate=net.affiliate1)
+    theirs = PostbackEndpointFactory(affiliate=net.affiliate2)
+
+    ids = {
+        role: [
+            row["id"]
+            for row in net.client_as(role).get("/api/postback-endpoints").json()["results"]
+        ]
+        for role in ("admin", "affiliate1", "affiliate2")
+    }
+
+    assert ids == {
+        "admin": [theirs.pk, mine.pk],
+        "affiliate1": [mine.pk],
+        "affiliate2": [theirs.pk],
+    }
+
+
+def test_owner_updates_and_deletes_an_endpoint():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    DeliveryFactory(endpoint=endpoint)
+    client = net.client_as("affiliate1")
+
+    patched = client.patch(
+        f"/api/postback-endpoints/{endpoint.pk}",
+        {"events": ["pending", "approved"], "is_active": False},
+        format="json",
+    )
+    deleted = client.delete(f"/api/postback-endpoints/{endpoint.pk}")
+
+    assert patched.status_code == 200
+    assert patched.json()["events"] == ["approved", "pending"]
+    assert patched.json()["is_active"] is False
+    assert "secret" not in patched.json()
+    assert deleted.status_code == 204
+    assert not PostbackEndpoint.objects.exists()
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code", "expected"),
+    [
+        ("anonymous", 401, NOT_AUTHENTICATED),
+        ("advertiser1", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+        ("affiliate2", 404, ENDPOINT_NOT_FOUND),
+    ],
+)
+def test_endpoint_changes_by_others_change_nothing(role, status_code, expected):
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    before = PostbackEndpoint.objects.filter(pk=endpoint.pk).values().get()
+    client = net.client_as(role)
+    base = f"/api/postback-endpoints/{endpoint.pk}"
+
+    responses = [
+        client.patch(base, {"is_active": False}, format="json"),
+        client.delete(base),
+        client.post(f"{base}/test"),
+        client.post(f"{base}/rotate-secret"),
+    ]
+
+    assert [r.status_code for r in responses] == [status_code] * 4
+    assert [r.json() for r in responses] == [expected] * 4
+    assert PostbackEndpoint.objects.filter(pk=endpoint.pk).values().get() == before
+    assert not Delivery.objects.exists()
+
+
+def test_secret_rotation_returns_the_new_secret_once():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    old_secret = endpoint.secret
+
+    with time_machine.travel(NOW, tick=False):
+        response = net.client_as("affiliate1").post(
+            f"/api/postback-endpoints/{endpoint.pk}/rotate-secret"
+        )
+
+    endpoint.refresh_from_db()
+    assert response.status_code == 200
+    assert response.json() == endpoint_body(
+        endpoint,
+        previous_secret_expires_at="2026-04-02T08:00:00Z",
+        updated_at="2026-04-01T08:00:00Z",
+        secret=endpoint.secret,
+    )
+    assert endpoint.secret != old_secret
+    assert endpoint.previous_secret == old_secret
+
+
+def test_send_test_fires_a_signed_request_and_answers_the_attempt():
+    net = network()
+    with Receiver(respond=lambda request, index: (202, {}, b"thanks")) as receiver:
+        endpoint = PostbackEndpointFactory(
+            affiliate=net.affiliate1, url=receiver.url("/pb?s={status}&c={click_id}")
+        )
+
+        response = net.client_as("affiliate1").post(f"/api/postback-endpoints/{endpoint.pk}/test")
+
+        assert [r.query for r in receiver.requests] == [{"s": "test", "c": "test-click"}]
+        assert standard_webhook_verify(
+            secret=endpoint.secret, headers=receiver.requests[0].headers, body=b""
+        )
+    delivery = Delivery.objects.get()
+    attempt = DeliveryAttempt.objects.get()
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["event"], body["status"], body["last_status_code"]) == (
+        delivery.pk,
+        "test",
+        "delivered",
+        202,
+    )
+    assert body["attempts"] == [
+        {
+            "attempt_number": 1,
+            "attempted_at": iso(attempt.attempted_at),
+            "request_url": f"{receiver.url('/pb')}?s=test&c=test-click",
+            "status_code": 202,
+            "latency_ms": attempt.latency_ms,
+            "response_excerpt": "thanks",
+            "error": "",
+            "is_success": True,
+        }
+    ]
+
+
+def test_send_test_refuses_an_inactive_endpoint():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1, is_active=False)
+
+    response = net.client_as("affiliate1").post(f"/api/postback-endpoints/{endpoint.pk}/test")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "status": "error",
+        "code": "endpoint_inactive",
+        "message": "The endpoint is disabled: enable it before testing.",
+    }
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+
+def test_delivery_list_has_attempts_and_is_scoped():
+    net = network()
+    endpoint1 = PostbackEndpointFactory(affiliate=net.affiliate1)
+    endpoint2 = PostbackEndpointFactory(affiliate=net.affiliate2)
+    mine = DeliveryFactory(endpoint=endpoint1, status=DeliveryStatus.FAILED, attempt_count=1)
+    attempt = DeliveryAttempt.objects.create(
+        delivery=mine,
+        attempt_number=1,
+        attempted_at=NOW,
+        request_url="https://receiver.example/postback?cid=CLICK-1&status=test",
+        status_code=500,
+        latency_ms=12,
+        response_excerpt="boom",
+    )
+    theirs = DeliveryFactory(endpoint=endpoint2)
+
+    mine_body = net.client_as("affiliate1").get("/api/deliveries").json()
+    admin_ids = [
+        row["id"] for row in net.client_as("admin").get("/api/deliveries").json()["results"]
+    ]
+
+    mine.refresh_from_db()
+    assert mine_body == {
+        "count": 1,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                "id": mine.pk,
+                "endpoint_id": endpoint1.pk,
+                "conversion_id": None,
+                "event_id": str(mine.event_id),
+                "event": "test",
+                "status": "failed",
+                "attempt_count": 1,
+                "max_attempts": 8,
+                "next_attempt_at": iso(mine.next_attempt_at),
+                "delivered_at": None,
+                "last_status_code": None,
+                "last_error": "",
+                "payload": {
+                    "click_id": "CLICK-1",
+                    "status": "test",
+                    "event_id": str(mine.event_id),
+                },
+                "created_at": iso(mine.created_at),
+                "updated_at": iso(mine.updated_at),
+                "attempts": [
+                    {
+                        "attempt_number": 1,
+                        "attempted_at": iso(attempt.attempted_at),
+                        "request_url": attempt.request_url,
+                        "status_code": 500,
+                        "latency_ms": 12,
+                        "response_excerpt": "boom",
+                        "error": "",
+                        "is_success": False,
+                    }
+                ],
+            }
+        ],
+    }
+    assert admin_ids == [theirs.pk, mine.pk]
+
+
+def test_delivery_list_filters_by_status():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    failed = DeliveryFactory(endpoint=endpoint, status=DeliveryStatus.FAILED)
+    DeliveryFactory(endpoint=endpoint)
+
+    response = net.client_as("affiliate1").get("/api/deliveries", {"status": "failed"})
+
+    assert [row["id"] for row in response.json()["results"]] == [failed.pk]
+
+
+def test_delivery_list_queries_do_not_grow_with_rows(django_assert_max_num_queries):
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    client = net.client_as("affiliate1")
+
+    def add_delivery() -> None:
+        delivery = DeliveryFactory(endpoint=endpoint)
+        for number in (1, 2):
+            DeliveryAttempt.objects.create(
+                delivery=delivery, attempt_number=number, attempted_at=NOW, request_url="x"
+            )
+
+    add_delivery()
+    with django_assert_max_num_queries(5) as few:
+        client.get("/api/deliveries")
+    baseline = len(few.captured_queries)
+    for _ in range(8):
+        add_delivery()
+
+    with django_assert_max_num_queries(baseline):
+        response = client.get("/api/deliveries")
+
+    assert response.json()["count"] == 9
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code", "expected"),
+    [
+        ("anonymous", 401, NOT_AUTHENTICATED),
+        ("advertiser1", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+    ],
+)
+def test_delivery_list_refusals(role, status_code, expected):
+    net = network()
+    DeliveryFactory(endpoint=PostbackEndpointFactory(affiliate=net.affiliate1))
+
+    response = net.client_as(role).get("/api/deliveries")
+
+    assert response.status_code == status_code
+    assert response.json() == expected
+
+
+def test_owner_replays_a_failed_delivery_once():
+    net = network()
+    delivery = DeliveryFactory(
+        endpoint=PostbackEndpointFactory(affiliate=net.affiliate1),
+        status=DeliveryStatus.FAILED,
+        attempt_count=8,
+        next_attempt_at=None,
+    )
+    client = net.client_as("affiliate1")
+
+    replayed = client.post(f"/api/deliveries/{delivery.pk}/replay")
+    again = client.post(f"/api/deliveries/{delivery.pk}/replay")
+
+    delivery.refresh_from_db()
+    assert replayed.status_code == 200
+    assert (replayed.json()["status"], replayed.json()["attempt_count"]) == ("pending", 0)
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 0)
+    assert again.status_code == 409
+    assert again.json() == {
+        "status": "error",
+        "code": "delivery_pending",
+        "message": "This delivery is already queued.",
+    }
+
+
+def test_admin_replays_any_delivery():
+    net = network()
+    delivery = DeliveryFactory(
+        endpoint=PostbackEndpointFactory(affiliate=net.affiliate2),
+        status=DeliveryStatus.DELIVERED,
+    )
+
+    response = net.client_as("admin").post(f"/api/deliveries/{delivery.pk}/replay")
+
+    assert (response.status_code, response.json()["status"]) == (200, "pending")
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code", "expected"),
+    [
+        ("anonymous", 401, NOT_AUTHENTICATED),
+        ("advertiser1", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+        ("affiliate2", 404, DELIVERY_NOT_FOUND),
+    ],
+)
+def test_replay_refusals_change_nothing(role, status_code, expected):
+    net = network()
+    delivery = DeliveryFactory(
+        endpoint=PostbackEndpointFactory(affiliate=net.affiliate1),
+        status=DeliveryStatus.FAILED,
+        attempt_count=8,
+    )
+
+    response = net.client_as(role).post(f"/api/deliveries/{delivery.pk}/replay")
+
+    assert response.status_code == status_code
+    assert response.json() == expected
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.FAILED, 8)
