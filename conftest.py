@@ -12,3 +12,11 @@ def api_client() -> APIClient:
 @pytest.fixture(autouse=True)
 def _email_backend(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and lockouts live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -40,6 +41,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during the request into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,7 +97,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out email+IP pairs before any password is checked (django-axes).
+    "accounts.authentication.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -196,7 +203,8 @@ ADMINS = [
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # Bearer header, else the httpOnly `access_token` cookie (which then requires CSRF).
+        "accounts.authentication.CookieJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,6 +218,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
+    # Public auth endpoints (ScopedRateThrottle, counted in the default cache per client IP).
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_register": env.str("THROTTLE_AUTH_REGISTER", default="20/hour"),
+        "auth_login": env.str("THROTTLE_AUTH_LOGIN", default="30/minute"),
+        "auth_refresh": env.str("THROTTLE_AUTH_REFRESH", default="60/minute"),
+    },
+    # Same trust as core.net.client_ip: only the N nearest proxies' X-Forwarded-For entries.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
@@ -219,6 +235,23 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "SIGNING_KEY": SECRET_KEY,
 }
+# Browser clients get the tokens as httpOnly cookies too (login sets them, logout clears them).
+AUTH_COOKIE_ACCESS = "access_token"
+AUTH_COOKIE_REFRESH = "refresh_token"
+# The refresh cookie is only sent to the endpoints that use it.
+AUTH_COOKIE_REFRESH_PATH = "/api/auth/"
+AUTH_COOKIE_SAMESITE = "Lax"
+AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=False)
+
+# Brute-force protection (django-axes): 5 failures for one email from one IP lock that pair out
+# for 15 minutes; the client IP comes from trusted proxy settings only.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.net.client_ip"
+# The API posts `email`, the admin login form posts `username`: both count for the same account.
+AXES_USERNAME_CALLABLE = "accounts.authentication.lockout_username"
+AXES_RESET_ON_SUCCESS = True
 SPECTACULAR_SETTINGS = {
     "TITLE": "ClickLedger API",
     "DESCRIPTION": "Self-hosted S2S affiliate tracking network.",
@@ -236,3 +269,33 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Auth API ---------------------------------------------------------------------------------
+# One OpenAPI enum per choice set, whichever field name (status, payout_method, method) uses it.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ApprovalStatusEnum": "accounts.models.ApprovalStatus",
+        "PayoutMethodEnum": "accounts.models.PayoutMethod",
+    }
+)
+
+# --- Resources API (campaigns, tracker) -------------------------------------------------------
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "ApplicationStatusEnum": "campaigns.models.AccessStatus",
+        "ConversionStatusEnum": "tracker.models.ConversionStatus",
+        "DeliveryStatusEnum": "tracker.models.DeliveryStatus",
+        "EndpointMethodEnum": "tracker.models.EndpointMethod",
+        "ForwardEventEnum": "tracker.models.ForwardEvent",
+    }
+)
+
+# --- Reporting (tracker.services.stats) ---
+# Raw clicks older than this many days that never converted are pruned by a daily task; the
+# hourly rollups keep their counts. 0 keeps clicks forever. Never below the longest attribution
+# window plus a day (enforced by the pruning itself).
+CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=180)
+# How long the rollup refresh waits on an id that is taken but not yet committed before it
+# treats it as rolled back (see tracker/services/stats.py).
+STATS_GAP_GRACE_SECONDS = env.int("STATS_GAP_GRACE_SECONDS", default=300)
