@@ -6,6 +6,8 @@ from core import views as core_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
+    path("portal/auth/", include("django.contrib.auth.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("bench/trivial", core_views.trivial, name="bench-trivial"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

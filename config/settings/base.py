@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "campaigns",
     "payouts",
     "tracker",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +109,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -299,3 +299,8 @@ CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=180)
 # How long the rollup refresh waits on an id that is taken but not yet committed before it
 # treats it as rolled back (see tracker/services/stats.py).
 STATS_GAP_GRACE_SECONDS = env.int("STATS_GAP_GRACE_SECONDS", default=300)
+
+# --- Portal ---
+# The server-rendered advertiser and affiliate portals (portal app) log people in here.
+LOGIN_URL = "/portal/login/"
+LOGIN_REDIRECT_URL = "/portal/"

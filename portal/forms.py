@@ -1,0 +1,369 @@
+"""Portal forms: they validate the shape of input only. Domain rules live in the services, whose
+ApplicationError field messages are put back on the form next to the field they name."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import PayoutMethod, Role
+from campaigns.models import (
+    AccessStatus,
+    CampaignStatus,
+    CapAction,
+    CapMetric,
+    CapPeriod,
+    CapScope,
+    PayoutType,
+    Visibility,
+)
+from core.currencies import CURRENCY_CODES
+from core.exceptions import ApplicationError
+from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
+from tracker.models import ConversionStatus, DeliveryStatus, EndpointMethod, ForwardEvent
+
+CAP_ROWS = 4
+_ANY = [("", "Any")]
+_CURRENCIES = [(code, code) for code in sorted(CURRENCY_CODES)]
+
+
+def service_errors_apply(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's refusal on `form`: each named field under that field, the rest on top."""
+    placed = False
+    for name, messages in error.fields.items():
+        for message in messages if isinstance(messages, list | tuple) else [messages]:
+            form.add_error(name if name in form.fields else None, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+class LoginForm(AuthenticationForm):
+    """Emails are stored lower-case; people type them any way."""
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class SignupForm(forms.Form):
+    role = forms.ChoiceField(
+        label="I am",
+        choices=[
+            (Role.AFFILIATE, "An affiliate (I send traffic)"),
+            (Role.ADVERTISER, "An advertiser (I run campaigns)"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Role.AFFILIATE,
+    )
+    name = forms.CharField(label="Your name", max_length=150)
+    company = forms.CharField(label="Company", max_length=200, required=False)
+    email = forms.EmailField(label="Email")
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            cleaned.get("password")
+            and cleaned.get("password_again")
+            and cleaned["password"] != cleaned["password_again"]
+        ):
+            self.add_error("password_again", "The two passwords differ.")
+        return cleaned
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label="Period",
+        choices=[(days, f"Last {days} days") for days in PERIOD_CHOICES],
+        coerce=int,
+        required=False,
+        initial=DEFAULT_PERIOD_DAYS,
+    )
+
+    def period_days(self) -> int:
+        if self.is_valid() and self.cleaned_data["days"]:
+            return self.cleaned_data["days"]
+        return DEFAULT_PERIOD_DAYS
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ConversionFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", choices=_ANY + ConversionStatus.choices, required=False
+    )
+    campaign = forms.TypedChoiceField(
+        label="Campaign", coerce=int, required=False, empty_value=None
+    )
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    q = forms.CharField(label="Click, transaction, user or sub1", required=False, max_length=255)
+
+    def __init__(self, *args, campaigns=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `campaigns`: (id, name) pairs of the campaigns the viewer may see.
+        self.fields["campaign"].choices = _ANY + list(campaigns)
+
+
+class CampaignFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", choices=_ANY + CampaignStatus.choices, required=False
+    )
+    q = forms.CharField(label="Name or offer id", required=False, max_length=200)
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=_ANY + AccessStatus.choices, required=False)
+
+
+class BrowseFilterForm(forms.Form):
+    access = forms.ChoiceField(
+        label="My access",
+        choices=[*_ANY, ("none", "Not applied"), *AccessStatus.choices],
+        required=False,
+    )
+    q = forms.CharField(label="Name or offer id", required=False, max_length=200)
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", choices=_ANY + DeliveryStatus.choices, required=False
+    )
+    endpoint = forms.TypedChoiceField(
+        label="Endpoint", coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, endpoints=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint"].choices = _ANY + [
+            (e.pk, e.name or f"#{e.pk} {e.url[:40]}") for e in endpoints
+        ]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="End user id", required=False, max_length=255)
+
+
+# --- advertiser --------------------------------------------------------------------------------
+
+
+class CampaignForm(forms.Form):
+    """Every campaign field, plus CAP_ROWS rows of caps (a row without a period is no cap)."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    landing_url = forms.CharField(
+        label="Landing URL",
+        max_length=2000,
+        help_text="Macros: {click_id} {affiliate_id} {campaign_id} {offer_id} {sub1}..{sub5} "
+        "{user_id} {country}",
+    )
+    fallback_url = forms.CharField(
+        label="Fallback URL",
+        max_length=2000,
+        required=False,
+        help_text="Where blocked clicks go (paused, capped, not targeted).",
+    )
+    currency = forms.ChoiceField(label="Currency", choices=_CURRENCIES, initial="USD")
+    payout_type = forms.ChoiceField(label="Payout model", choices=PayoutType.choices)
+    payout_amount = forms.CharField(
+        label="Fixed payout", initial="0", help_text="Fixed model: paid per conversion."
+    )
+    revshare_percent = forms.CharField(
+        label="Revenue share %", initial="0", help_text="Revshare model: percent of revenue."
+    )
+    default_revenue = forms.CharField(
+        label="Default revenue", initial="0", help_text="When the partner's postback has no payout."
+    )
+    visibility = forms.ChoiceField(label="Visibility", choices=Visibility.choices)
+    external_offer_id = forms.CharField(label="Partner's offer id", max_length=100, required=False)
+    attribution_window_hours = forms.CharField(label="Attribution window (hours)", initial="720")
+    hold_days = forms.CharField(label="Hold (days)", initial="0")
+    auto_approve_after_hours = forms.CharField(
+        label="Auto-approve pending after (hours)", required=False, help_text="Empty: never."
+    )
+    allow_multiple_conversions = forms.BooleanField(
+        label="Several conversions per click", required=False
+    )
+    timezone = forms.CharField(label="Time zone (caps)", initial="UTC", max_length=64)
+    allowed_countries = forms.CharField(
+        label="Countries", required=False, help_text="2-letter codes, comma separated; empty: all."
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for row in range(CAP_ROWS):
+            number = row + 1
+            self.fields[f"cap{row}_period"] = forms.ChoiceField(
+                label=f"Cap {number} period",
+                choices=[("", "No cap"), *CapPeriod.choices],
+                required=False,
+            )
+            self.fields[f"cap{row}_scope"] = forms.ChoiceField(
+                label=f"Cap {number} scope", choices=CapScope.choices, required=False
+            )
+            self.fields[f"cap{row}_metric"] = forms.ChoiceField(
+                label=f"Cap {number} metric", choices=CapMetric.choices, required=False
+            )
+            self.fields[f"cap{row}_limit"] = forms.CharField(
+                label=f"Cap {number} limit", required=False, max_length=30
+            )
+            self.fields[f"cap{row}_action"] = forms.ChoiceField(
+                label=f"Cap {number} when reached", choices=CapAction.choices, required=False
+            )
+
+    @property
+    def cap_rows(self) -> list[list[forms.BoundField]]:
+        names = ("period", "scope", "metric", "limit", "action")
+        return [[self[f"cap{row}_{name}"] for name in names] for row in range(CAP_ROWS)]
+
+    @staticmethod
+    def initial_from(campaign) -> dict:
+        initial = {
+            name: getattr(campaign, name)
+            for name in CampaignForm.base_fields
+            if name != "allowed_countries"
+        }
+        initial["allowed_countries"] = ", ".join(campaign.allowed_countries)
+        for row, cap in enumerate(list(campaign.caps.all())[:CAP_ROWS]):
+            initial.update(
+                {
+                    f"cap{row}_period": cap.period,
+                    f"cap{row}_scope": cap.scope,
+                    f"cap{row}_metric": cap.metric,
+                    f"cap{row}_limit": cap.limit.normalize(),
+                    f"cap{row}_action": cap.action,
+                }
+            )
+        return initial
+
+    def service_data(self) -> dict:
+        """The campaign services' payload (they validate values and rules across fields)."""
+        data = {name: self.cleaned_data[name] for name in self.fields if not name.startswith("cap")}
+        data["allowed_countries"] = [
+            code.strip() for code in data["allowed_countries"].split(",") if code.strip()
+        ]
+        caps = []
+        for row in range(CAP_ROWS):
+            if not self.cleaned_data[f"cap{row}_period"]:
+                continue
+            caps.append(
+                {
+                    name: self.cleaned_data[f"cap{row}_{name}"]
+                    for name in ("period", "scope", "metric", "limit", "action")
+                }
+            )
+        data["caps"] = caps
+        return data
+
+
+class DecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Decision",
+        choices=[
+            (AccessStatus.APPROVED, "Approve"),
+            (AccessStatus.REJECTED, "Reject"),
+            (AccessStatus.REVOKED, "Revoke"),
+        ],
+    )
+    reason = forms.CharField(label="Reason", required=False, max_length=500)
+
+
+def _allowlist_field() -> forms.CharField:
+    return forms.CharField(
+        label="IP allowlist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One IP address or CIDR range per line; empty allows any source.",
+    )
+
+
+class PartnerKeyCreateForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, required=False)
+    ip_allowlist = _allowlist_field()
+    require_signature = forms.BooleanField(label="Require an HMAC signature", required=False)
+
+    def allowlist(self) -> list[str]:
+        raw = self.cleaned_data["ip_allowlist"].replace(",", "\n")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+class PartnerKeyEditForm(PartnerKeyCreateForm):
+    is_active = forms.BooleanField(label="Active", required=False)
+
+
+class ConversionStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label="New status",
+        choices=[
+            (ConversionStatus.APPROVED, "Approved"),
+            (ConversionStatus.REJECTED, "Rejected"),
+            (ConversionStatus.REVERSED, "Reversed"),
+        ],
+    )
+    reason = forms.CharField(label="Reason", required=False, max_length=255)
+
+
+# --- affiliate ---------------------------------------------------------------------------------
+
+
+class ApplyForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the advertiser",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Your traffic sources, expected volume.",
+    )
+
+
+class LinkBuilderForm(forms.Form):
+    sub1 = forms.CharField(label="sub1", required=False, max_length=255)
+    sub2 = forms.CharField(label="sub2", required=False, max_length=255)
+    sub3 = forms.CharField(label="sub3", required=False, max_length=255)
+    sub4 = forms.CharField(label="sub4", required=False, max_length=255)
+    sub5 = forms.CharField(label="sub5", required=False, max_length=255)
+    user_id = forms.CharField(label="End user id", required=False, max_length=255)
+
+
+class EndpointForm(forms.Form):
+    name = forms.CharField(label="Name", required=False, max_length=100)
+    url = forms.CharField(label="URL template", max_length=2000)
+    method = forms.ChoiceField(label="Method", choices=EndpointMethod.choices)
+    events = forms.MultipleChoiceField(
+        label="Events", choices=ForwardEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+    campaign = forms.TypedChoiceField(
+        label="Campaign", coerce=int, required=False, empty_value=None
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+    def __init__(self, *args, campaigns=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [("", "All campaigns"), *campaigns]
+
+
+class PayoutRequestForm(forms.Form):
+    amount = forms.CharField(label="Amount", max_length=30)
+    currency = forms.ChoiceField(label="Currency", choices=_CURRENCIES, initial="USD")
+    method = forms.ChoiceField(label="Method", choices=PayoutMethod.choices)

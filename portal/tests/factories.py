@@ -1,0 +1,33 @@
+"""Portal test helpers: a logged-in Django test client per role of `campaigns.tests.factories_api
+.network()`, and the portal's page URLs."""
+
+from django.test import Client
+
+from campaigns.tests.factories_api import Network
+
+ADVERTISER_PAGES = [
+    "/portal/advertiser/",
+    "/portal/advertiser/campaigns/",
+    "/portal/advertiser/campaigns/new/",
+    "/portal/advertiser/applications/",
+    "/portal/advertiser/partner-keys/",
+    "/portal/advertiser/conversions/",
+]
+AFFILIATE_PAGES = [
+    "/portal/affiliate/",
+    "/portal/affiliate/campaigns/",
+    "/portal/affiliate/links/",
+    "/portal/affiliate/endpoints/",
+    "/portal/affiliate/deliveries/",
+    "/portal/affiliate/conversions/",
+    "/portal/affiliate/payouts/",
+    "/portal/affiliate/points/",
+]
+
+
+def portal_client(net: Network, role: str) -> Client:
+    client = Client()
+    user = net.user(role)
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -1,0 +1,296 @@
+"""The affiliate portal: dashboard, campaigns and links, postback endpoints and deliveries,
+conversions, payouts and end-user points, with their CSV exports and query budgets."""
+
+from decimal import Decimal
+
+import pytest
+
+from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibility
+from campaigns.tests.factories import CampaignFactory
+from campaigns.tests.factories_api import network
+from payouts.models import PayoutRequest
+from payouts.tests.factories import conversion_approve
+from portal.tests.factories import portal_client
+from tracker.models import EndUserPoints, PostbackEndpoint
+from tracker.tests.factories import ClickFactory
+from tracker.tests.factories_api import postback
+from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
+
+pytestmark = pytest.mark.django_db
+
+
+def test_dashboard_shows_traffic_epc_earnings_and_the_postback_url(django_assert_max_num_queries):
+    net = network()
+    ClickFactory(link=net.link1)
+    ClickFactory(link=net.link1, is_unique=False)
+    click = ClickFactory(link=net.link1)
+    postback(net.key1, click_id=click.click_id, payout="10.00")
+    postback(net.key2, click_id=ClickFactory(link=net.link2).click_id, payout="50")
+    PostbackEndpointFactory(affiliate=net.affiliate1, url="https://me.example/pb?c={click_id}")
+    client = portal_client(net, "affiliate1")
+
+    with django_assert_max_num_queries(10):
+        response = client.get("/portal/affiliate/")
+
+    summary = response.context["summary"]
+    assert (summary.clicks, summary.unique_clicks, summary.conversions) == (3, 2, 1)
+    assert summary.conversion_rate == Decimal("33.33")
+    assert [(m.currency, m.payout, m.epc) for m in summary.money] == [
+        ("USD", Decimal("8.0000"), Decimal("2.6667"))
+    ]
+    assert response.context["balances"] == [
+        (
+            "USD",
+            {
+                "pending": Decimal("0.0000"),
+                "available": Decimal("8.0000"),
+                "requested": Decimal("0.0000"),
+                "paid": Decimal("0.0000"),
+            },
+        )
+    ]
+    html = response.content.decode()
+    assert 'value="https://me.example/pb?c={click_id}"' in html
+    assert "Revenue" not in html
+
+
+def test_browse_apply_and_get_a_link():
+    net = network()
+    gated = CampaignFactory(name="Gated", visibility=Visibility.APPROVAL)
+    CampaignFactory(name="Hidden", visibility=Visibility.PRIVATE)
+    client = portal_client(net, "affiliate1")
+
+    listing = client.get("/portal/affiliate/campaigns/?sort=name")
+    applied = client.post(
+        f"/portal/affiliate/campaigns/{gated.pk}/apply/", {"message": "email list"}
+    )
+    not_applied = client.get("/portal/affiliate/campaigns/?access=none")
+    link_response = client.post(f"/portal/affiliate/campaigns/{net.campaign2.pk}/link/")
+
+    names = [campaign.name for campaign, _ in listing.context["rows"]]
+    assert names == ["Campaign one", "Campaign two", "Gated"]
+    assert applied["Location"] == "/portal/affiliate/campaigns/"
+    access = CampaignAccess.objects.get(campaign=gated, affiliate=net.affiliate1)
+    assert (access.status, access.message) == (AccessStatus.PENDING, "email list")
+    assert [c.name for c, _ in not_applied.context["rows"]] == ["Campaign two"]
+    link = TrackingLink.objects.get(campaign=net.campaign2, affiliate=net.affiliate1)
+    assert link_response["Location"] == f"/portal/affiliate/links/{link.pk}/"
+
+
+def test_link_builder_adds_sub_ids_and_user_id():
+    net = network()
+
+    response = portal_client(net, "affiliate1").get(
+        f"/portal/affiliate/links/{net.link1.pk}/?sub1=fb&sub2=ad+1&user_id=u%2F7"
+    )
+
+    assert response.context["built_url"] == (
+        f"http://testserver/c/{net.link1.token}?sub1=fb&sub2=ad+1&user_id=u%2F7"
+    )
+    assert b'data-copy="built-url"' in response.content
+
+
+def test_links_list_and_csv(django_assert_max_num_queries):
+    net = network()
+    client = portal_client(net, "affiliate1")
+
+    with django_assert_max_num_queries(6):
+        page = client.get("/portal/affiliate/links/")
+    export = client.get("/portal/affiliate/links/?format=csv")
+
+    assert [link.pk for link, _ in page.context["rows"]] == [net.link1.pk]
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0] == "campaign_id,campaign,url,created_at"
+    assert lines[1].startswith(
+        f"{net.campaign1.pk},Campaign one,http://testserver/c/{net.link1.token},"
+    )
+    assert len(lines) == 2
+
+
+def test_endpoint_create_shows_the_secret_once_and_lints_macros():
+    net = network()
+    client = portal_client(net, "affiliate1")
+
+    refused = client.post(
+        "/portal/affiliate/endpoints/",
+        {"url": "https://127.0.0.1:9000/pb?c={clickid}", "method": "GET", "events": ["approved"]},
+    )
+    created = client.post(
+        "/portal/affiliate/endpoints/",
+        {
+            "name": "Main",
+            "url": "http://127.0.0.1:9000/pb?c={click_id}&p={payout}",
+            "method": "POST",
+            "events": ["approved", "reversed"],
+            "campaign": str(net.campaign1.pk),
+            "is_active": "on",
+        },
+    )
+
+    assert refused.context["form"].errors == {"url": ["Unknown macro(s): {clickid}."]}
+    endpoint = PostbackEndpoint.objects.get(affiliate=net.affiliate1)
+    assert (endpoint.name, endpoint.method, endpoint.events, endpoint.campaign_id) == (
+        "Main",
+        "POST",
+        ["approved", "reversed"],
+        net.campaign1.pk,
+    )
+    assert endpoint.secret in created.content.decode()
+    assert endpoint.secret not in client.get("/portal/affiliate/endpoints/").content.decode()
+
+
+def test_endpoint_edit_and_delete():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    client = portal_client(net, "affiliate1")
+
+    edited = client.post(
+        f"/portal/affiliate/endpoints/{endpoint.pk}/",
+        {
+            "name": "Renamed",
+            "url": "http://127.0.0.1:9000/pb?c={click_id}",
+            "method": "GET",
+            "events": ["pending"],
+        },
+    )
+    endpoint.refresh_from_db()
+    state = (endpoint.name, endpoint.url, endpoint.events, endpoint.is_active)
+    deleted = client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/delete/")
+
+    assert edited["Location"] == "/portal/affiliate/endpoints/"
+    assert state == ("Renamed", "http://127.0.0.1:9000/pb?c={click_id}", ["pending"], False)
+    assert deleted["Location"] == "/portal/affiliate/endpoints/"
+    assert not PostbackEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+def test_send_test_shows_the_receivers_answer():
+    net = network()
+    client = portal_client(net, "affiliate1")
+    with Receiver(respond=lambda request, index: (202, {}, b"thanks")) as receiver:
+        endpoint = PostbackEndpointFactory(
+            affiliate=net.affiliate1, url=receiver.url("/pb?s={status}&c={click_id}")
+        )
+
+        response = client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/test/")
+
+    assert response.status_code == 200
+    assert response.context["attempt"].status_code == 202
+    assert [(r.path, r.query) for r in receiver.requests] == [
+        ("/pb", {"s": "test", "c": "test-click"})
+    ]
+    assert b"HTTP 202" in response.content
+    assert b"thanks" in response.content
+
+
+def test_delivery_log_filters_and_replays(django_assert_max_num_queries):
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    failed = DeliveryFactory(endpoint=endpoint, status="failed", last_status_code=500)
+    DeliveryFactory(endpoint=endpoint, status="delivered")
+    DeliveryFactory(endpoint=PostbackEndpointFactory(affiliate=net.affiliate2), status="failed")
+    client = portal_client(net, "affiliate1")
+
+    with django_assert_max_num_queries(9):
+        listing = client.get("/portal/affiliate/deliveries/?status=failed")
+    replayed = client.post(f"/portal/affiliate/deliveries/{failed.pk}/replay/")
+    again = client.post(f"/portal/affiliate/deliveries/{failed.pk}/replay/", follow=True)
+
+    assert [d.pk for d in listing.context["table"].page] == [failed.pk]
+    assert replayed["Location"] == "/portal/affiliate/deliveries/"
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempt_count) == ("pending", 0)
+    assert [str(m) for m in again.context["messages"]] == [
+        f"Delivery #{failed.pk} queued again.",
+        "This delivery is already queued.",
+    ]
+
+
+def test_conversions_show_payout_never_revenue_and_export_csv(django_assert_max_num_queries):
+    net = network()
+    mine = postback(
+        net.key1,
+        click_id=ClickFactory(link=net.link1, sub1="s1", sub2="s2").click_id,
+        payout="10",
+        user_id="u1",
+    )
+    postback(net.key2, click_id=ClickFactory(link=net.link2).click_id, payout="7")
+    client = portal_client(net, "affiliate1")
+
+    with django_assert_max_num_queries(7):
+        page = client.get("/portal/affiliate/conversions/")
+    export = client.get("/portal/affiliate/conversions/?format=csv")
+
+    assert [c.pk for c in page.context["table"].page] == [mine.pk]
+    html = page.content.decode()
+    assert "8.0000 USD" in html
+    assert "10.0000" not in html
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0] == (
+        "id,created_at,campaign_id,campaign,status,reason,currency,payout,click_id,"
+        "transaction_id,sub1,sub2,sub3,sub4,sub5,user_id"
+    )
+    assert lines[1].endswith(",approved,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1")
+    assert len(lines) == 2
+
+
+def test_payouts_request_errors_history_and_exports():
+    net = network()
+    conversion_approve(affiliate=net.affiliate1, payout=Decimal("80"))
+    client = portal_client(net, "affiliate1")
+
+    too_small = client.post(
+        "/portal/affiliate/payouts/", {"amount": "10", "currency": "USD", "method": "paypal"}
+    )
+    too_big = client.post(
+        "/portal/affiliate/payouts/", {"amount": "100", "currency": "USD", "method": "paypal"}
+    )
+    requested = client.post(
+        "/portal/affiliate/payouts/", {"amount": "60", "currency": "USD", "method": "wire"}
+    )
+    page = client.get("/portal/affiliate/payouts/")
+    payouts_export = client.get("/portal/affiliate/payouts/?format=csv")
+    statement = client.get("/portal/affiliate/payouts/statement/usd.csv")
+
+    assert too_small.context["form"].errors == {"amount": ["At least 50.0000."]}
+    assert too_big.context["form"].errors == {"amount": ["At most 80.0000."]}
+    payout = PayoutRequest.objects.get(affiliate=net.affiliate1)
+    assert requested["Location"] == "/portal/affiliate/payouts/"
+    assert (payout.amount, payout.method, payout.status) == (
+        Decimal("60.0000"),
+        "wire",
+        "requested",
+    )
+    assert page.context["balances"][0][1]["available"] == Decimal("20.0000")
+    assert page.context["balances"][0][1]["requested"] == Decimal("60.0000")
+    payout_lines = b"".join(payouts_export.streaming_content).decode().splitlines()
+    assert payout_lines[1].startswith(f"{payout.pk},{net.affiliate1.pk},")
+    assert len(payout_lines) == 2
+    statement_lines = b"".join(statement.streaming_content).decode().splitlines()
+    assert statement["Content-Disposition"] == 'attachment; filename="statement-USD.csv"'
+    assert statement_lines[0].startswith("entry_id,transaction_id,created_at,transaction_kind")
+    assert len(statement_lines) == 4
+
+
+def test_points_list_filters_and_exports(django_assert_max_num_queries):
+    net = network()
+    EndUserPoints.objects.create(affiliate=net.affiliate1, user_id="alice", points=Decimal("4"))
+    EndUserPoints.objects.create(affiliate=net.affiliate1, user_id="bob", points=Decimal("2"))
+    EndUserPoints.objects.create(affiliate=net.affiliate2, user_id="alice", points=Decimal("9"))
+    client = portal_client(net, "affiliate1")
+
+    with django_assert_max_num_queries(6):
+        page = client.get("/portal/affiliate/points/?sort=-points")
+    filtered = client.get("/portal/affiliate/points/?q=bo")
+    export = client.get("/portal/affiliate/points/?format=csv")
+
+    assert [(r.user_id, r.points) for r in page.context["table"].page] == [
+        ("alice", Decimal("4.0000")),
+        ("bob", Decimal("2.0000")),
+    ]
+    assert [r.user_id for r in filtered.context["table"].page] == ["bob"]
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines] == [
+        "user_id,points",
+        "alice,4.0000",
+        "bob,2.0000",
+    ]

@@ -1,0 +1,132 @@
+"""Accessibility basics in the markup of every page, the SVG charts and the table helper."""
+
+import datetime as dt
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.test import Client, RequestFactory
+
+from campaigns.models import Campaign
+from campaigns.tests.factories_api import network
+from portal.charts import Series, line_chart, nice_ceiling
+from portal.tables import Column, Table
+from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
+from tracker.tests.factories_forwarding import PostbackEndpointFactory
+
+
+class _Audit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: set[str] = set()
+        self.controls: list[str] = []
+        self.unlabelled: list[str] = []
+        self.headings: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "label" and attributes.get("for"):
+            self.labels.add(attributes["for"])
+        if tag in ("input", "select", "textarea") and attributes.get("type") not in (
+            "hidden",
+            "submit",
+        ):
+            if attributes.get("id"):
+                self.controls.append(attributes["id"])
+            elif not attributes.get("aria-label"):
+                self.unlabelled.append(f"{tag} {attributes.get('name')}")
+        if tag in ("h1", "h2", "h3", "h4"):
+            self.headings.append(int(tag[1]))
+
+
+def _audit(html: str) -> _Audit:
+    audit = _Audit()
+    audit.feed(html)
+    return audit
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [("advertiser1", url) for url in ADVERTISER_PAGES]
+    + [("affiliate1", url) for url in AFFILIATE_PAGES]
+    + [("anonymous", "/portal/login/"), ("anonymous", "/portal/signup/")]
+    + [("anonymous", "/portal/auth/password_reset/")],
+)
+def test_every_input_has_a_label_and_headings_are_in_order(role, url):
+    net = network()
+    PostbackEndpointFactory(affiliate=net.affiliate1)
+
+    audit = _audit(portal_client(net, role).get(url).content.decode())
+
+    assert audit.unlabelled == []
+    assert [control for control in audit.controls if control not in audit.labels] == []
+    assert audit.headings[0] == 1
+    assert audit.headings.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(audit.headings, audit.headings[1:], strict=False))
+
+
+def test_focus_styles_are_visible():
+    css = (Path(__file__).parents[1] / "static" / "portal" / "portal.css").read_text()
+
+    assert ":focus-visible { outline: 3px solid var(--focus)" in css
+
+
+@pytest.mark.django_db
+def test_stylesheet_is_served_from_our_static_files():
+    response = Client().get("/static/portal/portal.css")
+
+    assert response.status_code == 200
+
+
+def test_line_chart_has_axes_labels_legend_and_escapes_text():
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=offset) for offset in range(3)]
+
+    svg = line_chart(
+        chart_id="t",
+        title="Clicks <per> day",
+        days=days,
+        series=[Series("Clicks & co", [0, 7, 3]), Series("Unique", [0, 5, 2])],
+        y_label="Clicks",
+    )
+
+    assert svg.startswith('<svg class="chart" viewBox="0 0 720 280" role="img"')
+    assert '<title id="chart-title-t">Clicks &lt;per&gt; day</title>' in svg
+    assert "<desc>2026-03-01 to 2026-03-03. Totals: Clicks &amp; co: 10, Unique: 7.</desc>" in svg
+    assert svg.count('class="axis"') == 2
+    assert ">Clicks</text>" in svg  # the y axis label
+    assert ">Mar 01</text>" in svg
+    assert ">Mar 03</text>" in svg
+    assert 'class="legend" x="86" y="18">Clicks &amp; co</text>' in svg
+    assert svg.count("<polyline") == 2
+    assert [f">{tick}</text>" in svg for tick in ("0", "2", "4", "6", "8")] == [True] * 5
+
+
+@pytest.mark.parametrize(
+    ("peak", "expected"),
+    [(0, (4.0, 1.0)), (7, (8.0, 2.0)), (100, (100.0, 25.0)), (1973, (2000.0, 500.0))],
+)
+def test_nice_ceiling(peak, expected):
+    assert nice_ceiling(peak) == expected
+
+
+@pytest.mark.django_db
+def test_table_sorts_by_whitelisted_columns_only():
+    columns = [Column("Name", "name"), Column("Created", "created")]
+    sorts = {"name": "name", "created": "id"}
+    request = RequestFactory().get("/x", {"sort": "-name"})
+    bogus = RequestFactory().get("/x", {"sort": "advertiser__user__password"})
+
+    table = Table(
+        request, Campaign.objects.all(), columns=columns, sorts=sorts, default_sort="-created"
+    )
+    fallback = Table(
+        bogus, Campaign.objects.all(), columns=columns, sorts=sorts, default_sort="-created"
+    )
+
+    assert table.queryset.query.order_by == ("-name", "-pk")
+    assert [(h.label, h.next_sort, h.aria_sort) for h in table.headers] == [
+        ("Name", "name", "descending"),
+        ("Created", "created", "none"),
+    ]
+    assert fallback.queryset.query.order_by == ("-id", "-pk")

@@ -1,0 +1,108 @@
+from django.urls import path
+
+from portal.views import advertiser, affiliate, shared
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", shared.home, name="home"),
+    path("login/", shared.PortalLoginView.as_view(), name="login"),
+    path("logout/", shared.PortalLogoutView.as_view(), name="logout"),
+    path("signup/", shared.signup, name="signup"),
+    path("pending/", shared.pending, name="pending"),
+    # Advertiser portal
+    path("advertiser/", advertiser.dashboard, name="advertiser-dashboard"),
+    path("advertiser/campaigns/", advertiser.campaign_list, name="advertiser-campaigns"),
+    path(
+        "advertiser/campaigns/new/",
+        advertiser.campaign_create,
+        name="advertiser-campaign-create",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/",
+        advertiser.campaign_edit,
+        name="advertiser-campaign-edit",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/status/",
+        advertiser.campaign_status,
+        name="advertiser-campaign-status",
+    ),
+    path("advertiser/applications/", advertiser.application_list, name="advertiser-applications"),
+    path(
+        "advertiser/applications/<int:access_id>/decide/",
+        advertiser.application_decide,
+        name="advertiser-application-decide",
+    ),
+    path("advertiser/partner-keys/", advertiser.partner_key_list, name="advertiser-partner-keys"),
+    path(
+        "advertiser/partner-keys/<int:partner_key_id>/",
+        advertiser.partner_key_edit,
+        name="advertiser-partner-key-edit",
+    ),
+    path(
+        "advertiser/partner-keys/<int:partner_key_id>/rotate/",
+        advertiser.partner_key_rotate_view,
+        name="advertiser-partner-key-rotate",
+    ),
+    path(
+        "advertiser/conversions/",
+        advertiser.conversion_list_view,
+        name="advertiser-conversions",
+    ),
+    path(
+        "advertiser/conversions/<int:conversion_id>/",
+        advertiser.conversion_detail,
+        name="advertiser-conversion",
+    ),
+    # Affiliate portal
+    path("affiliate/", affiliate.dashboard, name="affiliate-dashboard"),
+    path("affiliate/campaigns/", affiliate.campaign_list, name="affiliate-campaigns"),
+    path(
+        "affiliate/campaigns/<int:campaign_id>/apply/",
+        affiliate.campaign_apply,
+        name="affiliate-campaign-apply",
+    ),
+    path(
+        "affiliate/campaigns/<int:campaign_id>/link/",
+        affiliate.campaign_link,
+        name="affiliate-campaign-link",
+    ),
+    path("affiliate/links/", affiliate.link_list, name="affiliate-links"),
+    path("affiliate/links/<int:link_id>/", affiliate.link_detail, name="affiliate-link"),
+    path("affiliate/endpoints/", affiliate.endpoint_list_view, name="affiliate-endpoints"),
+    path(
+        "affiliate/endpoints/<int:endpoint_id>/",
+        affiliate.endpoint_edit,
+        name="affiliate-endpoint-edit",
+    ),
+    path(
+        "affiliate/endpoints/<int:endpoint_id>/delete/",
+        affiliate.endpoint_delete,
+        name="affiliate-endpoint-delete",
+    ),
+    path(
+        "affiliate/endpoints/<int:endpoint_id>/rotate/",
+        affiliate.endpoint_rotate,
+        name="affiliate-endpoint-rotate",
+    ),
+    path(
+        "affiliate/endpoints/<int:endpoint_id>/test/",
+        affiliate.endpoint_test,
+        name="affiliate-endpoint-test",
+    ),
+    path("affiliate/deliveries/", affiliate.delivery_list_view, name="affiliate-deliveries"),
+    path(
+        "affiliate/deliveries/<int:delivery_id>/replay/",
+        affiliate.delivery_replay,
+        name="affiliate-delivery-replay",
+    ),
+    path("affiliate/conversions/", affiliate.conversion_list_view, name="affiliate-conversions"),
+    path("affiliate/payouts/", affiliate.payouts, name="affiliate-payouts"),
+    path(
+        "affiliate/payouts/statement/<str:currency>.csv",
+        affiliate.statement,
+        name="affiliate-statement",
+    ),
+    path("affiliate/points/", affiliate.points, name="affiliate-points"),
+]

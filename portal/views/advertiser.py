@@ -1,0 +1,512 @@
+"""The advertiser portal: dashboard, campaigns, applications, partner keys, conversions.
+
+Views parse and authorize (`advertiser_required`, then the scoped selectors); the campaigns and
+tracker services do every write.
+"""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from campaigns import selectors as campaign_selectors
+from campaigns import services as campaign_services
+from campaigns.macros import LANDING_MACROS, TemplateError, template_fill, template_validate
+from campaigns.models import CampaignStatus
+from campaigns.partner_keys import (
+    partner_key_create,
+    partner_key_postback_url,
+    partner_key_rotate,
+    partner_key_update,
+)
+from core.exceptions import ApplicationError
+from portal import selectors
+from portal.access import advertiser_required
+from portal.charts import Series, line_chart
+from portal.forms import (
+    ApplicationFilterForm,
+    CampaignFilterForm,
+    CampaignForm,
+    ConversionFilterForm,
+    ConversionStatusForm,
+    DecisionForm,
+    PartnerKeyCreateForm,
+    PartnerKeyEditForm,
+    PeriodForm,
+    service_errors_apply,
+)
+from portal.tables import Column, Table, csv_export, wants_csv
+from tracker.models import ChangeSource
+from tracker.selectors import conversion_get, conversion_list
+from tracker.services.conversions import conversion_status_change
+
+# Sample values for the landing URL preview: what one real click would put in.
+PREVIEW_VALUES = {
+    "click_id": "AbC123xYz_sample",
+    "affiliate_id": "42",
+    "campaign_id": "7",
+    "offer_id": "OFFER-7",
+    "sub1": "facebook",
+    "sub2": "ad set 3",
+    "sub3": "",
+    "sub4": "",
+    "sub5": "",
+    "user_id": "user-991",
+    "country": "DE",
+}
+
+
+def _filters(form) -> dict:
+    return form.cleaned_data if form.is_valid() else {}
+
+
+@advertiser_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    period_form = PeriodForm(request.GET or None)
+    period = selectors.period_last_days(period_form.period_days())
+    summary = selectors.traffic_summary(viewer=request.user, period=period)
+    days = [row.day for row in summary.daily]
+    charts = [
+        line_chart(
+            chart_id="clicks",
+            title="Clicks per day",
+            days=days,
+            series=[
+                Series("Clicks", [row.clicks for row in summary.daily]),
+                Series("Unique clicks", [row.unique_clicks for row in summary.daily]),
+            ],
+            y_label="Clicks",
+        ),
+        line_chart(
+            chart_id="conversions",
+            title="Conversions per day",
+            days=days,
+            series=[
+                Series("Conversions", [row.conversions for row in summary.daily]),
+                Series("Approved", [row.approved for row in summary.daily]),
+            ],
+            y_label="Conversions",
+        ),
+    ]
+    return render(
+        request,
+        "portal/advertiser/dashboard.html",
+        {
+            "period_form": period_form,
+            "summary": summary,
+            "charts": charts,
+            "top_affiliates": selectors.top_affiliates(viewer=request.user, period=period),
+            "pending_applications": campaign_selectors.access_list(viewer=request.user)
+            .filter(status="pending")
+            .count(),
+        },
+    )
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+CAMPAIGN_COLUMNS = [
+    Column("Campaign", "name"),
+    Column("Status", "status"),
+    Column("Payout"),
+    Column("Visibility", "visibility"),
+    Column("Created", "created"),
+    Column("Actions"),
+]
+CAMPAIGN_SORTS = {"name": "name", "status": "status", "visibility": "visibility", "created": "id"}
+
+
+@advertiser_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = CampaignFilterForm(request.GET or None)
+    queryset = selectors.campaigns_filtered(
+        campaign_selectors.campaign_list(viewer=request.user),
+        status=_filters(form).get("status", ""),
+        search=_filters(form).get("q", ""),
+    )
+    table = Table(
+        request, queryset, columns=CAMPAIGN_COLUMNS, sorts=CAMPAIGN_SORTS, default_sort="-created"
+    )
+    if wants_csv(request):
+        return csv_export(
+            "campaigns.csv",
+            table.queryset,
+            [
+                "id",
+                "name",
+                "status",
+                "payout_type",
+                "payout_amount",
+                "revshare_percent",
+                "currency",
+                "visibility",
+                "landing_url",
+                "created_at",
+            ],
+            lambda c: [
+                c.pk,
+                c.name,
+                c.status,
+                c.payout_type,
+                c.payout_amount,
+                c.revshare_percent,
+                c.currency,
+                c.visibility,
+                c.landing_url,
+                c.created_at,
+            ],
+        )
+    return render(request, "portal/advertiser/campaign_list.html", {"form": form, "table": table})
+
+
+def _landing_preview(url: str) -> tuple[str, str]:
+    """(filled URL, error) for the macro helper: what a click would be sent to."""
+    if not url:
+        return "", ""
+    try:
+        template_validate(url, allowed=LANDING_MACROS)
+    except TemplateError as exc:
+        return "", str(exc)
+    return template_fill(url, PREVIEW_VALUES), ""
+
+
+def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
+    initial = CampaignForm.initial_from(campaign) if campaign else None
+    form = CampaignForm(request.POST or None, initial=initial)
+    preview, preview_error = "", ""
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            preview, preview_error = _landing_preview(form.cleaned_data["landing_url"])
+        else:
+            try:
+                if campaign is None:
+                    saved = campaign_services.campaign_create(
+                        advertiser=request.profile, data=form.service_data()
+                    )
+                else:
+                    saved = campaign_services.campaign_update(
+                        campaign=campaign, data=form.service_data()
+                    )
+            except ApplicationError as exc:
+                service_errors_apply(form, exc)
+            else:
+                messages.success(request, f"Campaign “{saved.name}” saved.")
+                return redirect("portal:advertiser-campaign-edit", campaign_id=saved.pk)
+    elif campaign is not None:
+        preview, preview_error = _landing_preview(campaign.landing_url)
+    return render(
+        request,
+        "portal/advertiser/campaign_form.html",
+        {
+            "form": form,
+            "campaign": campaign,
+            "preview": preview,
+            "preview_error": preview_error,
+            "preview_values": PREVIEW_VALUES,
+            "macros": sorted(LANDING_MACROS),
+        },
+    )
+
+
+@advertiser_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    return _campaign_editor(request)
+
+
+@advertiser_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    return _campaign_editor(request, campaign)
+
+
+@advertiser_required
+@require_POST
+def campaign_status(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    status = request.POST.get("status", "")
+    if status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.ARCHIVED):
+        messages.error(request, "Choose active, paused or archived.")
+    else:
+        try:
+            campaign_services.campaign_set_status(
+                campaign=campaign, status=status, actor=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” is now {status}.")
+    return redirect("portal:advertiser-campaigns")
+
+
+# --- applications ------------------------------------------------------------------------------
+
+APPLICATION_COLUMNS = [
+    Column("Affiliate", "affiliate"),
+    Column("Campaign", "campaign"),
+    Column("Status", "status"),
+    Column("Applied", "created"),
+    Column("Message"),
+    Column("Decision"),
+]
+APPLICATION_SORTS = {
+    "affiliate": "affiliate__company",
+    "campaign": "campaign__name",
+    "status": "status",
+    "created": "id",
+}
+
+
+@advertiser_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    form = ApplicationFilterForm(request.GET or None)
+    queryset = campaign_selectors.access_list(viewer=request.user)
+    if status := _filters(form).get("status"):
+        queryset = queryset.filter(status=status)
+    table = Table(
+        request,
+        queryset,
+        columns=APPLICATION_COLUMNS,
+        sorts=APPLICATION_SORTS,
+        default_sort="-created",
+    )
+    if wants_csv(request):
+        return csv_export(
+            "applications.csv",
+            table.queryset,
+            ["id", "campaign_id", "campaign", "affiliate_id", "affiliate", "status", "created_at"],
+            lambda a: [
+                a.pk,
+                a.campaign_id,
+                a.campaign.name,
+                a.affiliate_id,
+                str(a.affiliate),
+                a.status,
+                a.created_at,
+            ],
+        )
+    return render(
+        request, "portal/advertiser/application_list.html", {"form": form, "table": table}
+    )
+
+
+@advertiser_required
+@require_POST
+def application_decide(request: HttpRequest, access_id: int) -> HttpResponse:
+    access = campaign_selectors.access_get(viewer=request.user, access_id=access_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose approve, reject or revoke.")
+    else:
+        try:
+            campaign_services.access_decide(
+                access=access,
+                status=form.cleaned_data["status"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"{access.affiliate} on “{access.campaign.name}”: {form.cleaned_data['status']}.",
+            )
+    return redirect("portal:advertiser-applications")
+
+
+# --- partner keys ------------------------------------------------------------------------------
+
+
+@advertiser_required
+@require_http_methods(["GET", "POST"])
+def partner_key_list(request: HttpRequest) -> HttpResponse:
+    form = PartnerKeyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = partner_key_create(
+                advertiser=request.profile,
+                name=form.cleaned_data["name"],
+                ip_allowlist=form.allowlist(),
+                require_signature=form.cleaned_data["require_signature"],
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            return _partner_key_secret(request, key, created=True)
+    keys = [
+        (key, partner_key_postback_url(partner_key=key))
+        for key in campaign_selectors.partner_key_list(viewer=request.user)
+    ]
+    return render(request, "portal/advertiser/partner_keys.html", {"form": form, "keys": keys})
+
+
+def _partner_key_secret(request: HttpRequest, key, *, created: bool) -> HttpResponse:
+    """The one page that shows a key's signing secret: right after creating or rotating it."""
+    return render(
+        request,
+        "portal/advertiser/partner_key_secret.html",
+        {
+            "key": key,
+            "created": created,
+            "postback_url": partner_key_postback_url(partner_key=key),
+        },
+    )
+
+
+@advertiser_required
+@require_http_methods(["GET", "POST"])
+def partner_key_edit(request: HttpRequest, partner_key_id: int) -> HttpResponse:
+    key = campaign_selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
+    form = PartnerKeyEditForm(
+        request.POST or None,
+        initial={
+            "name": key.name,
+            "ip_allowlist": "\n".join(key.ip_allowlist),
+            "require_signature": key.require_signature,
+            "is_active": key.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner_key_update(
+                partner_key=key,
+                name=form.cleaned_data["name"],
+                ip_allowlist=form.allowlist(),
+                is_active=form.cleaned_data["is_active"],
+                require_signature=form.cleaned_data["require_signature"],
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            messages.success(request, f"Partner key “{key}” saved.")
+            return redirect("portal:advertiser-partner-keys")
+    return render(
+        request,
+        "portal/advertiser/partner_key_form.html",
+        {"form": form, "key": key, "postback_url": partner_key_postback_url(partner_key=key)},
+    )
+
+
+@advertiser_required
+@require_POST
+def partner_key_rotate_view(request: HttpRequest, partner_key_id: int) -> HttpResponse:
+    key = campaign_selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
+    rotated = partner_key_rotate(partner_key=key, now=timezone.now())
+    return _partner_key_secret(request, rotated, created=False)
+
+
+# --- conversions -------------------------------------------------------------------------------
+
+CONVERSION_COLUMNS = [
+    Column("ID", "id", numeric=True),
+    Column("Date", "created"),
+    Column("Campaign", "campaign"),
+    Column("Affiliate", "affiliate", numeric=True),
+    Column("Status", "status"),
+    Column("Revenue", "revenue", numeric=True),
+    Column("Payout", "payout", numeric=True),
+    Column("Click / transaction"),
+]
+CONVERSION_SORTS = {
+    "id": "id",
+    "created": "created_at",
+    "campaign": "campaign__name",
+    "affiliate": "affiliate_id",
+    "status": "status",
+    "revenue": "revenue",
+    "payout": "payout",
+}
+CONVERSION_CSV_HEADER = [
+    "id",
+    "created_at",
+    "campaign_id",
+    "campaign",
+    "affiliate_id",
+    "status",
+    "reason",
+    "currency",
+    "revenue",
+    "payout",
+    "click_id",
+    "transaction_id",
+    "user_id",
+    "sub1",
+]
+
+
+@advertiser_required
+def conversion_list_view(request: HttpRequest) -> HttpResponse:
+    campaigns = (
+        campaign_selectors.campaign_list(viewer=request.user)
+        .prefetch_related(None)
+        .values_list("id", "name")
+    )
+    form = ConversionFilterForm(request.GET or None, campaigns=campaigns)
+    filters = _filters(form)
+    queryset = selectors.conversions_filtered(
+        conversion_list(viewer=request.user),
+        status=filters.get("status", ""),
+        campaign_id=filters.get("campaign"),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        search=filters.get("q", ""),
+    )
+    table = Table(
+        request,
+        queryset,
+        columns=CONVERSION_COLUMNS,
+        sorts=CONVERSION_SORTS,
+        default_sort="-id",
+    )
+    if wants_csv(request):
+        return csv_export(
+            "conversions.csv",
+            table.queryset,
+            CONVERSION_CSV_HEADER,
+            lambda c: [
+                c.pk,
+                c.created_at,
+                c.campaign_id,
+                c.campaign.name,
+                c.affiliate_id,
+                c.status,
+                c.reason,
+                c.currency,
+                c.revenue,
+                c.payout,
+                c.click.click_id,
+                c.transaction_id,
+                c.user_id,
+                c.click.sub1,
+            ],
+        )
+    return render(request, "portal/advertiser/conversion_list.html", {"form": form, "table": table})
+
+
+@advertiser_required
+@require_http_methods(["GET", "POST"])
+def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
+    conversion = conversion_get(viewer=request.user, conversion_id=conversion_id)
+    form = ConversionStatusForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversion_status_change(
+                conversion_id=conversion.pk,
+                status=form.cleaned_data["status"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                source=ChangeSource.ADVERTISER,
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            messages.success(request, f"Conversion #{conversion.pk} updated.")
+            return redirect("portal:advertiser-conversion", conversion_id=conversion.pk)
+    return render(
+        request,
+        "portal/advertiser/conversion_detail.html",
+        {"conversion": conversion, "form": form},
+    )

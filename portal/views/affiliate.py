@@ -1,0 +1,541 @@
+"""The affiliate portal: dashboard, campaigns, links, postback endpoints and their deliveries,
+conversions, payouts and end-user points.
+
+Views parse and authorize (`affiliate_required`, then the scoped selectors); the campaigns,
+tracker and payouts services do every write. Affiliates never see revenue or margin.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Affiliate
+from campaigns import selectors as campaign_selectors
+from campaigns import services as campaign_services
+from core.exceptions import ApplicationError
+from payouts.exports import payouts_csv, statement_csv
+from payouts.selectors import affiliate_balances, payout_list
+from payouts.services import payout_minimum_amount, payout_request_create
+from portal import selectors
+from portal.access import affiliate_required
+from portal.charts import Series, line_chart
+from portal.forms import (
+    ApplyForm,
+    BrowseFilterForm,
+    ConversionFilterForm,
+    DeliveryFilterForm,
+    EndpointForm,
+    LinkBuilderForm,
+    PayoutRequestForm,
+    PeriodForm,
+    SearchForm,
+    service_errors_apply,
+)
+from portal.tables import Column, Table, csv_export, csv_response, wants_csv
+from tracker.selectors import conversion_list
+from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
+from tracker.services import forwarding
+from tracker.services.forwarding import FORWARD_MACROS
+
+
+def _filters(form) -> dict:
+    return form.cleaned_data if form.is_valid() else {}
+
+
+def _affiliate(request: HttpRequest) -> Affiliate:
+    return request.profile
+
+
+@affiliate_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    period_form = PeriodForm(request.GET or None)
+    period = selectors.period_last_days(period_form.period_days())
+    summary = selectors.traffic_summary(viewer=request.user, period=period)
+    days = [row.day for row in summary.daily]
+    charts = [
+        line_chart(
+            chart_id="clicks",
+            title="Clicks per day",
+            days=days,
+            series=[
+                Series("Clicks", [row.clicks for row in summary.daily]),
+                Series("Unique clicks", [row.unique_clicks for row in summary.daily]),
+            ],
+            y_label="Clicks",
+        ),
+        line_chart(
+            chart_id="conversions",
+            title="Conversions per day",
+            days=days,
+            series=[
+                Series("Conversions", [row.conversions for row in summary.daily]),
+                Series("Approved", [row.approved for row in summary.daily]),
+            ],
+            y_label="Conversions",
+        ),
+    ]
+    return render(
+        request,
+        "portal/affiliate/dashboard.html",
+        {
+            "period_form": period_form,
+            "summary": summary,
+            "charts": charts,
+            "balances": sorted(affiliate_balances(affiliate_id=request.user.pk).items()),
+            "endpoints": list(endpoint_list(viewer=request.user)[:3]),
+        },
+    )
+
+
+# --- campaigns and links -----------------------------------------------------------------------
+
+BROWSE_COLUMNS = [
+    Column("Campaign", "name"),
+    Column("Payout"),
+    Column("Visibility", "visibility"),
+    Column("Status", "status"),
+    Column("My access"),
+    Column("Actions"),
+]
+BROWSE_SORTS = {"name": "name", "visibility": "visibility", "status": "status", "id": "id"}
+
+
+@affiliate_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = BrowseFilterForm(request.GET or None)
+    filters = _filters(form)
+    queryset, access_rows = selectors.campaigns_with_access(
+        selectors.campaigns_filtered(
+            campaign_selectors.campaign_list(viewer=request.user), search=filters.get("q", "")
+        ),
+        affiliate_id=request.user.pk,
+        access=filters.get("access", ""),
+    )
+    table = Table(request, queryset, columns=BROWSE_COLUMNS, sorts=BROWSE_SORTS, default_sort="-id")
+    rows = [(campaign, access_rows.get(campaign.pk)) for campaign in table.page]
+    return render(
+        request,
+        "portal/affiliate/campaign_list.html",
+        {"form": form, "table": table, "rows": rows, "apply_form": ApplyForm()},
+    )
+
+
+@affiliate_required
+@require_POST
+def campaign_apply(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    form = ApplyForm(request.POST)
+    message = form.cleaned_data["message"] if form.is_valid() else ""
+    try:
+        access = campaign_services.access_apply(
+            campaign=campaign, affiliate=_affiliate(request), message=message
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Your access to “{campaign.name}” is {access.status}.")
+    return redirect("portal:affiliate-campaigns")
+
+
+@affiliate_required
+@require_POST
+def campaign_link(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    link = campaign_services.link_get_or_create(campaign=campaign, affiliate=_affiliate(request))
+    return redirect("portal:affiliate-link", link_id=link.pk)
+
+
+LINK_COLUMNS = [
+    Column("Campaign", "campaign"),
+    Column("Tracking link"),
+    Column("Created", "created"),
+    Column("Actions"),
+]
+LINK_SORTS = {"campaign": "campaign__name", "created": "id"}
+
+
+@affiliate_required
+def link_list(request: HttpRequest) -> HttpResponse:
+    table = Table(
+        request,
+        campaign_selectors.link_list(viewer=request.user),
+        columns=LINK_COLUMNS,
+        sorts=LINK_SORTS,
+        default_sort="-created",
+    )
+    if wants_csv(request):
+        return csv_export(
+            "links.csv",
+            table.queryset,
+            ["campaign_id", "campaign", "url", "created_at"],
+            lambda link: [
+                link.campaign_id,
+                link.campaign.name,
+                campaign_services.link_url(link=link),
+                link.created_at,
+            ],
+        )
+    rows = [(link, campaign_services.link_url(link=link)) for link in table.page]
+    return render(request, "portal/affiliate/link_list.html", {"table": table, "rows": rows})
+
+
+@affiliate_required
+def link_detail(request: HttpRequest, link_id: int) -> HttpResponse:
+    """The sub id builder: the link with the sub ids and end user id typed in."""
+    link = campaign_selectors.link_get(viewer=request.user, link_id=link_id)
+    form = LinkBuilderForm(request.GET or None)
+    base = campaign_services.link_url(link=link)
+    values = {name: value for name, value in _filters(form).items() if value}
+    built = f"{base}?{urlencode(values)}" if values else base
+    return render(
+        request,
+        "portal/affiliate/link_detail.html",
+        {"link": link, "form": form, "base_url": base, "built_url": built},
+    )
+
+
+# --- postback endpoints and deliveries ---------------------------------------------------------
+
+
+def _endpoint_data(form: EndpointForm) -> dict:
+    return {
+        "name": form.cleaned_data["name"],
+        "url": form.cleaned_data["url"],
+        "method": form.cleaned_data["method"],
+        "events": form.cleaned_data["events"],
+        "campaign": form.cleaned_data["campaign"],
+        "is_active": form.cleaned_data["is_active"],
+    }
+
+
+def _visible_campaigns(request: HttpRequest) -> list[tuple[int, str]]:
+    return list(
+        campaign_selectors.campaign_list(viewer=request.user)
+        .prefetch_related(None)
+        .values_list("id", "name")
+    )
+
+
+@affiliate_required
+@require_http_methods(["GET", "POST"])
+def endpoint_list_view(request: HttpRequest) -> HttpResponse:
+    form = EndpointForm(
+        request.POST or None,
+        campaigns=_visible_campaigns(request),
+        initial={"events": ["approved"], "is_active": True},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint = forwarding.endpoint_create(
+                affiliate=_affiliate(request), **_endpoint_data(form)
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            return render(
+                request,
+                "portal/affiliate/endpoint_secret.html",
+                {"endpoint": endpoint, "created": True},
+            )
+    return render(
+        request,
+        "portal/affiliate/endpoint_list.html",
+        {
+            "form": form,
+            "endpoints": endpoint_list(viewer=request.user),
+            "macros": sorted(FORWARD_MACROS),
+        },
+    )
+
+
+@affiliate_required
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
+    form = EndpointForm(
+        request.POST or None,
+        campaigns=_visible_campaigns(request),
+        initial={
+            "name": endpoint.name,
+            "url": endpoint.url,
+            "method": endpoint.method,
+            "events": endpoint.events,
+            "campaign": endpoint.campaign_id,
+            "is_active": endpoint.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            forwarding.endpoint_update(endpoint=endpoint, data=_endpoint_data(form))
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            messages.success(request, "Postback endpoint saved.")
+            return redirect("portal:affiliate-endpoints")
+    return render(
+        request,
+        "portal/affiliate/endpoint_form.html",
+        {"form": form, "endpoint": endpoint, "macros": sorted(FORWARD_MACROS)},
+    )
+
+
+@affiliate_required
+@require_POST
+def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
+    forwarding.endpoint_delete(endpoint=endpoint)
+    messages.success(request, "Postback endpoint deleted.")
+    return redirect("portal:affiliate-endpoints")
+
+
+@affiliate_required
+@require_POST
+def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
+    rotated = forwarding.endpoint_secret_rotate(endpoint=endpoint)
+    return render(
+        request, "portal/affiliate/endpoint_secret.html", {"endpoint": rotated, "created": False}
+    )
+
+
+@affiliate_required
+@require_POST
+def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
+    try:
+        result = forwarding.endpoint_send_test(endpoint=endpoint)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:affiliate-endpoints")
+    return render(
+        request,
+        "portal/affiliate/endpoint_test.html",
+        {"endpoint": endpoint, "delivery": result.delivery, "attempt": result.attempt},
+    )
+
+
+DELIVERY_COLUMNS = [
+    Column("ID", "id", numeric=True),
+    Column("Created", "created"),
+    Column("Endpoint"),
+    Column("Event", "event"),
+    Column("Status", "status"),
+    Column("Attempts", numeric=True),
+    Column("Last answer"),
+    Column("Actions"),
+]
+DELIVERY_SORTS = {"id": "id", "created": "created_at", "event": "event", "status": "status"}
+
+
+@affiliate_required
+def delivery_list_view(request: HttpRequest) -> HttpResponse:
+    endpoints = list(endpoint_list(viewer=request.user))
+    form = DeliveryFilterForm(request.GET or None, endpoints=endpoints)
+    filters = _filters(form)
+    table = Table(
+        request,
+        delivery_list(
+            viewer=request.user,
+            status=filters.get("status") or None,
+            endpoint_id=filters.get("endpoint"),
+        ),
+        columns=DELIVERY_COLUMNS,
+        sorts=DELIVERY_SORTS,
+        default_sort="-id",
+    )
+    return render(request, "portal/affiliate/delivery_list.html", {"form": form, "table": table})
+
+
+@affiliate_required
+@require_POST
+def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
+    try:
+        forwarding.delivery_replay(delivery=delivery)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Delivery #{delivery.pk} queued again.")
+    return redirect("portal:affiliate-deliveries")
+
+
+# --- conversions -------------------------------------------------------------------------------
+
+CONVERSION_COLUMNS = [
+    Column("ID", "id", numeric=True),
+    Column("Date", "created"),
+    Column("Campaign", "campaign"),
+    Column("Status", "status"),
+    Column("Payout", "payout", numeric=True),
+    Column("Click"),
+    Column("Sub ids"),
+    Column("End user"),
+]
+CONVERSION_SORTS = {
+    "id": "id",
+    "created": "created_at",
+    "campaign": "campaign__name",
+    "status": "status",
+    "payout": "payout",
+}
+CONVERSION_CSV_HEADER = [
+    "id",
+    "created_at",
+    "campaign_id",
+    "campaign",
+    "status",
+    "reason",
+    "currency",
+    "payout",
+    "click_id",
+    "transaction_id",
+    "sub1",
+    "sub2",
+    "sub3",
+    "sub4",
+    "sub5",
+    "user_id",
+]
+
+
+@affiliate_required
+def conversion_list_view(request: HttpRequest) -> HttpResponse:
+    campaigns = campaign_selectors.link_list(viewer=request.user).values_list(
+        "campaign_id", "campaign__name"
+    )
+    form = ConversionFilterForm(request.GET or None, campaigns=campaigns)
+    filters = _filters(form)
+    queryset = selectors.conversions_filtered(
+        conversion_list(viewer=request.user),
+        status=filters.get("status", ""),
+        campaign_id=filters.get("campaign"),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        search=filters.get("q", ""),
+    )
+    table = Table(
+        request, queryset, columns=CONVERSION_COLUMNS, sorts=CONVERSION_SORTS, default_sort="-id"
+    )
+    if wants_csv(request):
+        return csv_export(
+            "conversions.csv",
+            table.queryset,
+            CONVERSION_CSV_HEADER,
+            lambda c: [
+                c.pk,
+                c.created_at,
+                c.campaign_id,
+                c.campaign.name,
+                c.status,
+                c.reason,
+                c.currency,
+                c.payout,
+                c.click.click_id,
+                c.transaction_id,
+                c.click.sub1,
+                c.click.sub2,
+                c.click.sub3,
+                c.click.sub4,
+                c.click.sub5,
+                c.user_id,
+            ],
+        )
+    return render(request, "portal/affiliate/conversion_list.html", {"form": form, "table": table})
+
+
+# --- payouts and points ------------------------------------------------------------------------
+
+PAYOUT_COLUMNS = [
+    Column("ID", "id", numeric=True),
+    Column("Requested", "created"),
+    Column("Amount", "amount", numeric=True),
+    Column("Method"),
+    Column("Status", "status"),
+    Column("Reference"),
+    Column("Paid"),
+]
+PAYOUT_SORTS = {"id": "id", "created": "created_at", "amount": "amount", "status": "status"}
+
+
+@affiliate_required
+@require_http_methods(["GET", "POST"])
+def payouts(request: HttpRequest) -> HttpResponse:
+    affiliate = _affiliate(request)
+    form = PayoutRequestForm(
+        request.POST or None, initial={"method": affiliate.payout_method, "currency": "USD"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            payout = payout_request_create(
+                affiliate=affiliate,
+                amount=form.cleaned_data["amount"],
+                currency=form.cleaned_data["currency"],
+                method=form.cleaned_data["method"],
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            messages.success(
+                request, f"Payout #{payout.pk} of {payout.amount} {payout.currency} requested."
+            )
+            return redirect("portal:affiliate-payouts")
+    table = Table(
+        request,
+        payout_list(viewer=request.user),
+        columns=PAYOUT_COLUMNS,
+        sorts=PAYOUT_SORTS,
+        default_sort="-id",
+    )
+    if wants_csv(request):
+        return csv_response("payouts.csv", payouts_csv(table.queryset))
+    return render(
+        request,
+        "portal/affiliate/payouts.html",
+        {
+            "form": form,
+            "table": table,
+            "balances": sorted(affiliate_balances(affiliate_id=request.user.pk).items()),
+            "minimum": payout_minimum_amount(),
+        },
+    )
+
+
+@affiliate_required
+def statement(request: HttpRequest, currency: str) -> HttpResponse:
+    """The affiliate's ledger lines in one currency, as CSV (its own account only)."""
+    currency = currency.upper()
+    return csv_response(
+        f"statement-{currency}.csv",
+        statement_csv(affiliate_id=request.user.pk, currency=currency),
+    )
+
+
+POINTS_COLUMNS = [
+    Column("End user", "user"),
+    Column("Points", "points", numeric=True),
+    Column("Updated", "updated"),
+]
+POINTS_SORTS = {"user": "user_id", "points": "points", "updated": "updated_at"}
+
+
+@affiliate_required
+def points(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    table = Table(
+        request,
+        selectors.points_filtered(viewer=request.user, search=_filters(form).get("q", "")),
+        columns=POINTS_COLUMNS,
+        sorts=POINTS_SORTS,
+        default_sort="user",
+    )
+    if wants_csv(request):
+        return csv_export(
+            "points.csv",
+            table.queryset,
+            ["user_id", "points", "updated_at"],
+            lambda row: [row.user_id, row.points, row.updated_at],
+        )
+    return render(request, "portal/affiliate/points.html", {"form": form, "table": table})

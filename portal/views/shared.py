@@ -1,0 +1,68 @@
+"""Pages every visitor shares: login, logout, signup, the pending page and the portal home."""
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.models import Role
+from accounts.services import partner_profile_of, user_register
+from core.exceptions import ApplicationError
+from portal.forms import LoginForm, SignupForm, service_errors_apply
+
+
+class PortalLoginView(LoginView):
+    template_name = "portal/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class PortalLogoutView(LogoutView):
+    next_page = "portal:login"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its own portal; admins work in the Django admin."""
+    user = request.user
+    if user.is_network_admin:
+        return redirect("admin:index")
+    profile = partner_profile_of(user)
+    if profile is None or not profile.is_approved:
+        return redirect("portal:pending")
+    if user.role == Role.ADVERTISER:
+        return redirect("portal:advertiser-dashboard")
+    return redirect("portal:affiliate-dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_register(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                role=form.cleaned_data["role"],
+                name=form.cleaned_data["name"],
+                company=form.cleaned_data["company"],
+            )
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("portal:pending")
+    return render(request, "portal/signup.html", {"form": form})
+
+
+@login_required
+def pending(request: HttpRequest) -> HttpResponse:
+    """What a partner whose account is not approved (yet) sees instead of its portal."""
+    profile = partner_profile_of(request.user)
+    if request.user.is_network_admin or (profile is not None and profile.is_approved):
+        return redirect("portal:home")
+    return render(request, "portal/pending.html", {"profile": profile})
