@@ -335,3 +335,31 @@ def test_orm_writer_writes_the_same_traffic_as_copy():
 
     assert by_orm == by_copy
     assert by_orm["clicks"] == 500
+
+
+def test_seeded_money_is_in_the_ledger_and_a_reset_takes_it_back():
+    from payouts.models import LedgerEntry
+    from payouts.selectors import affiliate_balances
+
+    seed(clicks=1500, seed=11, conversion_rate=0.3)
+
+    affiliates = Affiliate.objects.filter(status=ApprovalStatus.APPROVED)
+    for affiliate in affiliates:
+        approved = defaultdict(Decimal)
+        for currency, payout in Conversion.objects.filter(
+            affiliate=affiliate, status=ConversionStatus.APPROVED
+        ).values_list("currency", "payout"):
+            approved[currency] += payout
+        balances = affiliate_balances(affiliate_id=affiliate.pk)
+        earned = {
+            currency: amounts["pending"] + amounts["available"]
+            for currency, amounts in balances.items()
+        }
+        assert earned == {currency: total for currency, total in approved.items() if total}
+    assert sum(LedgerEntry.objects.values_list("amount", flat=True)) == Decimal(0)
+
+    seed(clicks=0, reset_traffic=True)
+
+    for affiliate in affiliates:
+        for amounts in affiliate_balances(affiliate_id=affiliate.pk).values():
+            assert amounts["pending"] + amounts["available"] == Decimal("0.0000")

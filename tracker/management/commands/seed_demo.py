@@ -57,6 +57,7 @@ from campaigns.models import (
 )
 from core import tokens
 from core.exceptions import ApplicationError
+from payouts.ledger import ledger_conversion_status_changed, ledger_hold_release_due
 from tracker.models import (
     BlockedReason,
     ChangeSource,
@@ -289,6 +290,7 @@ def demo_traffic_reset(*, network: DemoNetwork) -> dict[str, int]:
     """
     campaign_ids = [campaign.pk for campaign in network.campaigns.values()]
     affiliate_ids = [affiliate.pk for affiliate in network.affiliates]
+    _ledger_take_back(campaign_ids=campaign_ids)
     deleted_conversions, _ = Conversion.objects.filter(campaign_id__in=campaign_ids).delete()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -300,6 +302,76 @@ def demo_traffic_reset(*, network: DemoNetwork) -> dict[str, int]:
     CapCounter.objects.filter(cap__campaign_id__in=campaign_ids).delete()
     EndUserPoints.objects.filter(affiliate_id__in=affiliate_ids).delete()
     return {"clicks": deleted_clicks, "conversions": deleted_conversions}
+
+
+def _ledger_take_back(*, campaign_ids: list[int]) -> None:
+    """Ledger entries are immutable: before demo conversions are deleted, every approved one
+    posts the reversal of what it still holds, so the balances go back to what they were."""
+    now = timezone.now()
+    approved = (
+        Conversion.objects.filter(campaign_id__in=campaign_ids, status=ConversionStatus.APPROVED)
+        .select_related("campaign")
+        .order_by("pk")
+    )
+    for conversion in approved.iterator(chunk_size=2000):
+        with transaction.atomic():
+            ledger_conversion_status_changed(
+                conversion_id=conversion.pk,
+                affiliate_id=conversion.affiliate_id,
+                advertiser_id=conversion.campaign.advertiser_id,
+                currency=conversion.currency,
+                revenue=conversion.revenue,
+                payout=conversion.payout,
+                from_status=ConversionStatus.APPROVED,
+                to_status=ConversionStatus.REVERSED,
+                hold_days=conversion.campaign.hold_days,
+                at=now,
+                event_key=f"demo-reset:{conversion.pk}:{now.isoformat()}",
+            )
+
+
+def demo_ledger_post(*, after_history_id: int, progress: bool) -> int:
+    """Post the money of the seeded status changes exactly as live traffic does.
+
+    The bulk writer inserts conversions and history without the per-event services; this pass
+    replays every history row into or out of `approved` (id > `after_history_id`) through the
+    same idempotent ledger service (`event_key = history:<id>`), then releases the holds that are
+    due. Returns how many history rows were posted.
+    """
+    rows = (
+        ConversionHistory.objects.filter(pk__gt=after_history_id)
+        .filter(
+            models.Q(from_status=ConversionStatus.APPROVED)
+            | models.Q(to_status=ConversionStatus.APPROVED)
+        )
+        .select_related("conversion__campaign")
+        .order_by("pk")
+    )
+    total = rows.count()
+    posted = 0
+    with tqdm(
+        total=total, desc="ledger", unit="event", disable=not progress, file=sys.stderr
+    ) as bar:
+        for history in rows.iterator(chunk_size=2000):
+            conversion = history.conversion
+            with transaction.atomic():
+                ledger_conversion_status_changed(
+                    conversion_id=conversion.pk,
+                    affiliate_id=conversion.affiliate_id,
+                    advertiser_id=conversion.campaign.advertiser_id,
+                    currency=conversion.currency,
+                    revenue=history.revenue,
+                    payout=history.payout,
+                    from_status=history.from_status,
+                    to_status=history.to_status,
+                    hold_days=conversion.campaign.hold_days,
+                    at=history.created_at,
+                    event_key=f"history:{history.pk}",
+                )
+            posted += 1
+            bar.update(1)
+    ledger_hold_release_due(now=timezone.now())
+    return posted
 
 
 # --- Traffic generation -------------------------------------------------------------------------
@@ -993,6 +1065,7 @@ class Command(BaseCommand):
                 "conversions and their history."
             )
         started = timezone.now()
+        last_history_id = ConversionHistory.objects.aggregate(last=models.Max("pk"))["last"] or 0
         written = demo_traffic_generate(
             network=network,
             clicks=options["clicks"],
@@ -1003,11 +1076,14 @@ class Command(BaseCommand):
             method=options["method"],
             progress=options["verbosity"] > 0,
         )
+        ledger_events = demo_ledger_post(
+            after_history_id=last_history_id, progress=options["verbosity"] > 0
+        )
         elapsed = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Added {written['clicks']} clicks, {written['conversions']} conversions, "
-            f"{written['history']} history rows in {elapsed:.1f} s "
-            f"({written['end_users']} end users with points)."
+            f"{written['history']} history rows, {ledger_events} ledger postings in "
+            f"{elapsed:.1f} s ({written['end_users']} end users with points)."
         )
         self._summary(network)
 
