@@ -8,7 +8,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -43,10 +43,17 @@ def nice_ceiling(value: float) -> tuple[float, float]:
     return step * 4, step
 
 
-def _number(value: float) -> str:
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+def _coordinate(value: Decimal | int) -> float:
+    """A value as a drawing position on the SVG canvas (display geometry, never money)."""
+    return float(value)  # not money: SVG drawing coordinates
+
+
+def _number(value: Decimal | int) -> str:
+    """A count or an amount for people: thousands separators, at most 2 decimals (Decimal)."""
+    amount = Decimal(value)
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}".rstrip("0").rstrip(".")
 
 
 def line_chart(
@@ -54,7 +61,7 @@ def line_chart(
 ) -> SafeString:
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    peak = max((float(v) for s in series for v in s.values), default=0.0)
+    peak = max((_coordinate(v) for s in series for v in s.values), default=0.0)
     y_max, step = nice_ceiling(peak)
     count = len(days)
 
@@ -64,7 +71,7 @@ def line_chart(
     def y_at(value: float) -> float:
         return MARGIN_TOP + plot_h - plot_h * value / y_max
 
-    totals = ", ".join(f"{s.label}: {_number(float(sum(s.values, Decimal(0))))}" for s in series)
+    totals = ", ".join(f"{s.label}: {_number(sum(s.values, Decimal(0)))}" for s in series)
     first = days[0].isoformat() if days else ""
     last = days[-1].isoformat() if days else ""
     parts = [
@@ -128,15 +135,18 @@ def line_chart(
     for position, item in enumerate(series):
         colour, dash = PALETTE[position % len(PALETTE)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        points = " ".join(f"{x_at(i):.1f},{y_at(float(v)):.1f}" for i, v in enumerate(item.values))
+        points = " ".join(
+            f"{x_at(i):.1f},{y_at(_coordinate(v)):.1f}" for i, v in enumerate(item.values)
+        )
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2.5"{dash_attr} '
             f'stroke-linejoin="round" points="{points}"/>'
         )
         if count <= 45:
             parts.extend(
-                f'<circle cx="{x_at(i):.1f}" cy="{y_at(float(v)):.1f}" r="2.5" fill="{colour}">'
-                f"<title>{days[i].isoformat()}: {escape(item.label)} {_number(float(v))}</title>"
+                f'<circle cx="{x_at(i):.1f}" cy="{y_at(_coordinate(v)):.1f}" r="2.5" '
+                f'fill="{colour}">'
+                f"<title>{days[i].isoformat()}: {escape(item.label)} {_number(v)}</title>"
                 "</circle>"
                 for i, v in enumerate(item.values)
             )
