@@ -1,7 +1,7 @@
 """Caps: how much a campaign (or one affiliate on it) may convert per period.
 
 Periods are counted in the campaign's time zone. A counter row per (cap, affiliate, period) is
-consumed with one conditional UPDATE; PostgreSQL re-evaluates the condition on the locked row, so
+consumed with one conditional upsert; PostgreSQL re-evaluates the condition on the locked row, so
 with a limit of N exactly N consumers succeed under any concurrency. Callers run inside their own
 transaction: a consumption that is followed by a failure is rolled back with it.
 """
@@ -10,10 +10,10 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from campaigns.models import Campaign, Cap, CapAction, CapCounter, CapMetric, CapPeriod, CapScope
+from core.sql import execute_fetchone
 
 TOTAL_PERIOD_START = dt.date(1970, 1, 1)
 
@@ -37,35 +37,59 @@ def _amount_for(cap: Cap, payout: Decimal) -> Decimal:
     return Decimal(1) if cap.metric == CapMetric.CONVERSIONS else payout
 
 
+def _counter_consume(
+    *, cap: Cap, affiliate_key: int, period_start: dt.date, amount: Decimal
+) -> bool:
+    # One upsert: a new counter starts at `amount`; an existing one grows only while it stays
+    # within the limit. PostgreSQL locks the conflicting row and re-checks the WHERE on its latest
+    # version, so with a limit of N exactly N consumers succeed under any concurrency.
+    if amount > cap.limit:
+        return False
+    table = CapCounter._meta.db_table
+    row = execute_fetchone(
+        f"INSERT INTO {table} (cap_id, affiliate_key, period_start, used) "  # noqa: S608 - model
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (cap_id, affiliate_key, period_start) "
+        f"DO UPDATE SET used = {table}.used + EXCLUDED.used "
+        f"WHERE {table}.used + EXCLUDED.used <= %s RETURNING 1",
+        [
+            cap.pk,
+            affiliate_key,
+            connection.ops.adapt_datefield_value(period_start),
+            amount,
+            cap.limit,
+        ],
+    )
+    return row is not None
+
+
 def caps_consume(
     *, campaign: Campaign, affiliate_id: int, payout: Decimal, at: dt.datetime
 ) -> bool:
     """Consume one conversion (and `payout` of budget) from every cap of the campaign.
 
     Returns False, consuming nothing, when any cap would go over its limit. Must run inside a
-    transaction (it opens a savepoint so that a partial consumption is undone).
+    transaction; with several caps it opens a savepoint so that a partial consumption is undone.
     """
     caps = list(campaign.caps.all())
     if not caps:
         return True
-    with transaction.atomic():
-        for cap in caps:
-            amount = _amount_for(cap, payout)
-            period_start = cap_period_start(
+    consumptions = [
+        {
+            "cap": cap,
+            "affiliate_key": _counter_key(cap, affiliate_id),
+            "period_start": cap_period_start(
                 period=cap.period, at=at, timezone_name=campaign.timezone
-            )
-            key = _counter_key(cap, affiliate_id)
-            CapCounter.objects.bulk_create(
-                [CapCounter(cap=cap, affiliate_key=key, period_start=period_start, used=0)],
-                ignore_conflicts=True,
-            )
-            updated = CapCounter.objects.filter(
-                cap=cap,
-                affiliate_key=key,
-                period_start=period_start,
-                used__lte=cap.limit - amount,
-            ).update(used=F("used") + amount)
-            if updated == 0:
+            ),
+            "amount": _amount_for(cap, payout),
+        }
+        for cap in caps
+    ]
+    if len(consumptions) == 1:
+        # A refused single upsert writes nothing: no savepoint needed.
+        return _counter_consume(**consumptions[0])
+    with transaction.atomic():
+        for consumption in consumptions:
+            if not _counter_consume(**consumption):
                 transaction.set_rollback(True)
                 return False
     return True

@@ -28,6 +28,7 @@ time. Example in Python:
 """
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -35,12 +36,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from accounts.models import Advertiser
 from campaigns.models import PartnerKey
 from core.exceptions import ApplicationError
+from core.sql import execute_fetchone, model_columns, model_from_row
 from core.tokens import new_partner_key, new_signing_secret
 
 SIGNATURE_PREFIX = "sha256="
@@ -120,14 +121,24 @@ def partner_key_rotate(*, partner_key: PartnerKey, now: dt.datetime) -> PartnerK
 def partner_key_resolve(*, key: str, now: dt.datetime) -> PartnerKey | None:
     """The active key matching `key` (current, or rotated out less than the grace period ago).
 
-    One query; None for unknown, disabled and expired keys alike.
+    One prepared statement (it runs on every postback); None for unknown, disabled and expired
+    keys alike.
     """
     if not key or len(key) > PartnerKey._meta.get_field("key").max_length or "\x00" in key:
         return None
+    row = execute_fetchone(
+        _resolve_sql(), [key, key, connection.ops.adapt_datetimefield_value(now)]
+    )
+    return None if row is None else model_from_row(PartnerKey, row)
+
+
+@functools.cache
+def _resolve_sql() -> str:
+    # Table and column names come from the model; values are bound parameters.
     return (
-        PartnerKey.objects.filter(is_active=True)
-        .filter(Q(key=key) | Q(previous_key=key, previous_key_expires_at__gt=now))
-        .first()
+        f"SELECT {model_columns(PartnerKey, 'pk')} FROM {PartnerKey._meta.db_table} pk "  # noqa: S608
+        "WHERE pk.is_active AND (pk.key = %s OR (pk.previous_key = %s "
+        "AND pk.previous_key_expires_at > %s)) ORDER BY pk.id LIMIT 1"
     )
 
 

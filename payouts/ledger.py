@@ -5,6 +5,7 @@ sign convention), idempotent by its unique `idempotency_key`: posting the same k
 the first transaction and writes nothing.
 """
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -21,6 +22,7 @@ from accounts.models import User
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import quantize_money
+from core.sql import execute_fetchall, model_columns, model_from_row, model_insert, rows_insert
 from payouts.models import (
     KINDS_BY_OWNER,
     NETWORK_OWNER_ID,
@@ -55,12 +57,10 @@ def transaction_checksum(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def ledger_account(*, owner_type: str, owner_id: int, kind: str, currency: str) -> LedgerAccount:
-    """Get or create an account without races.
+AccountSpec = tuple[str, int, str, str]  # (owner_type, owner_id, kind, currency)
 
-    INSERT ... ON CONFLICT DO NOTHING waits for a concurrent insert of the same account and then
-    does nothing, so the following read always finds exactly one row; no savepoint is needed.
-    """
+
+def _account_spec_check(owner_type: str, kind: str, currency: str) -> None:
     if kind not in KINDS_BY_OWNER.get(owner_type, frozenset()):
         raise ApplicationError(
             f"A {owner_type} has no {kind} account.", code="invalid_account", status=500
@@ -71,12 +71,63 @@ def ledger_account(*, owner_type: str, owner_id: int, kind: str, currency: str) 
             code="invalid_currency",
             fields={"currency": ["Use an ISO 4217 code."]},
         )
-    lookup = {"owner_type": owner_type, "owner_id": owner_id, "kind": kind, "currency": currency}
-    account = LedgerAccount.objects.filter(**lookup).first()
-    if account is not None:
-        return account
-    LedgerAccount.objects.bulk_create([LedgerAccount(**lookup)], ignore_conflicts=True)
-    return LedgerAccount.objects.get(**lookup)
+
+
+@functools.cache
+def _accounts_select_sql(count: int) -> str:
+    # Row-value IN over the unique (owner_type, owner_id, kind, currency): one index probe each.
+    table = LedgerAccount._meta.db_table
+    keys = ", ".join(["(%s, %s, %s, %s)"] * count)
+    return (
+        f"SELECT {model_columns(LedgerAccount, 'a')} FROM {table} a "  # noqa: S608 - model names
+        f"WHERE (a.owner_type, a.owner_id, a.kind, a.currency) IN ({keys})"
+    )
+
+
+def _accounts_select(specs: list[AccountSpec]) -> dict[AccountSpec, LedgerAccount]:
+    rows = execute_fetchall(
+        _accounts_select_sql(len(specs)), [value for spec in specs for value in spec]
+    )
+    accounts = (model_from_row(LedgerAccount, row) for row in rows)
+    return {
+        (account.owner_type, account.owner_id, account.kind, account.currency): account
+        for account in accounts
+    }
+
+
+def ledger_accounts(specs: list[AccountSpec]) -> list[LedgerAccount]:
+    """Get or create several accounts at once, without races; returned in the order asked.
+
+    One query when they all exist (the usual case). Missing ones are inserted with
+    INSERT ... ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same account and
+    then does nothing, so the second read always finds every row; no savepoint is needed.
+    """
+    # Choices members hash unlike their values: plain str/int keys match the rows read back.
+    specs = [
+        (str(owner), int(owner_id), str(kind), str(cur)) for owner, owner_id, kind, cur in specs
+    ]
+    for owner_type, _, kind, currency in specs:
+        _account_spec_check(owner_type, kind, currency)
+    unique = list(dict.fromkeys(specs))
+    found = _accounts_select(unique)
+    missing = [spec for spec in unique if spec not in found]
+    if missing:
+        LedgerAccount.objects.bulk_create(
+            [
+                LedgerAccount(
+                    owner_type=owner_type, owner_id=owner_id, kind=kind, currency=currency
+                )
+                for owner_type, owner_id, kind, currency in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(_accounts_select(missing))
+    return [found[spec] for spec in specs]
+
+
+def ledger_account(*, owner_type: str, owner_id: int, kind: str, currency: str) -> LedgerAccount:
+    """Get or create an account without races (see `ledger_accounts`)."""
+    return ledger_accounts([(owner_type, owner_id, kind, currency)])[0]
 
 
 def affiliate_account(*, affiliate_id: int, kind: str, currency: str) -> LedgerAccount:
@@ -106,8 +157,10 @@ def ledger_post(
     """Post one balanced transaction, or return the one already posted under `idempotency_key`.
 
     Amounts are quantized (4 places, half-up) first; zero lines are dropped; the remaining lines
-    must sum to zero per currency (`unbalanced` otherwise). Runs in its own savepoint, so a
-    duplicate key leaves the caller's transaction usable.
+    must sum to zero per currency (`unbalanced` otherwise). A duplicate key writes nothing
+    (INSERT ... ON CONFLICT DO NOTHING, no exception), so the caller's transaction stays usable
+    without a savepoint. Three statements when the key is new (transaction, entries in one
+    INSERT).
     """
     quantized = [(account, quantize_money(Decimal(amount))) for account, amount in lines]
     quantized = [(account, amount) for account, amount in quantized if amount != 0]
@@ -130,29 +183,34 @@ def ledger_post(
         idempotency_key=idempotency_key,
         entries=[(account.pk, amount) for account, amount in quantized],
     )
-    try:
-        with transaction.atomic():
-            posted = LedgerTransaction.objects.create(
-                kind=kind,
-                reference_type=reference_type,
-                reference_id=reference_id,
-                idempotency_key=idempotency_key,
-                memo=memo[:500],
-                actor=actor,
-                created_at=now,
-                release_at=release_at,
-                source_transaction=source_transaction,
-                checksum=checksum,
-            )
-            LedgerEntry.objects.bulk_create(
-                LedgerEntry(transaction=posted, account=account, amount=amount, created_at=now)
-                for account, amount in quantized
-            )
-    except IntegrityError:
-        existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
+    posted = LedgerTransaction(
+        kind=kind,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        idempotency_key=idempotency_key,
+        memo=memo[:500],
+        actor=actor,
+        created_at=now,
+        release_at=release_at,
+        source_transaction=source_transaction,
+        checksum=checksum,
+    )
+    # No savepoint needed in a caller's transaction: a duplicate key is not an error here.
+    # Outside one, the transaction and its entries still commit together.
+    with transaction.atomic(savepoint=False):
+        if not model_insert(posted, on_conflict_do_nothing=True):
+            existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                # Another unique constraint (a second release of one approval): a real conflict.
+                raise IntegrityError(
+                    f"ledger transaction {idempotency_key!r} conflicts with an existing one"
+                )
+            return existing
+        rows_insert(
+            LedgerEntry,
+            ("transaction", "account", "amount", "created_at"),
+            [(posted.pk, account.pk, amount, now) for account, amount in quantized],
+        )
     return posted
 
 
@@ -248,22 +306,19 @@ def _conversion_approve(
         raise ApplicationError("Revenue and payout cannot be negative.", code="invalid_amount")
     is_held = hold_days > 0 and payout > 0
     affiliate_kind = AccountKind.PENDING if is_held else AccountKind.AVAILABLE
+    receivable, network_revenue, network_expense, affiliate = ledger_accounts(
+        [
+            (OwnerType.ADVERTISER, advertiser_id, AccountKind.RECEIVABLE, currency),
+            (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.REVENUE, currency),
+            (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.PAYOUT_EXPENSE, currency),
+            (OwnerType.AFFILIATE, affiliate_id, affiliate_kind, currency),
+        ]
+    )
     lines = [
-        (
-            ledger_account(
-                owner_type=OwnerType.ADVERTISER,
-                owner_id=advertiser_id,
-                kind=AccountKind.RECEIVABLE,
-                currency=currency,
-            ),
-            revenue,
-        ),
-        (network_account(kind=AccountKind.REVENUE, currency=currency), -revenue),
-        (network_account(kind=AccountKind.PAYOUT_EXPENSE, currency=currency), payout),
-        (
-            affiliate_account(affiliate_id=affiliate_id, kind=affiliate_kind, currency=currency),
-            -payout,
-        ),
+        (receivable, revenue),
+        (network_revenue, -revenue),
+        (network_expense, payout),
+        (affiliate, -payout),
     ]
     return ledger_post(
         kind=TransactionKind.CONVERSION_APPROVED,

@@ -5,7 +5,9 @@ once as SQL rather than compiled by the ORM on every request (measured: the ORM'
 was larger than the queries'): the link with its campaign, affiliate, access status and whether
 click caps exist (one joined SELECT), and the INSERT, whose `is_unique` is computed inside the
 statement by a NOT EXISTS on the `click_unique_lookup` index. Campaigns with click-blocking caps
-add the cap reads. Nothing else happens on the request.
+add the cap reads. Nothing else happens on the request, and no model instance is built: the
+link is read into a tuple and the click is a dict of values until someone asks for
+`ClickOutcome.click` (the view does not).
 
 A blocked click (campaign paused or archived, affiliate or access not approved, country not
 targeted, click-blocking cap used up) is still recorded, with its `blocked_reason`, and is sent to
@@ -21,11 +23,10 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
-import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import Affiliate, ApprovalStatus
@@ -41,6 +42,7 @@ from campaigns.models import (
     TrackingLink,
 )
 from core.exceptions import ApplicationError
+from core.sql import execute_fetchone, hot_connection, prepared
 from core.tokens import new_click_id
 from tracker.models import BlockedReason, Click
 
@@ -60,13 +62,38 @@ _SHORT_FIELD_LENGTH = 255  # Click.sub1..sub5 and user_id
 EXTERNAL_CLICK_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 
 
-@dataclass(frozen=True)
 class ClickOutcome:
-    click: Click
-    # Where the visitor goes; None when the click is blocked and no fallback URL exists.
-    redirect_url: str | None
-    # False when `click_record_external` found the same click id already recorded for the link.
-    created: bool = True
+    """The click recorded and where the visitor goes.
+
+    `redirect_url` is None when the click is blocked and no fallback URL exists. `created` is
+    False when `click_record_external` found the same click id already recorded for the link.
+    `click` is the saved Click; on the redirect path it is built only when asked for (the view
+    never asks: building a model instance was a measurable share of a click's CPU time).
+    """
+
+    def __init__(
+        self,
+        *,
+        redirect_url: str | None,
+        click: Click | None = None,
+        click_values: dict[str, object] | None = None,
+        created: bool = True,
+    ) -> None:
+        if (click is None) == (click_values is None):
+            raise ValueError("Give either the click or its values.")
+        self.redirect_url = redirect_url
+        self.created = created
+        if click is not None:
+            self.click = click
+        else:
+            self._click_values = click_values
+
+    @functools.cached_property
+    def click(self) -> Click:
+        click = Click(**self._click_values)
+        click._state.adding = False
+        click._state.db = DEFAULT_DB_ALIAS
+        return click
 
 
 def _clean(value: str) -> str:
@@ -129,22 +156,59 @@ def _link_queryset() -> QuerySet[TrackingLink]:
     )
 
 
-def _blocked_reason(*, link: TrackingLink, country: str, now: dt.datetime) -> str:
-    campaign = link.campaign
-    if campaign.status == CampaignStatus.ARCHIVED:
+class _LinkContext(NamedTuple):
+    """What a click needs to know about its link, read in one statement."""
+
+    link_id: int
+    campaign_id: int
+    affiliate_id: int
+    campaign_status: str
+    landing_url: str
+    fallback_url: str
+    external_offer_id: str
+    allowed_countries: list[str]
+    timezone: str
+    affiliate_status: str
+    access_status: str | None  # None: the pair's access row vanished
+    has_click_caps: bool
+
+    @classmethod
+    def of(cls, link: TrackingLink) -> "_LinkContext":
+        """From a link of `_link_queryset()`."""
+        campaign = link.campaign
+        return cls(
+            link_id=link.pk,
+            campaign_id=link.campaign_id,
+            affiliate_id=link.affiliate_id,
+            campaign_status=campaign.status,
+            landing_url=campaign.landing_url,
+            fallback_url=campaign.fallback_url,
+            external_offer_id=campaign.external_offer_id,
+            allowed_countries=campaign.allowed_countries,
+            timezone=campaign.timezone,
+            affiliate_status=link.affiliate.status,
+            access_status=link.access_status,
+            has_click_caps=bool(link.has_click_caps),
+        )
+
+
+def _blocked_reason(*, link: _LinkContext, country: str, now: dt.datetime) -> str:
+    if link.campaign_status == CampaignStatus.ARCHIVED:
         return BlockedReason.CAMPAIGN_ARCHIVED
-    if campaign.status != CampaignStatus.ACTIVE:
+    if link.campaign_status != CampaignStatus.ACTIVE:
         return BlockedReason.CAMPAIGN_PAUSED
-    if link.affiliate.status != ApprovalStatus.APPROVED:
+    if link.affiliate_status != ApprovalStatus.APPROVED:
         return BlockedReason.AFFILIATE_NOT_APPROVED
     # A link whose access row vanished is treated like a revoked one.
     if link.access_status != AccessStatus.APPROVED:
         return BlockedReason.ACCESS_REVOKED
-    allowed = campaign.allowed_countries
+    allowed = link.allowed_countries
     if allowed and country not in {code.upper() for code in allowed}:
         return BlockedReason.TARGETING_COUNTRY
     if link.has_click_caps and caps_block_clicks(
-        campaign=campaign, affiliate_id=link.affiliate_id, at=now
+        campaign=Campaign(id=link.campaign_id, timezone=link.timezone),
+        affiliate_id=link.affiliate_id,
+        at=now,
     ):
         return BlockedReason.CAP_REACHED
     return ""
@@ -159,9 +223,9 @@ def _normalize_country(country: str) -> str:
     return country if len(country) == 2 and country.isalpha() else ""
 
 
-def _click_build(
+def _click_values(
     *,
-    link: TrackingLink,
+    link: _LinkContext,
     click_id: str,
     params: Mapping[str, str],
     ip: str | None,
@@ -169,55 +233,50 @@ def _click_build(
     referer: str,
     country: str,
     now: dt.datetime,
-    decide_uniqueness: bool = True,
-) -> Click:
-    """The unsaved click. `decide_uniqueness=False` leaves `is_unique` to the INSERT itself."""
+) -> dict[str, object]:
+    """The click's field values (attnames) except `id` and `is_unique`."""
     fields, extra = click_params_parse(params)
     country = _normalize_country(country)
     user_agent = _clean(user_agent)
-    fingerprint = _fingerprint(ip, user_agent)
-    is_unique = (
-        not decide_uniqueness
-        or not Click.objects.filter(
-            link_id=link.pk, fingerprint=fingerprint, created_at__gt=now - UNIQUENESS_WINDOW
-        ).exists()
-    )
-    return Click(
-        click_id=click_id,
-        link=link,
-        affiliate_id=link.affiliate_id,
-        campaign_id=link.campaign_id,
-        created_at=now,
-        ip=ip,
-        user_agent=user_agent,
-        referer=_clean(referer),
-        country=country,
-        extra=extra,
-        fingerprint=fingerprint,
-        is_unique=is_unique,
-        blocked_reason=_blocked_reason(link=link, country=country, now=now),
+    return {
+        "click_id": click_id,
+        "link_id": link.link_id,
+        "affiliate_id": link.affiliate_id,
+        "campaign_id": link.campaign_id,
+        "created_at": now,
+        "ip": ip,
+        "user_agent": user_agent,
+        "referer": _clean(referer),
+        "country": country,
+        "extra": extra,
+        "fingerprint": _fingerprint(ip, user_agent),
+        "blocked_reason": _blocked_reason(link=link, country=country, now=now),
         **fields,
-    )
+    }
 
 
-def _redirect_url(*, click: Click, link: TrackingLink) -> str | None:
-    campaign = link.campaign
-    if click.blocked_reason:
-        template = campaign.fallback_url or settings.DEFAULT_FALLBACK_URL
+def _redirect_url(*, click: Mapping[str, object], link: _LinkContext) -> str | None:
+    """`click`: the click's values by attname."""
+    if click["blocked_reason"]:
+        template = link.fallback_url or settings.DEFAULT_FALLBACK_URL
         if not template:
             return None
     else:
-        template = campaign.landing_url
+        template = link.landing_url
     values = {
-        "click_id": click.click_id,
-        "affiliate_id": click.affiliate_id,
-        "campaign_id": click.campaign_id,
-        "offer_id": campaign.external_offer_id or click.campaign_id,
-        "user_id": click.user_id,
-        "country": click.country,
+        "click_id": click["click_id"],
+        "affiliate_id": click["affiliate_id"],
+        "campaign_id": click["campaign_id"],
+        "offer_id": link.external_offer_id or click["campaign_id"],
+        "user_id": click["user_id"],
+        "country": click["country"],
     }
-    values.update({name: getattr(click, name) for name in SUB_FIELDS})
+    values.update({name: click[name] for name in SUB_FIELDS})
     return template_fill(template, values)
+
+
+def _click_as_values(click: Click) -> dict[str, object]:
+    return {field.attname: getattr(click, field.attname) for field in Click._meta.concrete_fields}
 
 
 _LINK_BY_TOKEN_SQL = f"""
@@ -239,71 +298,18 @@ WHERE link.token = %s
 """  # noqa: S608 - table names come from our models; values are bound parameters
 
 
-def _execute_fetchone(sql: str, params: list) -> tuple | None:
-    """Run one hot-path statement and return its first row.
-
-    On PostgreSQL the statement goes through a server-side-binding psycopg cursor on Django's own
-    connection, wrapped like any Django cursor (query logging, execute wrappers, error mapping).
-    With `prepare_threshold=0` in the database OPTIONS, PostgreSQL then plans it once per
-    connection instead of on every click; Django's ORM uses client-side binding, which never
-    prepares, so only these statements are affected. Planning was most of the link lookup's cost.
-    """
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        raw_cursor = psycopg.Cursor(connection.connection)
-        wrapped = (
-            connection.make_debug_cursor(raw_cursor)
-            if connection.queries_logged
-            else connection.make_cursor(raw_cursor)
-        )
-        with wrapped as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _link_by_token(token: str) -> TrackingLink | None:
-    """The link for `token` with what the click needs, in one statement, as model instances."""
-    row = _execute_fetchone(_LINK_BY_TOKEN_SQL, [str(CapAction.BLOCK_CLICKS), token])
+def _link_by_token(token: str) -> _LinkContext | None:
+    """What the click needs about the link `token`, in one prepared statement."""
+    row = execute_fetchone(_LINK_BY_TOKEN_SQL, [str(CapAction.BLOCK_CLICKS), token])
     if row is None:
         return None
-    (
-        link_id,
-        campaign_id,
-        affiliate_id,
-        campaign_status,
-        landing_url,
-        fallback_url,
-        external_offer_id,
-        allowed_countries,
-        timezone_name,
-        affiliate_status,
-        access_status,
-        has_click_caps,
-    ) = row
-    countries_field = Campaign._meta.get_field("allowed_countries")
-    campaign = Campaign(
-        id=campaign_id,
-        status=campaign_status,
-        landing_url=landing_url,
-        fallback_url=fallback_url,
-        external_offer_id=external_offer_id,
-        allowed_countries=countries_field.from_db_value(allowed_countries, None, connection),
-        timezone=timezone_name,
-    )
-    campaign._state.adding = False
-    affiliate = Affiliate(user_id=affiliate_id, status=affiliate_status)
-    affiliate._state.adding = False
-    link = TrackingLink(id=link_id, token=token, campaign=campaign, affiliate=affiliate)
-    link._state.adding = False
-    link.access_status = access_status
-    link.has_click_caps = bool(has_click_caps)
-    return link
+    countries = _ALLOWED_COUNTRIES.from_db_value(row[7], None, hot_connection())
+    return _LinkContext(*row[:7], countries or [], *row[8:11], bool(row[11]))
 
 
+_ALLOWED_COUNTRIES = Campaign._meta.get_field("allowed_countries")
 _INSERT_FIELDS = [field for field in Click._meta.concrete_fields if not field.primary_key]
+_IS_UNIQUE = Click._meta.get_field("is_unique")
 # Table and column names come from our models; every value is a bound parameter.
 _CLICK_INSERT_SQL = (
     "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id, is_unique".format(  # noqa: S608
@@ -322,22 +328,25 @@ _CLICK_INSERT_SQL = (
 )
 
 
-def _click_insert(click: Click) -> None:
-    """INSERT the click, deciding `is_unique` in the same statement (one round trip)."""
-    params: list = []
-    for field in _INSERT_FIELDS:
-        if field.name == "is_unique":
-            since = click.created_at - UNIQUENESS_WINDOW
-            params += [
-                click.link_id,
-                click.fingerprint,
-                connection.ops.adapt_datetimefield_value(since),
-            ]
-        else:
-            params.append(field.get_db_prep_save(getattr(click, field.attname), connection))
-    click.pk, is_unique = _execute_fetchone(_CLICK_INSERT_SQL, params)
-    click.is_unique = bool(is_unique)
-    click._state.adding = False
+def _click_insert(values: dict[str, object]) -> None:
+    """INSERT the click, deciding `is_unique` in the same statement (one round trip).
+
+    Sets `id` and `is_unique` in `values`.
+    """
+    db = hot_connection()
+    params = prepared(
+        _INSERT_FIELDS,
+        [
+            values[field.attname] if field.attname in values else field.get_default()
+            for field in _INSERT_FIELDS
+        ],
+        db,
+    )
+    at = _INSERT_FIELDS.index(_IS_UNIQUE)
+    since = db.ops.adapt_datetimefield_value(values["created_at"] - UNIQUENESS_WINDOW)
+    params[at : at + 1] = [values["link_id"], values["fingerprint"], since]
+    values["id"], is_unique = execute_fetchone(_CLICK_INSERT_SQL, params)
+    values["is_unique"] = bool(is_unique)
 
 
 def click_record(
@@ -359,7 +368,7 @@ def click_record(
     link = _link_by_token(token)
     if link is None:
         raise ApplicationError("Unknown tracking link.", code="unknown_link", status=404)
-    click = _click_build(
+    values = _click_values(
         link=link,
         click_id=new_click_id(),
         params=params,
@@ -368,10 +377,9 @@ def click_record(
         referer=referer,
         country=country,
         now=now,
-        decide_uniqueness=False,
     )
-    _click_insert(click)
-    return ClickOutcome(click=click, redirect_url=_redirect_url(click=click, link=link))
+    _click_insert(values)
+    return ClickOutcome(click_values=values, redirect_url=_redirect_url(click=values, link=link))
 
 
 def click_record_external(
@@ -404,8 +412,9 @@ def click_record_external(
         raise ApplicationError(
             "Unknown affiliate_id or campaign_id.", code="link_not_found", status=404
         )
-    click = _click_build(
-        link=link,
+    context = _LinkContext.of(link)
+    values = _click_values(
+        link=context,
         click_id=click_id or new_click_id(),
         params=params,
         ip=ip,
@@ -416,9 +425,9 @@ def click_record_external(
     )
     try:
         with transaction.atomic():
-            click.save(force_insert=True)
+            _click_insert(values)
     except IntegrityError:
-        existing = Click.objects.filter(click_id=click.click_id).first()
+        existing = Click.objects.filter(click_id=values["click_id"]).first()
         if existing is None:
             raise
         if existing.link_id != link.pk:
@@ -426,6 +435,8 @@ def click_record_external(
                 "This click_id is already used by another link.", code="click_id_taken", status=409
             ) from None
         return ClickOutcome(
-            click=existing, redirect_url=_redirect_url(click=existing, link=link), created=False
+            click=existing,
+            redirect_url=_redirect_url(click=_click_as_values(existing), link=context),
+            created=False,
         )
-    return ClickOutcome(click=click, redirect_url=_redirect_url(click=click, link=link))
+    return ClickOutcome(click_values=values, redirect_url=_redirect_url(click=values, link=context))

@@ -16,14 +16,14 @@ its consequences commit or roll back together.
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from campaigns.models import Campaign, PayoutType
 from core.exceptions import ApplicationError, NotFoundError
 from core.money import quantize_money, revshare_payout
+from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
     ChangeSource,
@@ -79,37 +79,57 @@ def conversion_money(*, campaign: Campaign, revenue: Decimal | None) -> tuple[De
     return revenue, quantize_money(campaign.payout_amount)
 
 
+def points_awarded_for(*, conversion: Conversion, status: str) -> Decimal:
+    """What `conversion` holds as end-user points in `status`: an approved conversion with an
+    end user holds its payout, any other holds nothing."""
+    if status == ConversionStatus.APPROVED and conversion.user_id:
+        return conversion.payout
+    return Decimal(0)
+
+
 def _points_move(*, conversion: Conversion, amount: Decimal, now: dt.datetime) -> None:
-    # Insert-or-ignore then a relative UPDATE: concurrent conversions of one end user add up.
-    EndUserPoints.objects.bulk_create(
-        [EndUserPoints(affiliate_id=conversion.affiliate_id, user_id=conversion.user_id)],
-        ignore_conflicts=True,
+    # One upsert adding `amount`: concurrent conversions of one end user add up (the conflicting
+    # row is locked and re-read before the addition).
+    table = EndUserPoints._meta.db_table
+    execute_fetchone(
+        f"INSERT INTO {table} (affiliate_id, user_id, points, updated_at) "  # noqa: S608 - model
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (affiliate_id, user_id) "
+        f"DO UPDATE SET points = {table}.points + EXCLUDED.points, "
+        "updated_at = EXCLUDED.updated_at RETURNING id",
+        [
+            conversion.affiliate_id,
+            conversion.user_id,
+            amount,
+            connection.ops.adapt_datetimefield_value(now),
+        ],
     )
-    EndUserPoints.objects.filter(
-        affiliate_id=conversion.affiliate_id, user_id=conversion.user_id
-    ).update(points=F("points") + amount, updated_at=now)
 
 
 def _conversion_event_apply(
     *,
     conversion: Conversion,
     from_status: str,
+    points_before: Decimal,
     source: str,
     actor: User | None,
     postback_log_id: object,
     reason: str,
     now: dt.datetime,
+    may_forward: bool,
 ) -> ConversionHistory:
     """Everything that follows a status change, in the caller's transaction.
 
-    `conversion` is saved with its new status (and locked, or new). Appends the history row,
-    moves end-user points (entering approved credits the payout to (affiliate, user_id) when the
+    `conversion` is saved with its new status and its new `points_awarded` (and locked, or new);
+    `points_before` is what it held before. Appends the history row, moves the difference of
+    end-user points to (affiliate, user_id) (entering approved credits the payout when the
     conversion has a user_id; leaving approved takes back exactly what was credited), posts the
     money to the ledger (entering or leaving approved; idempotent per history row), and writes
-    the forwarding outbox rows. All of it commits or rolls back with the status change.
+    the forwarding outbox rows (skipped when the caller knows, from the same transaction, that
+    the affiliate has no active endpoint: `may_forward=False`). All of it commits or rolls back
+    with the status change.
     """
     to_status = conversion.status
-    history = ConversionHistory.objects.create(
+    history = ConversionHistory(
         conversion=conversion,
         from_status=from_status,
         to_status=to_status,
@@ -121,14 +141,10 @@ def _conversion_event_apply(
         reason=reason[:255],
         created_at=now,
     )
-    if to_status == ConversionStatus.APPROVED and conversion.user_id:
-        _points_move(conversion=conversion, amount=conversion.payout, now=now)
-        conversion.points_awarded = conversion.payout
-        conversion.save(update_fields=["points_awarded"])
-    elif from_status == ConversionStatus.APPROVED and conversion.points_awarded:
-        _points_move(conversion=conversion, amount=-conversion.points_awarded, now=now)
-        conversion.points_awarded = Decimal(0)
-        conversion.save(update_fields=["points_awarded"])
+    model_insert(history)
+    points_delta = conversion.points_awarded - points_before
+    if points_delta:
+        _points_move(conversion=conversion, amount=points_delta, now=now)
     if ConversionStatus.APPROVED in (from_status, to_status):
         campaign = conversion.campaign
         ledger_conversion_status_changed(
@@ -144,7 +160,8 @@ def _conversion_event_apply(
             at=now,
             event_key=f"history:{history.pk}",
         )
-    deliveries_create_for_event(conversion=conversion, history=history, now=now)
+    if may_forward:
+        deliveries_create_for_event(conversion=conversion, history=history, now=now)
     return history
 
 
@@ -155,16 +172,22 @@ def conversion_created_apply(
     actor: User | None = None,
     postback_log_id: object = None,
     now: dt.datetime,
+    may_forward: bool = True,
 ) -> ConversionHistory:
-    """Record the first status of a conversion just inserted (same transaction as the insert)."""
+    """Record the first status of a conversion just inserted (same transaction as the insert).
+
+    The conversion was inserted with `points_awarded = points_awarded_for(...)` of its status.
+    """
     return _conversion_event_apply(
         conversion=conversion,
         from_status="",
+        points_before=Decimal(0),
         source=source,
         actor=actor,
         postback_log_id=postback_log_id,
         reason=conversion.reason,
         now=now,
+        may_forward=may_forward,
     )
 
 
@@ -178,13 +201,16 @@ def conversion_transition_apply(
     now: dt.datetime,
     revenue: Decimal | None = None,
     postback_log_id: object = None,
+    may_forward: bool = True,
 ) -> Conversion:
     """Move a locked conversion to `to_status`; the caller has checked the transition.
 
     A move into approved that carries a `revenue` re-prices the conversion with the campaign's
     terms. Caps are the caller's business (partners' approvals consume them, overrides do not).
+    One UPDATE of the conversion (status, money and points together).
     """
     from_status = conversion.status
+    points_before = conversion.points_awarded
     conversion.status = to_status
     conversion.reason = reason[:255]
     conversion.updated_at = now
@@ -197,15 +223,20 @@ def conversion_transition_apply(
                 campaign=conversion.campaign, revenue=revenue
             )
             fields += ["revenue", "payout"]
+    conversion.points_awarded = points_awarded_for(conversion=conversion, status=to_status)
+    if conversion.points_awarded != points_before:
+        fields.append("points_awarded")
     conversion.save(update_fields=fields)
     _conversion_event_apply(
         conversion=conversion,
         from_status=from_status,
+        points_before=points_before,
         source=source,
         actor=actor,
         postback_log_id=postback_log_id,
         reason=reason,
         now=now,
+        may_forward=may_forward,
     )
     return conversion
 

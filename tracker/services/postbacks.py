@@ -20,12 +20,20 @@ Currency: a postback in another currency than the campaign's is refused (400
 worse than a clear refusal.
 
 Identity (see the Conversion docstring): (campaign, transaction_id) when a transaction id is given,
-else (click, dedupe_slot). The insert happens first, in a savepoint; a unique violation means the
-conversion exists, and it is then locked and moved through the status machine. So a repeat is a
-`duplicate` under any concurrency, and caps are consumed only by the insert that won.
+else (click, dedupe_slot). The insert happens first (INSERT ... ON CONFLICT DO NOTHING); when it
+writes nothing the conversion exists, and it is then locked and moved through the status machine.
+So a repeat is a `duplicate` under any concurrency, and caps are consumed only by the insert that
+won.
+
+Cost: this is the second-hottest path. The usual postback (click id given, no caps, no
+forwarding endpoint) is ten statements, all precompiled (`core.sql`): key, BEGIN, click with its
+campaign and what may be skipped, conversion, history, ledger accounts, ledger transaction, ledger
+entries, log, COMMIT. Caps, end-user points and forwarding add their own statements only when the
+click lookup says they apply.
 """
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -36,22 +44,24 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import TooManyFieldsSent
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 from django.utils import timezone
 
 from campaigns.caps import caps_consume
-from campaigns.models import Campaign, PartnerKey
+from campaigns.models import Campaign, Cap, PartnerKey
 from campaigns.partner_keys import partner_key_resolve, partner_key_verify_request
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
+from core.sql import execute_fetchone, model_columns, model_from_row, model_insert
 from tracker.models import (
     ChangeSource,
     Click,
     Conversion,
     ConversionStatus,
+    PostbackEndpoint,
     PostbackLog,
     PostbackOutcome,
 )
@@ -64,6 +74,7 @@ from tracker.services.conversions import (
     conversion_money,
     conversion_transition_apply,
     conversion_transition_check,
+    points_awarded_for,
 )
 from tracker.services.forwarding import deliveries_create_for_test_postback
 
@@ -413,18 +424,76 @@ def postback_fields_parse(
 # --- processing -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Attribution:
+    """The click a postback converts, with what the rest of the request may skip.
+
+    The hints come from the click lookup itself (same transaction, a few statements earlier);
+    True means "not known, look": the fallback lookup leaves them so.
+    """
+
+    click: Click
+    has_caps: bool = True  # False: the campaign has no cap, nothing to consume
+    may_forward: bool = True  # False: the affiliate has no active postback endpoint
+
+
+@functools.cache
+def _click_by_id_sql(*, by_advertiser: bool) -> str:
+    click, campaign = Click._meta.db_table, Campaign._meta.db_table
+    scope = "campaign.advertiser_id = %s" if by_advertiser else "click.affiliate_id = %s"
+    # Table and column names come from our models; values are bound parameters.
+    return f"""
+SELECT {model_columns(Click, "click")}, {model_columns(Campaign, "campaign")},
+       EXISTS (SELECT 1 FROM {Cap._meta.db_table} cap WHERE cap.campaign_id = click.campaign_id),
+       EXISTS (
+           SELECT 1 FROM {PostbackEndpoint._meta.db_table} endpoint
+           WHERE endpoint.affiliate_id = click.affiliate_id AND endpoint.is_active
+       )
+FROM {click} click
+JOIN {campaign} campaign ON campaign.id = click.campaign_id
+WHERE click.click_id = %s AND {scope}
+"""  # noqa: S608
+
+
+def _click_by_id(
+    *, click_id: str, advertiser_id: int | None, affiliate_id: int | None
+) -> _Attribution | None:
+    """The click, its campaign and the hints, in one prepared statement (the usual postback)."""
+    by_advertiser = advertiser_id is not None
+    row = execute_fetchone(
+        _click_by_id_sql(by_advertiser=by_advertiser),
+        [click_id, advertiser_id if by_advertiser else affiliate_id],
+    )
+    if row is None:
+        return None
+    click_columns = len(Click._meta.concrete_fields)
+    campaign_columns = len(Campaign._meta.concrete_fields)
+    click = model_from_row(Click, row[:click_columns])
+    click.campaign = model_from_row(Campaign, row[click_columns : click_columns + campaign_columns])
+    has_caps, may_forward = row[click_columns + campaign_columns :]
+    return _Attribution(click=click, has_caps=bool(has_caps), may_forward=bool(may_forward))
+
+
 def _click_find(
     *, fields: PostbackFields, advertiser_id: int | None, affiliate_id: int | None, now: dt.datetime
-) -> Click | None:
-    clicks = Click.objects.select_related("campaign")
-    if advertiser_id is not None:
-        clicks = clicks.filter(campaign__advertiser_id=advertiser_id)
-    if affiliate_id is not None:
-        clicks = clicks.filter(affiliate_id=affiliate_id)
+) -> _Attribution | None:
     if fields.click_id:
         if len(fields.click_id) > Click._meta.get_field("click_id").max_length:
             return None
-        return clicks.filter(click_id=fields.click_id).first()
+        return _click_by_id(
+            click_id=fields.click_id, advertiser_id=advertiser_id, affiliate_id=affiliate_id
+        )
+    click = _click_fallback(fields=fields, advertiser_id=advertiser_id, now=now)
+    return None if click is None else _Attribution(click=click)
+
+
+def _click_fallback(
+    *, fields: PostbackFields, advertiser_id: int | None, now: dt.datetime
+) -> Click | None:
+    """No click_id: the offer id names the campaign (DESIGN.md section 3, fallback)."""
+    clicks = Click.objects.select_related("campaign")
+    if advertiser_id is not None:
+        clicks = clicks.filter(campaign__advertiser_id=advertiser_id)
     offer_ids = [value for value in (fields.offer_id, fields.survey_id) if value]
     if fields.transaction_id:
         # A repeated fallback postback must find its first conversion again, not a new click.
@@ -486,6 +555,8 @@ def _conversion_update(
     source: str,
     log_id: uuid.UUID,
     now: dt.datetime,
+    has_caps: bool = True,
+    may_forward: bool = True,
 ) -> _Outcome:
     if (
         existing.transaction_id
@@ -519,7 +590,7 @@ def _conversion_update(
             campaign=existing.campaign,
             revenue=existing.revenue if fields.payout is None else fields.payout,
         )
-        if not caps_consume(
+        if has_caps and not caps_consume(
             campaign=existing.campaign, affiliate_id=existing.affiliate_id, payout=payout, at=now
         ):
             return _Outcome("rejected", existing, REASON_CAP_REACHED)
@@ -532,20 +603,28 @@ def _conversion_update(
         now=now,
         revenue=fields.payout if requested == ConversionStatus.APPROVED else None,
         postback_log_id=log_id,
+        may_forward=may_forward,
     )
     return _Outcome("updated", existing)
 
 
 def _conversion_record(
     *,
-    click: Click,
+    attribution: _Attribution,
     fields: PostbackFields,
     partner_key: PartnerKey | None,
     source: str,
     log_id: uuid.UUID,
     now: dt.datetime,
 ) -> _Outcome:
-    """Create the conversion of this postback, or move the existing one. Inside a transaction."""
+    """Create the conversion of this postback, or move the existing one. Inside a transaction.
+
+    The insert decides (INSERT ... ON CONFLICT DO NOTHING, no savepoint): when it writes nothing,
+    the conversion exists (PostgreSQL waited for a concurrent insert of the same identity to
+    commit), and it is locked and moved through the status machine instead.
+    """
+    click = attribution.click
+    hints = {"has_caps": attribution.has_caps, "may_forward": attribution.may_forward}
     campaign = click.campaign
     if fields.currency and fields.currency != campaign.currency:
         raise ApplicationError(
@@ -578,7 +657,7 @@ def _conversion_record(
                 status=409,
             )
         return _conversion_update(
-            existing=existing, fields=fields, source=source, log_id=log_id, now=now
+            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
         )
 
     status, reason = fields.status, _partner_reason(fields)
@@ -612,10 +691,8 @@ def _conversion_record(
         updated_at=now,
         approved_at=now if status == ConversionStatus.APPROVED else None,
     )
-    try:
-        with transaction.atomic():
-            conversion.save(force_insert=True)
-    except IntegrityError:
+    conversion.points_awarded = points_awarded_for(conversion=conversion, status=status)
+    if not model_insert(conversion, on_conflict_do_nothing=True):
         existing = _conversion_existing_for_update(
             click=click,
             campaign=campaign,
@@ -627,18 +704,29 @@ def _conversion_record(
                 "A concurrent change conflicted with this postback; send it again.",
                 code="conflict",
                 status=409,
-            ) from None
+            )
         return _conversion_update(
-            existing=existing, fields=fields, source=source, log_id=log_id, now=now
+            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
         )
-    if status in (ConversionStatus.PENDING, ConversionStatus.APPROVED) and not caps_consume(
-        campaign=campaign, affiliate_id=click.affiliate_id, payout=payout, at=now
+    if (
+        attribution.has_caps
+        and status in (ConversionStatus.PENDING, ConversionStatus.APPROVED)
+        and not caps_consume(
+            campaign=campaign, affiliate_id=click.affiliate_id, payout=payout, at=now
+        )
     ):
         conversion.status = ConversionStatus.REJECTED
         conversion.reason = REASON_CAP_REACHED
         conversion.approved_at = None
-        conversion.save(update_fields=["status", "reason", "approved_at"])
-    conversion_created_apply(conversion=conversion, source=source, postback_log_id=log_id, now=now)
+        conversion.points_awarded = Decimal(0)
+        conversion.save(update_fields=["status", "reason", "approved_at", "points_awarded"])
+    conversion_created_apply(
+        conversion=conversion,
+        source=source,
+        postback_log_id=log_id,
+        now=now,
+        may_forward=attribution.may_forward,
+    )
     if conversion.status == ConversionStatus.REJECTED:
         return _Outcome("rejected", conversion, conversion.reason)
     return _Outcome("created", conversion)
@@ -674,7 +762,7 @@ def _log_refusal(log: PostbackLog, error: ApplicationError) -> None:
     log.code = error.code[:64]
     log.message = error.message[:500]
     log.conversion = None
-    log.save(force_insert=True)
+    model_insert(log)
 
 
 def _log_success(log: PostbackLog, outcome: _Outcome) -> None:
@@ -683,7 +771,7 @@ def _log_success(log: PostbackLog, outcome: _Outcome) -> None:
     log.code = outcome.reason[:64] if outcome.result == "rejected" else ""
     log.message = SUCCESS_MESSAGE
     log.conversion = outcome.conversion
-    log.save(force_insert=True)
+    model_insert(log)
 
 
 def _error_payload(error: ApplicationError, log_id: uuid.UUID, *, legacy: bool) -> dict[str, Any]:
@@ -785,14 +873,14 @@ def _postback_process(
             )
         return _Outcome("test", None)
     with transaction.atomic():
-        click = _click_find(
+        attribution = _click_find(
             fields=fields, advertiser_id=partner_key.advertiser_id, affiliate_id=None, now=now
         )
-        if click is None:
+        if attribution is None:
             raise ApplicationError("Click not found.", code="click_not_found", status=404)
         log.click_id = fields.click_id[:255]
         outcome = _conversion_record(
-            click=click,
+            attribution=attribution,
             fields=fields,
             partner_key=partner_key,
             source=ChangeSource.POSTBACK,
@@ -869,13 +957,13 @@ def _legacy_process(
     if len(affiliate_id) > 18:
         raise not_found
     with transaction.atomic():
-        click = _click_find(
+        attribution = _click_find(
             fields=fields, advertiser_id=None, affiliate_id=int(fields.affiliate_id), now=now
         )
-        if click is None:
+        if attribution is None:
             raise not_found
         outcome = _conversion_record(
-            click=click,
+            attribution=attribution,
             fields=fields,
             partner_key=None,
             source=ChangeSource.LEGACY_POSTBACK,

@@ -1,6 +1,7 @@
 """Load-test the hot endpoints against a real gunicorn and PostgreSQL, with `wrk`.
 
-    python manage.py benchmark [--duration 10s] [--connections 16] [--threads 2] [--json PATH]
+    python manage.py benchmark [--duration 10s] [--connections 16] [--threads 2] [--workers N]
+                               [--worker-threads N] [--json PATH]
 
 Steps: (re)create the PostgreSQL database `clickledger_bench` on the server of DATABASE_URL,
 migrate it, seed a small fixed data set (one advertiser, affiliates, two campaigns, their links,
@@ -176,6 +177,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers"
         )
+        parser.add_argument(
+            "--worker-threads",
+            type=int,
+            default=1,
+            help="threads per gunicorn worker (above 1: the gthread worker class)",
+        )
         parser.add_argument("--json", dest="json_path", help="also write the results here")
         parser.add_argument("--seed-into", help=argparse.SUPPRESS)
 
@@ -215,7 +222,12 @@ class Command(BaseCommand):
         port = _free_port()
         access_log = workdir / "access.log"
         server = self._gunicorn_start(
-            env=env, port=port, workers=options["workers"], workdir=workdir, access_log=access_log
+            env=env,
+            port=port,
+            workers=options["workers"],
+            worker_threads=options["worker_threads"],
+            workdir=workdir,
+            access_log=access_log,
         )
         try:
             self._wait_ready(server=server, port=port, workdir=workdir)
@@ -230,6 +242,7 @@ class Command(BaseCommand):
             "connections": options["connections"],
             "threads": options["threads"],
             "workers": options["workers"],
+            "worker_threads": options["worker_threads"],
             "cpu_count": os.cpu_count(),
             "postback_clicks_seeded": seed["postback_clicks"],
         }
@@ -292,7 +305,14 @@ class Command(BaseCommand):
             )
 
     def _gunicorn_start(
-        self, *, env: dict[str, str], port: int, workers: int, workdir: Path, access_log: Path
+        self,
+        *,
+        env: dict[str, str],
+        port: int,
+        workers: int,
+        worker_threads: int,
+        workdir: Path,
+        access_log: Path,
     ) -> subprocess.Popen:
         command = [
             sys.executable,
@@ -301,6 +321,8 @@ class Command(BaseCommand):
             "config.wsgi",
             "--workers",
             str(workers),
+            "--threads",
+            str(max(1, worker_threads)),
             "--bind",
             f"127.0.0.1:{port}",
             "--access-logfile",
@@ -314,7 +336,8 @@ class Command(BaseCommand):
             "--backlog",
             "2048",
         ]
-        self.stdout.write(f"Starting gunicorn: {workers} workers on 127.0.0.1:{port}")
+        kind = f"gthread x {worker_threads}" if worker_threads > 1 else "sync"
+        self.stdout.write(f"Starting gunicorn: {workers} {kind} workers on 127.0.0.1:{port}")
         return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command,
             env=env,
