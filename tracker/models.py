@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 
@@ -20,10 +21,18 @@ class BlockedReason(models.TextChoices):
 
 
 class Click(models.Model):
-    click_id = models.CharField(max_length=64, unique=True)
-    link = models.ForeignKey(TrackingLink, on_delete=models.PROTECT, related_name="clicks")
-    affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="clicks")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="clicks")
+    click_id = models.CharField(max_length=64)
+    # No single-column FK indexes: the composite indexes below lead with each of these columns,
+    # and every index costs each click's INSERT (see Meta).
+    link = models.ForeignKey(
+        TrackingLink, on_delete=models.PROTECT, related_name="clicks", db_index=False
+    )
+    affiliate = models.ForeignKey(
+        Affiliate, on_delete=models.PROTECT, related_name="clicks", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="clicks", db_index=False
+    )
     created_at = models.DateTimeField()
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.TextField(blank=True)
@@ -43,10 +52,19 @@ class Click(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Indexes are what queries need, nothing more (measured in README, "Reporting"): a
+        # UniqueConstraint on click_id (unlike unique=True, no second `_like` pattern index: click
+        # ids are looked up exactly), the uniqueness lookup of the click path, the scoped lists
+        # by campaign and by affiliate, and a BRIN on created_at (clicks arrive in time order)
+        # for the rollup refresh's hour ranges and the retention pruning, at a few kB.
+        constraints = [
+            models.UniqueConstraint(fields=["click_id"], name="click_click_id_unique"),
+        ]
         indexes = [
             models.Index(fields=["link", "fingerprint", "created_at"], name="click_unique_lookup"),
             models.Index(fields=["campaign", "created_at"], name="click_campaign_time"),
             models.Index(fields=["affiliate", "created_at"], name="click_affiliate_time"),
+            BrinIndex(fields=["created_at"], name="click_created_brin", pages_per_range=32),
         ]
 
     def __str__(self) -> str:
@@ -350,3 +368,7 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.attempt_number} of delivery #{self.delivery_id}"
+
+
+# The reporting rollups live in their own module; importing them here registers them.
+from tracker.models_stats import *  # noqa: E402, F403

@@ -191,7 +191,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payouts.tasks.reconcile_ledger",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Folds new clicks and conversion status changes into the hourly rollups (freshness < 60 s).
+    "tracker-refresh-rollups": {"task": "tracker.tasks_reports.refresh_rollups", "schedule": 15.0},
+    # Deletes raw clicks past CLICK_RETENTION_DAYS that never converted (rollups keep the counts).
+    "tracker-prune-clicks": {
+        "task": "tracker.tasks_reports.prune_clicks",
+        "schedule": crontab(hour=4, minute=41),
+    },
 }
+# Autodiscovery imports each app's `tasks` module only; the reporting tasks live beside it.
+CELERY_IMPORTS = ("tracker.tasks_reports",)
 # How long a worker holds a claimed delivery before another worker may retry it.
 FORWARDING_CLAIM_SECONDS = env.int("FORWARDING_CLAIM_SECONDS", default=60)
 # Who receives operational alerts (ledger reconciliation): "Name <email>,Name2 <email2>".

@@ -1,0 +1,333 @@
+"""Reports API: `GET /api/reports` (JSON pages or streamed CSV) and the campaign dashboard
+`GET /api/analytics/campaign/<id>` (seed 004). Both read the hourly rollups through
+`tracker.services.reports`, scoped to the viewer; what a role may not see (affiliates: revenue
+and margin; advertisers: margin) is not in the rows at all.
+"""
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import (
+    IsAdminOrApprovedAdvertiser,
+    IsApprovedAdvertiser,
+    IsApprovedAffiliate,
+    IsNetworkAdmin,
+)
+from campaigns.selectors import campaign_list
+from core.api_schema import error_response
+from core.exceptions import NotFoundError
+from core.pagination import StandardPagination
+from tracker.services import reports
+
+_MONEY = {"max_digits": 18, "decimal_places": 4}
+INLINE_ROWS = 1000
+_E401 = error_response("Not authenticated.")
+_E403 = error_response("The caller's role may not do this.")
+
+
+def _id_list(value: str, field_name: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise serializers.ValidationError({field_name: ["A comma-separated list of ids."]}) from exc
+    if any(number < 1 for number in ids):
+        raise serializers.ValidationError({field_name: ["Ids are positive integers."]})
+    return ids
+
+
+def _text_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class _PeriodInputSerializer(serializers.Serializer):
+    date_from = serializers.DateField(
+        required=False, help_text="First day (YYYY-MM-DD) in `tz`; default 29 days before date_to."
+    )
+    date_to = serializers.DateField(
+        required=False, help_text="Last day, inclusive, in `tz`; default today."
+    )
+    tz = serializers.CharField(
+        required=False, max_length=64, help_text="IANA time zone of the days, e.g. Europe/Paris."
+    )
+
+
+class ReportRowSerializer(serializers.Serializer):
+    """One report row. Only the requested groups' columns and the viewer's metrics appear."""
+
+    date = serializers.DateField(required=False, help_text="Local day (group_by=day).")
+    hour = serializers.DateTimeField(required=False, help_text="UTC hour start (group_by=hour).")
+    campaign_id = serializers.IntegerField(required=False)
+    campaign_name = serializers.CharField(required=False)
+    affiliate_id = serializers.IntegerField(required=False)
+    country = serializers.CharField(required=False, allow_blank=True)
+    sub1 = serializers.CharField(required=False, allow_blank=True)
+    sub2 = serializers.CharField(required=False, allow_blank=True)
+    sub3 = serializers.CharField(required=False, allow_blank=True)
+    sub4 = serializers.CharField(required=False, allow_blank=True)
+    sub5 = serializers.CharField(required=False, allow_blank=True)
+    currency = serializers.CharField(required=False)
+    clicks = serializers.IntegerField(required=False)
+    unique_clicks = serializers.IntegerField(required=False)
+    blocked_clicks = serializers.IntegerField(required=False)
+    conversions = serializers.IntegerField(
+        required=False, help_text="Conversions of the selected statuses (default all)."
+    )
+    conversions_pending = serializers.IntegerField(required=False)
+    conversions_approved = serializers.IntegerField(required=False)
+    conversions_rejected = serializers.IntegerField(required=False)
+    conversions_reversed = serializers.IntegerField(required=False)
+    conversion_rate = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="conversions / clicks x 100; null without clicks.",
+    )
+    revenue = serializers.DecimalField(
+        **_MONEY, required=False, help_text="Of approved conversions. Not shown to affiliates."
+    )
+    payout = serializers.DecimalField(**_MONEY, required=False, help_text="Of approved ones.")
+    margin = serializers.DecimalField(
+        **_MONEY, required=False, help_text="revenue - payout. Admins only."
+    )
+    epc = serializers.DecimalField(
+        **_MONEY, required=False, allow_null=True, help_text="payout / clicks."
+    )
+
+    class Meta:
+        ref_name = "ReportRow"
+
+
+class ReportsApi(APIView):
+    permission_classes = [IsNetworkAdmin | IsApprovedAdvertiser | IsApprovedAffiliate]
+    pagination_class = StandardPagination
+
+    class InputSerializer(_PeriodInputSerializer):
+        group_by = serializers.CharField(
+            required=False,
+            default="day",
+            help_text=f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5).",
+        )
+        campaign_id = serializers.CharField(required=False, help_text="Campaign ids, a,b,c.")
+        affiliate_id = serializers.CharField(required=False, help_text="Affiliate ids, a,b,c.")
+        status = serializers.CharField(
+            required=False, help_text="Conversion statuses to count, e.g. approved,pending."
+        )
+        country = serializers.CharField(required=False, help_text="Country codes, e.g. US,GB.")
+        sub1 = serializers.CharField(required=False, allow_blank=True)
+        sub2 = serializers.CharField(required=False, allow_blank=True)
+        sub3 = serializers.CharField(required=False, allow_blank=True)
+        sub4 = serializers.CharField(required=False, allow_blank=True)
+        sub5 = serializers.CharField(required=False, allow_blank=True)
+        format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+
+        def to_query(self) -> reports.ReportQuery:
+            data = self.validated_data
+            dimension_values: dict[str, tuple[str, ...]] = {}
+            if "country" in data:
+                dimension_values["country"] = tuple(
+                    code.upper() for code in _text_list(data["country"])
+                )
+            for sub in ("sub1", "sub2", "sub3", "sub4", "sub5"):
+                if sub in data:
+                    dimension_values[sub] = (data[sub],)
+            return reports.ReportQuery(
+                group_by=_text_list(data["group_by"]),
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                tz=data.get("tz") or "UTC",
+                campaign_ids=_id_list(data.get("campaign_id", ""), "campaign_id"),
+                affiliate_ids=_id_list(data.get("affiliate_id", ""), "affiliate_id"),
+                statuses=_text_list(data.get("status", "")),
+                dimension_values=dimension_values,
+            )
+
+    class OutputSerializer(serializers.Serializer):
+        date_from = serializers.DateField()
+        date_to = serializers.DateField()
+        tz = serializers.CharField()
+        group_by = serializers.ListField(child=serializers.CharField())
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = ReportRowSerializer(many=True)
+        totals = ReportRowSerializer(many=True, help_text="Per currency, whole selection.")
+
+        class Meta:
+            ref_name = "Report"
+
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=csv` names our CSV export, not a DRF renderer: errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Traffic and conversion report from the hourly rollups (scoped to the caller)",
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="With format=csv: every row, streamed."
+            ),
+            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            401: _E401,
+            403: _E403,
+        },
+    )
+    def get(self, request: Request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        report = reports.report_build(viewer=request.user, query=params.to_query())
+        if params.validated_data["format"] == "csv":
+            response = StreamingHttpResponse(
+                _csv_lines(report.columns, report.shaped()), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="report-{report.period.date_from}-'
+                f'{report.period.date_to}.csv"'
+            )
+            return response
+        paginator = self.pagination_class()
+        # Most reports group into few rows: fetch them in one query, page and total them here.
+        # Only a larger result costs the paginator's COUNT and a totals query.
+        grouped = list(report.rows[: INLINE_ROWS + 1])
+        inline = len(grouped) <= INLINE_ROWS
+        page = paginator.paginate_queryset(grouped if inline else report.rows, request, view=self)
+        body = {
+            "date_from": report.period.date_from,
+            "date_to": report.period.date_to,
+            "tz": report.period.tz,
+            "group_by": list(report.group_by),
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": [_json_row(row) for row in report.shaped(page)],
+            "totals": [_json_row(row) for row in report.totals(grouped if inline else None)],
+        }
+        return Response(_json_row(body))
+
+
+class CampaignAnalyticsApi(APIView):
+    permission_classes = [IsAdminOrApprovedAdvertiser]
+
+    class InputSerializer(_PeriodInputSerializer):
+        pass
+
+    class OutputSerializer(serializers.Serializer):
+        campaign_id = serializers.IntegerField()
+        campaign_name = serializers.CharField()
+        currency = serializers.CharField()
+        tz = serializers.CharField(help_text="Time zone of the days (default the campaign's).")
+        date_from = serializers.DateField()
+        date_to = serializers.DateField()
+        totals = ReportRowSerializer()
+        daily = ReportRowSerializer(many=True, help_text="Every day of the period, oldest first.")
+
+        class Meta:
+            ref_name = "CampaignAnalytics"
+
+    @extend_schema(
+        summary="Campaign dashboard: totals and a daily series (owner advertiser, admin)",
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            401: _E401,
+            403: _E403,
+            404: error_response("No such campaign, or not the caller's."),
+        },
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        # The selector decides visibility; the dashboard needs none of its joins and prefetches.
+        campaign = (
+            campaign_list(viewer=request.user)
+            .select_related(None)
+            .prefetch_related(None)
+            .only("id", "name", "currency", "timezone")
+            .filter(pk=campaign_id)
+            .first()
+        )
+        if campaign is None:
+            raise NotFoundError("Campaign not found.")
+        analytics = reports.campaign_analytics(
+            viewer=request.user,
+            campaign=campaign,
+            date_from=params.validated_data.get("date_from"),
+            date_to=params.validated_data.get("date_to"),
+            tz=params.validated_data.get("tz"),
+        )
+        body = {
+            "campaign_id": campaign.pk,
+            "campaign_name": campaign.name,
+            "currency": analytics.currency,
+            "tz": analytics.period.tz,
+            "date_from": analytics.period.date_from,
+            "date_to": analytics.period.date_to,
+            "totals": _json_row(analytics.totals),
+            "daily": [_json_row(row) for row in analytics.daily],
+        }
+        return Response(_json_row(body))
+
+
+# --- Output -------------------------------------------------------------------------------------
+
+# The rows come from the service already shaped (the viewer's columns, quantized Decimals), so
+# they are rendered by `_json_row` below, with exactly the types the OutputSerializers document
+# for the schema. Measured: DRF's field-by-field serialization of a 90-row report took 27-60 ms,
+# more than the rest of the request; this takes well under 1 ms.
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _json_row(row: dict) -> dict:
+    return {key: _json_value(value) for key, value in row.items()}
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+# Cells a spreadsheet would evaluate as a formula: prefixed with ' so they stay text.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (dt.date, Decimal)):
+        return str(value)
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _csv_lines(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(columns)
+    for row in rows:
+        yield writer.writerow([_cell(row[column]) for column in columns])

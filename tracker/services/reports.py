@@ -1,0 +1,356 @@
+"""Reports: read the hourly rollups (`tracker.models_stats`), never raw clicks.
+
+`report_build` answers `GET /api/reports` (JSON pages or a streamed CSV) and
+`campaign_analytics` answers `GET /api/analytics/campaign/<id>`. Both aggregate in the database
+and hand Python only the grouped rows.
+
+Scoping (`stats_list`): an admin reads every row; an advertiser the rows of its own campaigns; an
+affiliate its own rows; anyone else nothing. What each role sees OF a row: affiliates never
+revenue nor margin, advertisers never margin (`report_columns`).
+
+Periods are whole days in a time zone (IANA name, default UTC): [date_from 00:00, date_to + 1 day
+00:00) local, i.e. the UTC hours starting in that interval. A UTC hour belongs to the local day
+(or hour) in which it starts, so in zones whose offset is not a whole number of hours (e.g.
+Asia/Kolkata, +05:30) days are cut at the first UTC hour boundary after local midnight (00:30).
+
+Metrics (money per currency: a row is always per currency):
+- clicks, unique_clicks, blocked_clicks;
+- conversions_<status>: conversions created in the period by current status (restricted by the
+  `status` filter: statuses left out count 0), and `conversions`, their total;
+- conversion_rate = conversions / clicks x 100 (2 places), null without clicks;
+- revenue, payout: of approved conversions (what the ledger books); margin = revenue - payout;
+- epc = payout / clicks (what affiliates earn per click, 4 places), null without clicks.
+"""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+from campaigns.models import Campaign
+from core.exceptions import ApplicationError
+from core.money import quantize_money
+from tracker.models import ConversionStatus, HourlyDimStat, HourlyStat, StatsDimension
+from tracker.services.stats import METRIC_COLUMNS
+
+TIME_GROUPS = ("day", "hour")
+ENTITY_GROUPS = ("campaign", "affiliate")
+DIMENSION_GROUPS = tuple(StatsDimension.values)
+GROUPS = TIME_GROUPS + ENTITY_GROUPS + DIMENSION_GROUPS
+STATUSES = tuple(ConversionStatus.values)
+MAX_PERIOD_DAYS = 366
+DEFAULT_PERIOD_DAYS = 30
+_RATE_PLACES = Decimal("0.01")
+_ZERO = Decimal("0.0000")
+_EMPTY_METRICS = {
+    column: _ZERO if column in ("revenue", "payout") else 0 for column in METRIC_COLUMNS
+}
+
+# Output column order; `report_columns` drops what the viewer may not see.
+METRIC_OUTPUT = (
+    "clicks",
+    "unique_clicks",
+    "blocked_clicks",
+    "conversions",
+    "conversions_pending",
+    "conversions_approved",
+    "conversions_rejected",
+    "conversions_reversed",
+    "conversion_rate",
+    "revenue",
+    "payout",
+    "margin",
+    "epc",
+)
+_GROUP_OUTPUT = {
+    "day": ("date",),
+    "hour": ("hour",),
+    "campaign": ("campaign_id", "campaign_name"),
+    "affiliate": ("affiliate_id",),
+    **{dimension: (dimension,) for dimension in DIMENSION_GROUPS},
+}
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    group_by: tuple[str, ...] = ("day",)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    tz: str = "UTC"
+    campaign_ids: tuple[int, ...] = ()
+    affiliate_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = ()
+    # Values of ONE dimension (country or sub1..sub5) to keep, e.g. {"country": ("US", "GB")}.
+    dimension_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Period:
+    date_from: dt.date
+    date_to: dt.date
+    tz: str
+    start: dt.datetime  # UTC
+    end: dt.datetime  # UTC, exclusive
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    group_by: tuple[str, ...]
+    columns: list[str]
+    dimension: str | None
+    statuses: tuple[str, ...]
+    # Grouped rows straight from the database, ordered; `shaped` turns them into output rows.
+    rows: QuerySet
+    # The filtered, scoped rollup rows before grouping (for the totals).
+    selection: QuerySet
+
+    def shaped(self, rows: Iterable[dict] | None = None) -> Iterator[dict[str, Any]]:
+        for row in self.rows.iterator() if rows is None else rows:
+            yield report_row(
+                row, columns=self.columns, statuses=self.statuses, dimension=self.dimension
+            )
+
+    def totals(self, rows: Sequence[dict] | None = None) -> list[dict[str, Any]]:
+        """One row per currency over the whole period and selection: summed from `rows` when
+        the caller already holds every grouped row, else by one more query."""
+        columns = ["currency", *(column for column in self.columns if column in METRIC_OUTPUT)]
+        if rows is None:
+            sums = list(_metrics(self.selection.values("currency")).order_by("currency"))
+        else:
+            by_currency: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                total = by_currency.setdefault(
+                    row["currency"], {"currency": row["currency"], **_EMPTY_METRICS}
+                )
+                for column in METRIC_COLUMNS:
+                    total[column] += row[column] or 0
+            sums = [by_currency[currency] for currency in sorted(by_currency)]
+        return [report_row(row, columns=columns, statuses=self.statuses) for row in sums]
+
+
+def _invalid(field_name: str, message: str, code: str = "invalid_report") -> ApplicationError:
+    return ApplicationError(message, code=code, fields={field_name: [message]})
+
+
+def report_period(
+    *, date_from: dt.date | None, date_to: dt.date | None, tz: str, now: dt.datetime | None = None
+) -> Period:
+    """Whole local days [date_from, date_to] in `tz` as UTC bounds. Defaults: the last 30 days
+    up to today (in `tz`). Raises ApplicationError for an unknown zone or a bad period."""
+    try:
+        zone = zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise _invalid("tz", f"Unknown time zone {tz!r}: use an IANA name such as UTC.") from exc
+    today = (now or timezone.now()).astimezone(zone).date()
+    date_to = date_to or (today if date_from is None else date_from)
+    if date_from is None:
+        date_from = min(date_to, today) - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    if date_to < date_from:
+        raise _invalid("date_to", "date_to must not be before date_from.")
+    if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+        raise _invalid("date_from", f"A report covers at most {MAX_PERIOD_DAYS} days.")
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return Period(
+        date_from=date_from, date_to=date_to, tz=tz, start=start, end=end.astimezone(dt.UTC)
+    )
+
+
+def stats_list(*, viewer: User, dimension: str | None = None) -> QuerySet:
+    """The rollup rows the viewer may read: HourlyStat, or HourlyDimStat of one `dimension`."""
+    if dimension is None:
+        queryset = HourlyStat.objects.all()
+    else:
+        queryset = HourlyDimStat.objects.filter(dimension=dimension)
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_advertiser:
+        return queryset.filter(campaign__advertiser_id=viewer.pk)
+    if viewer.is_affiliate:
+        return queryset.filter(affiliate_id=viewer.pk)
+    return queryset.none()
+
+
+def report_columns(*, viewer: User, group_by: Sequence[str]) -> list[str]:
+    columns = [name for group in group_by for name in _GROUP_OUTPUT[group]]
+    columns.append("currency")
+    for metric in METRIC_OUTPUT:
+        if metric == "margin" and not viewer.is_network_admin:
+            continue
+        if metric == "revenue" and viewer.is_affiliate:
+            continue
+        columns.append(metric)
+    return columns
+
+
+def _metrics(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(**{column: Sum(column) for column in METRIC_COLUMNS})
+
+
+def _ratio(numerator: Decimal | int, clicks: int, places: Decimal) -> Decimal | None:
+    if not clicks:
+        return None
+    return (Decimal(numerator) / Decimal(clicks)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+def report_row(
+    row: dict, *, columns: Sequence[str], statuses: Sequence[str], dimension: str | None = None
+) -> dict[str, Any]:
+    """Shape one grouped row: the viewer's columns, derived metrics, Decimal money."""
+    counts = {status: row[f"conversions_{status}"] or 0 for status in STATUSES}
+    for status in STATUSES:
+        if statuses and status not in statuses:
+            counts[status] = 0
+    clicks = row["clicks"] or 0
+    conversions = sum(counts.values())
+    approved_money = not statuses or ConversionStatus.APPROVED in statuses
+    revenue = quantize_money(row["revenue"] or _ZERO) if approved_money else _ZERO
+    payout = quantize_money(row["payout"] or _ZERO) if approved_money else _ZERO
+    values = {
+        **row,
+        "campaign_name": row.get("campaign__name"),
+        "clicks": clicks,
+        "unique_clicks": row["unique_clicks"] or 0,
+        "blocked_clicks": row["blocked_clicks"] or 0,
+        "conversions": conversions,
+        **{f"conversions_{status}": counts[status] for status in STATUSES},
+        "conversion_rate": _ratio(conversions * 100, clicks, _RATE_PLACES),
+        "revenue": revenue,
+        "payout": payout,
+        "margin": revenue - payout,
+        "epc": _ratio(payout, clicks, Decimal("0.0001")),
+    }
+    if dimension is not None:
+        values[dimension] = row.get("value")
+    return {column: values.get(column) for column in columns}
+
+
+def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = None) -> Report:
+    """The viewer's report: grouped rows (ordered by the groups, then currency) and totals.
+
+    Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5) is grouped or
+    filtered; at most one dimension per report, because each dimension's rows count every click
+    once. Raises ApplicationError (400) for an invalid combination.
+    """
+    group_by = tuple(dict.fromkeys(query.group_by))
+    unknown = [group for group in group_by if group not in GROUPS]
+    if unknown:
+        raise _invalid(
+            "group_by", f"Unknown group {unknown[0]!r}: use {', '.join(GROUPS)} (comma-separated)."
+        )
+    if all(group in group_by for group in TIME_GROUPS):
+        raise _invalid("group_by", "Group by day or by hour, not both.")
+    dimensions = {group for group in group_by if group in DIMENSION_GROUPS} | set(
+        query.dimension_values
+    )
+    if len(dimensions) > 1:
+        raise _invalid(
+            "group_by",
+            "A report can group or filter by one of country, sub1..sub5 at a time.",
+        )
+    bad_status = [status for status in query.statuses if status not in STATUSES]
+    if bad_status:
+        raise _invalid("status", f"Unknown status {bad_status[0]!r}: use {', '.join(STATUSES)}.")
+    period = report_period(date_from=query.date_from, date_to=query.date_to, tz=query.tz, now=now)
+    dimension = next(iter(dimensions), None)
+
+    base = stats_list(viewer=viewer, dimension=dimension).filter(
+        hour__gte=period.start, hour__lt=period.end
+    )
+    if query.campaign_ids:
+        base = base.filter(campaign_id__in=query.campaign_ids)
+    if query.affiliate_ids:
+        base = base.filter(affiliate_id__in=query.affiliate_ids)
+    if dimension and query.dimension_values.get(dimension):
+        base = base.filter(value__in=query.dimension_values[dimension])
+
+    keys: list[str] = []
+    annotations: dict[str, Any] = {}
+    for group in group_by:
+        if group == "day":
+            annotations["date"] = TruncDate("hour", tzinfo=zoneinfo.ZoneInfo(period.tz))
+            keys.append("date")
+        elif group == "hour":
+            keys.append("hour")
+        elif group == "campaign":
+            keys += ["campaign_id", "campaign__name"]
+        elif group == "affiliate":
+            keys.append("affiliate_id")
+        else:
+            keys.append("value")
+    rows = _metrics(base.annotate(**annotations).values(*keys, "currency")).order_by(
+        *keys, "currency"
+    )
+    return Report(
+        period=period,
+        group_by=group_by,
+        columns=report_columns(viewer=viewer, group_by=group_by),
+        dimension=dimension,
+        statuses=tuple(query.statuses),
+        rows=rows,
+        selection=base,
+    )
+
+
+@dataclass(frozen=True)
+class CampaignAnalytics:
+    campaign: Campaign
+    period: Period
+    currency: str
+    columns: list[str]
+    totals: dict[str, Any]
+    daily: list[dict[str, Any]]
+
+
+def campaign_analytics(
+    *,
+    viewer: User,
+    campaign: Campaign,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    tz: str | None = None,
+    now: dt.datetime | None = None,
+) -> CampaignAnalytics:
+    """Totals and a daily series (every day of the period, zeros included) of one campaign the
+    caller already resolved through its selector. Days are in `tz`, default the campaign's time
+    zone; money in the campaign's currency (one query on HourlyStat, summed per day)."""
+    report = report_build(
+        viewer=viewer,
+        query=ReportQuery(
+            group_by=("day",),
+            date_from=date_from,
+            date_to=date_to,
+            tz=tz or campaign.timezone,
+            campaign_ids=(campaign.pk,),
+        ),
+        now=now,
+    )
+    metric_columns = [column for column in report.columns if column in METRIC_OUTPUT]
+    by_day = {row["date"]: row for row in report.rows.filter(currency=campaign.currency)}
+    days = (report.period.date_to - report.period.date_from).days + 1
+    daily_raw = [
+        {**_EMPTY_METRICS, **by_day.get(day, {}), "date": day}
+        for day in (report.period.date_from + dt.timedelta(days=n) for n in range(days))
+    ]
+    totals_raw = dict(_EMPTY_METRICS)
+    for row in daily_raw:
+        for column in METRIC_COLUMNS:
+            totals_raw[column] += row[column]
+    return CampaignAnalytics(
+        campaign=campaign,
+        period=report.period,
+        currency=campaign.currency,
+        columns=metric_columns,
+        totals=report_row(totals_raw, columns=metric_columns, statuses=()),
+        daily=[
+            report_row(row, columns=["date", *metric_columns], statuses=()) for row in daily_raw
+        ],
+    )

@@ -1,0 +1,88 @@
+"""Raw traffic rows for the reporting tests, written the way the click and postback services
+write them: a click row; a conversion with its first history row; a status change as an UPDATE
+plus a history row (the rollups read nothing else)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from campaigns.models import TrackingLink
+from core import tokens
+from tracker.models import ChangeSource, Click, Conversion, ConversionHistory
+
+
+def click_add(
+    *,
+    link: TrackingLink,
+    at: dt.datetime,
+    country: str = "US",
+    subs: tuple[str, str, str, str, str] = ("", "", "", "", ""),
+    is_unique: bool = True,
+    blocked_reason: str = "",
+) -> Click:
+    return Click.objects.create(
+        click_id=tokens.new_click_id(),
+        link=link,
+        affiliate_id=link.affiliate_id,
+        campaign_id=link.campaign_id,
+        created_at=at,
+        ip="203.0.113.10",
+        user_agent="Mozilla/5.0 (test)",
+        country=country,
+        sub1=subs[0],
+        sub2=subs[1],
+        sub3=subs[2],
+        sub4=subs[3],
+        sub5=subs[4],
+        is_unique=is_unique,
+        blocked_reason=blocked_reason,
+    )
+
+
+def conversion_add(
+    *,
+    click: Click,
+    status: str,
+    at: dt.datetime,
+    revenue: Decimal = Decimal("5.0000"),
+    payout: Decimal = Decimal("4.0000"),
+    transaction_id: str = "",
+) -> Conversion:
+    conversion = Conversion.objects.create(
+        click=click,
+        campaign_id=click.campaign_id,
+        affiliate_id=click.affiliate_id,
+        dedupe_slot=transaction_id,
+        transaction_id=transaction_id,
+        status=status,
+        currency=click.campaign.currency,
+        revenue=revenue,
+        payout=payout,
+        created_at=at,
+        updated_at=at,
+    )
+    ConversionHistory.objects.create(
+        conversion=conversion,
+        from_status="",
+        to_status=status,
+        revenue=revenue,
+        payout=payout,
+        source=ChangeSource.POSTBACK,
+        created_at=at,
+    )
+    return conversion
+
+
+def conversion_move(*, conversion: Conversion, to_status: str, at: dt.datetime) -> None:
+    from_status = conversion.status
+    conversion.status = to_status
+    conversion.updated_at = at
+    conversion.save(update_fields=["status", "updated_at"])
+    ConversionHistory.objects.create(
+        conversion=conversion,
+        from_status=from_status,
+        to_status=to_status,
+        revenue=conversion.revenue,
+        payout=conversion.payout,
+        source=ChangeSource.ADMIN,
+        created_at=at,
+    )
