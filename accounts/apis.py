@@ -69,8 +69,17 @@ class _TokenPairSerializer(serializers.Serializer):
         ref_name = "TokenPair"
 
 
+class _StrictCharField(serializers.CharField):
+    """A string only: DRF's CharField would also take a number or a boolean as its text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(
+    refresh = _StrictCharField(
         required=False,
         allow_blank=True,
         default="",
@@ -191,6 +200,7 @@ class RefreshApi(APIView):
         request=_RefreshInputSerializer,
         responses={
             200: _TokenPairSerializer,
+            400: error_response("`invalid`: `refresh` is not a string."),
             401: error_response(
                 "`token_not_valid` (expired, forged or already used) or "
                 "`not_authenticated` (no token)."
@@ -221,6 +231,7 @@ class LogoutApi(APIView):
         request=_RefreshInputSerializer,
         responses={
             204: OpenApiResponse(description="Logged out; cookies cleared."),
+            400: error_response("`invalid`: `refresh` is not a string."),
             401: error_response("`not_authenticated`: no refresh token in body or cookie."),
             403: error_response("CSRF check failed (token from the cookie)."),
         },

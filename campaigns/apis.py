@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
@@ -185,6 +185,16 @@ def _campaign_output(campaign: Campaign, viewer: User) -> dict[str, Any]:
     return CampaignOutputSerializer(campaign).data
 
 
+def _campaign_for_viewer(*, many: bool = False) -> PolymorphicProxySerializer:
+    """For the schema: admins and advertisers get `Campaign`, affiliates `CampaignForAffiliate`."""
+    return PolymorphicProxySerializer(
+        component_name="CampaignForViewer",
+        serializers=[CampaignOutputSerializer, CampaignAffiliateOutputSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
 class CampaignInputSerializer(serializers.Serializer):
     """Parsing only: `campaigns.services` checks the values and the rules across fields."""
 
@@ -245,6 +255,8 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
     filterset_class = CampaignFilter
     pagination_class = StandardPagination
     permissions_by_method = {"GET": [IsAnyApprovedRole], "POST": [IsAdminOrApprovedAdvertiser]}
+    # OPTIONS (DRF's metadata) describes POST's input from it; without one OPTIONS was a 500.
+    serializer_class = CampaignCreateInputSerializer
 
     @extend_schema(
         summary="List campaigns",
@@ -252,7 +264,7 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
             "Admin: all campaigns; advertiser: its own; affiliate: those it may promote, in the "
             "affiliate view (`CampaignForAffiliate`: no revenue, landing URL or advertiser)."
         ),
-        responses={200: CampaignOutputSerializer(many=True), **error_responses(400, 401, 403)},
+        responses={200: _campaign_for_viewer(many=True), **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         user = request.user
@@ -290,7 +302,7 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
     @extend_schema(
         summary="One campaign",
         description="Affiliates get the affiliate view (`CampaignForAffiliate`).",
-        responses={200: CampaignOutputSerializer, **error_responses(401, 403, 404)},
+        responses={200: _campaign_for_viewer(), **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, campaign_id: int) -> Response:
         user = request.user

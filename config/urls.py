@@ -22,3 +22,6 @@ urlpatterns = [
     # Tracking endpoints (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
     path("", include("tracker.urls")),
 ]
+
+# Unknown URLs answer the API error shape as JSON (the portal and admin keep their HTML pages).
+handler404 = "core.api.page_not_found"

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,9 +46,44 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body["fields"] = detail
     else:
-        detail = getattr(exc, "detail", "")
-        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
-        body["code"] = codes if isinstance(codes, str) else _DRF_CODES.get(response.status_code)
-        body["message"] = str(detail)
+        body["code"], body["message"] = _code_and_message(exc, response.status_code)
     response.data = body
     return response
+
+
+def _code_and_message(exc: Exception, status_code: int) -> tuple[str, str]:
+    """A plain-string code and message from any APIException's `detail`.
+
+    `detail` is usually one ErrorDetail, but some raise a dict (SimpleJWT:
+    `{"detail", "code", "messages"}`) or a list; their text must not become the message.
+    """
+    default_code = _DRF_CODES.get(status_code) or "error"
+    detail = getattr(exc, "detail", "")
+    if isinstance(detail, dict):
+        code = detail.get("code")
+        message = detail.get("detail")
+        if message is None:
+            message = next(iter(detail.values()), "")
+        detail = message if code is None else exceptions.ErrorDetail(str(message), code=str(code))
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    if isinstance(detail, (list, dict)):  # nested deeper than any handler raises: no text
+        return default_code, str(getattr(exc, "default_detail", "")) or "Error."
+    code = getattr(detail, "code", None)
+    if not isinstance(code, str):
+        code = default_code
+    return code, str(detail)
+
+
+# Server-rendered pages keep Django's HTML 404; everything else here speaks JSON.
+_HTML_PREFIXES = ("/portal/", "/admin/", "/static/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """`handler404` for config/urls.py: a URL that matches no route (e.g. `/api/campaigns/-1`)
+    answers the API's error shape, not an HTML page."""
+    if request.path.startswith(_HTML_PREFIXES):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse(
+        {"status": "error", "code": "not_found", "message": "Not found."}, status=404
+    )

@@ -3,6 +3,9 @@
 They describe what `core.api.exception_handler` renders; nothing validates with them.
 """
 
+import re
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -45,3 +48,111 @@ _MORE_ERRORS = {
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """The shared error bodies for `codes`, for `@extend_schema(responses=...)`."""
     return {code: ERROR_RESPONSES.get(code) or _MORE_ERRORS[code] for code in codes}
+
+
+# --- schema post-processing (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]) ----------------------
+
+_DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _decimal_pattern_strict(pattern: str) -> str:
+    """drf-spectacular's decimal pattern (`^-?\\d{0,N}(?:\\.\\d{0,M})?$`) also matches "" and
+    "-", which DRF rejects: require at least one digit."""
+    match = _DECIMAL_PATTERN.match(pattern)
+    if match is None:
+        return pattern
+    whole, fraction = match.groups()
+    return rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{fraction}}})?|\.\d{{1,{fraction}}})$"
+
+
+def _walk(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
+            node["pattern"] = _decimal_pattern_strict(node["pattern"])
+        for value in node.values():
+            _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value)
+
+
+def _paginated(operation: dict[str, Any]) -> None:
+    """`core.pagination.StandardPagination`: pages count from 1 and a page past the end answers
+    404 (`Invalid page.`). `page_size` stays unconstrained: 0 or junk means the default size and
+    more than 500 is cut to 500, nothing is refused."""
+    names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if "page" not in names:
+        return
+    for parameter in operation["parameters"]:
+        if parameter.get("in") != "query":
+            continue
+        if parameter["name"] == "page":
+            parameter["schema"] = {**parameter.get("schema", {}), "minimum": 1}
+        elif parameter["name"] == "page_size":
+            parameter["schema"] = {"type": "string"}
+            parameter["description"] = (
+                "Rows per page, at most 500. Anything but a positive integer means the default "
+                "(50); more than 500 means 500."
+            )
+    responses = operation.setdefault("responses", {})
+    if "404" not in responses:
+        responses["404"] = {
+            "description": "`not_found`: the page is past the last one (`Invalid page.`).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+
+
+def _filter_params_may_be_empty(operation: dict[str, Any]) -> None:
+    """django-filter reads `?status=` (empty) as "no filter": say so, or every empty value
+    would look like invalid input that the API wrongly accepts."""
+    for parameter in operation.get("parameters", []):
+        if (
+            parameter.get("in") == "query"
+            and not parameter.get("required")
+            and parameter["name"] not in ("page", "page_size")
+            # A multiple-choice filter refuses "" (not one of the choices).
+            and parameter.get("schema", {}).get("type") != "array"
+        ):
+            parameter["allowEmptyValue"] = True
+
+
+def _filtered_operations(generator) -> set[tuple[str, str]]:
+    """(path, method) of the operations whose view filters with a django-filter FilterSet."""
+    found = set()
+    for path, _regex, method, view in getattr(generator, "endpoints", None) or []:
+        view_class = getattr(view, "cls", None)
+        if getattr(view_class, "filterset_class", None) is not None:
+            found.add((path, method.lower()))
+    return found
+
+
+_NO_NUL = "^[^\\u0000]*$"
+
+
+def _request_strings_without_nul(components: dict[str, Any]) -> None:
+    """DRF's CharField refuses NUL characters (`Null characters are not allowed.`)."""
+    for name, component in components.get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            targets = [prop, prop.get("items", {})] if prop.get("type") == "array" else [prop]
+            for target in targets:
+                if target.get("type") == "string" and not (
+                    {"pattern", "format", "enum"} & target.keys()
+                ):
+                    target["pattern"] = _NO_NUL
+
+
+def postprocess_api_schema(result: dict[str, Any], generator, **kwargs) -> dict[str, Any]:
+    """Make the generated document describe exactly what the API accepts and answers."""
+    _request_strings_without_nul(result.get("components", {}))
+    _walk(result.get("components", {}))
+    _walk(result.get("paths", {}))
+    filtered = _filtered_operations(generator)
+    for path, path_item in result.get("paths", {}).items():
+        for method, operation in path_item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                _paginated(operation)
+                if method == "get" and (path, method) in filtered:
+                    _filter_params_may_be_empty(operation)
+    return result

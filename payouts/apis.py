@@ -9,9 +9,9 @@ from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import serializers, status
@@ -37,6 +37,11 @@ _E401 = error_response("Not authenticated.")
 _E403 = error_response("The caller's role may not do this.")
 _E404_PAYOUT = error_response("No such payout, or not the caller's.")
 _E404_AFFILIATE = error_response("No such affiliate, or not the caller.")
+
+
+@extend_schema_field({"type": "string", "enum": sorted(CURRENCY_CODES), "example": "USD"})
+class _CurrencyField(serializers.CharField):
+    """An ISO 4217 code (`_currency_parse` checks it); the schema lists the codes."""
 
 
 def _currency_parse(value: str) -> str:
@@ -186,7 +191,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
 
     class InputSerializer(serializers.Serializer):
         amount = serializers.DecimalField(**_MONEY)
-        currency = serializers.CharField(max_length=3)
+        currency = _CurrencyField(max_length=3)
         method = serializers.ChoiceField(
             choices=PayoutMethod.choices,
             required=False,
@@ -203,6 +208,10 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
         if self.request.method == "POST":
             return [IsApprovedAffiliate()]
         return [IsAdminOrApprovedAffiliate()]
+
+    def get_serializer_class(self):
+        # OPTIONS (DRF's metadata) describes POST's input from it; without one OPTIONS was a 500.
+        return self.InputSerializer
 
     @extend_schema(
         summary="List payout requests (affiliate: own; admin: all)",
@@ -368,7 +377,7 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(serializers.Serializer):
-        currency = serializers.CharField(max_length=3)
+        currency = _CurrencyField(max_length=3)
         affiliate_id = serializers.IntegerField(
             required=False, min_value=1, help_text="Required for admins."
         )
@@ -379,10 +388,7 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
     @extend_schema(
         summary="An affiliate's ledger statement in one currency as CSV, with running balances",
         operation_id="statement_export_csv",
-        parameters=[
-            OpenApiParameter("currency", str, required=True, description="ISO 4217 code."),
-            OpenApiParameter("affiliate_id", int, description="Required for admins."),
-        ],
+        parameters=[InputSerializer],
         responses={
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="One row per ledger entry, oldest first."

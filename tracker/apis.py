@@ -408,6 +408,7 @@ class _EndpointFieldsSerializer(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=ForwardEvent.choices),
         allow_empty=False,
+        min_length=1,  # what the schema shows (`minItems`); allow_empty alone is not documented
         required=False,
     )
     campaign = serializers.IntegerField(

@@ -25,7 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +68,7 @@ from tracker.models import (
     EndUserPoints,
 )
 from tracker.services.conversions import conversion_money
+from tracker.services.stats import stats_rebuild, stats_refresh
 
 # Published demo credentials (README, end-of-run summary): known on purpose.
 ADMIN_EMAIL = "admin@clickledger.local"
@@ -376,6 +377,9 @@ def demo_ledger_post(*, after_history_id: int, progress: bool) -> int:
 
 # --- Traffic generation -------------------------------------------------------------------------
 
+# Demo traffic is spread over this many days before now.
+DEMO_DAYS = 30
+
 CLICK_FIELDS = (
     "click_id",
     "link_id",
@@ -576,7 +580,7 @@ class TrafficGenerator:
         now: datetime,
         seed: int,
         conversion_rate: float,
-        days: int = 30,
+        days: int = DEMO_DAYS,
         cap_used: dict | None = None,
     ) -> None:
         self.network = network
@@ -1079,6 +1083,10 @@ class Command(BaseCommand):
         ledger_events = demo_ledger_post(
             after_history_id=last_history_id, progress=options["verbosity"] > 0
         )
+        if options["reset_traffic"]:
+            # Deleted conversions leave no history row for the watermark to see: recompute.
+            stats_rebuild(start=now - timedelta(days=DEMO_DAYS + 2), end=now + timedelta(hours=1))
+        stats_refresh()
         elapsed = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Added {written['clicks']} clicks, {written['conversions']} conversions, "

@@ -1,0 +1,272 @@
+"""Issue 7's access matrix: every URL pattern x method x role answers the status in
+`core/tests/access_matrix.py`, a denial changes nothing and leaks nothing, and tenant A's lists
+never carry tenant B's rows. A guard fails when a URL pattern has no row."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from core.tests.access_matrix import EXCLUDED_PREFIXES, ROLES, ROWS, Row, World, world_build
+from tracker.tests.factories_forwarding import Receiver
+
+pytestmark = pytest.mark.django_db
+
+_HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
+# The apps whose rows a denied request must leave exactly as they were.
+_OWN_APPS = ("accounts", "campaigns", "tracker", "payouts", "token_blacklist")
+
+
+def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry.callback
+
+
+def project_routes() -> dict[str, set[str] | None]:
+    """route -> its methods for class-based views, None for function views (any method)."""
+    routes: dict[str, set[str] | None] = {}
+    for route, callback in _walk(get_resolver().url_patterns):
+        if any(route.startswith(prefix) for prefix in EXCLUDED_PREFIXES):
+            continue
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if view_class is None:
+            routes[route] = None
+        else:
+            routes[route] = {m.upper() for m in _HANDLER_METHODS if hasattr(view_class, m)}
+    return routes
+
+
+def test_every_url_pattern_and_method_has_a_row():
+    """Adding a URL (or a handler method) without a row in the matrix fails here."""
+    routes = project_routes()
+    rows = {(row.route, row.method) for row in ROWS}
+
+    missing = sorted(
+        f"{method} {route}"
+        for route, methods in routes.items()
+        for method in (methods or set())
+        if (route, method) not in rows
+    )
+    missing += sorted(
+        f"(function view) {route}"
+        for route, methods in routes.items()
+        if methods is None and not any(r == route for r, _ in rows)
+    )
+    stale = sorted(f"{method} {route}" for route, method in rows if route not in routes)
+    stale += sorted(
+        f"{method} {route}"
+        for route, method in rows
+        if routes.get(route) is not None and method not in routes[route]
+    )
+    assert (missing, stale) == ([], [])
+
+
+def test_matrix_rows_are_unique_and_complete():
+    keys = [(row.route, row.method) for row in ROWS]
+    assert len(keys) == len(set(keys))
+    assert [row for row in ROWS if set(row.expect) != set(ROLES)] == []
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def world(receiver: Receiver) -> World:
+    return world_build(receiver_url=receiver.url("/hook?cid={click_id}"))
+
+
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
+
+
+def _client(world: World, role: str) -> APIClient:
+    """A session login: the same for the API (SessionAuthentication; APIClient skips CSRF) and
+    for server-rendered pages."""
+    client = APIClient()
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _request(client: APIClient, row: Row, world: World):
+    path = _fill(row.path, world.ids)
+    headers = _fill(row.headers, world.ids)
+    if row.body is None:
+        return client.generic(row.method, path, **headers)
+    body = json.dumps(_fill(row.body, world.ids))
+    return client.generic(row.method, path, body, content_type="application/json", **headers)
+
+
+def _snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row of our apps' tables, to prove a denied request wrote nothing."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for app in _OWN_APPS
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def _body_text(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.route}")
+def test_access_matrix(row: Row, world: World):
+    """Each role's request runs in a savepoint rolled back afterwards: roles never see each
+    other's writes, and every role starts from the same world."""
+    got: dict[str, int] = {}
+    problems: list[str] = []
+    # Public rows (the same answer for every role) act on A's objects by design (a login, a
+    # click): the tenant checks below are for the rows that authorize by role and owner.
+    tenant_scoped = len(set(row.expect.values())) > 1
+    for role in ROLES:
+        with transaction.atomic():
+            client = _client(world, role)
+            before = _snapshot()
+            response = _request(client, row, world)
+            got[role] = response.status_code
+            text = _body_text(response)
+            if response.status_code in (401, 403, 404) and row.expect[role] == got[role]:
+                body = json.loads(text)
+                if body.get("status") != "error" or not body.get("code"):
+                    problems.append(f"{role}: denial without the error shape: {body}")
+                if "MARK-" in text:
+                    problems.append(f"{role}: denial leaks a tenant's data: {text[:200]}")
+                if _snapshot() != before:
+                    problems.append(f"{role}: a denied request changed the database")
+            if tenant_scoped and role.endswith("_a") and "MARK-B" in text:
+                problems.append(f"{role}: sees tenant B's data: {text[:300]}")
+            if tenant_scoped and role.endswith("_b") and "MARK-A" in text:
+                problems.append(f"{role}: sees tenant A's data: {text[:300]}")
+            transaction.set_rollback(True)
+    assert (got, problems) == (row.expect, [])
+
+
+def _ids(*names: str) -> Any:
+    return lambda ids: {ids[name] for name in names}
+
+
+# list path -> (the key that identifies a row, role -> the rows it must see exactly).
+_LISTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "/api/campaigns": (
+        "id",
+        {
+            "admin": _ids(
+                "campaign_a",
+                "campaign_b",
+                "applied_campaign_a",
+                "applied_campaign_b",
+                "public_campaign",
+            ),
+            "advertiser_a": _ids("campaign_a", "applied_campaign_a", "public_campaign"),
+            "advertiser_b": _ids("campaign_b", "applied_campaign_b"),
+            # Approval-only and public campaigns are listed to every affiliate (to apply to).
+            "affiliate_a": _ids(
+                "campaign_a", "applied_campaign_a", "applied_campaign_b", "public_campaign"
+            ),
+            "affiliate_b": _ids(
+                "campaign_b", "applied_campaign_a", "applied_campaign_b", "public_campaign"
+            ),
+        },
+    ),
+    "/api/applications": (
+        "id",
+        {
+            "admin": _ids("application_a", "access_a", "application_b", "access_b"),
+            "advertiser_a": _ids("application_a", "access_a"),
+            "advertiser_b": _ids("application_b", "access_b"),
+            "affiliate_a": _ids("application_a", "access_a"),
+            "affiliate_b": _ids("application_b", "access_b"),
+        },
+    ),
+    "/api/partner-keys": (
+        "id",
+        {
+            "admin": _ids("key_a", "key_b"),
+            "advertiser_a": _ids("key_a"),
+            "advertiser_b": _ids("key_b"),
+        },
+    ),
+    "/api/clicks": ("id", {}),
+    "/api/conversions": ("id", {}),
+    "/api/points": ("user_id", {}),
+    "/api/postback-endpoints": ("id", {}),
+    "/api/deliveries": ("id", {}),
+    "/api/payouts": ("id", {}),
+    "/clicks": ("click_id", {}),
+    "/conversions": ("id", {}),
+    "/api/affiliates": ("id", {"admin": _ids("affiliate_a", "affiliate_b", "pending_affiliate")}),
+}
+
+_TRAFFIC = {
+    "/api/clicks": "click",
+    "/api/conversions": "conversion",
+    "/clicks": "click_id",
+    "/conversions": "conversion",
+}
+_AFFILIATE_OWNED = {
+    "/api/points": "player",
+    "/api/postback-endpoints": "endpoint",
+    "/api/deliveries": "delivery",
+}
+
+
+def _expected_rows(path: str, role: str, ids: dict[str, Any]) -> set[Any] | None:
+    _key, table = _LISTS[path]
+    if role in table:
+        return table[role](ids)
+    tenant = role.rsplit("_", 1)[-1]
+    if path in _TRAFFIC:
+        name = _TRAFFIC[path]
+        if role == "admin":
+            return {ids[f"{name}_a"], ids[f"{name}_b"]}
+        return {ids[f"{name}_{tenant}"]}
+    if path in _AFFILIATE_OWNED:
+        name = _AFFILIATE_OWNED[path]
+        if role.startswith("advertiser"):
+            return None
+        if role == "admin":
+            return {ids[f"{name}_a"], ids[f"{name}_b"]}
+        return {ids[f"{name}_{tenant}"]}
+    if path == "/api/payouts":
+        if role.startswith("advertiser"):
+            return None
+        tenants = ("a", "b") if role == "admin" else (tenant,)
+        return {ids[f"{kind}_{t}"] for t in tenants for kind in ("payout", "approved_payout")}
+    return None
+
+
+@pytest.mark.parametrize("path", list(_LISTS))
+def test_lists_hold_exactly_the_viewers_rows(path: str, world: World):
+    """A's lists contain only A's objects (and all of them); the admin sees both tenants."""
+    key, _ = _LISTS[path]
+    got: dict[str, set[Any]] = {}
+    want: dict[str, set[Any]] = {}
+    for role in ROLES[1:]:
+        expected = _expected_rows(path, role, world.ids)
+        if expected is None:
+            continue
+        body = _client(world, role).get(path).json()
+        rows = body["results"] if "results" in body else body["data"]
+        got[role] = {row[key] for row in rows}
+        want[role] = expected
+    assert got == want
