@@ -153,3 +153,30 @@ def line_chart(
     parts.append("</svg>")
     # Every interpolated text is escaped above.
     return mark_safe("".join(parts))
+
+
+def traffic_charts(daily: Sequence) -> list[SafeString]:
+    """The two dashboard charts (clicks and conversions per day) of a daily traffic series."""
+    days = [row.day for row in daily]
+    return [
+        line_chart(
+            chart_id="clicks",
+            title="Clicks per day",
+            days=days,
+            series=[
+                Series("Clicks", [row.clicks for row in daily]),
+                Series("Unique clicks", [row.unique_clicks for row in daily]),
+            ],
+            y_label="Clicks",
+        ),
+        line_chart(
+            chart_id="conversions",
+            title="Conversions per day",
+            days=days,
+            series=[
+                Series("Conversions", [row.conversions for row in daily]),
+                Series("Approved", [row.approved for row in daily]),
+            ],
+            y_label="Conversions",
+        ),
+    ]

@@ -23,7 +23,7 @@ from campaigns.partner_keys import (
 from core.exceptions import ApplicationError
 from portal import selectors
 from portal.access import advertiser_required
-from portal.charts import Series, line_chart
+from portal.charts import traffic_charts
 from portal.forms import (
     ApplicationFilterForm,
     CampaignFilterForm,
@@ -66,29 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period_form = PeriodForm(request.GET or None)
     period = selectors.period_last_days(period_form.period_days())
     summary = selectors.traffic_summary(viewer=request.user, period=period)
-    days = [row.day for row in summary.daily]
-    charts = [
-        line_chart(
-            chart_id="clicks",
-            title="Clicks per day",
-            days=days,
-            series=[
-                Series("Clicks", [row.clicks for row in summary.daily]),
-                Series("Unique clicks", [row.unique_clicks for row in summary.daily]),
-            ],
-            y_label="Clicks",
-        ),
-        line_chart(
-            chart_id="conversions",
-            title="Conversions per day",
-            days=days,
-            series=[
-                Series("Conversions", [row.conversions for row in summary.daily]),
-                Series("Approved", [row.approved for row in summary.daily]),
-            ],
-            y_label="Conversions",
-        ),
-    ]
+    charts = traffic_charts(summary.daily)
     return render(
         request,
         "portal/advertiser/dashboard.html",
