@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core import views as core_views
 
 urlpatterns = [
+    # Tracking endpoints first: they are the hot paths, and URL resolution tries patterns in order.
+    # (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
+    path("", include("tracker.urls")),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("portal/auth/", include("django.contrib.auth.urls")),
@@ -19,8 +22,6 @@ urlpatterns = [
     path("api/", include("tracker.urls_reports")),
     # Seeds 000/001 listing endpoints (login required, scoped): /clicks, /conversions, ...
     path("", include("tracker.urls_legacy_api")),
-    # Tracking endpoints (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
-    path("", include("tracker.urls")),
 ]
 
 # Unknown URLs answer the API error shape as JSON (the portal and admin keep their HTML pages).

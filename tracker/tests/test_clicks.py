@@ -1,4 +1,5 @@
 import datetime as dt
+from contextlib import nullcontext
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,8 @@ from campaigns.tests.factories import CampaignFactory, CapFactory, TrackingLinkF
 from core.exceptions import ApplicationError
 from tracker.models import BlockedReason, Click
 from tracker.services.clicks import (
+    _blocked_reason,
+    _link_by_token,
     click_params_parse,
     click_record,
     click_record_external,
@@ -87,13 +90,13 @@ def test_click_params_parse_cuts_sub_ids_to_the_column_length():
     assert fields["user_id"] == "y" * 255
 
 
-def test_click_record_stores_the_click_and_fills_every_macro_in_two_queries(
+def test_click_record_stores_the_click_and_fills_every_macro_in_one_query(
     django_assert_num_queries,
 ):
     campaign = CampaignFactory(landing_url=LANDING, external_offer_id="OFF-9")
     link = TrackingLinkFactory(campaign=campaign)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         outcome = _record(
             link,
             params={"sub1": "a&b", "sub_id2": "c d", "user_id": "ü/1", "x": "y"},
@@ -304,10 +307,46 @@ def test_click_record_conversion_only_caps_cost_no_query_and_never_block(
     period = cap_period_start(period=cap.period, at=NOW, timezone_name=campaign.timezone)
     CapCounter.objects.create(cap=cap, period_start=period, used=Decimal(1))
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         outcome = _record(link)
 
     assert outcome.click.blocked_reason == ""
+
+
+@pytest.mark.parametrize("campaign_status", list(CampaignStatus))
+@pytest.mark.parametrize("affiliate_status", list(ApprovalStatus))
+@pytest.mark.parametrize("access_status", [*AccessStatus, None])
+@pytest.mark.parametrize("countries", [[], ["us"], ["DE"]])
+@pytest.mark.parametrize("click_cap", [None, "open", "used up"])
+def test_click_record_one_statement_path_agrees_with_the_python_rules(
+    campaign_status,
+    affiliate_status,
+    access_status,
+    countries,
+    click_cap,
+    django_assert_num_queries,
+):
+    """The one-statement path inserts only when `_blocked_reason` would say "" (and then costs one
+    query); every other link falls back to the Python rules, with their exact reason."""
+    campaign = CampaignFactory(status=campaign_status, allowed_countries=countries)
+    link = TrackingLinkFactory(
+        campaign=campaign, affiliate__status=affiliate_status, access=access_status or "approved"
+    )
+    if access_status is None:
+        CampaignAccess.objects.all().delete()
+    if click_cap is not None:
+        cap = CapFactory(campaign=campaign, limit=Decimal(1), action=CapAction.BLOCK_CLICKS)
+        used = Decimal(1 if click_cap == "used up" else 0)
+        period = cap_period_start(period=cap.period, at=NOW, timezone_name=campaign.timezone)
+        CapCounter.objects.create(cap=cap, period_start=period, used=used)
+    expected = _blocked_reason(link=_link_by_token(link.token), country="US", now=NOW)
+    one_statement = not countries and click_cap is None and expected == ""
+
+    with django_assert_num_queries(1) if one_statement else nullcontext():
+        outcome = _record(link, country="us")
+
+    assert Click.objects.get().blocked_reason == expected
+    assert outcome.click.blocked_reason == expected
 
 
 def test_click_record_strips_nul_characters_everywhere():
