@@ -7,7 +7,8 @@ from core import views as core_views
 urlpatterns = [
     # Tracking endpoints first: they are the hot paths, and URL resolution tries patterns in order.
     # (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
-    path("", include("tracker.urls")),
+    path("", include("tracker.urls_clicks")),
+    path("", include("tracker.urls_postbacks")),
     path("admin/", admin.site.urls),
     path("portal/", include("portal.urls")),
     path("portal/auth/", include("django.contrib.auth.urls")),

@@ -418,7 +418,8 @@ def _click_record_fast(token: str, values: dict[str, object]) -> _LinkContext | 
             (field.attname for field in _FAST_BOUND_FIELDS),
             prepared(
                 _FAST_BOUND_FIELDS,
-                [values.get(field.attname, field.get_default()) for field in _FAST_BOUND_FIELDS],
+                # Every bound field comes from the visit (`_visit_values`), so no default is needed.
+                [values[field.attname] for field in _FAST_BOUND_FIELDS],
                 db,
             ),
             strict=True,

@@ -35,8 +35,9 @@ def click_redirect(request: HttpRequest, token: str) -> HttpResponse:
             token=token,
             params=request.GET,
             ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-            referer=request.headers.get("referer", ""),
+            # META, not `request.headers`: that builds a dict of every header, per request.
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            referer=request.META.get("HTTP_REFERER", ""),
             country=client_country(request),
             now=timezone.now(),
         )
