@@ -13,6 +13,9 @@ redirect, DEBUG off) on a free loopback port, and drive three endpoints for `--d
 - `/c/<token>`: the click redirect, rotating over the links and varying `sub1`;
 - `/postback/<key>?click_id=…&transaction_id=…`: a distinct pre-created click per request.
 
+Then it drives the click redirect once more at half the rate it peaked at (wrk's `delay()`
+paces each connection), for its latency when the server has headroom.
+
 It prints requests/s, p50 and p99 (from wrk's `--latency` distribution), the click/trivial and
 postback/trivial ratios, the count of non-2xx/3xx answers, and checks that the clicks written to
 the database equal the 302 responses gunicorn answered (its access log) — wrk's own 302 count may
@@ -91,6 +94,15 @@ function request()
   local token = tokens[(n %% #tokens) + 1]
   return wrk.format("GET", "/c/" .. token .. "?sub1=s" .. n .. "&sub2=bench",
     {["User-Agent"] = "wrk-bench/" .. (n %% 97)})
+end
+"""
+
+# Paced clicks: each connection waits before its next request, so the server sees a steady rate
+# below its peak (wrk's delay() is in whole milliseconds) and the latencies are those of a server
+# that is not queueing requests.
+_LUA_PACED = """
+function delay()
+  return %(delay_ms)d
 end
 """
 
@@ -427,15 +439,30 @@ class Command(BaseCommand):
         # Warm-up: every worker imports the code and opens its database connection.
         self._wrk(wrk=wrk, url=f"{base}/healthz", script=plain, duration=2, options=options)
         results: dict[str, Any] = {}
+        click_url = base + "/c/" + seed["click_tokens"][0]
         for name, url, script in (
             ("trivial", f"{base}/bench/trivial", plain),
-            ("click", base + "/c/" + seed["click_tokens"][0], clicks),
+            ("click", click_url, clicks),
             ("postback", f"{base}/postback/{seed['partner_key']}", postbacks),
         ):
             self.stdout.write(f"wrk {name}: {duration} s ...")
             results[name] = self._wrk(
                 wrk=wrk, url=url, script=script, duration=duration, options=options
             )
+        # The click redirect again at half of the rate it just peaked at: its latency when the
+        # server has headroom (the issue's p99 target), not when requests queue.
+        target = results["click"]["requests_per_second"] / 2
+        # Each connection sends, waits for the answer (about a millisecond at this load), then
+        # waits `delay` ms: connections / (delay + 1 ms) is the rate.
+        delay_ms = max(1, round(options["connections"] * 1000 / target) - 1)
+        paced = workdir / "clicks_paced.lua"
+        paced.write_text(clicks.read_text() + _LUA_PACED % {"delay_ms": delay_ms})
+        self.stdout.write(f"wrk click at half its peak (~{target:.0f}/s): {duration} s ...")
+        results["click_half_peak"] = self._wrk(
+            wrk=wrk, url=click_url, script=paced, duration=duration, options=options
+        )
+        results["click_half_peak"]["target_requests_per_second"] = round(target, 1)
+        results["click_half_peak"]["delay_ms"] = delay_ms
         # Requests wrk abandoned at the deadline may still be finishing in a worker.
         time.sleep(1)
         results.update(self._database_counts(db=db, seed=seed))
@@ -484,7 +511,7 @@ class Command(BaseCommand):
             f"{'endpoint':<16}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}"
             f"{'requests':>11}{'non-2xx/3xx':>13}{'sock err':>10}",
         ]
-        for name in ("trivial", "click", "postback"):
+        for name in ("trivial", "click", "postback", "click_half_peak"):
             row = results[name]
             lines.append(
                 f"{name:<16}{row['requests_per_second']:>12.1f}{row['p50_ms']:>10.2f}"
@@ -498,6 +525,9 @@ class Command(BaseCommand):
             f"{ratios['click_vs_trivial_p50']:.2f} x p50",
             f"postback / trivial: {ratios['postback_vs_trivial_rps']:.3f} x requests/s, "
             f"{ratios['postback_vs_trivial_p50']:.2f} x p50",
+            f"click at half its peak: {results['click_half_peak']['requests_per_second']:.1f} "
+            f"requests/s (aimed at {results['click_half_peak']['target_requests_per_second']:.1f}"
+            f"), p99 {results['click_half_peak']['p99_ms']:.2f} ms",
             "",
             f"clicks in database == 302 responses answered: {results['database_clicks']} == "
             f"{results['server_302_clicks']} (gunicorn) -> "
