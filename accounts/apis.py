@@ -24,7 +24,7 @@ from accounts.authentication import (
     refresh_token_rotate,
     user_login,
 )
-from accounts.filters import AdvertiserFilter, AffiliateFilter
+from accounts.filters import PARTNER_ORDERING_TERMS, AdvertiserFilter, AffiliateFilter
 from accounts.models import ApprovalStatus, PayoutMethod, Role, User
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
@@ -312,8 +312,10 @@ _LIST_PARAMETERS = [
     OpenApiParameter("search", str, description="Part of the email, name or company."),
     OpenApiParameter(
         "ordering",
-        str,
-        description="One of id, created_at, email, company, status; prefix `-` for descending.",
+        {"type": "array", "items": {"type": "string", "enum": PARTNER_ORDERING_TERMS}},
+        style="form",
+        explode=False,
+        description="Comma-separated sort keys; prefix `-` for descending. Default: id.",
     ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="At most 500."),

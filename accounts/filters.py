@@ -14,6 +14,8 @@ PARTNER_ORDERING = (
     ("company", "company"),
     ("status", "status"),
 )
+# What `?ordering=` accepts, as the schema lists it: each name, ascending or `-` descending.
+PARTNER_ORDERING_TERMS = [term for _field, name in PARTNER_ORDERING for term in (name, f"-{name}")]
 
 
 class _PartnerFilter(django_filters.FilterSet):

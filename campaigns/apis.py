@@ -601,6 +601,9 @@ class PartnerKeyListCreateApi(GenericAPIView):
         class Meta:
             ref_name = "PartnerKeyCreateInput"
 
+    # OPTIONS (DRF's metadata) describes POST's input from it; without one OPTIONS was a 500.
+    serializer_class = InputSerializer
+
     @extend_schema(
         summary="List partner keys",
         responses={200: PartnerKeyOutputSerializer(many=True), **error_responses(400, 401, 403)},

@@ -14,6 +14,7 @@ from campaigns.models import (
     PayoutType,
     Visibility,
 )
+from core.filters import BooleanFilter, IdFilter
 
 
 class CampaignFilter(django_filters.FilterSet):
@@ -21,9 +22,7 @@ class CampaignFilter(django_filters.FilterSet):
     visibility = django_filters.ChoiceFilter(choices=Visibility.choices)
     payout_type = django_filters.ChoiceFilter(choices=PayoutType.choices)
     currency = django_filters.CharFilter(field_name="currency", lookup_expr="iexact")
-    advertiser = django_filters.NumberFilter(
-        field_name="advertiser_id", help_text="Advertiser id (admins)."
-    )
+    advertiser = IdFilter(field_name="advertiser_id", help_text="Advertiser id (admins).")
     search = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", help_text="Part of the campaign's name."
     )
@@ -39,8 +38,8 @@ class CampaignFilter(django_filters.FilterSet):
 
 class ApplicationFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AccessStatus.choices)
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    affiliate = django_filters.NumberFilter(field_name="affiliate_id")
+    campaign = IdFilter(field_name="campaign_id")
+    affiliate = IdFilter(field_name="affiliate_id")
     ordering = django_filters.OrderingFilter(
         fields=(("id", "id"), ("created_at", "created_at"), ("decided_at", "decided_at")),
         help_text="id, created_at or decided_at; prefix with - for descending. Default: -id.",
@@ -52,10 +51,8 @@ class ApplicationFilter(django_filters.FilterSet):
 
 
 class PartnerKeyFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
-    advertiser = django_filters.NumberFilter(
-        field_name="advertiser_id", help_text="Advertiser id (admins)."
-    )
+    is_active = BooleanFilter()
+    advertiser = IdFilter(field_name="advertiser_id", help_text="Advertiser id (admins).")
     ordering = django_filters.OrderingFilter(
         fields=(("id", "id"), ("created_at", "created_at")),
         help_text="id or created_at; prefix with - for descending. Default: -id.",

@@ -77,9 +77,9 @@ def _walk(node: Any) -> None:
 
 
 def _paginated(operation: dict[str, Any]) -> None:
-    """`core.pagination.StandardPagination`: pages count from 1 and a page past the end answers
-    404 (`Invalid page.`). `page_size` stays unconstrained: 0 or junk means the default size and
-    more than 500 is cut to 500, nothing is refused."""
+    """`core.pagination.StandardPagination`: `page` and `page_size` are positive integers (junk
+    is a 400), a page past the end answers 404 (`Invalid page.`) and more than 500 rows per page
+    means 500."""
     names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
     if "page" not in names:
         return
@@ -87,14 +87,17 @@ def _paginated(operation: dict[str, Any]) -> None:
         if parameter.get("in") != "query":
             continue
         if parameter["name"] == "page":
-            parameter["schema"] = {**parameter.get("schema", {}), "minimum": 1}
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            parameter["description"] = "Page number, from 1."
         elif parameter["name"] == "page_size":
-            parameter["schema"] = {"type": "string"}
-            parameter["description"] = (
-                "Rows per page, at most 500. Anything but a positive integer means the default "
-                "(50); more than 500 means 500."
-            )
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+            parameter["description"] = "Rows per page (default 50); more than 500 means 500."
     responses = operation.setdefault("responses", {})
+    if "400" not in responses:
+        responses["400"] = {
+            "description": "`invalid`: a parameter is malformed (`fields` names it).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     if "404" not in responses:
         responses["404"] = {
             "description": "`not_found`: the page is past the last one (`Invalid page.`).",
@@ -102,28 +105,18 @@ def _paginated(operation: dict[str, Any]) -> None:
         }
 
 
-def _filter_params_may_be_empty(operation: dict[str, Any]) -> None:
-    """django-filter reads `?status=` (empty) as "no filter": say so, or every empty value
-    would look like invalid input that the API wrongly accepts."""
+def _empty_query_params_are_absent(operation: dict[str, Any]) -> None:
+    """An empty optional query parameter (`?status=`) means the parameter is not given: so
+    django-filter, DRF serializers reading `request.query_params` and the pagination read it.
+    Say so, or every empty value would look like invalid input that the API wrongly accepts."""
     for parameter in operation.get("parameters", []):
         if (
             parameter.get("in") == "query"
             and not parameter.get("required")
-            and parameter["name"] not in ("page", "page_size")
-            # A multiple-choice filter refuses "" (not one of the choices).
+            # A multiple-choice or CSV filter refuses "" (not one of the choices).
             and parameter.get("schema", {}).get("type") != "array"
         ):
             parameter["allowEmptyValue"] = True
-
-
-def _filtered_operations(generator) -> set[tuple[str, str]]:
-    """(path, method) of the operations whose view filters with a django-filter FilterSet."""
-    found = set()
-    for path, _regex, method, view in getattr(generator, "endpoints", None) or []:
-        view_class = getattr(view, "cls", None)
-        if getattr(view_class, "filterset_class", None) is not None:
-            found.add((path, method.lower()))
-    return found
 
 
 _NO_NUL = "^[^\\u0000]*$"
@@ -143,16 +136,29 @@ def _request_strings_without_nul(components: dict[str, Any]) -> None:
                     target["pattern"] = _NO_NUL
 
 
+def _query_strings_without_nul(operation: dict[str, Any]) -> None:
+    """Django's and DRF's CharFields refuse NUL in query parameters too (django-filter's
+    CharFilter, the serializers reading `request.query_params`)."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if (
+            parameter.get("in") == "query"
+            and schema.get("type") == "string"
+            and not ({"pattern", "format", "enum"} & schema.keys())
+        ):
+            schema["pattern"] = _NO_NUL
+
+
 def postprocess_api_schema(result: dict[str, Any], generator, **kwargs) -> dict[str, Any]:
     """Make the generated document describe exactly what the API accepts and answers."""
     _request_strings_without_nul(result.get("components", {}))
     _walk(result.get("components", {}))
     _walk(result.get("paths", {}))
-    filtered = _filtered_operations(generator)
-    for path, path_item in result.get("paths", {}).items():
+    for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method in ("get", "post", "put", "patch", "delete"):
                 _paginated(operation)
-                if method == "get" and (path, method) in filtered:
-                    _filter_params_may_be_empty(operation)
+                _query_strings_without_nul(operation)
+                if method == "get":
+                    _empty_query_params_are_absent(operation)
     return result

@@ -1,15 +1,43 @@
 """Pagination for every list endpoint: `?page=N&page_size=M` (at most 500)."""
 
+import re
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+_POSITIVE_INTEGER = re.compile(r"[1-9][0-9]*")
+
+
+def _positive_integer(request: Request, name: str) -> int | None:
+    """The query parameter `name` as a positive integer, None when absent or empty (as for every
+    query parameter of the API); junk is a 400."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    if _POSITIVE_INTEGER.fullmatch(value) is None:
+        raise ValidationError({name: ["A positive integer."]})
+    return int(value)
+
 
 class StandardPagination(PageNumberPagination):
+    """DRF's page-number pagination, strict about its parameters: `page` and `page_size` are
+    positive integers, absent or empty, else a 400 (DRF would read junk as the defaults, and
+    `page=last` as the last page, neither of which the schema says). A page past the last one is
+    a 404; a `page_size` above 500 is cut to 500."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request: Request) -> int:
+        size = _positive_integer(request, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+    def get_page_number(self, request: Request, paginator) -> int:
+        return _positive_integer(request, self.page_query_param) or 1
 
 
 def paginated_response(

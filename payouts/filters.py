@@ -2,8 +2,10 @@
 queryset: they narrow what the viewer may see, never widen it."""
 
 import django_filters
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from core.filters import IdFilter, IsoDateTimeFilter
 from payouts.models import PayoutRequest, PayoutStatus
 
 PAYOUT_ORDERING_FIELDS = ["id", "created_at", "amount", "status", "currency", "paid_at"]
@@ -12,21 +14,63 @@ PAYOUT_ORDERING_FIELDS = ["id", "created_at", "amount", "status", "currency", "p
 class PayoutFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=PayoutStatus.choices)
     currency = django_filters.CharFilter(field_name="currency", lookup_expr="iexact")
-    affiliate_id = django_filters.NumberFilter(field_name="affiliate_id")
-    # `created_after` / `created_before` (ISO 8601 date-times, both inclusive).
-    created = django_filters.IsoDateTimeFromToRangeFilter(field_name="created_at")
+    affiliate_id = IdFilter(field_name="affiliate_id")
+    created_after = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="RFC 3339 date-time, inclusive."
+    )
+    created_before = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lte", help_text="RFC 3339 date-time, inclusive."
+    )
 
     class Meta:
         model = PayoutRequest
-        fields = ["status", "currency", "affiliate_id", "created"]
+        fields = ["status", "currency", "affiliate_id", "created_after", "created_before"]
 
 
 class StableOrderingFilter(OrderingFilter):
-    """`?ordering=` on the view's whitelist, with `-id` as the last key: rows that tie on the
-    requested field keep one order, so pages never repeat or skip a row."""
+    """`?ordering=` on the view's whitelist (comma-separated, `-` for descending), with `-id` as
+    the last key: rows that tie on the requested field keep one order, so pages never repeat or
+    skip a row. A name off the whitelist is a 400, as in every other list of the API (DRF's own
+    filter would silently drop it)."""
+
+    def _choices(self, view) -> list[str]:
+        fields = [name for name, _label in self.get_valid_fields(None, view)]
+        return [term for name in fields for term in (name, f"-{name}")]
 
     def get_ordering(self, request, queryset, view) -> list[str]:
-        ordering = list(super().get_ordering(request, queryset, view) or [])
+        param = request.query_params.get(self.ordering_param)
+        if param:
+            ordering = param.split(",")
+            choices = self._choices(view)
+            unknown = [term for term in ordering if term not in choices]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering {unknown[0]!r}: use {', '.join(choices)}."
+                        ]
+                    }
+                )
+        else:
+            ordering = list(self.get_default_ordering(view) or [])
         if not {"id", "-id", "pk", "-pk"} & set(ordering):
             ordering.append("-id")
         return ordering
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Comma-separated sort keys; `-` for descending. Ties end in `-id`."
+                ),
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": self._choices(view)},
+                },
+                "style": "form",
+                "explode": False,
+            }
+        ]

@@ -458,6 +458,9 @@ class EndpointListCreateApi(GenericAPIView):
         class Meta:
             ref_name = "PostbackEndpointCreateInput"
 
+    # OPTIONS (DRF's metadata) describes POST's input from it; without one OPTIONS was a 500.
+    serializer_class = InputSerializer
+
     @extend_schema(
         summary="List postback endpoints",
         description="Affiliate: its own; admin: all.",
@@ -674,10 +677,12 @@ class _LegacyListApi(APIView):
 
     def _query(self, request: Request, path_affiliate_id: int | None) -> tuple[int | None, int]:
         """(affiliate id the viewer may see, or None for all it may see; row limit)."""
+        # The QueryDict itself, not a dict: DRF then reads `?limit=` (empty) as not given, like
+        # every other query parameter of the API.
         if path_affiliate_id is None:
-            serializer = LegacyListQuerySerializer(data=request.query_params.dict())
+            serializer = LegacyListQuerySerializer(data=request.query_params)
         else:
-            serializer = LegacyLimitQuerySerializer(data=request.query_params.dict())
+            serializer = LegacyLimitQuerySerializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         affiliate_id = path_affiliate_id or serializer.validated_data.get("affiliate_id")
         if affiliate_id is not None:

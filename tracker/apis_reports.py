@@ -9,9 +9,10 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,14 +36,23 @@ _E401 = error_response("Not authenticated.")
 _E403 = error_response("The caller's role may not do this.")
 
 
-def _id_list(value: str, field_name: str) -> tuple[int, ...]:
-    try:
-        ids = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError as exc:
-        raise serializers.ValidationError({field_name: ["A comma-separated list of ids."]}) from exc
-    if any(number < 1 for number in ids):
-        raise serializers.ValidationError({field_name: ["Ids are positive integers."]})
-    return ids
+def _id_list_field(help_text: str) -> serializers.CharField:
+    """Positive ids, comma-separated (`3,7`); the pattern is validated and in the schema."""
+    return serializers.CharField(
+        required=False,
+        trim_whitespace=False,  # " 3" does not match the pattern either
+        help_text=help_text,
+        validators=[
+            RegexValidator(
+                r"^[1-9][0-9]*(,[1-9][0-9]*)*$",
+                message="Comma-separated positive integer ids, e.g. 3,7.",
+            )
+        ],
+    )
+
+
+def _id_list(value: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in value.split(",") if part)
 
 
 def _text_list(value: str) -> tuple[str, ...]:
@@ -51,10 +61,15 @@ def _text_list(value: str) -> tuple[str, ...]:
 
 class _PeriodInputSerializer(serializers.Serializer):
     date_from = serializers.DateField(
-        required=False, help_text="First day (YYYY-MM-DD) in `tz`; default 29 days before date_to."
+        required=False,
+        help_text=(
+            "First day (YYYY-MM-DD) in `tz`; default 29 days before date_to. A period covers at "
+            f"most {reports.MAX_PERIOD_DAYS} days (400 `invalid_report` beyond)."
+        ),
     )
     date_to = serializers.DateField(
-        required=False, help_text="Last day, inclusive, in `tz`; default today."
+        required=False,
+        help_text="Last day, inclusive, in `tz`; default today. Not before date_from.",
     )
     tz = serializers.CharField(
         required=False, max_length=64, help_text="IANA time zone of the days, e.g. Europe/Paris."
@@ -118,8 +133,8 @@ class ReportsApi(APIView):
             default="day",
             help_text=f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5).",
         )
-        campaign_id = serializers.CharField(required=False, help_text="Campaign ids, a,b,c.")
-        affiliate_id = serializers.CharField(required=False, help_text="Affiliate ids, a,b,c.")
+        campaign_id = _id_list_field("Campaign ids, comma-separated.")
+        affiliate_id = _id_list_field("Affiliate ids, comma-separated.")
         status = serializers.CharField(
             required=False, help_text="Conversion statuses to count, e.g. approved,pending."
         )
@@ -146,8 +161,8 @@ class ReportsApi(APIView):
                 date_from=data.get("date_from"),
                 date_to=data.get("date_to"),
                 tz=data.get("tz") or "UTC",
-                campaign_ids=_id_list(data.get("campaign_id", ""), "campaign_id"),
-                affiliate_ids=_id_list(data.get("affiliate_id", ""), "affiliate_id"),
+                campaign_ids=_id_list(data.get("campaign_id", "")),
+                affiliate_ids=_id_list(data.get("affiliate_id", "")),
                 statuses=_text_list(data.get("status", "")),
                 dimension_values=dimension_values,
             )
@@ -172,7 +187,11 @@ class ReportsApi(APIView):
 
     @extend_schema(
         summary="Traffic and conversion report from the hourly rollups (scoped to the caller)",
-        parameters=[InputSerializer],
+        parameters=[
+            InputSerializer,
+            OpenApiParameter("page", int, description="JSON pages only."),
+            OpenApiParameter("page_size", int),
+        ],
         responses={
             200: OutputSerializer,
             (200, "text/csv"): OpenApiResponse(

@@ -2,7 +2,7 @@
 
 A filter narrows what the viewer may see; it never widens it. `date_from` / `date_to` are UTC
 calendar days, both inclusive; `created_after` (inclusive) / `created_before` (exclusive) take
-ISO 8601 date-times for anything finer.
+RFC 3339 date-times for anything finer. Junk in any of them is a 400 (see core.filters).
 """
 
 import datetime as dt
@@ -10,6 +10,7 @@ import datetime as dt
 import django_filters
 from django.db.models import QuerySet
 
+from core.filters import BooleanFilter, IdFilter, IsoDateFilter, IsoDateTimeFilter
 from tracker.models import (
     BlockedReason,
     Click,
@@ -28,29 +29,31 @@ def _utc_day_start(day: dt.date) -> dt.datetime:
 
 
 class _CreatedRangeFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(
+    date_from = IsoDateFilter(
         method="filter_date_from", help_text="First UTC day (YYYY-MM-DD), inclusive."
     )
-    date_to = django_filters.DateFilter(
+    date_to = IsoDateFilter(
         method="filter_date_to", help_text="Last UTC day (YYYY-MM-DD), inclusive."
     )
-    created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="ISO 8601 date-time, inclusive."
+    created_after = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="RFC 3339 date-time, inclusive."
     )
-    created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="ISO 8601 date-time, exclusive."
+    created_before = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="RFC 3339 date-time, exclusive."
     )
 
     def filter_date_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
         return queryset.filter(created_at__gte=_utc_day_start(value))
 
     def filter_date_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        if value == dt.date.max:  # no day after it to stop before
+            return queryset
         return queryset.filter(created_at__lt=_utc_day_start(value + dt.timedelta(days=1)))
 
 
 class ClickFilter(_CreatedRangeFilterSet):
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    affiliate = django_filters.NumberFilter(
+    campaign = IdFilter(field_name="campaign_id")
+    affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
     )
     click_id = django_filters.CharFilter()
@@ -61,7 +64,7 @@ class ClickFilter(_CreatedRangeFilterSet):
     sub5 = django_filters.CharFilter()
     user_id = django_filters.CharFilter()
     country = django_filters.CharFilter(lookup_expr="iexact")
-    is_unique = django_filters.BooleanFilter()
+    is_unique = BooleanFilter()
     blocked_reason = django_filters.ChoiceFilter(choices=BlockedReason.choices)
     ordering = django_filters.OrderingFilter(
         fields=(("id", "id"), ("created_at", "created_at")),
@@ -74,8 +77,8 @@ class ClickFilter(_CreatedRangeFilterSet):
 
 
 class ConversionFilter(_CreatedRangeFilterSet):
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    affiliate = django_filters.NumberFilter(
+    campaign = IdFilter(field_name="campaign_id")
+    affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
     )
     status = django_filters.ChoiceFilter(choices=ConversionStatus.choices)
@@ -104,9 +107,9 @@ class ConversionFilter(_CreatedRangeFilterSet):
 
 
 class PostbackEndpointFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    affiliate = django_filters.NumberFilter(field_name="affiliate_id", help_text="Admins.")
+    is_active = BooleanFilter()
+    campaign = IdFilter(field_name="campaign_id")
+    affiliate = IdFilter(field_name="affiliate_id", help_text="Admins.")
 
     class Meta:
         model = PostbackEndpoint
@@ -116,11 +119,9 @@ class PostbackEndpointFilter(django_filters.FilterSet):
 class DeliveryFilter(_CreatedRangeFilterSet):
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event = django_filters.ChoiceFilter(choices=ForwardEvent.choices)
-    endpoint = django_filters.NumberFilter(field_name="endpoint_id")
-    conversion = django_filters.NumberFilter(field_name="conversion_id")
-    affiliate = django_filters.NumberFilter(
-        field_name="endpoint__affiliate_id", help_text="Admins."
-    )
+    endpoint = IdFilter(field_name="endpoint_id")
+    conversion = IdFilter(field_name="conversion_id")
+    affiliate = IdFilter(field_name="endpoint__affiliate_id", help_text="Admins.")
 
     class Meta:
         model = Delivery
@@ -129,7 +130,7 @@ class DeliveryFilter(_CreatedRangeFilterSet):
 
 class PointsFilter(django_filters.FilterSet):
     user_id = django_filters.CharFilter(help_text="The end user's id (the click's `user_id`).")
-    affiliate = django_filters.NumberFilter(field_name="affiliate_id", help_text="Admins.")
+    affiliate = IdFilter(field_name="affiliate_id", help_text="Admins.")
     ordering = django_filters.OrderingFilter(
         fields=(("user_id", "user_id"), ("points", "points"), ("updated_at", "updated_at")),
         help_text="user_id, points or updated_at; prefix with - for descending.",

@@ -131,6 +131,32 @@ def test_application_list_body_and_filters():
 
 
 @pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        # Ids were decimals: 1e+227 was refused as "less than or equal to 1e+50".
+        ({"campaign": "1.0156374935137626e+227"}, {"campaign": ["A positive integer id."]}),
+        ({"affiliate": "-1"}, {"affiliate": ["A positive integer id."]}),
+        (
+            {"ordering": "status"},
+            {"ordering": ["Select a valid choice. status is not one of the available choices."]},
+        ),
+    ],
+)
+def test_application_list_refuses_malformed_filters_naming_them(params, fields):
+    net = network()
+
+    response = net.client_as("admin").get("/api/applications", params)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": fields,
+    }
+
+
+@pytest.mark.parametrize(
     ("role", "status_code", "expected"),
     [("anonymous", 401, NOT_AUTHENTICATED), ("pending_advertiser", 403, ANY_ROLE_FORBIDDEN)],
 )

@@ -85,6 +85,41 @@ def test_partner_key_list_refusals(role, status_code, expected):
     assert response.json() == expected
 
 
+def test_partner_key_list_filters_on_a_strict_boolean():
+    net = network()
+    net.key2.is_active = False
+    net.key2.save(update_fields=["is_active"])
+    client = net.client_as("admin")
+
+    inactive = client.get("/api/partner-keys", {"is_active": "false"})
+    junk = client.get("/api/partner-keys", {"is_active": "-58800"})
+
+    assert [row["id"] for row in inactive.json()["results"]] == [net.key2.pk]
+    # junk was read as "no filter" and listed every key
+    assert junk.status_code == 400
+    assert junk.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": {"is_active": ["Use true or false."]},
+    }
+
+
+def test_partner_key_list_options_describe_the_create_input():
+    net = network()
+
+    response = net.client_as("advertiser1").options("/api/partner-keys")
+
+    # without a serializer class DRF's metadata raised: a 500
+    assert response.status_code == 200
+    assert set(response.json()["actions"]["POST"]) == {
+        "name",
+        "ip_allowlist",
+        "require_signature",
+        "advertiser_id",
+    }
+
+
 def test_partner_key_list_queries_do_not_grow_with_rows(django_assert_max_num_queries):
     net = network()
     client = net.client_as("advertiser1")

@@ -336,7 +336,7 @@ def test_admin_lists_every_payout(api_client, two_affiliates_payouts):
         ({"ordering": "amount"}, ["a_eur", "a_usd", "b_usd"]),
         ({"ordering": "-amount"}, ["b_usd", "a_usd", "a_eur"]),
         ({"ordering": "created_at"}, ["a_usd", "b_usd", "a_eur"]),
-        ({"ordering": "payout_details"}, ["a_eur", "b_usd", "a_usd"]),
+        ({"ordering": "currency,amount"}, ["a_eur", "a_usd", "b_usd"]),
         ({"page_size": 1, "page": 2}, ["b_usd"]),
     ],
 )
@@ -379,6 +379,90 @@ def test_an_unknown_status_filter_is_a_400(api_client, two_affiliates_payouts):
         "message": "The request has invalid fields.",
         "fields": {"status": ["Select a valid choice. lost is not one of the available choices."]},
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        # Off the whitelist (and not a silent fallback to the default order either).
+        (
+            {"ordering": "payout_details"},
+            {
+                "ordering": [
+                    "Unknown ordering 'payout_details': use id, -id, created_at, -created_at, "
+                    "amount, -amount, status, -status, currency, -currency, paid_at, -paid_at."
+                ]
+            },
+        ),
+        (
+            {"ordering": "amount,"},
+            {
+                "ordering": [
+                    "Unknown ordering '': use id, -id, created_at, "
+                    "-created_at, amount, -amount, status, -status, "
+                    "currency, -currency, paid_at, -paid_at."
+                ]
+            },
+        ),
+        ({"affiliate_id": "1e5"}, {"affiliate_id": ["A positive integer id."]}),
+        ({"affiliate_id": "0"}, {"affiliate_id": ["A positive integer id."]}),
+        # PostgreSQL refuses a UTC offset beyond 15:59: this was a 500 (DataError).
+        (
+            {"created_after": "0107-02-27T17:23:16.655705+22:18"},
+            {
+                "created_after": [
+                    "An RFC 3339 date-time such as 2026-03-10T09:30:00Z, with a UTC offset "
+                    "within +-15:59."
+                ]
+            },
+        ),
+        (
+            {"created_before": "2026-04-01"},
+            {
+                "created_before": [
+                    "An RFC 3339 date-time such as 2026-03-10T09:30:00Z, with a UTC offset "
+                    "within +-15:59."
+                ]
+            },
+        ),
+        ({"page_size": "ten"}, {"page_size": ["A positive integer."]}),
+    ],
+)
+def test_a_malformed_list_parameter_is_a_400_naming_it(
+    api_client, two_affiliates_payouts, query, fields
+):
+    api_client.force_authenticate(two_affiliates_payouts["admin"])
+
+    response = api_client.get("/api/payouts", query)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": fields,
+    }
+
+
+def test_created_filters_take_offsets_up_to_the_database_limit(api_client, two_affiliates_payouts):
+    # given A's USD payout at T0 (09:30Z), B's at T1 (11:30Z), A's EUR one at T2 (a day later)
+    # when: from 09:29:59Z (01:29:59-08:00) to 11:31Z (03:30 the next day at +15:59)
+    data = two_affiliates_payouts
+    api_client.force_authenticate(data["admin"])
+    response = api_client.get(
+        "/api/payouts",
+        {
+            "created_after": "2026-04-01T01:29:59-08:00",
+            "created_before": "2026-04-02T03:30:00+15:59",
+        },
+    )
+
+    # then
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [
+        data["b_usd"].pk,
+        data["a_usd"].pk,
+    ]
 
 
 def test_payout_list_runs_a_constant_number_of_queries(api_client, django_assert_max_num_queries):

@@ -415,6 +415,83 @@ def test_delivery_list_filters_by_status():
     assert [row["id"] for row in response.json()["results"]] == [failed.pk]
 
 
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        # Schemathesis' find: PostgreSQL refuses a UTC offset beyond 15:59, this was a 500.
+        (
+            {"created_before": "0242-11-21T05:18:22.624913+17:40"},
+            {
+                "created_before": [
+                    "An RFC 3339 date-time such as 2026-03-10T09:30:00Z, with a UTC offset "
+                    "within +-15:59."
+                ]
+            },
+        ),
+        ({"endpoint": "x"}, {"endpoint": ["A positive integer id."]}),
+        ({"page_size": "0"}, {"page_size": ["A positive integer."]}),
+    ],
+)
+def test_delivery_list_refuses_malformed_filters_naming_them(params, fields):
+    net = network()
+
+    response = net.client_as("affiliate1").get("/api/deliveries", params)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": fields,
+    }
+
+
+def test_delivery_list_filters_by_offset_datetimes():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    at_now = DeliveryFactory(endpoint=endpoint, created_at=NOW)
+    later = DeliveryFactory(endpoint=endpoint, created_at=NOW + dt.timedelta(minutes=1))
+    client = net.client_as("affiliate1")
+
+    def ids(**params) -> list[int]:
+        response = client.get("/api/deliveries", params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    # 08:01Z is 00:00 at -08:01, and 00:00 the next day at +15:59
+    assert ids(created_after="2026-04-01T00:00:00-08:01") == [later.pk]
+    assert ids(created_before="2026-04-02T00:00:00+15:59") == [at_now.pk]
+
+
+def test_endpoint_list_refuses_a_junk_boolean():
+    net = network()
+    PostbackEndpointFactory(affiliate=net.affiliate1)
+
+    response = net.client_as("affiliate1").get("/api/postback-endpoints", {"is_active": "-58800"})
+
+    # it was read as "no filter" and listed every endpoint
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"is_active": ["Use true or false."]}
+
+
+def test_endpoint_list_options_describe_the_create_input():
+    net = network()
+
+    response = net.client_as("affiliate1").options("/api/postback-endpoints")
+
+    # without a serializer class DRF's metadata raised: a 500
+    assert response.status_code == 200
+    assert set(response.json()["actions"]["POST"]) == {
+        "name",
+        "url",
+        "method",
+        "events",
+        "campaign",
+        "is_active",
+        "affiliate_id",
+    }
+
+
 def test_delivery_list_queries_do_not_grow_with_rows(django_assert_max_num_queries):
     net = network()
     endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)

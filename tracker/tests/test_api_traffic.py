@@ -192,6 +192,70 @@ def test_click_list_rejects_a_malformed_date():
     }
 
 
+BAD_DATETIME = [
+    "An RFC 3339 date-time such as 2026-03-10T09:30:00Z, with a UTC offset within +-15:59."
+]
+
+
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        # PostgreSQL refuses a UTC offset beyond 15:59: these were 500s (DataError).
+        ({"created_before": "0242-11-21T05:18:22.624913+17:40"}, {"created_before": BAD_DATETIME}),
+        ({"created_after": "2026-02-10T09:30:00-16:00"}, {"created_after": BAD_DATETIME}),
+        # Not RFC 3339 (no time, no offset, no such day), which the schema promises.
+        ({"created_after": "2026-02-10"}, {"created_after": BAD_DATETIME}),
+        ({"created_after": "2026-02-10T09:30:00"}, {"created_after": BAD_DATETIME}),
+        ({"created_after": "2026-02-30T09:30:00Z"}, {"created_after": BAD_DATETIME}),
+        ({"date_to": "2026-2-10"}, {"date_to": ["Enter a valid date."]}),
+        # Junk booleans were read as "no filter".
+        ({"is_unique": "-58800"}, {"is_unique": ["Use true or false."]}),
+        ({"is_unique": "True"}, {"is_unique": ["Use true or false."]}),
+        # Ids were decimals: 1.5 was accepted, 1e+227 refused as "less than or equal to 1e+50".
+        ({"campaign": "1.5"}, {"campaign": ["A positive integer id."]}),
+        ({"campaign": "1.0156374935137626e+227"}, {"campaign": ["A positive integer id."]}),
+        ({"affiliate": "0"}, {"affiliate": ["A positive integer id."]}),
+        (
+            {"ordering": "click_id"},
+            {"ordering": ["Select a valid choice. click_id is not one of the available choices."]},
+        ),
+        ({"page": "last"}, {"page": ["A positive integer."]}),
+    ],
+)
+def test_click_list_refuses_malformed_filters_naming_them(params, fields):
+    net = network()
+
+    response = net.client_as("admin").get("/api/clicks", params)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": fields,
+    }
+
+
+def test_click_list_takes_any_offset_the_database_takes_and_the_last_day():
+    net = network()
+    before = ClickFactory(link=net.link1, created_at=DAY - dt.timedelta(seconds=1))
+    at = ClickFactory(link=net.link1, created_at=DAY, is_unique=False)
+    client = net.client_as("admin")
+
+    def ids(**params) -> list[int]:
+        response = client.get("/api/clicks", params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    # DAY is 09:30Z: 01:30-08:00 and 01:29+15:59 (the next day) name it
+    assert ids(created_after="2026-02-10T01:30:00-08:00") == [at.pk]
+    assert ids(created_before="2026-02-11T01:29:00+15:59") == [before.pk]
+    assert ids(is_unique="false") == [at.pk]
+    # the day after 9999-12-31 does not exist: this was a 500 (OverflowError)
+    assert ids(is_unique="true", date_to="9999-12-31") == [before.pk]
+    assert ids(created_after="", is_unique="", page="", page_size="") == [at.pk, before.pk]
+
+
 def test_affiliate_filter_cannot_widen_an_affiliates_scope():
     net = network()
     ClickFactory(link=net.link2)
