@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
+from accounts.admin_actions import confirmed_action
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
 from core.exceptions import ApplicationError
 
@@ -51,20 +52,43 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
-def _status_action(status: str, label: str):
-    def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> None:
+_REASON_HELP = "Shown to the partner with its status, and in the email."
+# status: (label, verb of the button, help of the optional reason or None: no reason asked)
+_STATUS_ACTIONS = {
+    ApprovalStatus.APPROVED: ("Approve", "approve", None),
+    ApprovalStatus.REJECTED: ("Reject", "reject", _REASON_HELP),
+    ApprovalStatus.SUSPENDED: ("Suspend", "suspend", _REASON_HELP),
+}
+
+
+def _describe_partner(profile) -> str:
+    return f"{profile} <{profile.user.email}>: {profile.get_status_display().lower()}"
+
+
+def _status_action(status: str):
+    label, verb, reason_help = _STATUS_ACTIONS[status]
+
+    def action(modeladmin, request: HttpRequest, queryset: QuerySet, reason: str = "") -> None:
         changed = 0
-        for profile in queryset:
+        for profile in queryset.select_related("user").order_by("pk"):
             try:
-                services.partner_status_set(profile=profile, status=status, actor=request.user)
+                services.partner_status_set(
+                    profile=profile, status=status, actor=request.user, reason=reason
+                )
                 changed += 1
             except ApplicationError as exc:
                 modeladmin.message_user(request, f"{profile}: {exc.message}", messages.ERROR)
         modeladmin.message_user(request, f"{label}: {changed} account(s).", messages.SUCCESS)
 
     action.__name__ = f"mark_{status}"
-    action.short_description = f"{label} selected accounts (emails them)"
-    return action
+    return confirmed_action(
+        description=f"{label} selected accounts (emails them)",
+        question=f"{label} {{count}} {{verbose_name}}? Each is emailed the decision.",
+        button=f"Yes, {verb}",
+        permissions=["change"],
+        reason_help=reason_help,
+        describe=_describe_partner,
+    )(action)
 
 
 class PartnerAdmin(admin.ModelAdmin):
@@ -74,9 +98,9 @@ class PartnerAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "status_reason", "status_changed_at", "status_changed_by"]
     list_select_related = ["user"]
     actions = [
-        _status_action(ApprovalStatus.APPROVED, "Approve"),
-        _status_action(ApprovalStatus.REJECTED, "Reject"),
-        _status_action(ApprovalStatus.SUSPENDED, "Suspend"),
+        _status_action(ApprovalStatus.APPROVED),
+        _status_action(ApprovalStatus.REJECTED),
+        _status_action(ApprovalStatus.SUSPENDED),
     ]
 
     @admin.display(ordering="user__email")

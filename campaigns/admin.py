@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
+from accounts.admin_actions import confirmed_action
 from campaigns import services
 from campaigns.models import (
     AccessStatus,
@@ -32,10 +33,23 @@ def _report(modeladmin, request: HttpRequest, label: str, changed: int, errors: 
     modeladmin.message_user(request, f"{label}: {changed} changed.", messages.SUCCESS)
 
 
+_CAMPAIGN_STATUS_QUESTIONS = {
+    CampaignStatus.PAUSED: "Pause {count} {verbose_name}? Their links keep recording clicks,"
+    " as blocked, and send visitors to the fallback URL.",
+    CampaignStatus.ACTIVE: "Resume {count} {verbose_name}? Their links track again.",
+    CampaignStatus.ARCHIVED: "Archive {count} {verbose_name}? Archiving is final: an"
+    " archived campaign can never be resumed.",
+}
+
+
+def _describe_campaign(campaign: Campaign) -> str:
+    return f"#{campaign.pk} {campaign.name} ({campaign.advertiser}): {campaign.status}"
+
+
 def _campaign_status_action(status: str, label: str):
     def action(modeladmin, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         changed, errors = 0, []
-        for campaign in queryset:
+        for campaign in queryset.order_by("pk"):
             try:
                 services.campaign_set_status(campaign=campaign, status=status, actor=request.user)
                 changed += 1
@@ -44,8 +58,13 @@ def _campaign_status_action(status: str, label: str):
         _report(modeladmin, request, label, changed, errors)
 
     action.__name__ = f"set_{status}"
-    action.short_description = f"{label} selected campaigns"
-    return action
+    return confirmed_action(
+        description=f"{label} selected campaigns",
+        question=_CAMPAIGN_STATUS_QUESTIONS[status],
+        button=f"Yes, {label.split()[0].lower()}",
+        permissions=["change"],
+        describe=_describe_campaign,
+    )(action)
 
 
 class CampaignAdminForm(forms.ModelForm):
@@ -126,20 +145,34 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     ]
 
 
-def _access_decide_action(status: str, label: str):
-    def action(modeladmin, request: HttpRequest, queryset: QuerySet[CampaignAccess]) -> None:
+def _describe_access(access: CampaignAccess) -> str:
+    return f"#{access.pk} {access.affiliate} on {access.campaign.name}: {access.status}"
+
+
+def _access_decide_action(status: str, label: str, *, asks_reason: bool):
+    def action(
+        modeladmin, request: HttpRequest, queryset: QuerySet[CampaignAccess], reason: str = ""
+    ) -> None:
         changed, errors = 0, []
-        for access in queryset:
+        for access in queryset.order_by("pk"):
             try:
-                services.access_decide(access=access, status=status, actor=request.user)
+                services.access_decide(
+                    access=access, status=status, actor=request.user, reason=reason
+                )
                 changed += 1
             except ApplicationError as exc:
                 errors.append(f"Application #{access.pk}: {exc.message}")
         _report(modeladmin, request, label, changed, errors)
 
     action.__name__ = f"mark_{status}"
-    action.short_description = f"{label} selected applications (emails the affiliate)"
-    return action
+    return confirmed_action(
+        description=f"{label} selected applications (emails the affiliate)",
+        question=f"{label} {{count}} {{verbose_name}}? Each affiliate is emailed the decision.",
+        button=f"Yes, {label.lower()}",
+        permissions=["change"],
+        reason_help="Sent to the affiliate with the decision." if asks_reason else None,
+        describe=_describe_access,
+    )(action)
 
 
 @admin.register(CampaignAccess)
@@ -160,9 +193,9 @@ class CampaignAccessAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "updated_at",
     ]
     actions = [
-        _access_decide_action(AccessStatus.APPROVED, "Approve"),
-        _access_decide_action(AccessStatus.REJECTED, "Reject"),
-        _access_decide_action(AccessStatus.REVOKED, "Revoke"),
+        _access_decide_action(AccessStatus.APPROVED, "Approve", asks_reason=False),
+        _access_decide_action(AccessStatus.REJECTED, "Reject", asks_reason=True),
+        _access_decide_action(AccessStatus.REVOKED, "Revoke", asks_reason=True),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -189,12 +222,19 @@ class TrackingLinkAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Rotate key (the old key keeps working for the grace period)")
+@confirmed_action(
+    description="Rotate key (the old key keeps working for the grace period)",
+    question="Rotate {count} {verbose_name}? Each gets a new key and signing secret; the"
+    " old ones keep working for the grace period, then the partner must use the new ones.",
+    button="Yes, rotate",
+    permissions=["change"],
+    describe=lambda key: f"#{key.pk} {key.name or 'unnamed'} ({key.advertiser})",
+)
 def rotate_partner_keys(modeladmin, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
     from campaigns.partner_keys import partner_key_rotate
 
     changed, errors = 0, []
-    for partner_key in queryset:
+    for partner_key in queryset.order_by("pk"):
         try:
             partner_key_rotate(partner_key=partner_key, now=timezone.now())
             changed += 1

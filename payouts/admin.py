@@ -4,12 +4,13 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.admin import PartnerLookupsMixin
+from accounts.admin_actions import confirmed_action
 from core.exceptions import ApplicationError
 from core.money import quantize_money
 from payouts import services
@@ -43,6 +44,16 @@ class PayoutEventInline(_ReadOnlyInline):
     model = PayoutEvent
     fields = ["created_at", "from_status", "to_status", "actor", "note"]
     readonly_fields = fields
+
+
+DEFAULT_REJECT_REASON = "Rejected by the network."
+
+
+def _describe_payout(payout: PayoutRequest) -> str:
+    return (
+        f"#{payout.pk} {payout.affiliate}: {payout.amount} {payout.currency}"
+        f" by {payout.get_method_display()} ({payout.status})"
+    )
 
 
 @admin.register(PayoutRequest)
@@ -96,7 +107,14 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
                 self.message_user(request, f"Payout #{payout.pk}: {exc.message}", messages.ERROR)
         self.message_user(request, f"{label}: {done} payout(s).", messages.SUCCESS)
 
-    @admin.action(description="Approve selected payouts", permissions=["change"])
+    @confirmed_action(
+        description="Approve selected payouts",
+        question="Approve {count} {verbose_name}? Each affiliate is emailed; the money"
+        " stays requested until you mark the payout paid.",
+        button="Yes, approve",
+        permissions=["change"],
+        describe=_describe_payout,
+    )
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(
             request,
@@ -105,17 +123,22 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
             lambda payout: services.payout_approve(payout=payout, actor=request.user),
         )
 
-    @admin.action(
+    @confirmed_action(
         description="Reject selected payouts (the amount returns to available)",
+        question="Reject {count} {verbose_name}? Each amount returns to the affiliate's"
+        " available balance and the affiliate is emailed.",
+        button="Yes, reject",
         permissions=["change"],
+        reason_help=f"Sent to the affiliate; empty: “{DEFAULT_REJECT_REASON}”",
+        describe=_describe_payout,
     )
-    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def reject(self, request: HttpRequest, queryset: QuerySet, reason: str = "") -> None:
         self._decide(
             request,
             queryset,
             "Rejected",
             lambda payout: services.payout_reject(
-                payout=payout, actor=request.user, reason="Rejected by the network."
+                payout=payout, actor=request.user, reason=reason or DEFAULT_REJECT_REASON
             ),
         )
 
@@ -206,7 +229,16 @@ class LedgerAccountAdmin(_ReadOnlyAdmin):
     search_fields = ["=owner_id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(entries_total=Sum("entries__amount"))
+        # A correlated subquery, not a join + GROUP BY: only the page's accounts are summed
+        # (through the entry index), and the changelist's COUNT and filters stay plain.
+        total = (
+            LedgerEntry.objects.filter(account=OuterRef("pk"))
+            .order_by()
+            .values("account")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(entries_total=Subquery(total))
 
     @admin.display(description="Balance (as the owner sees it)")
     def balance(self, obj: LedgerAccount):

@@ -28,18 +28,29 @@ class Series:
     values: Sequence[int | Decimal]
 
 
-def nice_ceiling(value: float) -> tuple[float, float]:
-    """(axis maximum, tick step): the smallest 1/2/5 x 10^k step giving at most 5 ticks."""
+def nice_ceiling(value: float, *, integer: bool = False) -> tuple[float, float]:
+    """(axis maximum, tick step): the smallest 1/2/5 x 10^k step giving at most 5 ticks.
+
+    `integer` is for counts: the step is a whole number (at least 1, never 2.5), so no tick
+    reads 0.25 clicks, and the axis ends at the first tick at or above the value, so a peak of
+    1 still reaches the top of the plot.
+    """
     if value <= 0:
         return 4.0, 1.0
     raw_step = value / 4
     magnitude = 10 ** math.floor(math.log10(raw_step))
+    if integer:
+        magnitude = max(magnitude, 1)
     for factor in (1, 2, 2.5, 5, 10):
         step = factor * magnitude
+        if integer and step != int(step):
+            continue
         if step * 4 >= value:
             break
     if magnitude >= 1 and step < 1:
         step = 1.0
+    if integer:
+        return float(step * math.ceil(value / step)), float(step)  # not money: axis ticks
     return step * 4, step
 
 
@@ -57,12 +68,19 @@ def _number(value: Decimal | int) -> str:
 
 
 def line_chart(
-    *, chart_id: str, title: str, days: Sequence[dt.date], series: Sequence[Series], y_label: str
+    *,
+    chart_id: str,
+    title: str,
+    days: Sequence[dt.date],
+    series: Sequence[Series],
+    y_label: str,
+    integer_ticks: bool = False,
 ) -> SafeString:
+    """`integer_ticks` for series of counts (see `nice_ceiling`)."""
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     peak = max((_coordinate(v) for s in series for v in s.values), default=0.0)
-    y_max, step = nice_ceiling(peak)
+    y_max, step = nice_ceiling(peak, integer=integer_ticks)
     count = len(days)
 
     def x_at(index: int) -> float:
@@ -168,6 +186,7 @@ def traffic_charts(daily: Sequence) -> list[SafeString]:
                 Series("Unique clicks", [row.unique_clicks for row in daily]),
             ],
             y_label="Clicks",
+            integer_ticks=True,
         ),
         line_chart(
             chart_id="conversions",
@@ -178,5 +197,6 @@ def traffic_charts(daily: Sequence) -> list[SafeString]:
                 Series("Approved", [row.approved for row in daily]),
             ],
             y_label="Conversions",
+            integer_ticks=True,
         ),
     ]

@@ -17,6 +17,7 @@ from campaigns.models import (
 )
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
+from core.money import parse_money
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 from tracker.models import ConversionStatus, DeliveryStatus, EndpointMethod, ForwardEvent
 
@@ -367,3 +368,102 @@ class PayoutRequestForm(forms.Form):
     amount = forms.CharField(label="Amount", max_length=30)
     currency = forms.ChoiceField(label="Currency", choices=_CURRENCIES, initial="USD")
     method = forms.ChoiceField(label="Method", choices=PayoutMethod.choices)
+
+
+# --- postback tester (advertiser) --------------------------------------------------------------
+
+TESTER_STATUSES = [
+    ("test", "test (logged only: no conversion, no money)"),
+    (ConversionStatus.APPROVED, "approved"),
+    (ConversionStatus.PENDING, "pending"),
+    (ConversionStatus.REJECTED, "rejected"),
+    (ConversionStatus.REVERSED, "reversed"),
+]
+TESTER_MAX_PARAMS = 20
+
+
+class PostbackTesterForm(forms.Form):
+    """One postback to send as a partner would. Only the shape is checked here: whatever the
+    postback service refuses (unknown click, wrong currency, bad transition) is a result to
+    show, not a form error."""
+
+    method = forms.ChoiceField(
+        label="Method",
+        choices=[("GET", "GET (parameters in the query string)"), ("POST", "POST (form body)")],
+        initial="GET",
+    )
+    click_id = forms.CharField(
+        label="Click id",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"list": "recent-clicks", "autocomplete": "off"}),
+        help_text="Your most recent clicks are suggested as you type.",
+    )
+    status = forms.ChoiceField(label="Status", choices=TESTER_STATUSES, initial="test")
+    payout = forms.CharField(
+        label="Payout (your revenue)",
+        required=False,
+        max_length=30,
+        help_text="What the partner pays; empty: the campaign's default revenue.",
+    )
+    currency = forms.ChoiceField(
+        label="Currency",
+        required=False,
+        choices=[("", "Not sent (the campaign's)"), *_CURRENCIES],
+    )
+    transaction_id = forms.CharField(label="Transaction id", required=False, max_length=255)
+    user_id = forms.CharField(label="End user id", required=False, max_length=255)
+    params = forms.CharField(
+        label="Other parameters",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One name=value per line: sub_id1=banner, offer_id=…, reason=…, or any "
+        "custom field.",
+    )
+
+    OWN_FIELDS = ("click_id", "status", "payout", "currency", "transaction_id", "user_id")
+
+    def clean_payout(self) -> str:
+        payout = self.cleaned_data["payout"]
+        if payout:
+            try:
+                parse_money(payout)
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    f"Enter a non-negative amount with at most 4 decimal places ({exc})."
+                ) from exc
+        return payout
+
+    def clean_params(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        for number, line in enumerate(self.cleaned_data["params"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise forms.ValidationError(f"Line {number}: write name=value.")
+            if name in self.OWN_FIELDS:
+                raise forms.ValidationError(f"Line {number}: set {name} in its own field above.")
+            if name in {existing for existing, _ in pairs}:
+                raise forms.ValidationError(f"Line {number}: {name} is given twice.")
+            pairs.append((name, value.strip()))
+        if len(pairs) > TESTER_MAX_PARAMS:
+            raise forms.ValidationError(f"At most {TESTER_MAX_PARAMS} other parameters.")
+        return pairs
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        has_offer = any(name in ("offer_id", "survey_id") for name, _ in cleaned.get("params", []))
+        if "click_id" in cleaned and not cleaned["click_id"] and not has_offer:
+            self.add_error(
+                "click_id",
+                "Enter a click id (or an offer_id parameter below, for fallback matching).",
+            )
+        return cleaned
+
+    def postback_params(self) -> list[tuple[str, str]]:
+        """The parameters to send, in this order; empty fields are not sent."""
+        own = [(name, self.cleaned_data[name]) for name in self.OWN_FIELDS]
+        return [(name, value) for name, value in own if value] + self.cleaned_data["params"]

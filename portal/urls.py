@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import advertiser, affiliate, shared
+from portal.views import advertiser, affiliate, shared, tester
 
 app_name = "portal"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", shared.PortalLogoutView.as_view(), name="logout"),
     path("signup/", shared.signup, name="signup"),
     path("pending/", shared.pending, name="pending"),
+    path("profile/", shared.profile, name="profile"),
     # Advertiser portal
     path("advertiser/", advertiser.dashboard, name="advertiser-dashboard"),
     path("advertiser/campaigns/", advertiser.campaign_list, name="advertiser-campaigns"),
@@ -44,6 +45,11 @@ urlpatterns = [
         "advertiser/partner-keys/<int:partner_key_id>/rotate/",
         advertiser.partner_key_rotate_view,
         name="advertiser-partner-key-rotate",
+    ),
+    path(
+        "advertiser/partner-keys/<int:partner_key_id>/test/",
+        tester.postback_tester,
+        name="advertiser-partner-key-test",
     ),
     path(
         "advertiser/conversions/",

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_actions import confirmed_action
 from accounts.models import Affiliate
 from core.exceptions import ApplicationError
 from tracker.models import Delivery, DeliveryAttempt, PostbackEndpoint
@@ -25,6 +26,21 @@ class _ReadOnly:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+TEST_SEND_LIMIT = 10
+
+
+def _describe_endpoint(endpoint: PostbackEndpoint) -> str:
+    state = "active" if endpoint.is_active else "disabled"
+    return f"#{endpoint.pk} {endpoint.affiliate}: {endpoint.method} {endpoint.url} ({state})"
+
+
+def _describe_delivery(delivery: Delivery) -> str:
+    return (
+        f"#{delivery.pk} {delivery.event} to {delivery.endpoint.url}: {delivery.status},"
+        f" {delivery.attempt_count} attempt(s)"
+    )
 
 
 @admin.register(PostbackEndpoint)
@@ -62,23 +78,48 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
     ]
     actions = ["enable_endpoints", "disable_endpoints", "send_test"]
 
-    @admin.action(description="Enable selected endpoints")
-    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
-        for endpoint in queryset:
-            forwarding.endpoint_update(endpoint=endpoint, data={"is_active": True})
-        self.message_user(request, f"{queryset.count()} endpoint(s) enabled.", messages.SUCCESS)
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        # The rows are read-only here (no change form): acting on them needs the change right.
+        return request.user.has_perm("tracker.change_postbackendpoint")
 
-    @admin.action(description="Disable selected endpoints (cancels their pending deliveries)")
+    @confirmed_action(
+        description="Enable selected endpoints",
+        question="Enable {count} {verbose_name}? They receive the next matching events.",
+        button="Yes, enable",
+        permissions=["operate"],
+        describe=_describe_endpoint,
+    )
+    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
+        endpoints = list(queryset.order_by("pk"))
+        for endpoint in endpoints:
+            forwarding.endpoint_update(endpoint=endpoint, data={"is_active": True})
+        self.message_user(request, f"{len(endpoints)} endpoint(s) enabled.", messages.SUCCESS)
+
+    @confirmed_action(
+        description="Disable selected endpoints (cancels their pending deliveries)",
+        question="Disable {count} {verbose_name}? Their pending deliveries are cancelled"
+        " and their owners see them disabled by an admin.",
+        button="Yes, disable",
+        permissions=["operate"],
+        describe=_describe_endpoint,
+    )
     def disable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
         disabled = sum(
             forwarding.endpoint_disable(endpoint_id=pk, reason="disabled by an admin")
-            for pk in queryset.values_list("pk", flat=True)
+            for pk in queryset.order_by("pk").values_list("pk", flat=True)
         )
         self.message_user(request, f"{disabled} endpoint(s) disabled.", messages.SUCCESS)
 
-    @admin.action(description="Send a test event to selected endpoints")
+    @confirmed_action(
+        description="Send a test event to selected endpoints",
+        question="Send a test event to {count} {verbose_name} now (at most"
+        f" {TEST_SEND_LIMIT})? Each is a real signed HTTP request to the affiliate's server.",
+        button="Yes, send",
+        permissions=["operate"],
+        describe=_describe_endpoint,
+    )
     def send_test(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
-        for endpoint in queryset[:10]:
+        for endpoint in queryset.order_by("pk")[:TEST_SEND_LIMIT]:
             try:
                 result = forwarding.endpoint_send_test(endpoint=endpoint)
             except ApplicationError as exc:
@@ -193,15 +234,25 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     ]
     actions = ["replay_deliveries"]
 
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("tracker.change_delivery")
+
     @admin.display(description="Affiliate", ordering="endpoint__affiliate")
     def affiliate(self, obj: Delivery):
         return obj.endpoint.affiliate
 
-    @admin.action(description="Replay selected deliveries")
+    @confirmed_action(
+        description="Replay selected deliveries",
+        question="Replay {count} {verbose_name}? Each is sent again with the same"
+        " webhook-id and a fresh retry schedule; pending ones are left as they are.",
+        button="Yes, replay",
+        permissions=["operate"],
+        describe=_describe_delivery,
+    )
     def replay_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         replayed = 0
         refused: dict[str, int] = {}
-        for delivery in queryset.select_related("endpoint"):
+        for delivery in queryset.select_related("endpoint").order_by("pk"):
             try:
                 forwarding.delivery_replay(delivery=delivery)
             except ApplicationError as exc:

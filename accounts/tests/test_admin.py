@@ -21,7 +21,7 @@ def test_admin_action_decides_pending_affiliates(client, action, expected):
 
     response = client.post(
         "/admin/accounts/affiliate/",
-        {"action": action, "_selected_action": [pending.pk]},
+        {"action": action, "_selected_action": [pending.pk], "confirm": "yes"},
         follow=True,
     )
 
@@ -38,7 +38,7 @@ def test_admin_suspends_an_approved_advertiser(client):
 
     client.post(
         "/admin/accounts/advertiser/",
-        {"action": "mark_suspended", "_selected_action": [advertiser.pk]},
+        {"action": "mark_suspended", "_selected_action": [advertiser.pk], "confirm": "yes"},
     )
 
     advertiser.refresh_from_db()

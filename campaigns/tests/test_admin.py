@@ -22,6 +22,8 @@ from campaigns.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+CONFIRM = {"confirm": "yes"}  # the answer of the confirmation page every action shows first
+
 
 @pytest.fixture
 def admin_user():
@@ -134,14 +136,14 @@ def test_campaign_actions_pause_resume_and_archive_through_the_service(client):
     first, second = CampaignFactory(), CampaignFactory(status=CampaignStatus.ARCHIVED)
     url = _url(Campaign, "changelist")
 
-    paused = client.post(url, {"action": "set_paused", "_selected_action": [first.pk]})
+    paused = client.post(url, {"action": "set_paused", "_selected_action": [first.pk], **CONFIRM})
     first.refresh_from_db()
     status_after_pause = first.status
-    client.post(url, {"action": "set_active", "_selected_action": [first.pk, second.pk]})
+    client.post(url, {"action": "set_active", "_selected_action": [first.pk, second.pk], **CONFIRM})
     first.refresh_from_db()
     second.refresh_from_db()
     status_after_resume = (first.status, second.status)
-    client.post(url, {"action": "set_archived", "_selected_action": [first.pk]})
+    client.post(url, {"action": "set_archived", "_selected_action": [first.pk], **CONFIRM})
     first.refresh_from_db()
 
     assert paused.status_code == 302
@@ -158,11 +160,11 @@ def test_access_actions_approve_reject_and_revoke(
     url = _url(CampaignAccess, "changelist")
 
     with django_capture_on_commit_callbacks() as callbacks:
-        client.post(url, {"action": "mark_approved", "_selected_action": [pending.pk]})
-        client.post(url, {"action": "mark_rejected", "_selected_action": [other.pk]})
-        client.post(url, {"action": "mark_revoked", "_selected_action": [pending.pk]})
+        client.post(url, {"action": "mark_approved", "_selected_action": [pending.pk], **CONFIRM})
+        client.post(url, {"action": "mark_rejected", "_selected_action": [other.pk], **CONFIRM})
+        client.post(url, {"action": "mark_revoked", "_selected_action": [pending.pk], **CONFIRM})
         refused = client.post(
-            url, {"action": "mark_revoked", "_selected_action": [other.pk]}, follow=True
+            url, {"action": "mark_revoked", "_selected_action": [other.pk], **CONFIRM}, follow=True
         )
 
     pending.refresh_from_db()
@@ -191,7 +193,7 @@ def test_partner_key_rotate_action_keeps_the_old_key_for_the_grace_period(client
 
     response = client.post(
         _url(PartnerKey, "changelist"),
-        {"action": "rotate_partner_keys", "_selected_action": [partner_key.pk]},
+        {"action": "rotate_partner_keys", "_selected_action": [partner_key.pk], **CONFIRM},
     )
 
     partner_key.refresh_from_db()

@@ -10,6 +10,11 @@ other tenant's rows is caught by its text.
 Every path names tenant A's object. So per row: `advertiser_a` / `affiliate_a` are the owners,
 `advertiser_b` / `affiliate_b` the other tenant (404 when the role may use the endpoint at all),
 `admin` sees everything, `anonymous` gets 401 unless the endpoint is public.
+
+The server-rendered pages follow their own rules. The portal sends anonymous visitors to its
+login page (302), answers 403 to the other portal's role and to admins, and 404 for another
+tenant's object. The Django admin is for staff only: everyone else is sent to the admin's login
+page. Its per-model pages are rows built from `ADMIN_MODELS`, one line per registered model.
 """
 
 import json
@@ -17,8 +22,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApprovalStatus, User
 from accounts.tests.factories import (
@@ -27,7 +38,7 @@ from accounts.tests.factories import (
     AdvertiserFactory,
     AffiliateFactory,
 )
-from campaigns.models import AccessStatus, Visibility
+from campaigns.models import AccessStatus, Campaign, Visibility
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
@@ -42,6 +53,8 @@ from tracker.tests.factories_api import postback
 from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
 
 ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+# Server-rendered pages (HTML, form posts, session login); everything else is the JSON API.
+PAGE_PREFIXES = ("portal/", "admin/")
 
 
 @dataclass
@@ -94,6 +107,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "access": link.campaign.accesses.get(affiliate=affiliate).pk,
         "key": key.pk,
         "key_secret": key.key,
+        "link": link.pk,
         "link_token": link.token,
         "click": click.pk,
         "click_id": click.click_id,
@@ -118,6 +132,33 @@ def _refresh_token(email: str) -> str:
     return response.json()["refresh"]
 
 
+def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
+    """The pk of one row of every model the admin registers, for its object pages; the few
+    kinds the tenants do not make are made here."""
+    seen = {"user_agent": "matrix", "ip_address": "203.0.113.9", "username": blacklisted_email}
+    missing = {
+        "auth.group": lambda: Group.objects.create(name="Operators"),
+        "token_blacklist.blacklistedtoken": lambda: BlacklistedToken.objects.create(
+            token=OutstandingToken.objects.get(
+                jti=RefreshToken(_refresh_token(blacklisted_email))["jti"]
+            )
+        ),
+        "axes.accessattempt": lambda: AccessAttempt.objects.create(
+            **seen, get_data="", post_data="", failures_since_start=1
+        ),
+        "axes.accesslog": lambda: AccessLog.objects.create(**seen),
+        "axes.accessfailurelog": lambda: AccessFailureLog.objects.create(**seen),
+    }
+    ids = {}
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        pk = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
+        if pk is None:
+            pk = missing[label]().pk
+        ids[admin_object_key(label)] = pk
+    return ids
+
+
 def world_build(*, receiver_url: str) -> World:
     admin = AdminUserFactory()
     a = _tenant("a", admin=admin, receiver_url=receiver_url)
@@ -134,7 +175,9 @@ def world_build(*, receiver_url: str) -> World:
         refresh_a=_refresh_token(a["affiliate_email"]),
         receiver_url=receiver_url,
         now=timezone.now().date().isoformat(),
+        campaign_content_type=ContentType.objects.get_for_model(Campaign).pk,
     )
+    ids.update(_admin_objects(blacklisted_email=b["affiliate_email"]))
     users = {
         "anonymous": None,
         "admin": admin,
@@ -157,6 +200,13 @@ class Row:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    # Roles whose 302 is a denial: a redirect to the portal's or the admin's login page.
+    to_login: tuple[str, ...] = ()
+
+    @property
+    def is_page(self) -> bool:
+        """Server-rendered (HTML, form posts) rather than the JSON API."""
+        return self.route.startswith(PAGE_PREFIXES)
 
 
 def expect(
@@ -556,11 +606,442 @@ ROWS += [
     Row("api/analytics/postback/test", "GET", "/api/analytics/postback/test", everyone(200)),
 ]
 
-# Patterns the matrix deliberately leaves out, with the reason.
-EXCLUDED_PREFIXES = {
-    "admin/": "Django admin: staff-session HTML with its own permission model "
-    "(covered by */tests/test_admin.py), not part of the API contract",
-    # TODO(portal): rows for the server-rendered portal once it has landed (it was being built
-    # while this table was written); its pages redirect anonymous visitors to the login page.
-    "portal/": "server-rendered portal (HTML, session login): access tested in portal/tests",
+# --- portal (server-rendered, session login) ---------------------------------------------------
+# Anonymous visitors are sent to the login page; a user of the other portal's role, or an admin
+# (admins work in the Django admin), gets 403; a partner gets 404 for another tenant's object,
+# like a missing one (portal/access.py). A form post that worked redirects (302); one that did
+# not re-renders the form (200).
+LOGIN = ("anonymous",)
+ADVERTISER_PAGE = expect(302, 403, 200, 200, 403, 403)
+ADVERTISER_A_PAGE = expect(302, 403, 200, 404, 403, 403)
+AFFILIATE_PAGE = expect(302, 403, 403, 403, 200, 200)
+AFFILIATE_A_PAGE = expect(302, 403, 403, 403, 200, 404)
+# Only anonymous visitors may sign up or log in; the signed-in are sent on.
+SIGNED_OUT_PAGE = expect(200, 302, 302, 302, 302, 302)
+
+
+def _page(route: str, method: str, path: str, expected: dict[str, int], **kwargs: Any) -> Row:
+    """A portal page: its anonymous 302 must be the login redirect."""
+    return Row(route, method, path, expected, to_login=LOGIN, **kwargs)
+
+
+ROWS += [
+    # --- shared pages --------------------------------------------------------------------------
+    _page("portal/", "GET", "/portal/", everyone(302), note="each role to its own portal"),
+    Row("portal/login/", "GET", "/portal/login/", SIGNED_OUT_PAGE),
+    Row("portal/login/", "POST", "/portal/login/", SIGNED_OUT_PAGE, body={}),
+    Row("portal/login/", "PUT", "/portal/login/", SIGNED_OUT_PAGE, body={}),
+    Row("portal/logout/", "GET", "/portal/logout/", everyone(405), note="POST only"),
+    Row("portal/logout/", "POST", "/portal/logout/", everyone(302), body={}),
+    Row("portal/signup/", "GET", "/portal/signup/", SIGNED_OUT_PAGE),
+    Row("portal/signup/", "POST", "/portal/signup/", SIGNED_OUT_PAGE, body={}),
+    _page("portal/pending/", "GET", "/portal/pending/", everyone(302), note="only the unapproved"),
+    _page(
+        "portal/profile/",
+        "GET",
+        "/portal/profile/",
+        expect(302, 302, 200, 200, 200, 200),
+        note="the admin is sent to the Django admin",
+    ),
+    # --- advertiser portal ---------------------------------------------------------------------
+    _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
+    _page("portal/advertiser/campaigns/", "GET", "/portal/advertiser/campaigns/", ADVERTISER_PAGE),
+    _page(
+        "portal/advertiser/campaigns/new/",
+        "GET",
+        "/portal/advertiser/campaigns/new/",
+        ADVERTISER_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/new/",
+        "POST",
+        "/portal/advertiser/campaigns/new/",
+        ADVERTISER_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/status/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/status/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"status": "paused"},
+    ),
+    _page(
+        "portal/advertiser/applications/",
+        "GET",
+        "/portal/advertiser/applications/",
+        ADVERTISER_PAGE,
+    ),
+    _page(
+        "portal/advertiser/applications/<int:access_id>/decide/",
+        "POST",
+        "/portal/advertiser/applications/{application_a}/decide/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"status": "approved"},
+    ),
+    _page(
+        "portal/advertiser/partner-keys/",
+        "GET",
+        "/portal/advertiser/partner-keys/",
+        ADVERTISER_PAGE,
+    ),
+    _page(
+        "portal/advertiser/partner-keys/",
+        "POST",
+        "/portal/advertiser/partner-keys/",
+        ADVERTISER_PAGE,
+        body={"name": "Portal key"},
+        note="each advertiser makes its own key: the page shows its secret once",
+    ),
+    _page(
+        "portal/advertiser/partner-keys/<int:partner_key_id>/",
+        "GET",
+        "/portal/advertiser/partner-keys/{key_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/partner-keys/<int:partner_key_id>/",
+        "POST",
+        "/portal/advertiser/partner-keys/{key_a}/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"name": "Renamed", "is_active": "on"},
+    ),
+    _page(
+        "portal/advertiser/partner-keys/<int:partner_key_id>/rotate/",
+        "POST",
+        "/portal/advertiser/partner-keys/{key_a}/rotate/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/partner-keys/<int:partner_key_id>/test/",
+        "GET",
+        "/portal/advertiser/partner-keys/{key_a}/test/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/partner-keys/<int:partner_key_id>/test/",
+        "POST",
+        "/portal/advertiser/partner-keys/{key_a}/test/",
+        ADVERTISER_A_PAGE,
+        body={"method": "GET", "click_id": "no-such-click", "status": "test", "currency": "USD"},
+        note="the tester shows the partner's answer (here 404 click_not_found) on a 200 page",
+    ),
+    _page(
+        "portal/advertiser/conversions/",
+        "GET",
+        "/portal/advertiser/conversions/",
+        ADVERTISER_PAGE,
+    ),
+    _page(
+        "portal/advertiser/conversions/<int:conversion_id>/",
+        "GET",
+        "/portal/advertiser/conversions/{conversion_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/conversions/<int:conversion_id>/",
+        "POST",
+        "/portal/advertiser/conversions/{conversion_a}/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"status": "rejected", "reason": "fraud"},
+    ),
+    # --- affiliate portal ----------------------------------------------------------------------
+    _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
+    _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/campaigns/<int:campaign_id>/apply/",
+        "POST",
+        "/portal/affiliate/campaigns/{public_campaign}/apply/",
+        expect(302, 403, 403, 403, 302, 302),
+        body={},
+    ),
+    _page(
+        "portal/affiliate/campaigns/<int:campaign_id>/link/",
+        "POST",
+        "/portal/affiliate/campaigns/{campaign_a}/link/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
+    _page("portal/affiliate/links/", "GET", "/portal/affiliate/links/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/links/<int:link_id>/",
+        "GET",
+        "/portal/affiliate/links/{link_a}/",
+        AFFILIATE_A_PAGE,
+    ),
+    _page("portal/affiliate/endpoints/", "GET", "/portal/affiliate/endpoints/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/endpoints/",
+        "POST",
+        "/portal/affiliate/endpoints/",
+        AFFILIATE_PAGE,
+        body={},
+        note="an empty form: re-rendered with its errors",
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/",
+        "GET",
+        "/portal/affiliate/endpoints/{endpoint_a}/",
+        AFFILIATE_A_PAGE,
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/",
+        "POST",
+        "/portal/affiliate/endpoints/{endpoint_a}/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={"url": "{receiver_url}", "method": "GET", "events": "approved", "is_active": "on"},
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/delete/",
+        "POST",
+        "/portal/affiliate/endpoints/{endpoint_a}/delete/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/rotate/",
+        "POST",
+        "/portal/affiliate/endpoints/{endpoint_a}/rotate/",
+        AFFILIATE_A_PAGE,
+        body={},
+        note="the page shows the new secret once",
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/test/",
+        "POST",
+        "/portal/affiliate/endpoints/{endpoint_a}/test/",
+        AFFILIATE_A_PAGE,
+        body={},
+    ),
+    _page("portal/affiliate/deliveries/", "GET", "/portal/affiliate/deliveries/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/deliveries/<int:delivery_id>/replay/",
+        "POST",
+        "/portal/affiliate/deliveries/{delivery_a}/replay/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
+    _page("portal/affiliate/conversions/", "GET", "/portal/affiliate/conversions/", AFFILIATE_PAGE),
+    _page("portal/affiliate/payouts/", "GET", "/portal/affiliate/payouts/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/payouts/",
+        "POST",
+        "/portal/affiliate/payouts/",
+        expect(302, 403, 403, 403, 302, 302),
+        body={"amount": "50", "currency": "USD", "method": "paypal"},
+    ),
+    _page(
+        "portal/affiliate/payouts/statement/<str:currency>.csv",
+        "GET",
+        "/portal/affiliate/payouts/statement/USD.csv",
+        AFFILIATE_PAGE,
+        note="the caller's own ledger only: there is no other affiliate to name",
+    ),
+    _page("portal/affiliate/points/", "GET", "/portal/affiliate/points/", AFFILIATE_PAGE),
+    # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
+    Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
+    Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
+    Row("portal/auth/login/", "PUT", "/portal/auth/login/", everyone(200), body={}),
+    Row("portal/auth/logout/", "GET", "/portal/auth/logout/", everyone(405), note="POST only"),
+    Row(
+        "portal/auth/logout/",
+        "POST",
+        "/portal/auth/logout/",
+        everyone(200),
+        body={},
+        note="Django's own logout: the logged-out page, no redirect",
+    ),
+    _page(
+        "portal/auth/password_change/",
+        "GET",
+        "/portal/auth/password_change/",
+        expect(302, 200, 200, 200, 200, 200),
+    ),
+    _page(
+        "portal/auth/password_change/",
+        "POST",
+        "/portal/auth/password_change/",
+        expect(302, 200, 200, 200, 200, 200),
+        body={},
+    ),
+    _page(
+        "portal/auth/password_change/",
+        "PUT",
+        "/portal/auth/password_change/",
+        expect(302, 200, 200, 200, 200, 200),
+        body={},
+    ),
+    _page(
+        "portal/auth/password_change/done/",
+        "GET",
+        "/portal/auth/password_change/done/",
+        expect(302, 200, 200, 200, 200, 200),
+    ),
+    Row("portal/auth/password_reset/", "GET", "/portal/auth/password_reset/", everyone(200)),
+    Row(
+        "portal/auth/password_reset/",
+        "POST",
+        "/portal/auth/password_reset/",
+        everyone(200),
+        body={},
+    ),
+    Row(
+        "portal/auth/password_reset/",
+        "PUT",
+        "/portal/auth/password_reset/",
+        everyone(200),
+        body={},
+    ),
+    Row(
+        "portal/auth/password_reset/done/",
+        "GET",
+        "/portal/auth/password_reset/done/",
+        everyone(200),
+    ),
+    *[
+        Row(
+            "portal/auth/reset/<uidb64>/<token>/",
+            method,
+            "/portal/auth/reset/MQ/not-a-token/",
+            everyone(200),
+            body=None if method == "GET" else {},
+            note="an invalid link: the page says so",
+        )
+        for method in ("GET", "POST", "PUT")
+    ],
+    Row("portal/auth/reset/done/", "GET", "/portal/auth/reset/done/", everyone(200)),
+]
+
+# --- Django admin (the operator console: staff only) -------------------------------------------
+# Everyone but the staff admin is sent to the admin's login page.
+NOT_STAFF = ("anonymous", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+
+
+def _admin(
+    route: str, path: str, admin_status: int = 200, *, method: str = "GET", note: str = ""
+) -> Row:
+    return Row(
+        f"admin/{route}",
+        method,
+        path,
+        expect(302, admin_status, 302, 302, 302, 302),
+        note=note,
+        to_login=NOT_STAFF,
+    )
+
+
+# What the admin lets staff do per registered model (the ModelAdmins' has_*_permission):
+# "full" add and delete, "no add" delete only, "no add or delete" neither (the change page may
+# still be a read-only view). Every model has its changelist, change page and history. A model
+# registered without a line here has routes without rows: the guard fails.
+ADMIN_MODELS = {
+    "auth.group": "full",
+    "token_blacklist.outstandingtoken": "no add or delete",
+    "token_blacklist.blacklistedtoken": "full",
+    "axes.accessattempt": "no add",
+    "axes.accesslog": "no add",
+    "axes.accessfailurelog": "no add",
+    "accounts.user": "full",
+    "accounts.advertiser": "full",
+    "accounts.affiliate": "full",
+    "campaigns.campaign": "full",
+    "campaigns.campaignaccess": "no add",
+    "campaigns.trackinglink": "no add",
+    "campaigns.partnerkey": "no add",
+    "payouts.payoutrequest": "no add or delete",
+    "payouts.ledgertransaction": "no add or delete",
+    "payouts.ledgeraccount": "no add or delete",
+    "tracker.click": "no add or delete",
+    "tracker.conversion": "no add or delete",
+    "tracker.postbacklog": "no add or delete",
+    "tracker.enduserpoints": "no add or delete",
+    "tracker.postbackendpoint": "no add or delete",
+    "tracker.delivery": "no add or delete",
 }
+_ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
+
+
+def admin_object_key(label: str) -> str:
+    """`world.ids` key of the one object of model `label` the admin rows open."""
+    return "admin_" + label.replace(".", "_")
+
+
+def _admin_model_rows(label: str, rights: str) -> list[Row]:
+    """changelist, add, history, delete, change and the bare object URL (which redirects to
+    change, whatever the method) of one registered model, on one object of it."""
+    app_label, model_name = label.split(".")
+    base = f"{app_label}/{model_name}/"
+    url = f"/admin/{base}"
+    obj = f"{url}{{{admin_object_key(label)}}}/"
+    add, delete = _ADMIN_ADD_DELETE[rights]
+    return [
+        _admin(base, url),
+        _admin(f"{base}add/", f"{url}add/", add),
+        _admin(f"{base}<path:object_id>/history/", f"{obj}history/"),
+        _admin(f"{base}<path:object_id>/delete/", f"{obj}delete/", delete),
+        _admin(f"{base}<path:object_id>/change/", f"{obj}change/"),
+        *[
+            _admin(f"{base}<path:object_id>/", obj, 302, method=method)
+            for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        ],
+    ]
+
+
+def _admin_app_labels() -> list[str]:
+    """The app labels of the admin's app index pattern, in the order the admin joins them."""
+    labels: list[str] = []
+    for model in admin.site._registry:
+        if model._meta.app_label not in labels:
+            labels.append(model._meta.app_label)
+    return labels
+
+
+ROWS += [
+    _admin("", "/admin/"),
+    Row(
+        "admin/login/",
+        "GET",
+        "/admin/login/",
+        expect(200, 302, 200, 200, 200, 200),
+        note="staff are sent to the index; the others may log in as staff",
+    ),
+    Row(
+        "admin/logout/",
+        "POST",
+        "/admin/logout/",
+        expect(302, 200, 302, 302, 302, 302),
+        body={},
+        note="only staff are logged out here; the others go to the index (and its login)",
+    ),
+    _admin("password_change/", "/admin/password_change/"),
+    _admin("password_change/done/", "/admin/password_change/done/"),
+    _admin("autocomplete/", "/admin/autocomplete/", 403, note="no field named: refused"),
+    _admin("jsi18n/", "/admin/jsi18n/"),
+    _admin(
+        "r/<path:content_type_id>/<path:object_id>/",
+        "/admin/r/{campaign_content_type}/{campaign_a}/",
+        404,
+        note="a campaign has no page on the site",
+    ),
+    _admin(
+        "^(?P<app_label>" + "|".join(_admin_app_labels()) + ")/$",
+        "/admin/campaigns/",
+    ),
+    _admin("accounts/user/<id>/password/", "/admin/accounts/user/{affiliate_a}/password/"),
+    _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
+]

@@ -43,11 +43,11 @@ def test_admin_bulk_approve_and_reject(admin_client_logged_in, django_capture_on
     with django_capture_on_commit_callbacks() as callbacks:
         approve = client.post(
             reverse(CHANGELIST),
-            {"action": "approve", "_selected_action": [first.pk, second.pk]},
+            {"action": "approve", "_selected_action": [first.pk, second.pk], "confirm": "yes"},
         )
         reject = client.post(
             reverse(CHANGELIST),
-            {"action": "reject", "_selected_action": [second.pk, third.pk]},
+            {"action": "reject", "_selected_action": [second.pk, third.pk], "confirm": "yes"},
         )
 
     # then

@@ -10,6 +10,7 @@ from campaigns.tests.factories import CampaignAccessFactory
 from campaigns.tests.factories_api import network
 from portal.tests.factories import portal_client
 from tracker.models import ConversionHistory
+from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 
@@ -49,6 +50,7 @@ def test_dashboard_shows_the_advertisers_own_numbers_only():
     theirs = ClickFactory(link=net.link2)
     postback(net.key2, click_id=theirs.click_id, payout="99.00")
 
+    stats_refresh()
     response = portal_client(net, "advertiser1").get("/portal/advertiser/?days=7")
 
     summary = response.context["summary"]
@@ -72,8 +74,8 @@ def test_dashboard_query_budget(django_assert_max_num_queries):
         postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="1")
     client = portal_client(net, "advertiser1")
 
-    # session, user, profile, 5 traffic aggregates, 2 for top affiliates, pending applications.
-    with django_assert_max_num_queries(11):
+    # session, user, profile, the rollups by day, top affiliates, pending applications.
+    with django_assert_max_num_queries(6):
         response = client.get("/portal/advertiser/")
 
     assert response.status_code == 200

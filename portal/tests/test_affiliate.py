@@ -12,6 +12,7 @@ from payouts.models import PayoutRequest
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import portal_client
 from tracker.models import EndUserPoints, PostbackEndpoint
+from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
@@ -27,6 +28,7 @@ def test_dashboard_shows_traffic_epc_earnings_and_the_postback_url(django_assert
     postback(net.key1, click_id=click.click_id, payout="10.00")
     postback(net.key2, click_id=ClickFactory(link=net.link2).click_id, payout="50")
     PostbackEndpointFactory(affiliate=net.affiliate1, url="https://me.example/pb?c={click_id}")
+    stats_refresh()
     client = portal_client(net, "affiliate1")
 
     with django_assert_max_num_queries(10):

@@ -36,7 +36,7 @@ from portal.forms import (
     PeriodForm,
     service_errors_apply,
 )
-from portal.tables import Column, Table, csv_export, wants_csv
+from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from tracker.models import ChangeSource
 from tracker.selectors import conversion_get, conversion_list
 from tracker.services.conversions import conversion_status_change
@@ -413,6 +413,23 @@ CONVERSION_CSV_HEADER = [
     "user_id",
     "sub1",
 ]
+# Where each CSV column comes from: a conversion field, or `click__<field>` of its click.
+CONVERSION_CSV_FIELDS = [
+    "id",
+    "created_at",
+    "campaign_id",
+    "campaign__name",
+    "affiliate_id",
+    "status",
+    "reason",
+    "currency",
+    "revenue",
+    "payout",
+    "click__click_id",
+    "transaction_id",
+    "user_id",
+    "click__sub1",
+]
 
 
 @advertiser_required
@@ -426,6 +443,7 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
     filters = _filters(form)
     queryset = selectors.conversions_filtered(
         conversion_list(viewer=request.user),
+        viewer=request.user,
         status=filters.get("status", ""),
         campaign_id=filters.get("campaign"),
         date_from=filters.get("date_from"),
@@ -440,27 +458,8 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
         default_sort="-id",
     )
     if wants_csv(request):
-        return csv_export(
-            "conversions.csv",
-            table.queryset,
-            CONVERSION_CSV_HEADER,
-            lambda c: [
-                c.pk,
-                c.created_at,
-                c.campaign_id,
-                c.campaign.name,
-                c.affiliate_id,
-                c.status,
-                c.reason,
-                c.currency,
-                c.revenue,
-                c.payout,
-                c.click.click_id,
-                c.transaction_id,
-                c.user_id,
-                c.click.sub1,
-            ],
-        )
+        rows = selectors.conversion_export_rows(table.queryset, columns=CONVERSION_CSV_FIELDS)
+        return csv_response("conversions.csv", csv_lines(CONVERSION_CSV_HEADER, rows))
     return render(request, "portal/advertiser/conversion_list.html", {"form": form, "table": table})
 
 

@@ -34,7 +34,7 @@ from portal.forms import (
     SearchForm,
     service_errors_apply,
 )
-from portal.tables import Column, Table, csv_export, csv_response, wants_csv
+from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from tracker.selectors import conversion_list
 from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
 from tracker.services import forwarding
@@ -377,6 +377,25 @@ CONVERSION_CSV_HEADER = [
     "sub5",
     "user_id",
 ]
+# Where each CSV column comes from: a conversion field, or `click__<field>` of its click.
+CONVERSION_CSV_FIELDS = [
+    "id",
+    "created_at",
+    "campaign_id",
+    "campaign__name",
+    "status",
+    "reason",
+    "currency",
+    "payout",
+    "click__click_id",
+    "transaction_id",
+    "click__sub1",
+    "click__sub2",
+    "click__sub3",
+    "click__sub4",
+    "click__sub5",
+    "user_id",
+]
 
 
 @affiliate_required
@@ -388,6 +407,7 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
     filters = _filters(form)
     queryset = selectors.conversions_filtered(
         conversion_list(viewer=request.user),
+        viewer=request.user,
         status=filters.get("status", ""),
         campaign_id=filters.get("campaign"),
         date_from=filters.get("date_from"),
@@ -398,29 +418,8 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
         request, queryset, columns=CONVERSION_COLUMNS, sorts=CONVERSION_SORTS, default_sort="-id"
     )
     if wants_csv(request):
-        return csv_export(
-            "conversions.csv",
-            table.queryset,
-            CONVERSION_CSV_HEADER,
-            lambda c: [
-                c.pk,
-                c.created_at,
-                c.campaign_id,
-                c.campaign.name,
-                c.status,
-                c.reason,
-                c.currency,
-                c.payout,
-                c.click.click_id,
-                c.transaction_id,
-                c.click.sub1,
-                c.click.sub2,
-                c.click.sub3,
-                c.click.sub4,
-                c.click.sub5,
-                c.user_id,
-            ],
-        )
+        rows = selectors.conversion_export_rows(table.queryset, columns=CONVERSION_CSV_FIELDS)
+        return csv_response("conversions.csv", csv_lines(CONVERSION_CSV_HEADER, rows))
     return render(request, "portal/affiliate/conversion_list.html", {"form": form, "table": table})
 
 

@@ -66,3 +66,33 @@ def pending(request: HttpRequest) -> HttpResponse:
     if request.user.is_network_admin or (profile is not None and profile.is_approved):
         return redirect("portal:home")
     return render(request, "portal/pending.html", {"profile": profile})
+
+
+_PROFILE_BASES = {
+    Role.ADVERTISER: "portal/advertiser/base.html",
+    Role.AFFILIATE: "portal/affiliate/base.html",
+}
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in partner's own account as the network holds it (read-only: the network
+    changes company, status and payout details), with the link to change the password.
+
+    A partner not approved (yet) sees it too, outside its portal's navigation; admins keep
+    their account in the Django admin.
+    """
+    user = request.user
+    if user.is_network_admin:
+        return redirect("admin:index")
+    partner = partner_profile_of(user)
+    is_in_portal = partner is not None and partner.is_approved
+    return render(
+        request,
+        "portal/profile.html",
+        {
+            "base_template": _PROFILE_BASES[user.role] if is_in_portal else "portal/base.html",
+            "partner": partner,
+            "is_affiliate": user.role == Role.AFFILIATE,
+        },
+    )

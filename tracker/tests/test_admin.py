@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
 from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,6 +100,30 @@ def test_conversion_search_by_click_id_finds_its_conversion(client, demo):
     assert [c.pk for c in response.context["cl"].result_list] == [conversion.pk]
 
 
+def test_conversion_search_by_transaction_id_uses_the_campaign_key(client, demo):
+    conversion = Conversion.objects.exclude(transaction_id="").first()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            reverse("admin:tracker_conversion_changelist"), {"q": conversion.transaction_id}
+        )
+
+    assert [c.pk for c in response.context["cl"].result_list] == [conversion.pk]
+    count = next(q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"])
+    assert '"tracker_conversion"."campaign_id" IN (' in count  # (campaign, transaction id) key
+    assert "tracker_click" not in count  # the click id was resolved first, by its unique index
+
+
+def test_click_search_by_sub_id_when_the_term_is_no_click_id(client, demo):
+    click = Click.objects.exclude(sub3="").order_by("id").first()
+    expected = list(Click.objects.filter(sub3=click.sub3).order_by("-id").values_list("pk"))
+
+    response = client.get(reverse("admin:tracker_click_changelist"), {"q": click.sub3})
+
+    assert 0 < len(expected) <= 50
+    assert [(c.pk,) for c in response.context["cl"].result_list] == expected
+
+
 def test_changeforms_render_read_only(client, demo):
     click = Click.objects.first()
     conversion = Conversion.objects.filter(history__isnull=False).first()
@@ -152,7 +177,12 @@ def test_reverse_action_asks_for_a_reason_first(client, demo):
 
     assert response.status_code == 200
     assert response.templates[0].name == "admin/tracker/conversion/reverse_confirmation.html"
-    assert 'name="reason"' in response.content.decode()
+    assert list(response.context["conversions"]) == [conversion]
+    assert (response.context["total"], response.context["not_approved_count"]) == (1, 0)
+    html = response.content.decode()
+    assert "<p>Reverse 1 conversion? A reversal is final:" in html
+    assert f"click {conversion.click.click_id} &middot;" in html
+    assert 'name="reason"' in html
     conversion.refresh_from_db()
     assert conversion.status == ConversionStatus.APPROVED
 
@@ -238,7 +268,7 @@ def test_paginator_counts_exactly_when_cheap():
 
 def test_paginator_estimates_when_the_count_is_slow():
     call_command("seed_demo", clicks=150, seed=13, verbosity=0, stdout=StringIO())
-    # Every row costs 2 ms to filter: 300 ms, over the paginator's 200 ms budget.
+    # Every row costs 2 ms to filter: 300 ms, far over the paginator's 50 ms budget.
     slow = Click.objects.alias(slow=RawSQL("pg_sleep(0.002)::text", [])).filter(slow="")
 
     paginator = EstimatedCountPaginator(slow, 50)

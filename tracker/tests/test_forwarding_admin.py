@@ -79,7 +79,11 @@ def test_bulk_replay_requeues_finished_deliveries_and_reports_refusals(admin_cli
 
     response = admin_client.post(
         reverse("admin:tracker_delivery_changelist"),
-        {"action": "replay_deliveries", "_selected_action": [failed.pk, delivered.pk, pending.pk]},
+        {
+            "action": "replay_deliveries",
+            "_selected_action": [failed.pk, delivered.pk, pending.pk],
+            "confirm": "yes",
+        },
     )
 
     assert response.status_code == 302
@@ -102,7 +106,7 @@ def test_disable_action_disables_the_endpoint_and_cancels_its_queue(admin_client
 
     admin_client.post(
         reverse("admin:tracker_postbackendpoint_changelist"),
-        {"action": "disable_endpoints", "_selected_action": [endpoint.pk]},
+        {"action": "disable_endpoints", "_selected_action": [endpoint.pk], "confirm": "yes"},
     )
 
     endpoint.refresh_from_db()

@@ -1,0 +1,133 @@
+"""Admin actions that ask before they act: Django's delete-style confirmation page.
+
+`confirmed_action` wraps an admin action. Choosing it on a changelist shows
+`admin/action_confirmation.html`: the question, every selected object (up to
+`CONFIRMATION_PREVIEW_ROWS`, then a count) linked to its page, optionally a reason field, and a
+button. Only the POST of that page (`confirm=yes`) runs the action, on the same selection (the
+selected ids, or the whole filtered changelist with `select_across`). Reversing conversions,
+whose reason is required, has its own page (`tracker.admin`).
+
+It lives in `accounts`, the first app with admin modules, so that every app's admin can use it
+without importing an app to its right.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+
+CONFIRMATION_PREVIEW_ROWS = 100
+CONFIRM_FIELD = "confirm"
+
+
+class ActionReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=255, required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+    def __init__(self, *args: Any, help_text: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = help_text
+
+
+def _describe(obj: Model) -> str:
+    return str(obj)
+
+
+def _change_url(obj: Model) -> str | None:
+    opts = obj._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return None
+
+
+def confirmed_action(
+    *,
+    description: str,
+    question: str,
+    button: str,
+    permissions: list[str] | None = None,
+    reason_help: str | None = None,
+    describe: Callable[[Model], str] = _describe,
+) -> Callable:
+    """Decorate `func(modeladmin, request, queryset, **kwargs)` as an admin action that runs
+    only once its confirmation page is submitted. With `reason_help` the page also asks for an
+    optional reason (that help under it) and the action gets it as `reason=` ("" if none).
+
+    `question` may use `{count}` and `{verbose_name}` (singular or plural to match).
+    """
+
+    def decorator(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+            is_confirmed = request.POST.get(CONFIRM_FIELD) == "yes"
+            form = None
+            if reason_help is not None:
+                form = ActionReasonForm(
+                    request.POST if is_confirmed else None, help_text=reason_help
+                )
+            if is_confirmed and (form is None or form.is_valid()):
+                extra = {} if form is None else {"reason": form.cleaned_data["reason"]}
+                return func(modeladmin, request, queryset, **extra)
+            return _confirmation_page(
+                modeladmin,
+                request,
+                queryset,
+                action_name=action.__name__,
+                title=description,
+                question=question,
+                button=button,
+                form=form,
+                describe=describe,
+            )
+
+        return admin.action(description=description, permissions=permissions)(action)
+
+    return decorator
+
+
+def _confirmation_page(
+    modeladmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action_name: str,
+    title: str,
+    question: str,
+    button: str,
+    form: ActionReasonForm | None,
+    describe: Callable[[Model], str],
+) -> TemplateResponse:
+    opts = modeladmin.model._meta
+    preview = list(queryset.order_by("pk")[: CONFIRMATION_PREVIEW_ROWS + 1])
+    total = len(preview)
+    if total > CONFIRMATION_PREVIEW_ROWS:
+        total = queryset.count()
+    verbose_name = opts.verbose_name if total == 1 else opts.verbose_name_plural
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "question": question.format(count=total, verbose_name=verbose_name),
+        "objects": [
+            (describe(obj), _change_url(obj)) for obj in preview[:CONFIRMATION_PREVIEW_ROWS]
+        ],
+        "hidden_count": max(total - CONFIRMATION_PREVIEW_ROWS, 0),
+        "form": form,
+        "button": button,
+        "action_name": action_name,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "confirm_field": CONFIRM_FIELD,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/action_confirmation.html", context)
