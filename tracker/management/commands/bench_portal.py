@@ -183,9 +183,7 @@ def bench_pages(users: dict[str, Any]) -> list[BenchPage]:
             page("adv partner key edit", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/")
         )
         pages.append(
-            page(
-                "adv postback tester", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/test/"
-            )
+            page("adv postback tester", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/test/")
         )
     if conversion is not None:
         pages.append(
