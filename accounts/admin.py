@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -97,6 +98,8 @@ class PartnerAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "company", "contact_name"]
     readonly_fields = ["status", "status_reason", "status_changed_at", "status_changed_by"]
     list_select_related = ["user"]
+    # A website typed without a scheme is https (Django 6's default; 5.2 still assumes http).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = [
         _status_action(ApprovalStatus.APPROVED),
         _status_action(ApprovalStatus.REJECTED),
