@@ -363,3 +363,26 @@ def test_seeded_money_is_in_the_ledger_and_a_reset_takes_it_back():
     for affiliate in affiliates:
         for amounts in affiliate_balances(affiliate_id=affiliate.pk).values():
             assert amounts["pending"] + amounts["available"] == Decimal("0.0000")
+
+
+def test_a_bulk_load_leaves_the_planner_statistics_of_the_tables_it_filled():
+    from django.db import connection
+
+    tables = ["tracker_click", "tracker_conversion", "tracker_conversionhistory"]
+    with connection.cursor() as cursor:
+        for table in tables:  # the planner's row counts start at 0 (ANALYZE writes them in place)
+            cursor.execute(f"ANALYZE {table}")
+
+    seed(clicks=400, seed=9)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relname = ANY(%s)",
+            [tables],
+        )
+        estimated = dict(cursor.fetchall())
+    assert estimated == {
+        "tracker_click": Click.objects.count(),
+        "tracker_conversion": Conversion.objects.count(),
+        "tracker_conversionhistory": ConversionHistory.objects.count(),
+    }

@@ -58,6 +58,7 @@ from campaigns.models import (
 from core import tokens
 from core.exceptions import ApplicationError
 from payouts.ledger import ledger_conversion_status_changed, ledger_hold_release_due
+from payouts.models import LedgerEntry, LedgerTransaction
 from tracker.models import (
     BlockedReason,
     ChangeSource,
@@ -67,6 +68,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
+from tracker.models_stats import HourlyDimStat, HourlyStat
 from tracker.services.conversions import conversion_money
 from tracker.services.stats import stats_rebuild, stats_refresh
 
@@ -982,6 +984,37 @@ def _batches_ahead(
         producer.join()
 
 
+BULK_LOADED_MODELS = (
+    Click,
+    Conversion,
+    ConversionHistory,
+    EndUserPoints,
+    LedgerTransaction,
+    LedgerEntry,
+    HourlyStat,
+    HourlyDimStat,
+)
+
+
+def bulk_loaded_tables_analyze() -> list[str]:
+    """Do for the tables a bulk load just filled what autovacuum would do minutes later.
+
+    Without it, pages measured right after `seed_demo --clicks 1000000` ran on a planner with
+    no statistics and no visibility map: the advertiser's conversion list took 198 ms at p95
+    instead of 34 ms. VACUUM cannot run inside a transaction (a test's), ANALYZE alone can.
+    Returns the statement used per table; nothing on other databases.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for model in BULK_LOADED_MODELS:
+            cursor.execute(
+                sql.SQL("{} {}").format(sql.SQL(command), sql.Identifier(model._meta.db_table))
+            )
+    return [command] * len(BULK_LOADED_MODELS)
+
+
 def demo_traffic_generate(
     *,
     network: DemoNetwork,
@@ -1087,6 +1120,8 @@ class Command(BaseCommand):
             # Deleted conversions leave no history row for the watermark to see: recompute.
             stats_rebuild(start=now - timedelta(days=DEMO_DAYS + 2), end=now + timedelta(hours=1))
         stats_refresh()
+        if written["clicks"]:
+            bulk_loaded_tables_analyze()
         elapsed = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Added {written['clicks']} clicks, {written['conversions']} conversions, "
