@@ -333,6 +333,8 @@ class ConversionAdmin(ReadOnlyAdmin):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
+            "confirm_field": "confirm",
+            "button": "Reverse with this reason",
         }
         return TemplateResponse(
             request, "admin/tracker/conversion/reverse_confirmation.html", context

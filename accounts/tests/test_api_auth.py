@@ -22,6 +22,7 @@ from accounts.tests.factories import (
     AffiliateFactory,
     UserFactory,
 )
+from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 
@@ -103,12 +104,7 @@ def test_register_refuses_bad_role_weak_password_and_taken_email(api_client):
     missing = api_client.post(REGISTER, {}, format="json")
 
     assert admin_role.status_code == 400
-    assert admin_role.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": {"role": ['"admin" is not a valid choice.']},
-    }
+    assert admin_role.json() == invalid_fields_body({"role": ['"admin" is not a valid choice.']})
     assert weak.status_code == 400
     assert weak.json()["code"] == "weak_password"
     assert list(weak.json()["fields"]) == ["password"]

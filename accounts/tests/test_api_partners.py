@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from config.celery import app as celery_app
+from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 
@@ -152,12 +153,7 @@ def test_list_refuses_bad_filters_with_400(params, fields):
     response = _as(AdminUserFactory()).get("/api/affiliates", params)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 @pytest.mark.parametrize("path", ["/api/affiliates", "/api/advertisers"])

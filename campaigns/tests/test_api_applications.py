@@ -14,6 +14,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
+from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 
@@ -148,12 +149,7 @@ def test_application_list_refuses_malformed_filters_naming_them(params, fields):
     response = net.client_as("admin").get("/api/applications", params)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 @pytest.mark.parametrize(

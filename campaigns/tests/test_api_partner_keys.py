@@ -15,6 +15,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
+from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 
@@ -97,12 +98,7 @@ def test_partner_key_list_filters_on_a_strict_boolean():
     assert [row["id"] for row in inactive.json()["results"]] == [net.key2.pk]
     # junk was read as "no filter" and listed every key
     assert junk.status_code == 400
-    assert junk.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": {"is_active": ["Use true or false."]},
-    }
+    assert junk.json() == invalid_fields_body({"is_active": ["Use true or false."]})
 
 
 def test_partner_key_list_options_describe_the_create_input():

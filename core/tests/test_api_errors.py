@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from campaigns.tests.factories_api import network
 from core.api import exception_handler
 from core.filters import DATETIME_PATTERN, BooleanField, IdField, IsoDateField, IsoDateTimeField
+from core.tests.errors import invalid_fields_body
 
 
 def _render(exc: Exception) -> tuple[int, dict]:
@@ -110,12 +111,7 @@ def test_malformed_pagination_is_a_400_naming_the_parameter(params, fields):
     response = net.client_as("admin").get("/api/campaigns", params)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 @pytest.mark.django_db

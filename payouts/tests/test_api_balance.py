@@ -6,6 +6,7 @@ import time_machine
 
 from accounts.models import ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
+from core.tests.errors import invalid_fields_body
 from payouts import services
 from payouts.models import LedgerAccount
 from payouts.tests.factories import (
@@ -158,12 +159,7 @@ def test_admin_must_name_the_affiliate(api_client, affiliate_with_money):
         (
             "abc",
             400,
-            {
-                "status": "error",
-                "code": "invalid",
-                "message": "The request has invalid fields.",
-                "fields": {"affiliate_id": ["A valid integer is required."]},
-            },
+            invalid_fields_body({"affiliate_id": ["A valid integer is required."]}),
         ),
         ("987654321", 404, AFFILIATE_NOT_FOUND),
     ],

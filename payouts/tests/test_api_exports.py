@@ -7,6 +7,7 @@ from django.http import StreamingHttpResponse
 
 from accounts.models import PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
+from core.tests.errors import invalid_fields_body
 from payouts import services
 from payouts.models import LedgerEntry
 from payouts.tests.factories import conversion_approve, funded_affiliate
@@ -266,23 +267,13 @@ def test_a_statement_in_a_currency_without_entries_is_just_the_header(api_client
             "a",
             {},
             400,
-            {
-                "status": "error",
-                "code": "invalid",
-                "message": "The request has invalid fields.",
-                "fields": {"currency": ["This field is required."]},
-            },
+            invalid_fields_body({"currency": ["This field is required."]}),
         ),
         (
             "a",
             {"currency": "ZZZ"},
             400,
-            {
-                "status": "error",
-                "code": "invalid",
-                "message": "The request has invalid fields.",
-                "fields": {"currency": ["Use an ISO 4217 code, e.g. USD."]},
-            },
+            invalid_fields_body({"currency": ["Use an ISO 4217 code, e.g. USD."]}),
         ),
         (
             "a",

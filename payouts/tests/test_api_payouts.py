@@ -8,6 +8,7 @@ from django.core import mail
 from accounts.models import ApprovalStatus, PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from config.celery import app as celery_app
+from core.tests.errors import invalid_fields_body
 from payouts import selectors, services
 from payouts.models import LedgerTransaction, PayoutEvent, PayoutRequest
 from payouts.tests.factories import conversion_approve, funded_affiliate
@@ -194,12 +195,9 @@ def test_affiliate_may_choose_the_method(api_client):
         ),
         (
             {"amount": "60.00001", "currency": "USD"},
-            {
-                "status": "error",
-                "code": "invalid",
-                "message": "The request has invalid fields.",
-                "fields": {"amount": ["Ensure that there are no more than 4 decimal places."]},
-            },
+            invalid_fields_body(
+                {"amount": ["Ensure that there are no more than 4 decimal places."]}
+            ),
         ),
         (
             {"currency": "XXQ", "method": "cash"},
@@ -373,12 +371,9 @@ def test_an_unknown_status_filter_is_a_400(api_client, two_affiliates_payouts):
     response = api_client.get("/api/payouts", {"status": "lost"})
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": {"status": ["Select a valid choice. lost is not one of the available choices."]},
-    }
+    assert response.json() == invalid_fields_body(
+        {"status": ["Select a valid choice. lost is not one of the available choices."]}
+    )
 
 
 @pytest.mark.parametrize(
@@ -436,12 +431,7 @@ def test_a_malformed_list_parameter_is_a_400_naming_it(
     response = api_client.get("/api/payouts", query)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 def test_created_filters_take_offsets_up_to_the_database_limit(api_client, two_affiliates_payouts):

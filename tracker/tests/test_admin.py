@@ -180,9 +180,11 @@ def test_reverse_action_asks_for_a_reason_first(client, demo):
     assert list(response.context["conversions"]) == [conversion]
     assert (response.context["total"], response.context["not_approved_count"]) == (1, 0)
     html = response.content.decode()
-    assert "<p>Reverse 1 conversion? A reversal is final:" in html
+    assert '<p id="action-question">Reverse 1 conversion? A reversal is final:' in html
     assert f"click {conversion.click.click_id} &middot;" in html
     assert 'name="reason"' in html
+    assert '<input type="hidden" name="confirm" value="yes">' in html
+    assert '<input type="submit" value="Reverse with this reason">' in html
     conversion.refresh_from_db()
     assert conversion.status == ConversionStatus.APPROVED
 

@@ -14,6 +14,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
+from core.tests.errors import invalid_fields_body
 from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
 from tracker.services.forwarding import SECRET_PREFIX
 from tracker.tests.factories_forwarding import (
@@ -438,12 +439,7 @@ def test_delivery_list_refuses_malformed_filters_naming_them(params, fields):
     response = net.client_as("affiliate1").get("/api/deliveries", params)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 def test_delivery_list_filters_by_offset_datetimes():

@@ -14,6 +14,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
+from core.tests.errors import invalid_fields_body
 from tracker.models import (
     ChangeSource,
     Click,
@@ -184,12 +185,7 @@ def test_click_list_rejects_a_malformed_date():
     response = net.client_as("admin").get("/api/clicks", {"date_from": "2026-13-45"})
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": {"date_from": ["Enter a valid date."]},
-    }
+    assert response.json() == invalid_fields_body({"date_from": ["Enter a valid date."]})
 
 
 BAD_DATETIME = [
@@ -228,12 +224,7 @@ def test_click_list_refuses_malformed_filters_naming_them(params, fields):
     response = net.client_as("admin").get("/api/clicks", params)
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": fields,
-    }
+    assert response.json() == invalid_fields_body(fields)
 
 
 def test_click_list_takes_any_offset_the_database_takes_and_the_last_day():
@@ -560,12 +551,7 @@ def test_status_change_rejects_an_unknown_status():
     )
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": "error",
-        "code": "invalid",
-        "message": "The request has invalid fields.",
-        "fields": {"status": ['"paid" is not a valid choice.']},
-    }
+    assert response.json() == invalid_fields_body({"status": ['"paid" is not a valid choice.']})
 
 
 @pytest.mark.parametrize(
