@@ -4,8 +4,7 @@
 `admin/action_confirmation.html`: the question, every selected object (up to
 `CONFIRMATION_PREVIEW_ROWS`, then a count) linked to its page, optionally a reason field, and a
 button. Only the POST of that page (`confirm=yes`) runs the action, on the same selection (the
-selected ids, or the whole filtered changelist with `select_across`). Reversing conversions,
-whose reason is required, has its own page (`tracker.admin`).
+selected ids, or the whole filtered changelist with `select_across`).
 
 It lives in `accounts`, the first app with admin modules, so that every app's admin can use it
 without importing an app to its right.
@@ -32,9 +31,10 @@ class ActionReasonForm(forms.Form):
         max_length=255, required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
 
-    def __init__(self, *args: Any, help_text: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, help_text: str, required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].help_text = help_text
+        self.fields["reason"].required = required
 
 
 def _describe(obj: Model) -> str:
@@ -56,11 +56,15 @@ def confirmed_action(
     button: str,
     permissions: list[str] | None = None,
     reason_help: str | None = None,
+    reason_required: bool = False,
+    warning: Callable[[QuerySet], str] | None = None,
     describe: Callable[[Model], str] = _describe,
 ) -> Callable:
     """Decorate `func(modeladmin, request, queryset, **kwargs)` as an admin action that runs
-    only once its confirmation page is submitted. With `reason_help` the page also asks for an
-    optional reason (that help under it) and the action gets it as `reason=` ("" if none).
+    only once its confirmation page is submitted. With `reason_help` the page also asks for a
+    reason (that help under it; optional unless `reason_required`) and the action gets it as
+    `reason=` ("" if none). `warning(queryset)` may return a line shown under the question
+    (say, how many selected rows the action will refuse), "" for none.
 
     `question` may use `{count}` and `{verbose_name}` (singular or plural to match).
     """
@@ -72,7 +76,9 @@ def confirmed_action(
             form = None
             if reason_help is not None:
                 form = ActionReasonForm(
-                    request.POST if is_confirmed else None, help_text=reason_help
+                    request.POST if is_confirmed else None,
+                    help_text=reason_help,
+                    required=reason_required,
                 )
             if is_confirmed and (form is None or form.is_valid()):
                 extra = {} if form is None else {"reason": form.cleaned_data["reason"]}
@@ -86,6 +92,7 @@ def confirmed_action(
                 question=question,
                 button=button,
                 form=form,
+                warning=warning(queryset) if warning else "",
                 describe=describe,
             )
 
@@ -104,6 +111,7 @@ def _confirmation_page(
     question: str,
     button: str,
     form: ActionReasonForm | None,
+    warning: str,
     describe: Callable[[Model], str],
 ) -> TemplateResponse:
     opts = modeladmin.model._meta
@@ -117,6 +125,7 @@ def _confirmation_page(
         "title": title,
         "opts": opts,
         "question": question.format(count=total, verbose_name=verbose_name),
+        "warning": warning,
         "objects": [
             (describe(obj), _change_url(obj)) for obj in preview[:CONFIRMATION_PREVIEW_ROWS]
         ],

@@ -146,16 +146,25 @@ def _forbidden(message: str, code: str) -> ApplicationError:
     return ApplicationError(message, code=code, status=403)
 
 
+def partner_key_signature(*, secret: str, timestamp: str, query: bytes, body: bytes) -> str:
+    """The `X-ClickLedger-Signature` value a partner sends for this request (module docstring)."""
+    message = f"{timestamp}.".encode() + query + b"." + body
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def partner_key_verify_request(
     *,
     partner_key: PartnerKey,
     source_ip: str | None,
     timestamp_header: str | None,
     signature_header: str | None,
-    signed_payload: bytes,
+    query: bytes,
+    body: bytes,
     now: dt.datetime,
 ) -> None:
-    """Raise ApplicationError 403 `ip_not_allowed` or `bad_signature`; return when allowed."""
+    """Raise ApplicationError 403 `ip_not_allowed` or `bad_signature`; return when allowed.
+
+    `query` and `body` are the raw bytes the signature covers (the body empty for GET)."""
     if partner_key.ip_allowlist:
         try:
             address = ipaddress.ip_address(source_ip or "")
@@ -184,12 +193,10 @@ def partner_key_verify_request(
         raise _forbidden(
             "Missing or malformed X-ClickLedger-Signature header (sha256=<hex>).", "bad_signature"
         )
-    expected = hmac.new(
-        partner_key.signing_secret.encode(),
-        f"{timestamp}.".encode() + signed_payload,
-        hashlib.sha256,
-    ).hexdigest()
-    given = signature[len(SIGNATURE_PREFIX) :].lower()
+    expected = partner_key_signature(
+        secret=partner_key.signing_secret, timestamp=timestamp, query=query, body=body
+    )
+    given = SIGNATURE_PREFIX + signature[len(SIGNATURE_PREFIX) :].lower()
     if not hmac.compare_digest(expected.encode(), given.encode("ascii", errors="replace")):
         raise _forbidden("The signature does not match.", "bad_signature")
 

@@ -29,7 +29,7 @@ _DATETIME = re.compile(
 )
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ID = re.compile(r"[1-9][0-9]*")
+POSITIVE_INTEGER = re.compile(r"[1-9][0-9]*")  # ids, and the pagination parameters
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -96,7 +96,7 @@ class IdField(forms.Field):
     def to_python(self, value: Any) -> int | None:
         if value in self.empty_values:
             return None
-        if _ID.fullmatch(str(value)) is None:
+        if POSITIVE_INTEGER.fullmatch(str(value)) is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return int(value)
 

@@ -1,14 +1,12 @@
 """Pagination for every list endpoint: `?page=N&page_size=M` (at most 500)."""
 
-import re
-
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-_POSITIVE_INTEGER = re.compile(r"[1-9][0-9]*")
+from core.filters import POSITIVE_INTEGER
 
 
 def _positive_integer(request: Request, name: str) -> int | None:
@@ -17,7 +15,7 @@ def _positive_integer(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if not value:
         return None
-    if _POSITIVE_INTEGER.fullmatch(value) is None:
+    if POSITIVE_INTEGER.fullmatch(value) is None:
         raise ValidationError({name: ["A positive integer."]})
     return int(value)
 

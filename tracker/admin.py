@@ -10,17 +10,15 @@ import json
 from functools import cached_property
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.paginator import Paginator
 from django.db import OperationalError, connections, transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
+from accounts.admin_actions import confirmed_action
 from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from tracker.models import (
@@ -35,7 +33,6 @@ from tracker.models import (
 
 # The whole changelist should answer within 200 ms: the exact count may take a quarter of it.
 COUNT_TIMEOUT_MS = 50
-CONFIRMATION_PREVIEW_ROWS = 50
 
 
 class EstimatedCountPaginator(Paginator):
@@ -197,11 +194,20 @@ class ConversionHistoryInline(admin.TabularInline):
         return False
 
 
-class ReverseReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=255,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Recorded in each conversion's history and sent with the reversal.",
+def _describe_conversion(conversion: Conversion) -> str:
+    return (
+        f"#{conversion.pk} · {conversion.status} · {conversion.campaign} · {conversion.affiliate}"
+        f" · click {conversion.click.click_id} · {conversion.payout} {conversion.currency}"
+    )
+
+
+def _not_approved_warning(queryset: QuerySet) -> str:
+    count = queryset.exclude(status=ConversionStatus.APPROVED).count()
+    if not count:
+        return ""
+    return (
+        f"{count} of them {'is' if count == 1 else 'are'} not approved; only approved conversions"
+        " can be reversed, the others will be reported and left as they are."
     )
 
 
@@ -285,60 +291,42 @@ class ConversionAdmin(ReadOnlyAdmin):
     def has_reverse_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("tracker.change_conversion")
 
-    @admin.action(
-        description="Reverse selected conversions (asks for a reason)", permissions=["reverse"]
+    @confirmed_action(
+        description="Reverse selected conversions (asks for a reason)",
+        question="Reverse {count} {verbose_name}? A reversal is final: the affiliate's payout and"
+        " end-user points are taken back, the change is added to each conversion's history and"
+        " forwarded to the affiliate's postback endpoints.",
+        button="Reverse with this reason",
+        permissions=["reverse"],
+        reason_help="Recorded in each conversion's history and sent with the reversal.",
+        reason_required=True,
+        warning=_not_approved_warning,
+        describe=_describe_conversion,
     )
-    def reverse_with_reason(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        """First call: the confirmation page. Its POST (with `confirm`) reverses each conversion
-        through the conversion service, one transaction each; refusals are reported per row."""
-        form = ReverseReasonForm(request.POST if "confirm" in request.POST else None)
-        if "confirm" in request.POST and form.is_valid():
-            # Imported on use: admin autodiscovery must not pull in the service layer (and,
-            # through it, the forwarding tasks).
-            from tracker.services.conversions import conversion_status_change
+    def reverse_with_reason(self, request: HttpRequest, queryset: QuerySet, reason: str) -> None:
+        """Reverses each conversion through the conversion service, one transaction each;
+        refusals are reported per row."""
+        # Imported on use: admin autodiscovery must not pull in the service layer (and, through
+        # it, the forwarding tasks).
+        from tracker.services.conversions import conversion_status_change
 
-            reversed_count = 0
-            for conversion_id in queryset.values_list("pk", flat=True):
-                try:
-                    conversion_status_change(
-                        conversion_id=conversion_id,
-                        status=ConversionStatus.REVERSED,
-                        actor=request.user,
-                        reason=form.cleaned_data["reason"],
-                        source=ChangeSource.ADMIN,
-                    )
-                except ApplicationError as exc:
-                    self.message_user(
-                        request, f"Conversion #{conversion_id}: {exc.message}", messages.ERROR
-                    )
-                else:
-                    reversed_count += 1
-            self.message_user(
-                request, f"Reversed {reversed_count} conversion(s).", messages.SUCCESS
-            )
-            return None
-        total = queryset.count()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Reverse conversions",
-            "opts": self.model._meta,
-            "conversions": queryset.select_related("campaign", "affiliate__user", "click")[
-                :CONFIRMATION_PREVIEW_ROWS
-            ],
-            "total": total,
-            "hidden_count": max(total - CONFIRMATION_PREVIEW_ROWS, 0),
-            "not_approved_count": queryset.exclude(status=ConversionStatus.APPROVED).count(),
-            "form": form,
-            "action_name": "reverse_with_reason",
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "selected_ids": request.POST.getlist(ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across", "0"),
-            "confirm_field": "confirm",
-            "button": "Reverse with this reason",
-        }
-        return TemplateResponse(
-            request, "admin/tracker/conversion/reverse_confirmation.html", context
-        )
+        reversed_count = 0
+        for conversion_id in queryset.values_list("pk", flat=True):
+            try:
+                conversion_status_change(
+                    conversion_id=conversion_id,
+                    status=ConversionStatus.REVERSED,
+                    actor=request.user,
+                    reason=reason,
+                    source=ChangeSource.ADMIN,
+                )
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"Conversion #{conversion_id}: {exc.message}", messages.ERROR
+                )
+            else:
+                reversed_count += 1
+        self.message_user(request, f"Reversed {reversed_count} conversion(s).", messages.SUCCESS)
 
 
 @admin.register(PostbackLog)

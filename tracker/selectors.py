@@ -6,13 +6,14 @@ exactly like a missing one (NotFoundError, 404). What each role may see *of* a r
 margin) is the API's output serializers' business; these functions decide which rows.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Affiliate, User
 from accounts.selectors import affiliate_list
+from campaigns.models import PartnerKey
 from campaigns.selectors import link_list
 from core.exceptions import NotFoundError
-from tracker.models import Click, Conversion, ConversionHistory, EndUserPoints
+from tracker.models import Click, Conversion, ConversionHistory, EndUserPoints, PostbackLog
 
 
 def click_list(*, viewer: User) -> QuerySet[Click]:
@@ -52,6 +53,24 @@ def conversion_get(*, viewer: User, conversion_id: int) -> Conversion:
     if conversion is None:
         raise NotFoundError("Conversion not found.")
     return conversion
+
+
+def postback_log_list(*, viewer: User) -> QuerySet[PostbackLog]:
+    """Received postbacks: admins all; an advertiser those that named one of its partner keys,
+    accepted or refused (a disabled or expired key is logged without `partner_key`, by its text);
+    nobody else."""
+    if viewer.is_network_admin:
+        queryset = PostbackLog.objects.all()
+    elif viewer.is_advertiser:
+        own_keys = PartnerKey.objects.filter(advertiser_id=viewer.pk)
+        queryset = PostbackLog.objects.filter(
+            Q(partner_key__advertiser_id=viewer.pk)
+            | Q(partner_key__isnull=True, key__in=own_keys.values("key"))
+            | Q(partner_key__isnull=True, key__in=own_keys.values("previous_key"))
+        )
+    else:
+        queryset = PostbackLog.objects.none()
+    return queryset.order_by("-received_at")
 
 
 def points_list(*, viewer: User) -> QuerySet[EndUserPoints]:

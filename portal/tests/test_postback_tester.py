@@ -299,6 +299,7 @@ def test_disabled_key_shows_the_invalid_key_refusal():
     )
     assert "<dt>Key status</dt><dd>disabled: postbacks are refused</dd>" in html
     assert "Refused: Invalid postback key." in html
+    assert f'<dd class="mono">{log.pk}</dd>' in html  # its own refused request's log row
 
 
 def test_allowlisted_key_refuses_the_advertisers_address_like_a_partners():

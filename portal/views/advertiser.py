@@ -397,38 +397,22 @@ CONVERSION_SORTS = {
     "revenue": "revenue",
     "payout": "payout",
 }
-CONVERSION_CSV_HEADER = [
-    "id",
-    "created_at",
-    "campaign_id",
-    "campaign",
-    "affiliate_id",
-    "status",
-    "reason",
-    "currency",
-    "revenue",
-    "payout",
-    "click_id",
-    "transaction_id",
-    "user_id",
-    "sub1",
-]
-# Where each CSV column comes from: a conversion field, or `click__<field>` of its click.
-CONVERSION_CSV_FIELDS = [
-    "id",
-    "created_at",
-    "campaign_id",
-    "campaign__name",
-    "affiliate_id",
-    "status",
-    "reason",
-    "currency",
-    "revenue",
-    "payout",
-    "click__click_id",
-    "transaction_id",
-    "user_id",
-    "click__sub1",
+# (CSV column, where it comes from: a conversion field, or `click__<field>` of its click).
+CONVERSION_CSV_COLUMNS = [
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("campaign_id", "campaign_id"),
+    ("campaign", "campaign__name"),
+    ("affiliate_id", "affiliate_id"),
+    ("status", "status"),
+    ("reason", "reason"),
+    ("currency", "currency"),
+    ("revenue", "revenue"),
+    ("payout", "payout"),
+    ("click_id", "click__click_id"),
+    ("transaction_id", "transaction_id"),
+    ("user_id", "user_id"),
+    ("sub1", "click__sub1"),
 ]
 
 
@@ -458,8 +442,9 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
         default_sort="-id",
     )
     if wants_csv(request):
-        rows = selectors.conversion_export_rows(table.queryset, columns=CONVERSION_CSV_FIELDS)
-        return csv_response("conversions.csv", csv_lines(CONVERSION_CSV_HEADER, rows))
+        header, fields = zip(*CONVERSION_CSV_COLUMNS, strict=True)
+        rows = selectors.conversion_export_rows(table.queryset, columns=fields)
+        return csv_response("conversions.csv", csv_lines(header, rows))
     return render(request, "portal/advertiser/conversion_list.html", {"form": form, "table": table})
 
 

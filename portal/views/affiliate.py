@@ -359,42 +359,24 @@ CONVERSION_SORTS = {
     "status": "status",
     "payout": "payout",
 }
-CONVERSION_CSV_HEADER = [
-    "id",
-    "created_at",
-    "campaign_id",
-    "campaign",
-    "status",
-    "reason",
-    "currency",
-    "payout",
-    "click_id",
-    "transaction_id",
-    "sub1",
-    "sub2",
-    "sub3",
-    "sub4",
-    "sub5",
-    "user_id",
-]
-# Where each CSV column comes from: a conversion field, or `click__<field>` of its click.
-CONVERSION_CSV_FIELDS = [
-    "id",
-    "created_at",
-    "campaign_id",
-    "campaign__name",
-    "status",
-    "reason",
-    "currency",
-    "payout",
-    "click__click_id",
-    "transaction_id",
-    "click__sub1",
-    "click__sub2",
-    "click__sub3",
-    "click__sub4",
-    "click__sub5",
-    "user_id",
+# (CSV column, where it comes from: a conversion field, or `click__<field>` of its click).
+CONVERSION_CSV_COLUMNS = [
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("campaign_id", "campaign_id"),
+    ("campaign", "campaign__name"),
+    ("status", "status"),
+    ("reason", "reason"),
+    ("currency", "currency"),
+    ("payout", "payout"),
+    ("click_id", "click__click_id"),
+    ("transaction_id", "transaction_id"),
+    ("sub1", "click__sub1"),
+    ("sub2", "click__sub2"),
+    ("sub3", "click__sub3"),
+    ("sub4", "click__sub4"),
+    ("sub5", "click__sub5"),
+    ("user_id", "user_id"),
 ]
 
 
@@ -418,8 +400,9 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
         request, queryset, columns=CONVERSION_COLUMNS, sorts=CONVERSION_SORTS, default_sort="-id"
     )
     if wants_csv(request):
-        rows = selectors.conversion_export_rows(table.queryset, columns=CONVERSION_CSV_FIELDS)
-        return csv_response("conversions.csv", csv_lines(CONVERSION_CSV_HEADER, rows))
+        header, fields = zip(*CONVERSION_CSV_COLUMNS, strict=True)
+        rows = selectors.conversion_export_rows(table.queryset, columns=fields)
+        return csv_response("conversions.csv", csv_lines(header, rows))
     return render(request, "portal/affiliate/conversion_list.html", {"form": form, "table": table})
 
 

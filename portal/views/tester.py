@@ -10,8 +10,6 @@ it is logged, and any status but `test` records or moves a conversion with its m
 """
 
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlencode
@@ -24,12 +22,12 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns import selectors as campaign_selectors
 from campaigns.models import PartnerKey
-from campaigns.partner_keys import SIGNATURE_PREFIX
+from campaigns.partner_keys import partner_key_signature
 from core.net import client_ip
 from portal.access import advertiser_required
 from portal.forms import PostbackTesterForm
 from tracker.models import Conversion, PostbackLog
-from tracker.selectors import click_list, conversion_list
+from tracker.selectors import click_list, conversion_list, postback_log_list
 from tracker.services.postbacks import ENDPOINT_KEYED, PostbackInbound, postback_receive
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -62,12 +60,6 @@ class TesterResult:
         return self.http_status == HTTPStatus.OK
 
 
-def _signature(*, secret: str, timestamp: str, query: bytes, body: bytes) -> str:
-    """What a partner puts in X-ClickLedger-Signature (campaigns.partner_keys documents it)."""
-    message = f"{timestamp}.".encode() + query + b"." + body
-    return SIGNATURE_PREFIX + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
 def _tester_request(
     *, partner_key: PartnerKey, form: PostbackTesterForm, source_ip: str | None, now: dt.datetime
 ) -> TesterRequest:
@@ -81,7 +73,7 @@ def _tester_request(
     timestamp = signature = None
     if partner_key.require_signature:
         timestamp = str(int(now.timestamp()))
-        signature = _signature(
+        signature = partner_key_signature(
             secret=partner_key.signing_secret, timestamp=timestamp, query=query, body=body
         )
         headers += [("X-ClickLedger-Timestamp", timestamp), ("X-ClickLedger-Signature", signature)]
@@ -112,7 +104,7 @@ def _tester_send(
     # The exact bytes the public view answers (it wraps the same payload in a JsonResponse).
     response_body = JsonResponse(answer.payload, status=answer.status).content.decode()
     # The log row this very call wrote (none only when the database was unreachable: 503).
-    log = PostbackLog.objects.filter(pk=answer.payload.get("log_id")).first()
+    log = postback_log_list(viewer=request.user).filter(pk=answer.payload.get("log_id")).first()
     conversion = None
     if conversion_id := answer.payload.get("conversion_id"):
         conversion = conversion_list(viewer=request.user).filter(pk=conversion_id).first()

@@ -852,7 +852,8 @@ def _postback_process(
         source_ip=inbound.source_ip,
         timestamp_header=inbound.signature_timestamp,
         signature_header=inbound.signature,
-        signed_payload=inbound.query_string + b"." + (inbound.body or b""),
+        query=inbound.query_string,
+        body=inbound.body or b"",
         now=now,
     )
     if parse_error is not None:

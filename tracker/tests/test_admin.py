@@ -169,20 +169,28 @@ def test_tracking_rows_cannot_be_added_or_deleted(client, demo):
 
 def test_reverse_action_asks_for_a_reason_first(client, demo):
     conversion = Conversion.objects.filter(status=ConversionStatus.APPROVED).first()
+    pending = Conversion.objects.filter(status=ConversionStatus.PENDING).first()
 
     response = client.post(
         reverse("admin:tracker_conversion_changelist"),
-        {"action": "reverse_with_reason", "_selected_action": [conversion.pk]},
+        {"action": "reverse_with_reason", "_selected_action": [conversion.pk, pending.pk]},
     )
 
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/tracker/conversion/reverse_confirmation.html"
-    assert list(response.context["conversions"]) == [conversion]
-    assert (response.context["total"], response.context["not_approved_count"]) == (1, 0)
+    assert response.templates[0].name == "admin/action_confirmation.html"
+    assert [label for label, _url in response.context["objects"]] == [
+        f"#{row.pk} · {row.status} · {row.campaign} · {row.affiliate}"
+        f" · click {row.click.click_id} · {row.payout} {row.currency}"
+        for row in sorted([conversion, pending], key=lambda row: row.pk)
+    ]
+    assert response.context["question"].startswith("Reverse 2 conversions? A reversal is final:")
+    assert response.context["warning"] == (
+        "1 of them is not approved; only approved conversions can be reversed, the others will"
+        " be reported and left as they are."
+    )
     html = response.content.decode()
-    assert '<p id="action-question">Reverse 1 conversion? A reversal is final:' in html
-    assert f"click {conversion.click.click_id} &middot;" in html
     assert 'name="reason"' in html
+    assert '<label for="id_reason" class="required">Reason:</label>' in html
     assert '<input type="hidden" name="confirm" value="yes">' in html
     assert '<input type="submit" value="Reverse with this reason">' in html
     conversion.refresh_from_db()
