@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from tracker.management.commands.benchmark import wrk_output_parse
+from tracker.management.commands.benchmark import round_ratios, rounds_summarize, wrk_output_parse
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:45763/c/tok
   2 threads and 16 connections
@@ -54,16 +54,91 @@ def test_wrk_output_parse_refuses_output_without_a_summary():
         wrk_output_parse("unable to connect to 127.0.0.1:1 Connection refused\n")
 
 
+def _run(rps: float, p50: float, p99: float, requests: int, ok: int) -> dict:
+    return {
+        "requests_per_second": rps,
+        "requests": requests,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "non_2xx_3xx": requests - ok,
+        "socket_errors": {"connect": 0, "read": 1, "write": 0, "timeout": 0},
+        "status_counts": {"2xx": ok, "302": 0, "other_3xx": 0, "4xx": requests - ok, "5xx": 0},
+    }
+
+
+def _round(trivial_rps: float, click_rps: float, postback_rps: float) -> dict:
+    round_ = {
+        "trivial": _run(trivial_rps, 5.0, 10.0, 100, 100),
+        "click": _run(click_rps, 10.0, 20.0, 50, 49),
+        "postback": _run(postback_rps, 40.0, 80.0, 10, 10),
+    }
+    round_["ratios"] = round_ratios(round_)
+    return round_
+
+
+def test_round_ratios_divide_within_the_round():
+    assert round_ratios(_round(2000.0, 1000.0, 300.0)) == {
+        "click_vs_trivial_rps": 0.5,
+        "postback_vs_trivial_rps": 0.15,
+        "click_vs_trivial_p50": 2.0,
+        "postback_vs_trivial_p50": 8.0,
+    }
+
+
+def test_rounds_summarize_takes_medians_of_figures_and_of_each_rounds_ratio():
+    # The machine slowed down in round 2: its ratios still count, its speed does not skew them.
+    rounds = [
+        _round(2000.0, 1000.0, 300.0),
+        _round(1000.0, 450.0, 170.0),
+        _round(3000.0, 1620.0, 480.0),
+    ]
+
+    summary = rounds_summarize(rounds)
+
+    assert summary["trivial"]["requests_per_second"] == 2000.0
+    assert summary["click"]["requests_per_second"] == 1000.0
+    assert summary["postback"]["requests_per_second"] == 300.0
+    assert summary["ratios"] == {
+        "click_vs_trivial_rps": 0.5,  # rounds: 0.5, 0.45, 0.54
+        "postback_vs_trivial_rps": 0.16,  # rounds: 0.15, 0.17, 0.16
+        "click_vs_trivial_p50": 2.0,
+        "postback_vs_trivial_p50": 8.0,
+    }
+    assert summary["click"]["requests"] == 150
+    assert summary["click"]["non_2xx_3xx"] == 3
+    assert summary["click"]["socket_errors"] == {
+        "connect": 0,
+        "read": 3,
+        "write": 0,
+        "timeout": 0,
+    }
+    assert summary["click"]["status_counts"] == {
+        "2xx": 147,
+        "302": 0,
+        "other_3xx": 0,
+        "4xx": 3,
+        "5xx": 0,
+    }
+    assert (summary["postback"]["p50_ms"], summary["postback"]["p99_ms"]) == (40.0, 80.0)
+
+
 @pytest.mark.integration
 def test_benchmark_runs_end_to_end_and_loses_no_click(tmp_path, capsys):
     assert shutil.which("wrk"), "wrk is installed by .ci/run (apt-get install -y wrk)"
     results_path = tmp_path / "bench.json"
 
-    call_command("benchmark", "--duration", "1s", "--json", str(results_path))
+    call_command("benchmark", "--duration", "1s", "--rounds", "2", "--json", str(results_path))
 
     results = json.loads(results_path.read_text())
     assert results["clicks_match_302"] is True
     assert results["database_clicks"] == results["server_302_clicks"] > 0
+    # Each round converts its own clicks: every postback answered 200 wrote one conversion.
+    assert results["conversions_match_200"] is True
+    assert results["database_conversions"] == results["server_200_postbacks"] > 0
+    assert len(results["rounds"]) == 2
+    assert results["postback"]["requests"] == sum(
+        round_["postback"]["requests"] for round_ in results["rounds"]
+    )
     for name in ("trivial", "click", "postback", "click_half_peak"):
         assert results[name]["non_2xx_3xx"] == 0, name
         assert results[name]["requests"] > 0, name
