@@ -16,10 +16,18 @@ DATABASE_URL points at that database (it refuses any other), for each scale:
    WSGI server): the campaign dashboard (`/api/analytics/campaign/<id>`, default 30 days, as
    its advertiser), the 30-day report by day (`/api/reports?group_by=day`, admin), by day and
    campaign, and by sub1 (the widest breakdown);
-4. check that none of those requests' SQL reads the click table (`tracker_click`).
+4. check that none of those requests' SQL reads the click table (`tracker_click`);
+5. measure the memory of one more request of each, plus the widest 30-day report (by hour,
+   campaign, affiliate and sub1) exported as a streamed CSV (`format=csv`, read to the last
+   byte): the peak of Python allocations during the request (tracemalloc) and the growth of the
+   process's peak resident set over its resident set before the request (Linux: VmHWM reset
+   through /proc/self/clear_refs; it also sees libpq's C allocations, which tracemalloc does
+   not).
 
-It prints p50/p95/max per endpoint and scale, and the p95 ratio of the largest scale to the
-smallest (target: <= 50 ms and <= 1.5 x at 10 M).
+It prints p50/p95/max and both memory figures per endpoint and scale, and the p95 ratio of the
+largest scale to the smallest (target: <= 50 ms and <= 1.5 x at 10 M). A report that loaded raw
+rows into Python would show its memory growing with the scale; the issue's target is that it
+stays flat.
 """
 
 import datetime as dt
@@ -30,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +53,29 @@ BASE_DIR = Path(settings.BASE_DIR)
 WARMUP = 10
 TARGET_P95_MS = 50.0
 TARGET_RATIO = 1.5
+CSV_LABEL = "CSV hour,campaign,aff,sub1"
+
+
+def _status_kib(field: str) -> int | None:
+    """A `VmRSS`/`VmHWM` figure of this process in KiB (None where /proc is not Linux's)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _rss_peak_reset() -> bool:
+    """Make VmHWM restart from the current resident set (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def _percentile(samples: list[float], percent: float) -> float:
@@ -128,13 +160,29 @@ class Command(BaseCommand):
             raise CommandError(f"{' '.join(command[1:])} failed:\n{completed.stderr}")
 
     def _report(self, results: dict, *, json_path: str | None) -> None:
-        lines = ["", f"{'endpoint':<28}{'clicks':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"]
+        lines = [
+            "",
+            f"{'endpoint':<28}{'clicks':>12}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+            f"{'py peak KiB':>13}{'RSS growth KiB':>16}",
+        ]
+
+        def memory_columns(memory: dict) -> str:
+            rss = memory["rss_growth_kib"]
+            return f"{memory['python_peak_kib']:>13,}{'n/a' if rss is None else f'{rss:,}':>16}"
+
         for scale in results["scales"]:
             for name, figures in scale["endpoints"].items():
                 lines.append(
                     f"{name:<28}{scale['clicks']:>12,}{figures['p50_ms']:>9.2f}"
                     f"{figures['p95_ms']:>9.2f}{figures['max_ms']:>9.2f}"
+                    + memory_columns(figures["memory"])
                 )
+            csv = scale["csv_export"]
+            lines.append(
+                f"{CSV_LABEL:<28}{scale['clicks']:>12,}{'':>27}"
+                + memory_columns(csv)
+                + f"  ({csv['bytes']:,} bytes, {csv['rows']:,} rows)"
+            )
         first, last = results["scales"][0], results["scales"][-1]
         lines.append("")
         for name in last["endpoints"]:
@@ -145,6 +193,13 @@ class Command(BaseCommand):
                 f"{name:<28}p95 {p95:.2f} ms at {last['clicks']:,} clicks, "
                 f"{ratio:.2f} x its p95 at {first['clicks']:,}: {verdict}"
             )
+        first_csv, last_csv = first["csv_export"], last["csv_export"]
+        lines.append(
+            f"{CSV_LABEL:<28}Python peak {last_csv['python_peak_kib']:,} KiB at "
+            f"{last['clicks']:,} clicks ({last_csv['rows']:,} rows) against "
+            f"{first_csv['python_peak_kib']:,} KiB at {first['clicks']:,} "
+            f"({first_csv['rows']:,} rows)"
+        )
         for scale in results["scales"]:
             lines.append(
                 f"{scale['clicks']:>12,} clicks: generated in {scale['generate_s']:.1f} s, "
@@ -239,7 +294,13 @@ class Command(BaseCommand):
                     "p50_ms": statistics.median(samples),
                     "p95_ms": _percentile(samples, 95),
                     "max_ms": max(samples),
+                    "memory": self._memory_of(client, path),
                 }
+            admin_client = clients[network.admin.pk]
+            csv_export = self._memory_of(
+                admin_client,
+                f"/api/reports?group_by=hour,campaign,affiliate,sub1&{period}&format=csv",
+            )
             scale_result = {
                 "clicks": Click.objects.count(),
                 "generate_s": generated,
@@ -250,10 +311,39 @@ class Command(BaseCommand):
                 },
                 "raw_click_queries": raw_click_queries,
                 "endpoints": figures,
+                "csv_export": csv_export,
             }
             results["scales"].append(scale_result)
             self.stdout.write(json.dumps(scale_result))
         Path(out).write_text(json.dumps(results))
+
+    @staticmethod
+    def _memory_of(client, path: str) -> dict[str, Any]:
+        """One request's peak memory, its body read chunk by chunk (module docstring, step 5)."""
+        rss_before = _status_kib("VmRSS")
+        can_reset = rss_before is not None and _rss_peak_reset()
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            response = client.get(path)
+            if response.status_code != 200:
+                raise CommandError(f"GET {path} answered {response.status_code}")
+            size = rows = 0
+            chunks = response.streaming_content if response.streaming else [response.content]
+            for chunk in chunks:
+                size += len(chunk)
+                rows += chunk.count(b"\n")
+            python_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        rss_peak = _status_kib("VmHWM") if can_reset else None
+        return {
+            "python_peak_kib": python_peak // 1024,
+            "rss_growth_kib": None if rss_peak is None else max(0, rss_peak - rss_before),
+            "bytes": size,
+            # CSV: data rows (the header line excluded); JSON bodies have no line breaks.
+            "rows": max(0, rows - 1) if response.streaming else 0,
+        }
 
     @staticmethod
     def _get(client, path: str) -> None:
