@@ -341,7 +341,7 @@ class Command(BaseCommand):
             "python_peak_kib": python_peak // 1024,
             "rss_growth_kib": None if rss_peak is None else max(0, rss_peak - rss_before),
             "bytes": size,
-            # CSV: data rows (the header line excluded); JSON bodies have no line breaks.
+            # Streamed CSV: its data rows, the header line excluded (0 for a JSON body).
             "rows": max(0, rows - 1) if response.streaming else 0,
         }
 

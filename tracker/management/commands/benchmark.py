@@ -18,7 +18,7 @@ Then it drives the click redirect once more at half the rate it peaked at (the m
 rounds; wrk's `delay()` paces each connection), for its latency when the server has headroom.
 
 Rounds: on a shared virtual machine the speed of the whole box drifts by tens of percent within
-minutes (seen here: the trivial view at 1,300 to 2,700 requests/s in one hour). Each ratio is
+minutes (seen here: the trivial view at 720 to 2,700 requests/s in one hour). Each ratio is
 therefore taken within a round, from runs seconds apart, and the median over the rounds is the
 figure; every round is printed too, so the spread is visible. Each round's postbacks convert
 their own slice of the pre-created clicks, with their own transaction ids.
