@@ -99,6 +99,10 @@ def hot_cursor() -> Iterator[Any]:
         with db.cursor() as cursor:
             yield cursor
         return
+    # As Django's own cursors do: a connection the server has ended since the last request is
+    # replaced here, not found dead by the click's INSERT. Free on a quiet connection
+    # (core.db.postgresql).
+    db.close_if_health_check_failed()
     db.ensure_connection()
     raw_cursor = psycopg.Cursor(db.connection)
     wrapped = (

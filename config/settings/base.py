@@ -80,6 +80,8 @@ def database_tuned(database: dict) -> dict:
     database["ATOMIC_REQUESTS"] = False
     database["CONN_HEALTH_CHECKS"] = True
     if database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that skips its round trip on a quiet connection.
+        database["ENGINE"] = "core.db.postgresql"
         # Only server-side-binding cursors can prepare statements, and only the click path opens
         # them (tracker.services.clicks): they are planned once per connection. The ORM's
         # client-side cursors are unaffected. Behind PgBouncer in transaction mode use >= 1.21

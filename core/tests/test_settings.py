@@ -47,4 +47,4 @@ def test_production_passes_check_deploy_at_warning_level():
 
 
 def test_test_settings_run_on_postgresql(settings):
-    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.DATABASES["default"]["ENGINE"] == "core.db.postgresql"

@@ -41,12 +41,13 @@ import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
+
+from tracker.management.bench_databases import scratch_database_create
 
 BENCH_DB = "clickledger_reports_bench"
 BASE_DIR = Path(settings.BASE_DIR)
@@ -105,9 +106,9 @@ class Command(BaseCommand):
             self._measure(scales=scales, requests=options["requests"], out=options["measure_into"])
             return
         db = settings.DATABASES["default"]
-        if db["ENGINE"] != "django.db.backends.postgresql":
+        if "postgresql" not in db["ENGINE"]:
             raise CommandError("bench_reports needs PostgreSQL (DATABASE_URL).")
-        bench_url = self._bench_database_create(db)
+        bench_url = scratch_database_create(db, name=BENCH_DB)
         env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}
         self.stdout.write(f"Database {BENCH_DB} recreated; migrating ...")
         self._check_call([sys.executable, "manage.py", "migrate", "-v0", "--skip-checks"], env=env)
@@ -133,24 +134,6 @@ class Command(BaseCommand):
         self._report(results, json_path=options["json_path"])
 
     # --- parent ---------------------------------------------------------------------------------
-
-    def _bench_database_create(self, db: dict) -> str:
-        import psycopg
-        from psycopg import sql
-
-        info = {"dbname": "postgres", "host": db.get("HOST") or "127.0.0.1"}
-        for key, name in (("USER", "user"), ("PASSWORD", "password"), ("PORT", "port")):
-            if db.get(key):
-                info[name] = db[key]
-        with psycopg.connect(**info, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-            )
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-        auth = quote(db.get("USER") or "", safe="")
-        if db.get("PASSWORD"):
-            auth += ":" + quote(db["PASSWORD"], safe="")
-        return f"postgres://{auth}@{info['host']}:{db.get('PORT') or 5432}/{BENCH_DB}"
 
     def _check_call(self, command: list[str], *, env: dict[str, str]) -> None:
         completed = subprocess.run(  # noqa: S603 - our own interpreter and manage.py

@@ -54,10 +54,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tracker.management.bench_databases import conninfo, scratch_database_create
 
 BENCH_DB = "clickledger_bench"
 CLICK_LINKS = 8
@@ -285,7 +286,7 @@ class Command(BaseCommand):
 
     def _run(self, *, wrk: str, db: dict, workdir: Path, options: dict[str, Any]) -> None:
         duration = options["duration"]
-        bench_url = self._bench_database_create(db)
+        bench_url = scratch_database_create(db, name=BENCH_DB)
         env = self._server_env(bench_url)
         self.stdout.write(f"Database {BENCH_DB} recreated; migrating and seeding ...")
         manage = [sys.executable, str(BASE_DIR / "manage.py")]
@@ -337,30 +338,6 @@ class Command(BaseCommand):
             "postback_clicks_seeded": seed["postback_clicks"],
         }
         self._report(results, json_path=options["json_path"])
-
-    def _bench_database_create(self, db: dict) -> str:
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(**self._conninfo(db, dbname="postgres"), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-            )
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-        auth = quote(db.get("USER") or "", safe="")
-        if db.get("PASSWORD"):
-            auth += ":" + quote(db["PASSWORD"], safe="")
-        host = db.get("HOST") or "127.0.0.1"
-        port = db.get("PORT") or 5432
-        return f"postgres://{auth}@{host}:{port}/{BENCH_DB}"
-
-    @staticmethod
-    def _conninfo(db: dict, *, dbname: str) -> dict[str, Any]:
-        info = {"dbname": dbname, "host": db.get("HOST") or "127.0.0.1"}
-        for key, name in (("USER", "user"), ("PASSWORD", "password"), ("PORT", "port")):
-            if db.get(key):
-                info[name] = db[key]
-        return info
 
     @staticmethod
     def _server_env(bench_url: str) -> dict[str, str]:
@@ -562,7 +539,7 @@ class Command(BaseCommand):
     def _database_counts(self, *, db: dict, seed: dict) -> dict[str, int]:
         import psycopg
 
-        with psycopg.connect(**self._conninfo(db, dbname=BENCH_DB)) as conn:
+        with psycopg.connect(**conninfo(db, dbname=BENCH_DB)) as conn:
             clicks = conn.execute(
                 "SELECT count(*) FROM tracker_click WHERE link_id = ANY(%s)",
                 (seed["click_link_ids"],),
