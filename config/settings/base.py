@@ -158,7 +158,8 @@ PAYOUT_MINIMUM_AMOUNT = env.str("PAYOUT_MINIMUM_AMOUNT", default="50.00")
 
 # --- Celery -----------------------------------------------------------------------------------
 # Default: kombu's filesystem transport, so the quickstart runs a real worker with no broker server.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# The host is ignored by that transport, but without one kombu logs a warning at every publish.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(BASE_DIR / "var" / "broker"),
