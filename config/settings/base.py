@@ -82,8 +82,8 @@ def database_tuned(database: dict) -> dict:
     if database["ENGINE"] == "django.db.backends.postgresql":
         # Django's backend with a health check that skips its round trip on a quiet connection.
         database["ENGINE"] = "core.db.postgresql"
-        # Only server-side-binding cursors can prepare statements, and only the click path opens
-        # them (tracker.services.clicks): they are planned once per connection. The ORM's
+        # Only server-side-binding cursors can prepare statements, and only the hot paths open
+        # them (core.sql: click, postback, ledger): they are planned once per connection. The ORM's
         # client-side cursors are unaffected. Behind PgBouncer in transaction mode use >= 1.21
         # with max_prepared_statements, or CONN_MAX_AGE=0.
         database.setdefault("OPTIONS", {})["prepare_threshold"] = 0

@@ -16,7 +16,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
 from campaigns.tests.factories import TrackingLinkFactory
-from tracker.models import Click, Conversion, PostbackLog
+from tracker.models import Click, Conversion, PostbackLog, PostbackOutcome
 from tracker.tests.factories_postbacks import postback_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -157,7 +157,7 @@ def test_postback_after_the_server_ended_the_session_is_recorded(monkeypatch):
 
     assert status == "200 OK"
     assert Conversion.objects.get().transaction_id == "T-1"
-    assert PostbackLog.objects.get().outcome == "created"
+    assert PostbackLog.objects.get().outcome == PostbackOutcome.CREATED
 
 
 def test_click_on_a_reused_connection_sends_only_its_statement(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
-"""The scratch PostgreSQL databases the benchmark commands (re)create beside the configured one."""
+"""The scratch PostgreSQL databases the benchmark commands (re)create beside the configured one,
+and the DATABASE_URL of a database on the configured server (also for test subprocesses)."""
 
 from typing import Any
 from urllib.parse import quote

@@ -25,6 +25,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
+from tracker.management.bench_databases import database_url
 from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointMethod
 from tracker.tests.factories_forwarding import (
     PostbackEndpointFactory,
@@ -125,14 +126,10 @@ class Workers:
 
     def __init__(self, *, broker_url: str, directory: Path) -> None:
         db = connection.settings_dict
-        credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tracker.tests.settings_forwarding_worker",
-            "DATABASE_URL": (
-                f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-                f"/{db['NAME']}"
-            ),
+            "DATABASE_URL": database_url(db, name=db["NAME"]),
             "CELERY_BROKER_URL": broker_url,
             "PYTHONPATH": str(REPO),
         }

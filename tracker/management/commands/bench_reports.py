@@ -106,7 +106,7 @@ class Command(BaseCommand):
             self._measure(scales=scales, requests=options["requests"], out=options["measure_into"])
             return
         db = settings.DATABASES["default"]
-        if "postgresql" not in db["ENGINE"]:
+        if connection.vendor != "postgresql":
             raise CommandError("bench_reports needs PostgreSQL (DATABASE_URL).")
         bench_url = scratch_database_create(db, name=BENCH_DB)
         env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "false", "LOG_LEVEL": "WARNING"}

@@ -57,6 +57,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from tracker.management.bench_databases import conninfo, scratch_database_create
 
@@ -274,7 +275,7 @@ class Command(BaseCommand):
         if options["rounds"] < 1:
             raise CommandError("Need --rounds >= 1.")
         db = settings.DATABASES["default"]
-        if "postgresql" not in db["ENGINE"]:
+        if connection.vendor != "postgresql":
             raise CommandError(
                 "The benchmark needs PostgreSQL: set DATABASE_URL to a PostgreSQL server "
                 "(the database clickledger_bench is created on it)."
@@ -639,7 +640,7 @@ class Command(BaseCommand):
     # --- seeding (runs in the child process, against clickledger_bench) --------------------
 
     def _seed(self, output: Path, *, duration: int, rounds: int) -> None:
-        from django.db import connection, transaction
+        from django.db import transaction
         from django.utils import timezone
 
         from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
