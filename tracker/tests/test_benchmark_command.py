@@ -144,4 +144,54 @@ def test_benchmark_runs_end_to_end_and_loses_no_click(tmp_path, capsys):
         assert results[name]["requests"] > 0, name
     assert results["click"]["status_counts"]["5xx"] == 0
     assert results["postback"]["status_counts"]["2xx"] == results["postback"]["requests"]
-    assert "click / trivial:" in capsys.readouterr().out
+    groups = ("gunicorn", "postgresql", "wrk", "other", "idle")
+    for name in ("trivial", "click", "postback"):
+        cpu = results[name]["cpu_ms_per_request"]
+        assert set(cpu) == {*groups, "total"}, name
+        assert cpu["gunicorn"] > 0, name
+        assert cpu["wrk"] > 0, name
+        assert min(cpu.values()) >= 0, name
+        for round_ in results["rounds"]:
+            per_round = round_[name]["cpu_ms_per_request"]
+            # Each figure is rounded to 3 decimals on its own.
+            assert per_round["total"] == pytest.approx(
+                sum(per_round[group] for group in groups), abs=0.003
+            ), name
+    # The trivial view sends nothing to PostgreSQL; a postback sends ten statements.
+    assert (
+        results["postback"]["cpu_ms_per_request"]["postgresql"]
+        > results["trivial"]["cpu_ms_per_request"]["postgresql"]
+    )
+    output = capsys.readouterr().out
+    assert "click / trivial:" in output
+    assert "CPU per request answered, ms" in output
+
+
+def test_rounds_summarize_takes_the_median_of_each_cpu_group():
+    rounds = [_round(2000.0, 1000.0, 300.0) for _ in range(3)]
+    for round_, (gunicorn, postgres) in zip(
+        rounds, [(0.5, 0.0), (0.75, 0.25), (0.625, 0.125)], strict=True
+    ):
+        for name in ("trivial", "click", "postback"):
+            round_[name]["cpu_ms_per_request"] = {
+                "gunicorn": gunicorn,
+                "postgresql": postgres,
+                "total": gunicorn + postgres,
+            }
+
+    summary = rounds_summarize(rounds)
+
+    assert summary["click"]["cpu_ms_per_request"] == {
+        "gunicorn": 0.625,
+        "postgresql": 0.125,
+        "total": 0.75,
+    }
+
+
+def test_rounds_summarize_leaves_out_the_cpu_split_when_a_round_lacks_it():
+    rounds = [_round(2000.0, 1000.0, 300.0), _round(2000.0, 1000.0, 300.0)]
+    rounds[0]["click"]["cpu_ms_per_request"] = {"gunicorn": 1.0, "total": 1.0}
+
+    summary = rounds_summarize(rounds)
+
+    assert "cpu_ms_per_request" not in summary["click"]

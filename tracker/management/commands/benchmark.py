@@ -31,6 +31,12 @@ converts a distinct click, so a duplicate or a lost conversion is a mismatch) â€
 may be lower by the requests still in flight when it stopped. wrk and gunicorn share the machine's
 cores, so the figures are a floor, comparable between runs on one machine.
 
+It also prints where the machine's CPU went during each endpoint's run, in milliseconds per
+request answered (`tracker.management.bench_cpu`, from /proc): gunicorn (master and workers),
+PostgreSQL (its processes, when the server runs on this host), wrk, the rest of the machine, and
+idle time. A ratio to the trivial view is the ratio of these totals, so the table says which part
+of a request's cost keeps it from a target.
+
 The seeding runs in a child `manage.py benchmark --seed-into FILE` with DATABASE_URL pointing at
 the bench database, so it uses exactly the settings the server uses, and can never write into the
 developer's own database (it refuses any database not named `clickledger_bench`).
@@ -43,6 +49,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -59,6 +66,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from tracker.management.bench_cpu import (
+    PROC,
+    cpu_per_request,
+    cpu_snapshot,
+    cpu_split,
+)
 from tracker.management.bench_databases import conninfo, scratch_database_create
 
 BENCH_DB = "clickledger_bench"
@@ -197,6 +210,11 @@ def rounds_summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
                 for kind in ("connect", "read", "write", "timeout")
             },
         }
+        if all("cpu_ms_per_request" in run for run in runs):
+            summary[name]["cpu_ms_per_request"] = {
+                group: round(statistics.median(run["cpu_ms_per_request"][group] for run in runs), 3)
+                for group in runs[0]["cpu_ms_per_request"]
+            }
         if all("status_counts" in run for run in runs):
             summary[name]["status_counts"] = {
                 kind: sum(run["status_counts"][kind] for run in runs)
@@ -221,6 +239,45 @@ def round_ratios(round_: dict[str, Any]) -> dict[str, float]:
         "click_vs_trivial_p50": round(click["p50_ms"] / trivial["p50_ms"], 2),
         "postback_vs_trivial_p50": round(postback["p50_ms"] / trivial["p50_ms"], 2),
     }
+
+
+_CPU_GROUPS = (
+    ("gunicorn", "gunicorn"),
+    ("postgresql", "PostgreSQL"),
+    ("wrk", "wrk"),
+    ("other", "other"),
+    ("idle", "idle"),
+    ("total", "total"),
+)
+
+
+def _cpu_lines(results: dict[str, Any]) -> list[str]:
+    """The CPU split table: milliseconds of CPU per request answered, by group."""
+    names = [
+        name for name in ("trivial", "click", "postback") if "cpu_ms_per_request" in results[name]
+    ]
+    if not names:
+        return ["", "CPU split per request: not measured (no /proc on this system)."]
+    header = f"{'endpoint':<16}" + "".join(f"{label:>12}" for _, label in _CPU_GROUPS)
+    rows = [
+        f"{name:<16}"
+        + "".join(
+            f"{results[name]['cpu_ms_per_request'][group]:>12.3f}" for group, _ in _CPU_GROUPS
+        )
+        for name in names
+    ]
+    return [
+        "",
+        "CPU per request answered, ms (median of the rounds; gunicorn = master and workers,",
+        "PostgreSQL = its processes on this host, other = the rest of the machine's busy time):",
+        header,
+        *rows,
+    ]
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _duration_seconds(text: str) -> int:
@@ -320,7 +377,13 @@ class Command(BaseCommand):
         try:
             self._wait_ready(server=server, port=port, workdir=workdir)
             results = self._drive(
-                wrk=wrk, port=port, seed=seed, workdir=workdir, options=options, db=db
+                wrk=wrk,
+                port=port,
+                server_pid=server.pid,
+                seed=seed,
+                workdir=workdir,
+                options=options,
+                db=db,
             )
         finally:
             self._gunicorn_stop(server)
@@ -462,11 +525,26 @@ class Command(BaseCommand):
             raise CommandError(f"wrk failed:\n{completed.stdout}\n{completed.stderr}")
         return wrk_output_parse(completed.stdout)
 
+    def _wrk_measured(self, *, server_pid: int, **wrk_arguments: Any) -> dict:
+        """`_wrk`, plus where the machine's CPU went during the run, per request answered
+        (`tracker.management.bench_cpu`; skipped where there is no Linux /proc)."""
+        if not (PROC / "stat").exists():
+            return self._wrk(**wrk_arguments)
+        before = cpu_snapshot()
+        children_before = _children_cpu_seconds()
+        result = self._wrk(**wrk_arguments)
+        # wrk has exited and been waited for: its time is in this process's children's rusage.
+        wrk_seconds = _children_cpu_seconds() - children_before
+        split = cpu_split(before, cpu_snapshot(), server_pid=server_pid, wrk_seconds=wrk_seconds)
+        result["cpu_ms_per_request"] = cpu_per_request(split, result["requests"])
+        return result
+
     def _drive(
         self,
         *,
         wrk: str,
         port: int,
+        server_pid: int,
         seed: dict,
         workdir: Path,
         options: dict[str, Any],
@@ -512,8 +590,13 @@ class Command(BaseCommand):
                 ("postback", f"{base}/postback/{seed['partner_key']}", postbacks),
             ):
                 self.stdout.write(f"round {number}/{rounds}, wrk {name}: {duration} s ...")
-                round_[name] = self._wrk(
-                    wrk=wrk, url=url, script=script, duration=duration, options=options
+                round_[name] = self._wrk_measured(
+                    server_pid=server_pid,
+                    wrk=wrk,
+                    url=url,
+                    script=script,
+                    duration=duration,
+                    options=options,
                 )
             round_["ratios"] = round_ratios(round_)
             round_results.append(round_)
@@ -611,6 +694,7 @@ class Command(BaseCommand):
             f"click at half its peak: {results['click_half_peak']['requests_per_second']:.1f} "
             f"requests/s (aimed at {results['click_half_peak']['target_requests_per_second']:.1f}"
             f"), p99 {results['click_half_peak']['p99_ms']:.2f} ms",
+            *_cpu_lines(results),
             "",
             f"clicks in database == 302 responses answered: {results['database_clicks']} == "
             f"{results['server_302_clicks']} (gunicorn) -> "
