@@ -142,7 +142,7 @@ def test_cpu_snapshot_reads_a_real_process_tree_as_the_kernel_counts_it():
         text=True,
     )
     try:
-        reported = float(child.stdout.readline())
+        reported = float(child.stdout.readline())  # not money: CPU seconds
 
         # when the tree under this test process is read from /proc
         snapshot = cpu_snapshot()
