@@ -155,7 +155,8 @@ def test_cpu_snapshot_reads_a_real_process_tree_as_the_kernel_counts_it():
     finally:
         child.communicate("")
 
-    # then the child's time is exactly what the kernel told the child itself (same tick counters)
+    # then the child's time is what the kernel told the child itself (same counters), give or take
+    # the one tick that its last microseconds (printing, starting to read) may have crossed
     assert snapshot.processes[child.pid].comm.startswith("python")
-    assert split["gunicorn"] == pytest.approx(reported, abs=TICK / 2)
+    assert split["gunicorn"] == pytest.approx(reported, abs=TICK)
     assert reported >= 0.3
