@@ -70,11 +70,16 @@ def traffic_counts() -> dict[str, int]:
 
 
 def test_second_run_adds_traffic_but_no_demo_objects():
-    seed(clicks=200, seed=1)
+    # The traffic generator weighs hours of the absolute clock: with "now" a few seconds later, a
+    # draw near an hour's edge can change which clicks convert. Both runs see the same "now".
+    frozen_now = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(frozen_now, tick=False):
+        seed(clicks=200, seed=1)
     objects_after_first = demo_object_counts()
     traffic_after_first = traffic_counts()
 
-    output = seed(clicks=200, seed=1)
+    with time_machine.travel(frozen_now, tick=False):
+        output = seed(clicks=200, seed=1)
 
     assert objects_after_first == {
         "users": 5,
