@@ -40,6 +40,9 @@ DEMO_TOKENS = [
     "demo-link-aff2-c2",
 ]
 FOUR_PLACES = Decimal("0.0001")
+# The traffic generator weighs hours of the absolute clock: with "now" a few seconds later, a draw
+# near an hour's edge changes which clicks convert. Tests that compare two runs freeze both here.
+FROZEN_NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def seed(**options) -> str:
@@ -70,15 +73,12 @@ def traffic_counts() -> dict[str, int]:
 
 
 def test_second_run_adds_traffic_but_no_demo_objects():
-    # The traffic generator weighs hours of the absolute clock: with "now" a few seconds later, a
-    # draw near an hour's edge can change which clicks convert. Both runs see the same "now".
-    frozen_now = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
-    with time_machine.travel(frozen_now, tick=False):
+    with time_machine.travel(FROZEN_NOW, tick=False):
         seed(clicks=200, seed=1)
     objects_after_first = demo_object_counts()
     traffic_after_first = traffic_counts()
 
-    with time_machine.travel(frozen_now, tick=False):
+    with time_machine.travel(FROZEN_NOW, tick=False):
         output = seed(clicks=200, seed=1)
 
     assert objects_after_first == {
@@ -322,12 +322,10 @@ def test_orm_writer_writes_the_same_traffic_as_copy():
             "points": EndUserPoints.objects.aggregate(total=Sum("points"))["total"],
         }
 
-    # The traffic generator weighs hours of the absolute clock: both runs must see the same "now".
-    frozen_now = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
-    with time_machine.travel(frozen_now, tick=False):
+    with time_machine.travel(FROZEN_NOW, tick=False):
         seed(clicks=500, seed=7, conversion_rate=0.2, method="orm", batch_size=120)
         by_orm = summary()
-    with time_machine.travel(frozen_now, tick=False):
+    with time_machine.travel(FROZEN_NOW, tick=False):
         seed(
             clicks=500,
             seed=7,
