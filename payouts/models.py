@@ -106,6 +106,8 @@ class LedgerTransaction(models.Model):
     kind = models.CharField(max_length=32, choices=TransactionKind.choices)
     reference_type = models.CharField(max_length=32, blank=True)
     reference_id = models.BigIntegerField(null=True, blank=True)
+    # Unique, without the `varchar_pattern_ops` twin Django adds on PostgreSQL: nothing searches
+    # it by prefix, and migration 0003 drops that index.
     idempotency_key = models.CharField(max_length=200, unique=True)
     memo = models.CharField(max_length=500, blank=True)
     # PROTECT, not SET_NULL: nulling the actor would be an UPDATE, which the trigger refuses.
@@ -144,7 +146,10 @@ class LedgerEntry(models.Model):
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
     )
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    # No single-column index: `ledger_entry_account` (see Meta) leads with the account.
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     amount = money_field()
     created_at = models.DateTimeField()
 

@@ -86,9 +86,17 @@ class Conversion(models.Model):
     - (`campaign`, `transaction_id`) whenever a transaction id was given.
     """
 
-    click = models.ForeignKey(Click, on_delete=models.PROTECT, related_name="conversions")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="conversions")
-    affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="conversions")
+    # No single-column indexes on these three: `conversion_per_click` and the two time indexes
+    # (see Meta) lead with them, and each index is written by every postback that converts.
+    click = models.ForeignKey(
+        Click, on_delete=models.PROTECT, related_name="conversions", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="conversions", db_index=False
+    )
+    affiliate = models.ForeignKey(
+        Affiliate, on_delete=models.PROTECT, related_name="conversions", db_index=False
+    )
     partner_key = models.ForeignKey(
         PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
     )
@@ -181,6 +189,9 @@ class PostbackLog(models.Model):
     received_at = models.DateTimeField(db_index=True)
     endpoint = models.CharField(max_length=32)
     method = models.CharField(max_length=8)
+    # `key`, `click_id` and `transaction_id` keep their B-tree indexes but not the
+    # `varchar_pattern_ops` twins Django adds on PostgreSQL for LIKE 'prefix%': every search here
+    # is exact (the admin's `exact_search_fields`), and migration 0004 drops them.
     key = models.CharField(max_length=128, blank=True, db_index=True)
     partner_key = models.ForeignKey(
         PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"

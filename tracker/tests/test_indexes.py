@@ -1,0 +1,57 @@
+"""The indexes on the tables the click and the postback write, exactly.
+
+Every index is written by every row: a click or a converting postback pays for each one. These
+pin the sets, so an index that another already covers (a single-column foreign-key index behind
+a composite that leads with the column, or the `varchar_pattern_ops` twin Django adds to an
+indexed CharField for prefix searches nobody makes) does not come back unnoticed.
+"""
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _index_names(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table]
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_click_table_indexes():
+    assert _index_names("tracker_click") == [
+        "click_affiliate_time",
+        "click_campaign_time",
+        "click_click_id_unique",
+        "click_created_brin",
+        "click_unique_lookup",
+        "tracker_click_pkey",
+    ]
+
+
+def test_conversion_table_has_no_index_another_covers():
+    assert _index_names("tracker_conversion") == [
+        "conv_affiliate_time",
+        "conv_campaign_time",
+        "conv_status_time",
+        "conversion_per_click",
+        "conversion_unique_transaction",
+        "tracker_conversion_created_at_3bf3e5ff",
+        "tracker_conversion_partner_key_id_88559278",
+        "tracker_conversion_pkey",
+    ]
+
+
+def test_postback_log_has_exact_search_indexes_without_pattern_twins():
+    assert _index_names("tracker_postbacklog") == [
+        "postbacklog_outcome",
+        "tracker_postbacklog_click_id_df6b71c3",
+        "tracker_postbacklog_conversion_id_822b13d0",
+        "tracker_postbacklog_key_36b42f5a",
+        "tracker_postbacklog_partner_key_id_5b73a756",
+        "tracker_postbacklog_pkey",
+        "tracker_postbacklog_received_at_05ffefba",
+        "tracker_postbacklog_transaction_id_4b8d5f87",
+    ]
