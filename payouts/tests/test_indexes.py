@@ -2,21 +2,14 @@
 tracker/tests/test_indexes.py for why these are pinned)."""
 
 import pytest
-from django.db import connection
+
+from core.tests.schema import index_names
 
 pytestmark = pytest.mark.django_db
 
 
-def _index_names(table: str) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table]
-        )
-        return [name for (name,) in cursor.fetchall()]
-
-
 def test_ledger_transaction_key_is_unique_without_a_pattern_twin():
-    assert _index_names("payouts_ledgertransaction") == [
+    assert index_names("payouts_ledgertransaction") == [
         "ledger_txn_reference",
         "ledger_txn_release_due",
         "payouts_ledgertransaction_actor_id_75032077",
@@ -27,7 +20,7 @@ def test_ledger_transaction_key_is_unique_without_a_pattern_twin():
 
 
 def test_ledger_entry_has_no_single_column_account_index():
-    assert _index_names("payouts_ledgerentry") == [
+    assert index_names("payouts_ledgerentry") == [
         "ledger_entry_account",
         "payouts_ledgerentry_pkey",
         "payouts_ledgerentry_transaction_id_569adca5",

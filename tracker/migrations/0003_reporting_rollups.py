@@ -4,21 +4,14 @@ import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.db.migrations import postgresql_only
+
 BRIN_CREATE = (
     "CREATE INDEX IF NOT EXISTS click_created_brin ON tracker_click "
     "USING brin (created_at) WITH (pages_per_range = 32)"
 )
 BRIN_DROP = "DROP INDEX IF EXISTS click_created_brin"
 
-
-def _brin_create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BRIN_CREATE)
-
-
-def _brin_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BRIN_DROP)
 
 
 class Migration(migrations.Migration):
@@ -180,7 +173,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(_brin_create, _brin_drop, elidable=False)],
+            database_operations=[postgresql_only(forward=[BRIN_CREATE], backward=[BRIN_DROP])],
         ),
         migrations.AddField(
             model_name="hourlydimstat",

@@ -8,35 +8,12 @@
 
 Measured: 14 to 15 % less WAL per postback (5,695 and 5,699 bytes with these indexes and the
 ledger's two of payouts 0003, 4,844 to 4,898 without; the README's click-path section).
-Dropping an index takes a moment, not a rebuild, so this is safe on a large log.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-PATTERN_INDEXES = [
-    ("tracker_postbacklog_key_36b42f5a_like", "tracker_postbacklog", "key"),
-    ("tracker_postbacklog_click_id_df6b71c3_like", "tracker_postbacklog", "click_id"),
-    (
-        "tracker_postbacklog_transaction_id_4b8d5f87_like",
-        "tracker_postbacklog",
-        "transaction_id",
-    ),
-]
-
-
-def _pattern_indexes_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for name, _table, _column in PATTERN_INDEXES:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
-def _pattern_indexes_create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for name, table, column in PATTERN_INDEXES:
-            schema_editor.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column} varchar_pattern_ops)"
-            )
+from core.db.migrations import pattern_indexes_drop
 
 
 class Migration(migrations.Migration):
@@ -77,5 +54,15 @@ class Migration(migrations.Migration):
                 to="tracker.click",
             ),
         ),
-        migrations.RunPython(_pattern_indexes_drop, _pattern_indexes_create, elidable=False),
+        pattern_indexes_drop(
+            [
+                ("tracker_postbacklog_key_36b42f5a_like", "tracker_postbacklog", "key"),
+                ("tracker_postbacklog_click_id_df6b71c3_like", "tracker_postbacklog", "click_id"),
+                (
+                    "tracker_postbacklog_transaction_id_4b8d5f87_like",
+                    "tracker_postbacklog",
+                    "transaction_id",
+                ),
+            ]
+        ),
     ]

@@ -7,21 +7,14 @@ indexed CharField for prefix searches nobody makes) does not come back unnoticed
 """
 
 import pytest
-from django.db import connection
+
+from core.tests.schema import index_names
 
 pytestmark = pytest.mark.django_db
 
 
-def _index_names(table: str) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table]
-        )
-        return [name for (name,) in cursor.fetchall()]
-
-
 def test_click_table_indexes():
-    assert _index_names("tracker_click") == [
+    assert index_names("tracker_click") == [
         "click_affiliate_time",
         "click_campaign_time",
         "click_click_id_unique",
@@ -32,7 +25,7 @@ def test_click_table_indexes():
 
 
 def test_conversion_table_has_no_index_another_covers():
-    assert _index_names("tracker_conversion") == [
+    assert index_names("tracker_conversion") == [
         "conv_affiliate_time",
         "conv_campaign_time",
         "conv_status_time",
@@ -45,7 +38,7 @@ def test_conversion_table_has_no_index_another_covers():
 
 
 def test_postback_log_has_exact_search_indexes_without_pattern_twins():
-    assert _index_names("tracker_postbacklog") == [
+    assert index_names("tracker_postbacklog") == [
         "postbacklog_outcome",
         "tracker_postbacklog_click_id_df6b71c3",
         "tracker_postbacklog_conversion_id_822b13d0",
