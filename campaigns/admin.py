@@ -259,6 +259,8 @@ class PartnerKeyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    # The rotated-out secret only serves signature checks during the grace period.
+    exclude = ["previous_signing_secret"]
     actions = [rotate_partner_keys]
 
     @admin.display(description="Postback URL")

@@ -667,8 +667,9 @@ class PartnerKeyRotateApi(APIView):
     @extend_schema(
         summary="Rotate a partner key",
         description=(
-            "Issues a new `key`; the previous one keeps working until `previous_key_expires_at` "
-            "(the grace period), so the partner can switch without losing postbacks."
+            "Issues a new `key` and a new `signing_secret`; the previous key and secret keep "
+            "working until `previous_key_expires_at` (the grace period), so the partner can "
+            "switch without losing postbacks."
         ),
         request=None,
         responses={200: PartnerKeyWithSecretOutputSerializer, **error_responses(401, 403, 404)},

@@ -220,6 +220,8 @@ class PartnerKey(TimeStampedModel):
     )
     require_signature = models.BooleanField(default=False)
     signing_secret = models.CharField(max_length=128)
+    # Rotation keeps the previous secret valid for signatures as long as the previous key.
+    previous_signing_secret = models.CharField(max_length=128, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

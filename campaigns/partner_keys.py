@@ -2,9 +2,13 @@
 
 A key belongs to one advertiser and can only touch clicks on that advertiser's campaigns.
 
-Rotation: `partner_key_rotate` issues a new key and keeps the old one in `previous_key`, valid
-until `now + PARTNER_KEY_ROTATION_GRACE_HOURS`, so a partner can switch without losing postbacks.
-A second rotation inside the grace period drops the first old key at once.
+Rotation: `partner_key_rotate` issues a new key and a new signing secret, and keeps the old ones
+in `previous_key` and `previous_signing_secret`, valid until `now +
+PARTNER_KEY_ROTATION_GRACE_HOURS`, so a partner can switch without losing postbacks. During the
+grace period a signature made with either secret is accepted, whichever key the request names (a
+partner may deploy the new key and the new secret in either order). A second rotation inside the
+grace period drops the first old key and secret at once. A leaked secret is therefore rotated out
+like a leaked key: after the grace period, signatures made with it fail.
 
 IP allowlist: a list of addresses or CIDR ranges (IPv4 or IPv6); empty allows any source. The
 source is `core.net.client_ip` (the trusted-proxy setting decides whether X-Forwarded-For counts).
@@ -41,6 +45,7 @@ from django.db import connection, transaction
 from accounts.models import Advertiser
 from campaigns.models import PartnerKey
 from core.exceptions import ApplicationError
+from core.net import address_in_networks
 from core.sql import execute_fetchone, model_columns, model_from_row
 from core.tokens import new_partner_key, new_signing_secret
 
@@ -104,16 +109,26 @@ def partner_key_update(*, partner_key: PartnerKey, **fields: Any) -> PartnerKey:
 
 @transaction.atomic
 def partner_key_rotate(*, partner_key: PartnerKey, now: dt.datetime) -> PartnerKey:
-    """Issue a new key; the current one keeps working for the grace period, then stops."""
+    """Issue a new key and signing secret; the current ones keep working for the grace period."""
     locked = PartnerKey.objects.select_for_update().get(pk=partner_key.pk)
     locked.previous_key = locked.key
+    locked.previous_signing_secret = locked.signing_secret
     locked.previous_key_expires_at = now + dt.timedelta(
         hours=settings.PARTNER_KEY_ROTATION_GRACE_HOURS
     )
     locked.key = new_partner_key()
+    locked.signing_secret = new_signing_secret()
     locked.rotated_at = now
     locked.save(
-        update_fields=["key", "previous_key", "previous_key_expires_at", "rotated_at", "updated_at"]
+        update_fields=[
+            "key",
+            "previous_key",
+            "signing_secret",
+            "previous_signing_secret",
+            "previous_key_expires_at",
+            "rotated_at",
+            "updated_at",
+        ]
     )
     return locked
 
@@ -165,20 +180,11 @@ def partner_key_verify_request(
     """Raise ApplicationError 403 `ip_not_allowed` or `bad_signature`; return when allowed.
 
     `query` and `body` are the raw bytes the signature covers (the body empty for GET)."""
-    if partner_key.ip_allowlist:
-        try:
-            address = ipaddress.ip_address(source_ip or "")
-        except ValueError:
-            address = None
-        allowed = address is not None and any(
-            address in ipaddress.ip_network(entry, strict=False)
-            for entry in partner_key.ip_allowlist
+    if partner_key.ip_allowlist and not address_in_networks(source_ip, partner_key.ip_allowlist):
+        raise _forbidden(
+            f"Source address {source_ip or 'unknown'} is not allowed for this key.",
+            "ip_not_allowed",
         )
-        if not allowed:
-            raise _forbidden(
-                f"Source address {source_ip or 'unknown'} is not allowed for this key.",
-                "ip_not_allowed",
-            )
     if not partner_key.require_signature:
         return
     timestamp = (timestamp_header or "").strip()
@@ -193,12 +199,29 @@ def partner_key_verify_request(
         raise _forbidden(
             "Missing or malformed X-ClickLedger-Signature header (sha256=<hex>).", "bad_signature"
         )
-    expected = partner_key_signature(
-        secret=partner_key.signing_secret, timestamp=timestamp, query=query, body=body
+    given = (SIGNATURE_PREFIX + signature[len(SIGNATURE_PREFIX) :].lower()).encode(
+        "ascii", errors="replace"
     )
-    given = SIGNATURE_PREFIX + signature[len(SIGNATURE_PREFIX) :].lower()
-    if not hmac.compare_digest(expected.encode(), given.encode("ascii", errors="replace")):
+    matches = [
+        hmac.compare_digest(
+            partner_key_signature(
+                secret=secret, timestamp=timestamp, query=query, body=body
+            ).encode(),
+            given,
+        )
+        for secret in _signing_secrets(partner_key=partner_key, now=now)
+    ]
+    if not any(matches):
         raise _forbidden("The signature does not match.", "bad_signature")
+
+
+def _signing_secrets(*, partner_key: PartnerKey, now: dt.datetime) -> list[str]:
+    """The current secret, and the previous one while its rotation grace period lasts."""
+    secrets = [partner_key.signing_secret]
+    expires_at = partner_key.previous_key_expires_at
+    if partner_key.previous_signing_secret and expires_at is not None and expires_at > now:
+        secrets.append(partner_key.previous_signing_secret)
+    return secrets
 
 
 def partner_key_postback_url(*, partner_key: PartnerKey) -> str:

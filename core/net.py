@@ -1,6 +1,8 @@
 """Client IP and country of an incoming request, from trusted proxy settings only."""
 
+import functools
 import ipaddress
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -32,3 +34,18 @@ def client_country(request: HttpRequest) -> str:
     meta_key = "HTTP_" + header.upper().replace("-", "_")
     value = request.META.get(meta_key, "").strip().upper()
     return value if len(value) == 2 and value.isalpha() else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(entry.strip(), strict=False)
+
+
+def address_in_networks(address: str | None, networks: Iterable[str]) -> bool:
+    """True when `address` (an IP as text; None or garbage: False) is inside any of `networks`
+    (addresses or CIDR ranges, already validated where they were saved or configured)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in _network(entry) for entry in networks)

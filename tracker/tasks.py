@@ -10,7 +10,7 @@ Beat schedule (config/settings/base.py CELERY_BEAT_SCHEDULE):
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from tracker.services import forwarding
+from tracker.services import forwarding, postbacks
 
 # The database being briefly unreachable is the one failure worth a Celery retry here; the
 # delivery's own schedule (in its row) handles everything the receiver does wrong.
@@ -67,3 +67,13 @@ def send_endpoint_disabled_email(*, endpoint_id: int) -> None:
     nothing: an SMTP failure is logged by Celery and not re-sent.
     """
     forwarding.endpoint_disabled_email_send(endpoint_id=endpoint_id)
+
+
+@shared_task(ignore_result=True)
+def prune_postback_logs() -> int:
+    """Delete postback log rows past their retention (refused requests sooner than accepted ones).
+
+    Running twice deletes nothing more. Retries nothing: the next daily run does what this one
+    missed.
+    """
+    return postbacks.postback_logs_prune()

@@ -148,8 +148,20 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 PARTNER_KEY_ROTATION_GRACE_HOURS = env.int("PARTNER_KEY_ROTATION_GRACE_HOURS", default=24)
 # Accepted clock skew for signed postbacks.
 POSTBACK_SIGNATURE_MAX_AGE_SECONDS = env.int("POSTBACK_SIGNATURE_MAX_AGE_SECONDS", default=300)
-# Seeds 000/001 `GET /postback` carries no key; networks that don't need it switch it off.
-LEGACY_POSTBACK_ENABLED = env.bool("LEGACY_POSTBACK_ENABLED", default=True)
+# The keyless `GET /postback?affiliate_id=&click_id=&amount=` of the first integrations. Off unless
+# turned on; when on, it is accepted only from LEGACY_POSTBACK_ALLOWED_IPS (addresses or CIDR
+# ranges) or with a partner key (`key` parameter or X-Postback-Key header), and then only for
+# that key's advertiser, with its allowlist and signature rules. Anything else is 403.
+LEGACY_POSTBACK_ENABLED = env.bool("LEGACY_POSTBACK_ENABLED", default=False)
+LEGACY_POSTBACK_ALLOWED_IPS = env.list("LEGACY_POSTBACK_ALLOWED_IPS", default=[])
+# Postback bodies larger than this are refused (400 `invalid_body`) before they are read whole.
+POSTBACK_MAX_BODY_BYTES = env.int("POSTBACK_MAX_BODY_BYTES", default=65536)
+# The postback log keeps at most this much of each request's query string and of its body.
+POSTBACK_LOG_MAX_BYTES = env.int("POSTBACK_LOG_MAX_BYTES", default=8192)
+# Days the postback log keeps accepted requests, and refused ones (0 keeps them forever); a
+# daily job prunes the rest.
+POSTBACK_LOG_RETENTION_DAYS = env.int("POSTBACK_LOG_RETENTION_DAYS", default=365)
+POSTBACK_LOG_REFUSED_RETENTION_DAYS = env.int("POSTBACK_LOG_REFUSED_RETENTION_DAYS", default=14)
 # Forwarding may reach loopback/private receivers only when this is on (tests, local demos).
 POSTBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("POSTBACK_ALLOW_PRIVATE_DESTINATIONS", default=False)
 
@@ -199,6 +211,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Folds new clicks and conversion status changes into the hourly rollups (freshness < 60 s).
     "tracker-refresh-rollups": {"task": "tracker.tasks_reports.refresh_rollups", "schedule": 15.0},
+    # Deletes postback log rows past their retention (refused requests go sooner).
+    "tracker-prune-postback-logs": {
+        "task": "tracker.tasks.prune_postback_logs",
+        "schedule": crontab(hour=4, minute=53),
+    },
     # Deletes raw clicks past CLICK_RETENTION_DAYS that never converted (rollups keep the counts).
     "tracker-prune-clicks": {
         "task": "tracker.tasks_reports.prune_clicks",

@@ -25,3 +25,8 @@ STORAGES = {
 # No collectstatic in tests: whitenoise looks files up on demand instead of scanning STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The keyless legacy postback works as the first integrations wrote it, from this machine only.
+LEGACY_POSTBACK_ENABLED = env.bool("LEGACY_POSTBACK_ENABLED", default=True)
+LEGACY_POSTBACK_ALLOWED_IPS = env.list(
+    "LEGACY_POSTBACK_ALLOWED_IPS", default=["127.0.0.0/8", "::1/128"]
+)

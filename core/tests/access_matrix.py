@@ -202,6 +202,10 @@ class Row:
     note: str = ""
     # Roles whose 302 is a denial: a redirect to the portal's or the admin's login page.
     to_login: tuple[str, ...] = ()
+    # Settings the request runs under (the variants of one route in VARIANT_ROWS).
+    settings: dict[str, Any] = field(default_factory=dict)
+    # A refusal that still writes its own log row (partner postbacks log every request).
+    logs_refusals: bool = False
 
     @property
     def is_page(self) -> bool:
@@ -604,6 +608,64 @@ ROWS += [
         headers={"HTTP_X_POSTBACK_KEY": "{key_secret_a}"},
     ),
     Row("api/analytics/postback/test", "GET", "/api/analytics/postback/test", everyone(200)),
+]
+
+# The same route under other settings or from other sources: the keyless legacy postback is
+# switched off in production, and when on it takes only allowed sources or a partner key.
+_LEGACY_POSTBACK_A = "/postback?affiliate_id={affiliate_a}&click_id={click_id_a}&amount=1"
+_STRANGER = {"REMOTE_ADDR": "203.0.113.9"}
+VARIANT_ROWS = [
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A,
+        everyone(404),
+        settings={"LEGACY_POSTBACK_ENABLED": False},
+        note="switched off",
+    ),
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A,
+        everyone(403),
+        headers=_STRANGER,
+        logs_refusals=True,
+        note="on, from a source outside LEGACY_POSTBACK_ALLOWED_IPS, without a key",
+    ),
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A + "&key={key_secret_a}",
+        everyone(200),
+        headers=_STRANGER,
+        note="on, from any source, with the click's advertiser's key",
+    ),
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A,
+        everyone(200),
+        headers={**_STRANGER, "HTTP_X_POSTBACK_KEY": "{key_secret_a}"},
+        note="on, from any source, with the key in the X-Postback-Key header",
+    ),
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A + "&key={key_secret_b}",
+        everyone(404),
+        headers=_STRANGER,
+        logs_refusals=True,
+        note="on, with another advertiser's key: the click is not in its scope",
+    ),
+    Row(
+        "postback",
+        "GET",
+        _LEGACY_POSTBACK_A,
+        everyone(200),
+        headers={"REMOTE_ADDR": "198.51.100.7"},
+        settings={"LEGACY_POSTBACK_ALLOWED_IPS": ["198.51.100.0/24"]},
+        note="on, from an allowed source",
+    ),
 ]
 
 # --- portal (server-rendered, session login) ---------------------------------------------------

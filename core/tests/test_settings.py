@@ -48,3 +48,37 @@ def test_production_passes_check_deploy_at_warning_level():
 
 def test_test_settings_run_on_postgresql(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "core.db.postgresql"
+
+
+def _production_setting(name: str, env_overrides: dict[str, str] | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")
+    env.update(env_overrides or {})
+    result = subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_production_switches_the_keyless_legacy_postback_off_unless_asked():
+    assert _production_setting("LEGACY_POSTBACK_ENABLED") == "False"
+    assert _production_setting("LEGACY_POSTBACK_ALLOWED_IPS") == "[]"
+    assert _production_setting("LEGACY_POSTBACK_ENABLED", {"LEGACY_POSTBACK_ENABLED": "true"}) == (
+        "True"
+    )
+
+
+def test_a_malformed_legacy_postback_allowlist_stops_the_start():
+    result = _run_check({**PRODUCTION_ENV, "LEGACY_POSTBACK_ALLOWED_IPS": "10.0.0.0/8,nonsense"})
+
+    assert result.returncode == 1
+    assert (
+        "clickledger.E001) LEGACY_POSTBACK_ALLOWED_IPS: 'nonsense' is not an IP address or CIDR "
+        "range." in result.stderr
+    )

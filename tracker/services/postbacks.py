@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, OuterRef
@@ -55,6 +56,7 @@ from campaigns.partner_keys import partner_key_resolve, partner_key_verify_reque
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
+from core.net import address_in_networks
 from core.sql import execute_fetchone, model_columns, model_from_row, model_insert
 from tracker.models import (
     ChangeSource,
@@ -438,9 +440,13 @@ class _Attribution:
 
 
 @functools.cache
-def _click_by_id_sql(*, by_advertiser: bool) -> str:
+def _click_by_id_sql(*, by_advertiser: bool, by_affiliate: bool) -> str:
     click, campaign = Click._meta.db_table, Campaign._meta.db_table
-    scope = "campaign.advertiser_id = %s" if by_advertiser else "click.affiliate_id = %s"
+    scopes = ["click.click_id = %s"]
+    if by_advertiser:
+        scopes.append("campaign.advertiser_id = %s")
+    if by_affiliate:
+        scopes.append("click.affiliate_id = %s")
     # Table and column names come from our models; values are bound parameters.
     return f"""
 SELECT {model_columns(Click, "click")}, {model_columns(Campaign, "campaign")},
@@ -451,18 +457,24 @@ SELECT {model_columns(Click, "click")}, {model_columns(Campaign, "campaign")},
        )
 FROM {click} click
 JOIN {campaign} campaign ON campaign.id = click.campaign_id
-WHERE click.click_id = %s AND {scope}
+WHERE {" AND ".join(scopes)}
 """  # noqa: S608
 
 
 def _click_by_id(
     *, click_id: str, advertiser_id: int | None, affiliate_id: int | None
 ) -> _Attribution | None:
-    """The click, its campaign and the hints, in one prepared statement (the usual postback)."""
-    by_advertiser = advertiser_id is not None
+    """The click, its campaign and the hints, in one prepared statement (the usual postback).
+
+    Scoped to the advertiser's campaigns and/or the affiliate's clicks, whichever is given."""
+    scope_values = [value for value in (advertiser_id, affiliate_id) if value is not None]
+    if not scope_values:
+        raise ValueError("A click is only looked up within an advertiser's or affiliate's scope.")
     row = execute_fetchone(
-        _click_by_id_sql(by_advertiser=by_advertiser),
-        [click_id, advertiser_id if by_advertiser else affiliate_id],
+        _click_by_id_sql(
+            by_advertiser=advertiser_id is not None, by_affiliate=affiliate_id is not None
+        ),
+        [click_id, *scope_values],
     )
     if row is None:
         return None
@@ -532,10 +544,23 @@ def _click_fallback(
 def _conversion_existing_for_update(
     *, click: Click, campaign: Campaign, transaction_id: str, dedupe_slot: str
 ) -> Conversion | None:
+    """The conversion this postback names, locked; None when there is none yet.
+
+    A transaction id names a conversion of the campaign, but a postback may only touch the
+    conversions of the click it names: one whose transaction id belongs to another click's
+    conversion is refused (409 `transaction_id_conflict`), and says nothing about that conversion.
+    """
     conversions = Conversion.objects.select_for_update(of=("self",)).select_related("campaign")
     if transaction_id:
         existing = conversions.filter(campaign=campaign, transaction_id=transaction_id).first()
         if existing is not None:
+            if existing.click_id != click.pk:
+                raise ApplicationError(
+                    "This transaction_id belongs to a conversion of another click.",
+                    code="transaction_id_conflict",
+                    status=409,
+                    fields={"transaction_id": ["Already used by another click's conversion."]},
+                )
             return existing
     return conversions.filter(click=click, dedupe_slot=dedupe_slot).first()
 
@@ -735,7 +760,19 @@ def _conversion_record(
 # --- the log and the answers ------------------------------------------------------------------
 
 
-def _log_new(inbound: PostbackInbound, *, log_id: uuid.UUID, now: dt.datetime) -> PostbackLog:
+def _log_text(raw: bytes, *, name: str, warnings: list[str]) -> str:
+    """At most POSTBACK_LOG_MAX_BYTES of the raw query string or body, as text: what a stranger
+    sends must not grow the log by more than that per request."""
+    limit = settings.POSTBACK_LOG_MAX_BYTES
+    if len(raw) > limit:
+        warnings.append(f"{name} stored truncated: the first {limit} of {len(raw)} bytes")
+        raw = raw[:limit]
+    return _clean_text(raw.decode("utf-8", errors="replace"))
+
+
+def _log_new(
+    inbound: PostbackInbound, *, log_id: uuid.UUID, now: dt.datetime, warnings: list[str]
+) -> PostbackLog:
     return PostbackLog(
         id=log_id,
         received_at=now,
@@ -743,10 +780,25 @@ def _log_new(inbound: PostbackInbound, *, log_id: uuid.UUID, now: dt.datetime) -
         method=inbound.method[:8],
         key=_clean_text(inbound.path_key or inbound.header_key or "")[:128],
         source_ip=inbound.source_ip,
-        query_string=_clean_text(inbound.query_string.decode("utf-8", errors="replace")),
+        query_string=_log_text(inbound.query_string, name="query string", warnings=warnings),
         content_type=_clean_text(inbound.content_type)[:128],
-        body=_clean_text((inbound.body or b"").decode("utf-8", errors="replace")),
+        body=_log_text(inbound.body or b"", name="body", warnings=warnings),
     )
+
+
+def _log_params(inbound: PostbackInbound, params: dict[str, Any], *, legacy: bool) -> dict:
+    """The parsed parameters for the log. A request larger than the log keeps of it stores only
+    the parameters we know, each cut to 255 characters, so the parsed copy stays as bounded as
+    the raw one."""
+    size = len(inbound.query_string) + len(inbound.body or b"")
+    if size <= settings.POSTBACK_LOG_MAX_BYTES:
+        return params
+    known = {name for names in _aliases_for(legacy=legacy).values() for name in names} | {"key"}
+    return {
+        name: value[:_DEFAULT_MAX_LENGTH] if isinstance(value, str) else value
+        for name, value in params.items()
+        if name in known and (isinstance(value, str | int | Decimal) or value is None)
+    }
 
 
 def _log_ids_from(log: PostbackLog, params: Mapping[str, Any]) -> None:
@@ -800,8 +852,8 @@ def postback_receive(*, inbound: PostbackInbound, now: dt.datetime | None = None
     """
     now = now or timezone.now()
     log_id = uuid.uuid4()
-    log = _log_new(inbound, log_id=log_id, now=now)
     warnings: list[str] = []
+    log = _log_new(inbound, log_id=log_id, now=now, warnings=warnings)
     try:
         try:
             outcome = _postback_process(inbound, log=log, warnings=warnings, now=now)
@@ -832,7 +884,7 @@ def _postback_process(
         params = postback_params_parse(inbound, warnings)
     except ApplicationError as error:
         parse_error = error
-    log.params = params
+    log.params = _log_params(inbound, params, legacy=False)
     _log_ids_from(log, params)
 
     key = inbound.path_key
@@ -903,8 +955,8 @@ def postback_receive_legacy(
     """
     now = now or timezone.now()
     log_id = uuid.uuid4()
-    log = _log_new(inbound, log_id=log_id, now=now)
     warnings: list[str] = []
+    log = _log_new(inbound, log_id=log_id, now=now, warnings=warnings)
     try:
         try:
             outcome = _legacy_process(inbound, log=log, warnings=warnings, now=now)
@@ -940,13 +992,60 @@ def postback_receive_legacy(
     return PostbackAnswer(200, payload)
 
 
+def _legacy_authorize(
+    inbound: PostbackInbound, *, params: Mapping[str, Any], log: PostbackLog, now: dt.datetime
+) -> PartnerKey | None:
+    """Who may send the keyless postback: a partner key's holder, or an allowed source address.
+
+    With a key (`key` parameter or X-Postback-Key header) the request is held to that key's rules
+    (allowlist, signature) and scope (its advertiser's campaigns), as on the keyed routes. Without
+    one, only sources in LEGACY_POSTBACK_ALLOWED_IPS may use it: the seeds' requests carry nothing
+    a stranger could not forge, so the network vouches for the source instead. Returns the key.
+    """
+    key = inbound.header_key or (params.get("key") if isinstance(params.get("key"), str) else "")
+    if not key:
+        if address_in_networks(inbound.source_ip, settings.LEGACY_POSTBACK_ALLOWED_IPS):
+            return None
+        raise ApplicationError(
+            "This postback is only accepted from allowed source addresses, or with a partner key "
+            "(the `key` parameter or the X-Postback-Key header).",
+            code="source_not_allowed",
+            status=403,
+        )
+    log.key = _clean_text(key)[:128]
+    partner_key = partner_key_resolve(key=key, now=now)
+    if partner_key is None:
+        raise ApplicationError("Invalid postback key.", code="invalid_key", status=404)
+    log.partner_key = partner_key
+    partner_key_verify_request(
+        partner_key=partner_key,
+        source_ip=inbound.source_ip,
+        timestamp_header=inbound.signature_timestamp,
+        signature_header=inbound.signature,
+        query=inbound.query_string,
+        body=inbound.body or b"",
+        now=now,
+    )
+    return partner_key
+
+
 def _legacy_process(
     inbound: PostbackInbound, *, log: PostbackLog, warnings: list[str], now: dt.datetime
 ) -> _Outcome:
-    params = postback_params_parse(inbound, warnings, legacy=True)
-    log.params = params
+    parse_error: ApplicationError | None = None
+    params: dict[str, Any] = {}
+    try:
+        params = postback_params_parse(inbound, warnings, legacy=True)
+    except ApplicationError as error:
+        parse_error = error
+    log.params = _log_params(inbound, params, legacy=True)
     _log_ids_from(log, params)
-    fields = postback_fields_parse(params, warnings=warnings, legacy=True)
+    partner_key = _legacy_authorize(inbound, params=params, log=log, now=now)
+    if parse_error is not None:
+        raise parse_error
+    fields = postback_fields_parse(
+        params, warnings=warnings, legacy=True, consumed=frozenset({"key"})
+    )
     if fields.status == STATUS_TEST:
         log.warnings = warnings
         _log_success(log, _Outcome("test", None))
@@ -959,14 +1058,17 @@ def _legacy_process(
         raise not_found
     with transaction.atomic():
         attribution = _click_find(
-            fields=fields, advertiser_id=None, affiliate_id=int(fields.affiliate_id), now=now
+            fields=fields,
+            advertiser_id=partner_key.advertiser_id if partner_key else None,
+            affiliate_id=int(fields.affiliate_id),
+            now=now,
         )
         if attribution is None:
             raise not_found
         outcome = _conversion_record(
             attribution=attribution,
             fields=fields,
-            partner_key=None,
+            partner_key=partner_key,
             source=ChangeSource.LEGACY_POSTBACK,
             log_id=log.id,
             now=now,
@@ -974,3 +1076,36 @@ def _legacy_process(
         log.warnings = warnings
         _log_success(log, outcome)
     return outcome
+
+
+def postback_logs_prune(*, now: dt.datetime | None = None, batch_size: int = 5_000) -> int:
+    """Delete postback log rows past their retention; returns how many went.
+
+    Refused requests (anyone can send them, to any key) are kept
+    POSTBACK_LOG_REFUSED_RETENTION_DAYS, accepted ones POSTBACK_LOG_RETENTION_DAYS (0 keeps them
+    forever). Batches of `batch_size`,
+    each its own transaction. Conversions keep their history either way (it names the log row by
+    id only). Running twice deletes nothing more.
+    """
+    now = now or timezone.now()
+    deleted = 0
+    for outcomes, days in (
+        ([PostbackOutcome.ERROR], settings.POSTBACK_LOG_REFUSED_RETENTION_DAYS),
+        (
+            [choice for choice in PostbackOutcome.values if choice != PostbackOutcome.ERROR],
+            settings.POSTBACK_LOG_RETENTION_DAYS,
+        ),
+    ):
+        if days <= 0:
+            continue
+        expired = PostbackLog.objects.filter(
+            outcome__in=outcomes, received_at__lt=now - dt.timedelta(days=days)
+        ).order_by()
+        while True:
+            with transaction.atomic():
+                ids = list(expired.values_list("id", flat=True)[:batch_size])
+                if not ids:
+                    break
+                count, _ = PostbackLog.objects.filter(id__in=ids).delete()
+                deleted += count
+    return deleted

@@ -47,11 +47,25 @@ def _raw_query(request: HttpRequest) -> bytes:
         return request.META.get("QUERY_STRING", "").encode("utf-8", errors="replace")
 
 
-def _inbound(request: HttpRequest, *, endpoint: str, path_key: str | None) -> PostbackInbound:
+def _body(request: HttpRequest) -> bytes | None:
+    """The raw body, or None when it is larger than POSTBACK_MAX_BODY_BYTES (refused unread
+    when its Content-Length says so)."""
+    limit = settings.POSTBACK_MAX_BODY_BYTES
     try:
-        body: bytes | None = request.body
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    try:
+        body = request.body
     except RequestDataTooBig:
-        body = None
+        return None
+    return body if len(body) <= limit else None
+
+
+def _inbound(request: HttpRequest, *, endpoint: str, path_key: str | None) -> PostbackInbound:
+    body = _body(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     form_data = None
     if body and content_type.lower().startswith("multipart/form-data"):
