@@ -222,3 +222,81 @@ def test_chaos_200_conversions_survive_two_killed_workers_and_a_redis_outage(
         assert {r.query["c"] for r in receiver.requests} == {c.click_id for c in clicks}
         # the outage was real: publishing failed and was swallowed
         assert any("could not publish" in r.getMessage() for r in caplog.records)
+
+
+TESTS = 4  # as many as the worker's processes: all four are held by the receiver at once
+
+
+def test_endpoint_tests_answer_at_once_while_a_slow_receiver_holds_the_worker(workers):
+    """Endpoint tests against a receiver that answers only when the test lets it: the web
+    requests answer before any receiver answered, the site keeps serving while the worker waits,
+    and the answers show in the API and on the portal page once the receiver replies."""
+    release = threading.Event()
+
+    def slow(request, index):
+        release.wait(timeout=60)  # held until the test releases it (or gives up)
+        return 200, {}, b"slow but fine"
+
+    with Receiver(respond=slow) as receiver:
+        try:
+            # given an affiliate's endpoint on that receiver, and a worker
+            world = postback_world()
+            world.campaign()
+            endpoint = PostbackEndpointFactory(
+                affiliate=world.affiliate, url=receiver.url("/slow?s={status}")
+            )
+            workers.start("w1")
+            api = Client()
+            api.force_login(world.affiliate.user)
+
+            # when the affiliate asks for four tests at once
+            def press(_: int):
+                try:
+                    client = Client()
+                    client.force_login(world.affiliate.user)
+                    return client.post(f"/api/postback-endpoints/{endpoint.pk}/test")
+                finally:
+                    connections.close_all()
+
+            with ThreadPoolExecutor(max_workers=TESTS) as executor:
+                answers = list(executor.map(press, range(TESTS)))
+
+            # then all four were answered 202 before the receiver answered anything ...
+            assert [a.status_code for a in answers] == [202] * TESTS
+            assert [a.json()["status"] for a in answers] == ["pending"] * TESTS
+            # ... the worker holds all four requests at the receiver ...
+            wait_until(lambda: len(receiver.requests) == TESTS, timeout=30, what="4 requests")
+            # ... and meanwhile the site answers clicks, polls and the test page at once
+            link = world.links["main"]
+            click = Client().get(f"/c/{link.token}")
+            polled = api.get(answers[0]["Location"]).json()
+            test_id = answers[0].json()["id"]
+            waiting = api.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{test_id}/")
+            assert click.status_code == 302
+            assert (polled["status"], polled["attempts"]) == ("pending", [])
+            assert "Sending…" in waiting.content.decode()
+        finally:
+            release.set()
+
+        # when the receiver answers, every test gets its result
+        wait_until(lambda: _delivered() == TESTS, timeout=45, what="4 delivered tests")
+        done = api.get(answers[0]["Location"]).json()
+        shown = api.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{test_id}/")
+
+    assert (done["status"], done["last_status_code"]) == ("delivered", 200)
+    [attempt] = done["attempts"]
+    assert (attempt["status_code"], attempt["response_excerpt"], attempt["is_success"]) == (
+        200,
+        "slow but fine",
+        True,
+    )
+    html = shown.content.decode()
+    assert f"<dd>HTTP 200 in {attempt['latency_ms']} ms</dd>" in html
+    assert "<dd><pre>slow but fine</pre></dd>" in html
+    assert {r.headers["webhook-id"] for r in receiver.requests} == {
+        str(d.event_id) for d in Delivery.objects.all()
+    }
+    assert all(
+        standard_webhook_verify(secret=endpoint.secret, headers=r.headers, body=b"")
+        for r in receiver.requests
+    )
