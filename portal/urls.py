@@ -97,6 +97,11 @@ urlpatterns = [
         affiliate.endpoint_test,
         name="affiliate-endpoint-test",
     ),
+    path(
+        "affiliate/endpoints/<int:endpoint_id>/tests/<int:delivery_id>/",
+        affiliate.endpoint_test_result,
+        name="affiliate-endpoint-test-result",
+    ),
     path("affiliate/deliveries/", affiliate.delivery_list_view, name="affiliate-deliveries"),
     path(
         "affiliate/deliveries/<int:delivery_id>/replay/",

@@ -9,6 +9,8 @@ so a replay or a disable behaves exactly as from the API. Secrets are never disp
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin_actions import confirmed_action
 from accounts.models import Affiliate
@@ -112,8 +114,9 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
 
     @confirmed_action(
         description="Send a test event to selected endpoints",
-        question="Send a test event to {count} {verbose_name} now (at most"
-        f" {TEST_SEND_LIMIT})? Each is a real signed HTTP request to the affiliate's server.",
+        question="Send a test event to {count} {verbose_name} (at most"
+        f" {TEST_SEND_LIMIT})? Each is a real signed HTTP request to the affiliate's server,"
+        " sent by a worker: the answers appear on the deliveries' pages.",
         button="Yes, send",
         permissions=["operate"],
         describe=_describe_endpoint,
@@ -121,22 +124,21 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
     def send_test(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
         for endpoint in queryset.order_by("pk")[:TEST_SEND_LIMIT]:
             try:
-                result = forwarding.endpoint_send_test(endpoint=endpoint)
+                delivery = forwarding.endpoint_test_create(endpoint=endpoint)
             except ApplicationError as exc:
                 self.message_user(request, f"#{endpoint.pk}: {exc.message}", messages.WARNING)
                 continue
-            attempt = result.attempt
-            if attempt is not None and attempt.is_success:
-                self.message_user(
-                    request, f"#{endpoint.pk}: HTTP {attempt.status_code}", messages.SUCCESS
-                )
-            else:
-                detail = (
-                    f"HTTP {attempt.status_code}"
-                    if attempt and attempt.status_code
-                    else (attempt.error if attempt else "not sent")
-                )
-                self.message_user(request, f"#{endpoint.pk}: {detail}", messages.ERROR)
+            url = reverse(f"{self.admin_site.name}:tracker_delivery_change", args=[delivery.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '#{}: test queued as <a href="{}">delivery #{}</a>.',
+                    endpoint.pk,
+                    url,
+                    delivery.pk,
+                ),
+                messages.SUCCESS,
+            )
 
 
 class AffiliateFilter(admin.SimpleListFilter):

@@ -8,6 +8,7 @@ affiliates never get revenue, margin or the partner's raw data, advertisers neve
 
 from typing import Any
 
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -23,7 +24,7 @@ from accounts.permissions import (
     IsAnyApprovedRole,
 )
 from accounts.selectors import affiliate_get, own_affiliate
-from core.api_schema import error_responses
+from core.api_schema import error_response, error_responses
 from core.exceptions import ApplicationError, NotFoundError
 from core.pagination import StandardPagination, paginated_response
 from tracker import selectors
@@ -50,11 +51,12 @@ from tracker.models import (
 from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
 from tracker.services.conversions import conversion_status_change
 from tracker.services.forwarding import (
+    ENDPOINT_TESTS_PENDING_MAX,
     delivery_replay,
     endpoint_create,
     endpoint_delete,
     endpoint_secret_rotate,
-    endpoint_send_test,
+    endpoint_test_create,
     endpoint_update,
 )
 
@@ -564,22 +566,51 @@ class DeliveryOutputSerializer(serializers.Serializer):
         ref_name = "Delivery"
 
 
+class EndpointTestOutputSerializer(DeliveryOutputSerializer):
+    poll_url = serializers.SerializerMethodField(
+        help_text="GET it (the delivery) until `status` is no longer `pending`; also `Location`."
+    )
+
+    class Meta:
+        ref_name = "EndpointTest"
+
+    def get_poll_url(self, delivery: Delivery) -> str:
+        return reverse("api-delivery", kwargs={"delivery_id": delivery.pk})
+
+
 class EndpointTestApi(APIView):
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
-        summary="Send a test event to a postback endpoint now",
+        summary="Queue a test event to a postback endpoint",
         description=(
-            "One attempt with sample values, never retried; the answer is the delivery with "
-            "that attempt (status code, latency, response excerpt, error)."
+            "Answers 202 at once with the test: a delivery of a `test` event with sample values "
+            "(`click_id=test-click`, payout 1.0000, ...), usually still `pending`. A worker sends "
+            "it like any forward (signed, 15 s timeout, listed in the delivery log), one attempt "
+            "and never retried. Poll `poll_url` (`GET /api/deliveries/<id>`) until `status` is "
+            "`delivered` or `failed`: its attempt has the status code, latency, response excerpt "
+            "and error. 409 `endpoint_inactive` for a disabled endpoint; 429 `too_many_tests` "
+            f"when the endpoint's affiliate already has {ENDPOINT_TESTS_PENDING_MAX} tests "
+            "waiting to be sent."
         ),
         request=None,
-        responses={200: DeliveryOutputSerializer, **error_responses(401, 403, 404, 409)},
+        responses={
+            202: EndpointTestOutputSerializer,
+            **error_responses(401, 403, 404, 409),
+            429: error_response(
+                f"`too_many_tests`: {ENDPOINT_TESTS_PENDING_MAX} tests of this affiliate are "
+                "still waiting to be sent."
+            ),
+        },
     )
     def post(self, request: Request, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-        result = endpoint_send_test(endpoint=endpoint)
-        return Response(DeliveryOutputSerializer(result.delivery).data)
+        created = endpoint_test_create(endpoint=endpoint)
+        delivery = delivery_get(viewer=request.user, delivery_id=created.pk)
+        body = EndpointTestOutputSerializer(delivery).data
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["poll_url"]}
+        )
 
 
 class EndpointRotateSecretApi(APIView):
@@ -616,6 +647,22 @@ class DeliveryListApi(GenericAPIView):
             request=request,
             view=self,
         )
+
+
+class DeliveryDetailApi(APIView):
+    permission_classes = [IsAdminOrApprovedAffiliate]
+
+    @extend_schema(
+        summary="One delivery with its attempts",
+        description=(
+            "Affiliate: a delivery to its own endpoints; admin: any. Where an endpoint test's "
+            "result is read (`poll_url` of `POST /api/postback-endpoints/<id>/test`)."
+        ),
+        responses={200: DeliveryOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, delivery_id: int) -> Response:
+        delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
+        return Response(DeliveryOutputSerializer(delivery).data)
 
 
 class DeliveryReplayApi(APIView):

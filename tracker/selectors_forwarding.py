@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from core.exceptions import NotFoundError
-from tracker.models import Delivery, DeliveryAttempt, PostbackEndpoint
+from tracker.models import Delivery, DeliveryAttempt, ForwardEvent, PostbackEndpoint
 
 
 def endpoint_list(*, viewer: User) -> QuerySet[PostbackEndpoint]:
@@ -70,4 +70,16 @@ def delivery_get(*, viewer: User, delivery_id: int) -> Delivery:
     delivery = delivery_list(viewer=viewer).filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFoundError("Delivery not found.")
+    return delivery
+
+
+def endpoint_test_get(*, viewer: User, endpoint_id: int, delivery_id: int) -> Delivery:
+    """A test event sent to one of the viewer's endpoints: its delivery, attempts prefetched."""
+    delivery = (
+        delivery_list(viewer=viewer, endpoint_id=endpoint_id)
+        .filter(pk=delivery_id, event=ForwardEvent.TEST)
+        .first()
+    )
+    if delivery is None:
+        raise NotFoundError("Test not found.")
     return delivery

@@ -35,6 +35,7 @@ urlpatterns = [
         name="api-postback-endpoint-rotate-secret",
     ),
     path("deliveries", apis.DeliveryListApi.as_view(), name="api-deliveries"),
+    path("deliveries/<int:delivery_id>", apis.DeliveryDetailApi.as_view(), name="api-delivery"),
     path(
         "deliveries/<int:delivery_id>/replay",
         apis.DeliveryReplayApi.as_view(),

@@ -533,7 +533,8 @@ ROWS += [
         "api/postback-endpoints/<int:endpoint_id>/test",
         "POST",
         "/api/postback-endpoints/{endpoint_a}/test",
-        AFFILIATE_A_OBJECT,
+        expect(401, 202, 403, 403, 202, 404),
+        note="queued for the worker: 202 with the test to poll",
     ),
     Row(
         "api/postback-endpoints/<int:endpoint_id>/rotate-secret",
@@ -542,6 +543,12 @@ ROWS += [
         AFFILIATE_A_OBJECT,
     ),
     Row("api/deliveries", "GET", "/api/deliveries", ADMIN_OR_AFFILIATE),
+    Row(
+        "api/deliveries/<int:delivery_id>",
+        "GET",
+        "/api/deliveries/{delivery_a}",
+        AFFILIATE_A_OBJECT,
+    ),
     Row(
         "api/deliveries/<int:delivery_id>/replay",
         "POST",
@@ -886,8 +893,16 @@ ROWS += [
         "portal/affiliate/endpoints/<int:endpoint_id>/test/",
         "POST",
         "/portal/affiliate/endpoints/{endpoint_a}/test/",
-        AFFILIATE_A_PAGE,
+        expect(302, 403, 403, 403, 302, 404),
         body={},
+        note="queued for the worker; the owner is sent to the test's page",
+    ),
+    _page(
+        "portal/affiliate/endpoints/<int:endpoint_id>/tests/<int:delivery_id>/",
+        "GET",
+        "/portal/affiliate/endpoints/{endpoint_a}/tests/{delivery_a}/",
+        AFFILIATE_A_PAGE,
+        note="the delivery of A is a test event",
     ),
     _page("portal/affiliate/deliveries/", "GET", "/portal/affiliate/deliveries/", AFFILIATE_PAGE),
     _page(

@@ -8,16 +8,26 @@ import pytest
 from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibility
 from campaigns.tests.factories import CampaignFactory
 from campaigns.tests.factories_api import network
+from config.celery import app as celery_app
 from payouts.models import PayoutRequest
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import portal_client
-from tracker.models import EndUserPoints, PostbackEndpoint
+from tracker.models import Delivery, DeliveryAttempt, EndUserPoints, PostbackEndpoint
 from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run inline when published, as an idle worker would run them at once."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 def test_dashboard_shows_traffic_epc_earnings_and_the_postback_url(django_assert_max_num_queries):
@@ -165,7 +175,10 @@ def test_endpoint_edit_and_delete():
     assert not PostbackEndpoint.objects.filter(pk=endpoint.pk).exists()
 
 
-def test_send_test_shows_the_receivers_answer():
+def test_send_test_shows_sending_then_the_receivers_answer(
+    eager_celery, django_capture_on_commit_callbacks
+):
+    # given an endpoint on a receiver
     net = network()
     client = portal_client(net, "affiliate1")
     with Receiver(respond=lambda request, index: (202, {}, b"thanks")) as receiver:
@@ -173,15 +186,103 @@ def test_send_test_shows_the_receivers_answer():
             affiliate=net.affiliate1, url=receiver.url("/pb?s={status}&c={click_id}")
         )
 
-        response = client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/test/")
+        # when the affiliate presses "Send a test"
+        with django_capture_on_commit_callbacks() as after_commit:
+            pressed = client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/test/")
+        delivery = Delivery.objects.get()
+        page = f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{delivery.pk}/"
+        waiting = client.get(page)
+        # ... and the worker sends the test queued after commit
+        for callback in after_commit:
+            callback()
+        answered = client.get(page)
 
-    assert response.status_code == 200
-    assert response.context["attempt"].status_code == 202
-    assert [(r.path, r.query) for r in receiver.requests] == [
-        ("/pb", {"s": "test", "c": "test-click"})
+        assert [(r.path, r.query) for r in receiver.requests] == [
+            ("/pb", {"s": "test", "c": "test-click"})
+        ]
+    # then it is sent to a page that says "sending" and polls itself, then shows the answer
+    assert (pressed.status_code, pressed["Location"]) == (302, page)
+    waiting_html = waiting.content.decode()
+    assert waiting.status_code == 200
+    assert '<span class="badge badge-pending">pending</span>' in waiting_html
+    assert "Sending…" in waiting_html
+    assert f'data-poll="{page}"' in waiting_html
+    assert f'<a class="button button-quiet" href="{page}">Check again</a>' in waiting_html
+    assert '<script src="/static/portal/poll.js" defer></script>' in waiting_html
+    assert "<script>" not in waiting_html  # no inline code: a CSP may forbid it
+    answered_html = answered.content.decode()
+    attempt = answered.context["attempt"]
+    assert (attempt.status_code, attempt.response_excerpt) == (202, "thanks")
+    assert '<span class="badge badge-delivered">delivered</span>' in answered_html
+    assert f"<dd>HTTP 202 in {attempt.latency_ms} ms</dd>" in answered_html
+    assert "<dd><pre>thanks</pre></dd>" in answered_html
+    assert "Sending…" not in answered_html
+    assert "data-poll=" not in answered_html
+
+
+def test_a_test_without_an_answer_shows_the_error():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    delivery = DeliveryFactory(endpoint=endpoint, status="failed", attempt_count=1)
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        attempt_number=1,
+        attempted_at=delivery.created_at,
+        request_url="https://receiver.example/postback?cid=test-click&status=test",
+        latency_ms=15002,
+        error="timeout after 15 s",
+    )
+    cancelled = DeliveryFactory(
+        endpoint=endpoint, status="cancelled", last_error="endpoint inactive"
+    )
+    client = portal_client(net, "affiliate1")
+
+    failed = client.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{delivery.pk}/")
+    not_sent = client.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{cancelled.pk}/")
+
+    assert "<dd>no answer in 15002 ms</dd>" in failed.content.decode()
+    assert "<dt>Error</dt><dd>timeout after 15 s</dd>" in failed.content.decode()
+    assert "The test was not sent: endpoint inactive." in not_sent.content.decode()
+
+
+def test_a_sixth_waiting_test_is_refused_with_a_message():
+    # given five tests still waiting for the worker
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    client = portal_client(net, "affiliate1")
+    for _ in range(5):
+        client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/test/")
+
+    # when the affiliate presses once more
+    response = client.post(f"/portal/affiliate/endpoints/{endpoint.pk}/test/", follow=True)
+
+    # then it is back on its endpoints with the reason, and nothing more is queued
+    assert response.redirect_chain == [("/portal/affiliate/endpoints/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "5 tests are still waiting to be sent: wait for their results before sending another."
     ]
-    assert b"HTTP 202" in response.content
-    assert b"thanks" in response.content
+    assert Delivery.objects.count() == 5
+
+
+def test_a_test_page_shows_only_the_viewers_own_tests():
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    test = DeliveryFactory(endpoint=endpoint)
+    forward = DeliveryFactory(endpoint=endpoint, event="approved")
+    other_endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    mine = portal_client(net, "affiliate1")
+    theirs = portal_client(net, "affiliate2")
+
+    def status(client, endpoint_id: int, delivery_id: int) -> int:
+        path = f"/portal/affiliate/endpoints/{endpoint_id}/tests/{delivery_id}/"
+        return client.get(path).status_code
+
+    assert [
+        status(mine, endpoint.pk, test.pk),
+        status(mine, endpoint.pk, forward.pk),  # a real forward is not a test
+        status(mine, other_endpoint.pk, test.pk),
+        status(theirs, endpoint.pk, test.pk),
+    ] == [200, 404, 404, 404]
 
 
 def test_delivery_log_filters_and_replays(django_assert_max_num_queries):

@@ -407,10 +407,11 @@ CASES = {
         "admin:tracker_postbackendpoint_changelist",
         "send_test",
         lambda: [PostbackEndpointFactory()],
-        "Send a test event to 1 postback endpoint now (at most 10)? Each is a real signed"
-        " HTTP request to the affiliate's server.",
+        "Send a test event to 1 postback endpoint (at most 10)? Each is a real signed HTTP"
+        " request to the affiliate's server, sent by a worker: the answers appear on the"
+        " deliveries' pages.",
         _endpoint_label,
-        None,  # confirming sends over HTTP: covered by tracker's forwarding tests
+        None,  # confirming queues a test for the worker: covered by tracker's admin tests
     ),
 }
 

@@ -123,6 +123,20 @@ def _deliveries(net: Network, n: int) -> None:
             )
 
 
+def _test_attempts(net: Network, n: int) -> None:
+    from django.utils import timezone
+
+    for _ in range(n):
+        number = net.test.attempts.count() + 1
+        DeliveryAttempt.objects.create(
+            delivery=net.test,
+            attempt_number=number,
+            attempted_at=timezone.now(),
+            request_url=net.endpoint.url,
+            status_code=503,
+        )
+
+
 def _affiliate_conversions(net: Network, n: int) -> None:
     _conversions(net, n)
 
@@ -164,7 +178,7 @@ def _context_list(name: str) -> Callable:
 @dataclass(frozen=True)
 class Page:
     role: str
-    path: str  # may use {campaign}, {key}, {conversion}, {link}, {endpoint}
+    path: str  # may use {campaign}, {key}, {conversion}, {link}, {endpoint}, {test}
     grow: Callable[[Network, int], None]
     shown: Callable  # rows the response displays
     queries: int  # with 1 row and with 10
@@ -216,6 +230,9 @@ PAGES = {
                           lambda r: len(r.context["endpoints"]), 5, growth=9),
     "aff endpoint edit": Page("affiliate1", "/portal/affiliate/endpoints/{endpoint}/",
                               lambda net, n: None, lambda response: 1, 5, growth=0),
+    "aff endpoint test": Page("affiliate1", "/portal/affiliate/endpoints/{endpoint}/tests/{test}/",
+                              _test_attempts, lambda r: 1 if r.context["attempt"] else 0, 5,
+                              growth=0),  # the last attempt
     "aff deliveries": Page("affiliate1", "/portal/affiliate/deliveries/", _deliveries, _table, 7),
     "aff conversions": Page("affiliate1", "/portal/affiliate/conversions/?status=approved",
                             _affiliate_conversions, _table, 6),
@@ -235,7 +252,8 @@ PAGES = {
 
 
 def _network() -> Network:
-    """The API tests' network, plus one conversion and one endpoint for the detail pages."""
+    """The API tests' network, plus one conversion, one endpoint and one test of it for the
+    detail pages."""
     from django.utils import timezone
 
     net = network()
@@ -245,6 +263,7 @@ def _network() -> Network:
         at=timezone.now(),
     )
     net.endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    net.test = DeliveryFactory(endpoint=net.endpoint)
     return net
 
 
@@ -274,6 +293,7 @@ def test_a_page_runs_the_same_exact_queries_for_1_row_and_for_10(page):
         conversion=net.conversion.pk,
         link=net.link1.pk,
         endpoint=net.endpoint.pk,
+        test=net.test.pk,
     )
     page.grow(net, 1)
     one, queries_one = _get(client, path)

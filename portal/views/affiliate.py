@@ -35,8 +35,15 @@ from portal.forms import (
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
+from tracker.models import DeliveryStatus
 from tracker.selectors import conversion_list
-from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
+from tracker.selectors_forwarding import (
+    delivery_get,
+    delivery_list,
+    endpoint_get,
+    endpoint_list,
+    endpoint_test_get,
+)
 from tracker.services import forwarding
 from tracker.services.forwarding import FORWARD_MACROS
 
@@ -284,14 +291,34 @@ def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     try:
-        result = forwarding.endpoint_send_test(endpoint=endpoint)
+        delivery = forwarding.endpoint_test_create(endpoint=endpoint)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("portal:affiliate-endpoints")
+    return redirect(
+        "portal:affiliate-endpoint-test-result", endpoint_id=endpoint.pk, delivery_id=delivery.pk
+    )
+
+
+@affiliate_required
+def endpoint_test_result(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
+    """One endpoint test: "sending" while the worker has not sent it yet, then its answer.
+
+    Reloading by hand works; portal/poll.js refreshes the result panel in place until it is final.
+    """
+    delivery = endpoint_test_get(
+        viewer=request.user, endpoint_id=endpoint_id, delivery_id=delivery_id
+    )
+    attempts = list(delivery.attempts.all())
     return render(
         request,
         "portal/affiliate/endpoint_test.html",
-        {"endpoint": endpoint, "delivery": result.delivery, "attempt": result.attempt},
+        {
+            "endpoint": delivery.endpoint,
+            "delivery": delivery,
+            "attempt": attempts[-1] if attempts else None,
+            "is_pending": delivery.status == DeliveryStatus.PENDING,
+        },
     )
 
 

@@ -28,6 +28,11 @@ Signatures follow Standard Webhooks: `webhook-id` (the delivery's event id), `we
 signed = f"{id}.{ts}.{body}", where key is the base64-decoded part of the `whsec_` secret; GET
 requests sign the empty body.
 During 24 h after a rotation both the new and the previous secret sign (space-separated).
+
+Endpoint tests ("send a test" in the portal, the API and the console) are deliveries too, made by
+`endpoint_test_create` and sent by the worker like any other: one attempt, never retried, at
+most ENDPOINT_TESTS_PENDING_MAX waiting per affiliate. A slow receiver holds a worker for at
+most the client's timeout, never a web process.
 """
 
 import base64
@@ -56,7 +61,7 @@ from accounts.models import Affiliate
 from campaigns.macros import MACRO_PATTERN, TemplateError, template_fill, template_validate
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get_for_affiliate
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFoundError
 from core.http_client import HttpResult, UnsafeDestinationError, destination_check, http_send
 from core.money import quantize_money
 from tracker.models import (
@@ -961,26 +966,58 @@ def deliveries_requeue_due(*, now: dt.datetime | None = None, limit: int = SWEEP
     return deliveries_enqueue(ids)
 
 
-@dataclass(frozen=True)
-class EndpointTestResult:
-    delivery: Delivery
-    attempt: DeliveryAttempt | None
+# --- endpoint tests ----------------------------------------------------------------------------
+
+# Marks the deliveries an endpoint test created (a partner's `status=test` postback makes `test:`
+# rows), so only the owner's own presses count against its limit.
+ENDPOINT_TEST_KEY_PREFIX = "endpoint-test:"
+# Tests waiting to be sent, per affiliate (all its endpoints together).
+ENDPOINT_TESTS_PENDING_MAX = 5
 
 
-def endpoint_send_test(
-    *, endpoint: PostbackEndpoint, now: dt.datetime | None = None
-) -> EndpointTestResult:
-    """Send a `test` event to the endpoint now and return the attempt (status, excerpt, error).
+@transaction.atomic
+def endpoint_test_create(*, endpoint: PostbackEndpoint, now: dt.datetime | None = None) -> Delivery:
+    """Queue a `test` event with sample values to the endpoint; a worker sends it after commit.
 
-    Sample values (`click_id=test-click`, payout 1.0000 ...); one attempt only, never retried:
-    the person who pressed the button sees the answer. Refused for an inactive endpoint (409).
+    The test is an ordinary delivery row with one attempt and no retry, so it is signed, checked
+    against private destinations and sent by the hardened client (15 s timeout) exactly like a
+    real forward, and it shows in the delivery log. The caller answers at once with the pending
+    row; its attempt (status code, latency, response excerpt, error) is there when the worker has
+    sent it. No web request ever waits on the receiver.
+
+    Refused for an inactive endpoint (409 `endpoint_inactive`) and when the endpoint's affiliate
+    already has ENDPOINT_TESTS_PENDING_MAX tests waiting (429 `too_many_tests`): one affiliate
+    cannot fill the workers' queue. The affiliate's row is locked while counting (FOR NO KEY
+    UPDATE, which clicks and postbacks referencing the affiliate do not wait on), so concurrent
+    presses count each other.
     """
     now = now or timezone.now()
+    # Lock, then count: concurrent presses of one affiliate wait here for each other.
+    list(
+        Affiliate.objects.select_for_update(no_key=True)
+        .filter(pk=endpoint.affiliate_id)
+        .values_list("pk", flat=True)
+    )
+    endpoint = PostbackEndpoint.objects.select_related("campaign").filter(pk=endpoint.pk).first()
+    if endpoint is None:  # deleted since the caller read it
+        raise NotFoundError("Postback endpoint not found.")
     if not endpoint.is_active:
         raise ApplicationError(
             "The endpoint is disabled: enable it before testing.",
             code="endpoint_inactive",
             status=409,
+        )
+    pending = Delivery.objects.filter(
+        endpoint__affiliate_id=endpoint.affiliate_id,
+        status=DeliveryStatus.PENDING,
+        event_key__startswith=ENDPOINT_TEST_KEY_PREFIX,
+    ).count()
+    if pending >= ENDPOINT_TESTS_PENDING_MAX:
+        raise ApplicationError(
+            f"{pending} tests are still waiting to be sent: wait for their results before "
+            "sending another.",
+            code="too_many_tests",
+            status=429,
         )
     event_id = uuid.uuid4()
     campaign_id = str(endpoint.campaign_id or 0)
@@ -1009,7 +1046,7 @@ def endpoint_send_test(
         endpoint=endpoint,
         conversion=None,
         event_id=event_id,
-        event_key=f"test:{event_id}",
+        event_key=f"{ENDPOINT_TEST_KEY_PREFIX}{event_id}",
         event=ForwardEvent.TEST,
         payload=values,
         max_attempts=1,
@@ -1017,9 +1054,8 @@ def endpoint_send_test(
         created_at=now,
         updated_at=now,
     )
-    attempt = delivery_attempt(delivery_id=delivery.pk, now=now)
-    delivery.refresh_from_db()
-    return EndpointTestResult(delivery=delivery, attempt=attempt)
+    deliveries_enqueue_on_commit([delivery.pk])
+    return delivery
 
 
 # --- approval workflow (scheduled) -------------------------------------------------------------

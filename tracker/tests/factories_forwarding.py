@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import factory
+import kombu.pools
 from django.utils import timezone
 
 from accounts.tests.factories import AffiliateFactory
@@ -74,13 +75,15 @@ def celery_broker_point(url: str) -> str:
     """Point this process's Celery app at another broker; returns the previous URL.
 
     The cached connection pool and producer pool are dropped so the next publish connects anew
-    (Celery's `close()` would also deregister the app).
+    (Celery's `close()` would also deregister the app). The app's pool is kombu's process-wide
+    pool for its URL: `kombu.pools.reset()` closes and forgets them all, where closing only the
+    app's would leave a closed pool registered for the URL that the next publish to it (eager
+    tasks too) fails on with "Acquire on closed pool".
     """
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    kombu.pools.reset()
+    celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None

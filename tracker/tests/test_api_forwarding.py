@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from drf_spectacular.generators import SchemaGenerator
 
 from campaigns.models import Visibility
 from campaigns.tests.factories import CampaignFactory
@@ -14,6 +15,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
+from config.celery import app as celery_app
 from core.tests.errors import invalid_fields_body
 from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
 from tracker.services.forwarding import SECRET_PREFIX
@@ -35,6 +37,15 @@ NOW = dt.datetime(2026, 4, 1, 8, 0, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def _stub_dns(monkeypatch):
     dns_stub(monkeypatch, {})
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run inline when published, as an idle worker would run them at once."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 def endpoint_body(endpoint: PostbackEndpoint, **changes) -> dict:
@@ -286,41 +297,129 @@ def test_secret_rotation_returns_the_new_secret_once():
     assert endpoint.previous_secret == old_secret
 
 
-def test_send_test_fires_a_signed_request_and_answers_the_attempt():
+def _test_payload(endpoint: PostbackEndpoint, event_id: str) -> dict[str, str]:
+    return {
+        "click_id": "test-click",
+        "transaction_id": "test-transaction",
+        "conversion_id": "0",
+        "event_id": event_id,
+        "status": "test",
+        "payout": "1.0000",
+        "currency": "USD",
+        "points": "0.0000",
+        "campaign_id": "0",
+        "offer_id": "0",
+        "affiliate_id": str(endpoint.affiliate_id),
+        "sub1": "",
+        "sub2": "",
+        "sub3": "",
+        "sub4": "",
+        "sub5": "",
+        "user_id": "",
+        "country": "",
+        "timestamp": str(int(NOW.timestamp())),
+    }
+
+
+def test_send_test_answers_202_at_once_and_the_result_is_polled_from_the_delivery(
+    eager_celery, django_capture_on_commit_callbacks
+):
+    # given an endpoint on a receiver
     net = network()
+    client = net.client_as("affiliate1")
     with Receiver(respond=lambda request, index: (202, {}, b"thanks")) as receiver:
         endpoint = PostbackEndpointFactory(
             affiliate=net.affiliate1, url=receiver.url("/pb?s={status}&c={click_id}")
         )
 
-        response = net.client_as("affiliate1").post(f"/api/postback-endpoints/{endpoint.pk}/test")
+        # when the owner asks for a test
+        with (
+            time_machine.travel(NOW, tick=False),
+            django_capture_on_commit_callbacks() as after_commit,
+        ):
+            response = client.post(f"/api/postback-endpoints/{endpoint.pk}/test")
+        sent_during_the_request = list(receiver.requests)
+        # ... and the worker runs the task queued after commit
+        for callback in after_commit:
+            callback()
+        polled = client.get(response["Location"])
 
+        # then the answer came before anything was sent, and the poll shows the attempt
+        assert sent_during_the_request == []
         assert [r.query for r in receiver.requests] == [{"s": "test", "c": "test-click"}]
         assert standard_webhook_verify(
             secret=endpoint.secret, headers=receiver.requests[0].headers, body=b""
         )
     delivery = Delivery.objects.get()
     attempt = DeliveryAttempt.objects.get()
-    assert response.status_code == 200
-    body = response.json()
-    assert (body["id"], body["event"], body["status"], body["last_status_code"]) == (
-        delivery.pk,
-        "test",
-        "delivered",
-        202,
-    )
-    assert body["attempts"] == [
-        {
-            "attempt_number": 1,
-            "attempted_at": iso(attempt.attempted_at),
-            "request_url": f"{receiver.url('/pb')}?s=test&c=test-click",
-            "status_code": 202,
-            "latency_ms": attempt.latency_ms,
-            "response_excerpt": "thanks",
-            "error": "",
-            "is_success": True,
-        }
+    poll_url = f"/api/deliveries/{delivery.pk}"
+    queued = {
+        "id": delivery.pk,
+        "endpoint_id": endpoint.pk,
+        "conversion_id": None,
+        "event_id": str(delivery.event_id),
+        "event": "test",
+        "status": "pending",
+        "attempt_count": 0,
+        "max_attempts": 1,
+        "next_attempt_at": "2026-04-01T08:00:00Z",
+        "delivered_at": None,
+        "last_status_code": None,
+        "last_error": "",
+        "payload": _test_payload(endpoint, str(delivery.event_id)),
+        "created_at": "2026-04-01T08:00:00Z",
+        "updated_at": "2026-04-01T08:00:00Z",
+        "attempts": [],
+    }
+    assert (response.status_code, response["Location"]) == (202, poll_url)
+    assert response.json() == {**queued, "poll_url": poll_url}
+    assert polled.status_code == 200
+    assert polled.json() == {
+        **queued,
+        "status": "delivered",
+        "attempt_count": 1,
+        "next_attempt_at": None,
+        "delivered_at": iso(delivery.delivered_at),
+        "last_status_code": 202,
+        "updated_at": iso(delivery.updated_at),
+        "attempts": [
+            {
+                "attempt_number": 1,
+                "attempted_at": iso(attempt.attempted_at),
+                "request_url": f"{receiver.url('/pb')}?s=test&c=test-click",
+                "status_code": 202,
+                "latency_ms": attempt.latency_ms,
+                "response_excerpt": "thanks",
+                "error": "",
+                "is_success": True,
+            }
+        ],
+    }
+
+
+def test_send_test_refuses_a_sixth_waiting_test_of_the_affiliate():
+    # given five tests of the affiliate still waiting for the worker
+    net = network()
+    endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    client = net.client_as("affiliate1")
+    answers = [
+        client.post(f"/api/postback-endpoints/{endpoint.pk}/test").status_code for _ in range(5)
     ]
+
+    # when it asks for a sixth
+    response = client.post(f"/api/postback-endpoints/{endpoint.pk}/test")
+
+    # then it is told to wait, and nothing more is queued
+    assert answers == [202] * 5
+    assert response.status_code == 429
+    assert response.json() == {
+        "status": "error",
+        "code": "too_many_tests",
+        "message": (
+            "5 tests are still waiting to be sent: wait for their results before sending another."
+        ),
+    }
+    assert Delivery.objects.count() == 5
 
 
 def test_send_test_refuses_an_inactive_endpoint():
@@ -403,6 +502,77 @@ def test_delivery_list_has_attempts_and_is_scoped():
         ],
     }
     assert admin_ids == [theirs.pk, mine.pk]
+
+
+def test_delivery_detail_shows_one_delivery_with_its_attempts():
+    net = network()
+    delivery = DeliveryFactory(
+        endpoint=PostbackEndpointFactory(affiliate=net.affiliate1),
+        status=DeliveryStatus.FAILED,
+        attempt_count=1,
+        max_attempts=1,
+        next_attempt_at=None,
+    )
+    attempt = DeliveryAttempt.objects.create(
+        delivery=delivery,
+        attempt_number=1,
+        attempted_at=NOW,
+        request_url="https://receiver.example/postback?cid=CLICK-1&status=test",
+        error="timeout after 15 s",
+    )
+
+    mine = net.client_as("affiliate1").get(f"/api/deliveries/{delivery.pk}")
+    admins = net.client_as("admin").get(f"/api/deliveries/{delivery.pk}")
+
+    delivery.refresh_from_db()
+    expected = {
+        "id": delivery.pk,
+        "endpoint_id": delivery.endpoint_id,
+        "conversion_id": None,
+        "event_id": str(delivery.event_id),
+        "event": "test",
+        "status": "failed",
+        "attempt_count": 1,
+        "max_attempts": 1,
+        "next_attempt_at": None,
+        "delivered_at": None,
+        "last_status_code": None,
+        "last_error": "",
+        "payload": {"click_id": "CLICK-1", "status": "test", "event_id": str(delivery.event_id)},
+        "created_at": iso(delivery.created_at),
+        "updated_at": iso(delivery.updated_at),
+        "attempts": [
+            {
+                "attempt_number": 1,
+                "attempted_at": "2026-04-01T08:00:00Z",
+                "request_url": attempt.request_url,
+                "status_code": None,
+                "latency_ms": 0,
+                "response_excerpt": "",
+                "error": "timeout after 15 s",
+                "is_success": False,
+            }
+        ],
+    }
+    assert (mine.status_code, mine.json()) == (200, expected)
+    assert (admins.status_code, admins.json()) == (200, expected)
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code", "expected"),
+    [
+        ("anonymous", 401, NOT_AUTHENTICATED),
+        ("advertiser1", 403, ADMIN_OR_AFFILIATE_FORBIDDEN),
+        ("affiliate2", 404, DELIVERY_NOT_FOUND),
+    ],
+)
+def test_delivery_detail_refusals(role, status_code, expected):
+    net = network()
+    delivery = DeliveryFactory(endpoint=PostbackEndpointFactory(affiliate=net.affiliate1))
+
+    response = net.client_as(role).get(f"/api/deliveries/{delivery.pk}")
+
+    assert (response.status_code, response.json()) == (status_code, expected)
 
 
 def test_delivery_list_filters_by_status():
@@ -589,3 +759,21 @@ def test_replay_refusals_change_nothing(role, status_code, expected):
     assert response.json() == expected
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.FAILED, 8)
+
+
+def test_the_schema_documents_the_queued_test_and_where_to_poll_it():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    test = schema["paths"]["/api/postback-endpoints/{endpoint_id}/test"]["post"]
+    detail = schema["paths"]["/api/deliveries/{delivery_id}"]["get"]
+
+    def ref(operation, code: str) -> str:
+        return operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
+
+    assert sorted(test["responses"]) == ["202", "401", "403", "404", "409", "429"]
+    assert ref(test, "202") == "#/components/schemas/EndpointTest"
+    assert ref(test, "429") == "#/components/schemas/Error"
+    assert "too_many_tests" in test["responses"]["429"]["description"]
+    schemas = schema["components"]["schemas"]
+    extra = set(schemas["EndpointTest"]["properties"]) - set(schemas["Delivery"]["properties"])
+    assert extra == {"poll_url"}
+    assert ref(detail, "200") == "#/components/schemas/Delivery"

@@ -1,5 +1,6 @@
 """The operator's view of forwarding in the Django admin: deliveries filtered by status,
-affiliate, endpoint and time, attempts inline, bulk replay; endpoint actions."""
+affiliate, endpoint and time, attempts inline, bulk replay; endpoint actions (a test is queued
+for the worker, never sent inside the request)."""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -7,8 +8,8 @@ from django.urls import reverse
 
 import tracker.admin_forwarding  # noqa: F401 - registers the models (tracker/admin.py imports it)
 from accounts.tests.factories import AdminUserFactory
-from tracker.models import DeliveryAttempt, DeliveryStatus
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
+from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus
+from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,38 @@ def test_disable_action_disables_the_endpoint_and_cancels_its_queue(admin_client
     queued.refresh_from_db()
     assert (endpoint.is_active, endpoint.disabled_reason) == (False, "disabled by an admin")
     assert queued.status == DeliveryStatus.CANCELLED
+
+
+def test_send_test_action_queues_tests_for_the_worker_and_reports_refusals(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # given an active endpoint on a receiver that would answer, and a disabled one
+    with Receiver() as receiver:
+        active = PostbackEndpointFactory(url=receiver.url())
+        disabled = PostbackEndpointFactory(url=receiver.url(), is_active=False)
+
+        # when the operator sends them a test
+        with django_capture_on_commit_callbacks() as after_commit:
+            response = admin_client.post(
+                reverse("admin:tracker_postbackendpoint_changelist"),
+                {
+                    "action": "send_test",
+                    "_selected_action": [active.pk, disabled.pk],
+                    "confirm": "yes",
+                },
+            )
+
+        # then the request sent nothing itself: one test waits for the worker's task
+        assert receiver.requests == []
+    test = Delivery.objects.get()
+    assert (test.endpoint_id, test.event, test.status) == (active.pk, "test", "pending")
+    assert len(after_commit) == 1
+    assert response.status_code == 302
+    change_url = reverse("admin:tracker_delivery_change", args=[test.pk])
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f'#{active.pk}: test queued as <a href="{change_url}">delivery #{test.pk}</a>.',
+        f"#{disabled.pk}: The endpoint is disabled: enable it before testing.",
+    ]
 
 
 def test_endpoint_pages_never_show_the_secret(admin_client):

@@ -1,19 +1,27 @@
-"""Postback endpoints: create, update, rotate, send test; and who may see endpoints and
-deliveries (affiliate its own, admin all, advertiser none; forbidden looks like missing)."""
+"""Postback endpoints: create, update, rotate, queue a test (and its limit); and who may see
+endpoints and deliveries (affiliate its own, admin all, advertiser none; forbidden looks like
+missing)."""
+
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from campaigns.models import Visibility
 from campaigns.tests.factories import CampaignFactory
+from config.celery import app as celery_app
 from core.exceptions import ApplicationError, NotFoundError
-from tracker.models import DeliveryStatus, ForwardEvent
+from tracker.models import Delivery, DeliveryStatus, ForwardEvent
 from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
 from tracker.services.forwarding import (
+    ENDPOINT_TESTS_PENDING_MAX,
     SECRET_PREFIX,
     endpoint_create,
     endpoint_secret_rotate,
-    endpoint_send_test,
+    endpoint_test_create,
     endpoint_update,
 )
 from tracker.tests.factories_forwarding import (
@@ -23,6 +31,8 @@ from tracker.tests.factories_forwarding import (
     dns_stub,
     standard_webhook_verify,
 )
+
+NOW = dt.datetime(2026, 4, 1, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -162,53 +172,171 @@ def test_rotation_issues_a_new_secret():
     assert rotated.previous_secret == first
 
 
-@pytest.mark.django_db
-def test_send_test_fires_one_signed_test_event_and_returns_the_response():
-    # given an endpoint on a receiver
-    def respond(request, index):
-        return 202, {}, b'{"received": true}'
+@pytest.fixture
+def eager_celery():
+    """Tasks run inline when published, as an idle worker would run them at once."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
-    with Receiver(respond=respond) as receiver:
+
+def _test_values(endpoint, delivery) -> dict[str, str]:
+    return {
+        "click_id": "test-click",
+        "transaction_id": "test-transaction",
+        "conversion_id": "0",
+        "event_id": str(delivery.event_id),
+        "status": "test",
+        "payout": "1.0000",
+        "currency": "USD",
+        "points": "0.0000",
+        "campaign_id": "0",
+        "offer_id": "0",
+        "affiliate_id": str(endpoint.affiliate_id),
+        "sub1": "",
+        "sub2": "",
+        "sub3": "",
+        "sub4": "",
+        "sub5": "",
+        "user_id": "",
+        "country": "",
+        "timestamp": str(int(NOW.timestamp())),
+    }
+
+
+@pytest.mark.django_db
+def test_a_test_is_a_pending_delivery_sent_by_the_task_after_commit(
+    eager_celery, django_capture_on_commit_callbacks
+):
+    # given an endpoint on a receiver
+    with Receiver(respond=lambda request, index: (202, {}, b'{"received": true}')) as receiver:
         endpoint = PostbackEndpointFactory(url=receiver.url("/pb?s={status}&c={click_id}"))
 
-        # when the owner presses "send test"
-        result = endpoint_send_test(endpoint=endpoint)
+        # when the owner presses "send a test"
+        with django_capture_on_commit_callbacks() as callbacks:
+            delivery = endpoint_test_create(endpoint=endpoint, now=NOW)
+        # then nothing has been sent yet: the row waits for its task
+        sent_before_commit = list(receiver.requests)
+        row = Delivery.objects.get()
+        pending = (row.pk, row.status, row.attempt_count, row.max_attempts, row.next_attempt_at)
 
-        # then one signed test request went out and its answer is shown
+        # and when the transaction has committed, the task sends it once, signed
+        for callback in callbacks:
+            callback()
+
+        assert sent_before_commit == []
+        assert pending == (delivery.pk, DeliveryStatus.PENDING, 0, 1, NOW)
         assert [r.query for r in receiver.requests] == [{"s": "test", "c": "test-click"}]
         assert standard_webhook_verify(
             secret=endpoint.secret, headers=receiver.requests[0].headers, body=b""
         )
-    assert (result.attempt.status_code, result.attempt.response_excerpt) == (
+    delivery.refresh_from_db()
+    assert (delivery.endpoint_id, delivery.conversion_id, delivery.event) == (
+        endpoint.pk,
+        None,
+        ForwardEvent.TEST,
+    )
+    assert delivery.event_key == f"endpoint-test:{delivery.event_id}"
+    assert delivery.payload == _test_values(endpoint, delivery)
+    assert (delivery.status, delivery.attempt_count, delivery.last_status_code) == (
+        DeliveryStatus.DELIVERED,
+        1,
+        202,
+    )
+    attempt = delivery.attempts.get()
+    assert (attempt.status_code, attempt.response_excerpt, attempt.is_success) == (
         202,
         '{"received": true}',
-    )
-    assert (result.delivery.event, result.delivery.status) == (
-        ForwardEvent.TEST,
-        DeliveryStatus.DELIVERED,
+        True,
     )
 
 
 @pytest.mark.django_db
-def test_send_test_to_a_failing_receiver_is_not_retried():
+def test_a_test_to_a_failing_receiver_is_not_retried(
+    eager_celery, django_capture_on_commit_callbacks
+):
     with Receiver(respond=lambda request, index: (500, {}, b"boom")) as receiver:
         endpoint = PostbackEndpointFactory(url=receiver.url())
 
-        result = endpoint_send_test(endpoint=endpoint)
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery = endpoint_test_create(endpoint=endpoint)
 
-    assert (result.attempt.status_code, result.attempt.response_excerpt) == (500, "boom")
-    assert (result.delivery.status, result.delivery.next_attempt_at) == (
+        assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    attempt = delivery.attempts.get()
+    assert (attempt.status_code, attempt.response_excerpt) == (500, "boom")
+    assert (delivery.status, delivery.next_attempt_at, delivery.last_error) == (
         DeliveryStatus.FAILED,
         None,
+        "HTTP 500",
     )
 
 
 @pytest.mark.django_db
-def test_send_test_refuses_an_inactive_endpoint():
+def test_a_test_is_refused_for_an_inactive_endpoint():
     with pytest.raises(ApplicationError) as refused:
-        endpoint_send_test(endpoint=PostbackEndpointFactory(is_active=False))
+        endpoint_test_create(endpoint=PostbackEndpointFactory(is_active=False))
 
     assert (refused.value.code, refused.value.status) == ("endpoint_inactive", 409)
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_affiliate_may_have_five_tests_waiting_across_its_endpoints():
+    # given an affiliate with two endpoints and five tests waiting between them
+    affiliate = AffiliateFactory()
+    first = PostbackEndpointFactory(affiliate=affiliate)
+    second = PostbackEndpointFactory(affiliate=affiliate)
+    waiting = [endpoint_test_create(endpoint=e) for e in (first, second, first, second, first)]
+    # ... and rows that are not waiting tests of its own: a test already answered, a partner's
+    # test postback forwarded to it, another affiliate's waiting tests
+    answered = endpoint_test_create(endpoint=PostbackEndpointFactory())
+    Delivery.objects.filter(pk=answered.pk).update(endpoint=second, status=DeliveryStatus.DELIVERED)
+    DeliveryFactory(endpoint=first)
+    other = PostbackEndpointFactory()
+    for _ in range(ENDPOINT_TESTS_PENDING_MAX):
+        endpoint_test_create(endpoint=other)
+
+    # when it presses "send a test" a sixth time
+    with pytest.raises(ApplicationError) as refused:
+        endpoint_test_create(endpoint=second)
+
+    # then it is refused until one of its tests is answered
+    assert ENDPOINT_TESTS_PENDING_MAX == 5
+    assert (refused.value.code, refused.value.status, refused.value.message) == (
+        "too_many_tests",
+        429,
+        "5 tests are still waiting to be sent: wait for their results before sending another.",
+    )
+    assert Delivery.objects.filter(endpoint__affiliate=affiliate).count() == 7
+    Delivery.objects.filter(pk=waiting[0].pk).update(status=DeliveryStatus.FAILED)
+    assert endpoint_test_create(endpoint=second).status == DeliveryStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_presses_never_queue_more_than_five_tests():
+    # given an endpoint
+    endpoint = PostbackEndpointFactory()
+    presses = 8
+    barrier = threading.Barrier(presses)
+
+    def press(_: int) -> str:
+        try:
+            barrier.wait(timeout=30)
+            return endpoint_test_create(endpoint=endpoint).status
+        except ApplicationError as exc:
+            return exc.code
+        finally:
+            connection.close()
+
+    # when eight presses arrive at once
+    with ThreadPoolExecutor(max_workers=presses) as executor:
+        outcomes = sorted(executor.map(press, range(presses)))
+
+    # then five tests are queued and three refused
+    assert outcomes == ["pending"] * 5 + ["too_many_tests"] * 3
+    assert Delivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING).count() == 5
 
 
 @pytest.mark.django_db

@@ -8,25 +8,18 @@ wait polls the database under a deadline.
 """
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from tracker.management.bench_databases import database_url
 from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointMethod
+from tracker.tests.celery_worker import RedisServer, Workers, wait_until
 from tracker.tests.factories_forwarding import (
     PostbackEndpointFactory,
     Receiver,
@@ -37,8 +30,6 @@ from tracker.tests.factories_postbacks import postback_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-REPO = Path(__file__).resolve().parents[2]
-POLL_SECONDS = 0.1
 ALL_MACROS = [
     "click_id",
     "transaction_id",
@@ -60,125 +51,6 @@ ALL_MACROS = [
     "country",
     "timestamp",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        threading.Event().wait(POLL_SECONDS)
-
-
-class RedisServer:
-    def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._accepts, timeout=10, what="redis-server to listen")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-class Workers:
-    """Celery worker subprocesses, each in its own process group so SIGKILL takes its pool and
-    embedded beat with it."""
-
-    def __init__(self, *, broker_url: str, directory: Path) -> None:
-        db = connection.settings_dict
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tracker.tests.settings_forwarding_worker",
-            "DATABASE_URL": database_url(db, name=db["NAME"]),
-            "CELERY_BROKER_URL": broker_url,
-            "PYTHONPATH": str(REPO),
-        }
-        self.directory = directory
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str) -> None:
-        log = (self.directory / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "-s",
-                str(self.directory / f"beat-{name}"),
-                "-P",
-                "prefork",
-                "-c",
-                "4",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "WARNING",
-                "-n",
-                f"{name}@forwarding-test",
-            ],
-            cwd=REPO,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def kill_all(self) -> None:
-        for name in list(self.processes):
-            try:
-                self.kill(name)
-            except ProcessLookupError:
-                self.processes.pop(name, None)
 
 
 @pytest.fixture
@@ -350,3 +222,81 @@ def test_chaos_200_conversions_survive_two_killed_workers_and_a_redis_outage(
         assert {r.query["c"] for r in receiver.requests} == {c.click_id for c in clicks}
         # the outage was real: publishing failed and was swallowed
         assert any("could not publish" in r.getMessage() for r in caplog.records)
+
+
+TESTS = 4  # as many as the worker's processes: all four are held by the receiver at once
+
+
+def test_endpoint_tests_answer_at_once_while_a_slow_receiver_holds_the_worker(workers):
+    """Endpoint tests against a receiver that answers only when the test lets it: the web
+    requests answer before any receiver answered, the site keeps serving while the worker waits,
+    and the answers show in the API and on the portal page once the receiver replies."""
+    release = threading.Event()
+
+    def slow(request, index):
+        release.wait(timeout=60)  # held until the test releases it (or gives up)
+        return 200, {}, b"slow but fine"
+
+    with Receiver(respond=slow) as receiver:
+        try:
+            # given an affiliate's endpoint on that receiver, and a worker
+            world = postback_world()
+            world.campaign()
+            endpoint = PostbackEndpointFactory(
+                affiliate=world.affiliate, url=receiver.url("/slow?s={status}")
+            )
+            workers.start("w1")
+            api = Client()
+            api.force_login(world.affiliate.user)
+
+            # when the affiliate asks for four tests at once
+            def press(_: int):
+                try:
+                    client = Client()
+                    client.force_login(world.affiliate.user)
+                    return client.post(f"/api/postback-endpoints/{endpoint.pk}/test")
+                finally:
+                    connections.close_all()
+
+            with ThreadPoolExecutor(max_workers=TESTS) as executor:
+                answers = list(executor.map(press, range(TESTS)))
+
+            # then all four were answered 202 before the receiver answered anything ...
+            assert [a.status_code for a in answers] == [202] * TESTS
+            assert [a.json()["status"] for a in answers] == ["pending"] * TESTS
+            # ... the worker holds all four requests at the receiver ...
+            wait_until(lambda: len(receiver.requests) == TESTS, timeout=30, what="4 requests")
+            # ... and meanwhile the site answers clicks, polls and the test page at once
+            link = world.links["main"]
+            click = Client().get(f"/c/{link.token}")
+            polled = api.get(answers[0]["Location"]).json()
+            test_id = answers[0].json()["id"]
+            waiting = api.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{test_id}/")
+            assert click.status_code == 302
+            assert (polled["status"], polled["attempts"]) == ("pending", [])
+            assert "Sending…" in waiting.content.decode()
+        finally:
+            release.set()
+
+        # when the receiver answers, every test gets its result
+        wait_until(lambda: _delivered() == TESTS, timeout=45, what="4 delivered tests")
+        done = api.get(answers[0]["Location"]).json()
+        shown = api.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{test_id}/")
+
+    assert (done["status"], done["last_status_code"]) == ("delivered", 200)
+    [attempt] = done["attempts"]
+    assert (attempt["status_code"], attempt["response_excerpt"], attempt["is_success"]) == (
+        200,
+        "slow but fine",
+        True,
+    )
+    html = shown.content.decode()
+    assert f"<dd>HTTP 200 in {attempt['latency_ms']} ms</dd>" in html
+    assert "<dd><pre>slow but fine</pre></dd>" in html
+    assert {r.headers["webhook-id"] for r in receiver.requests} == {
+        str(d.event_id) for d in Delivery.objects.all()
+    }
+    assert all(
+        standard_webhook_verify(secret=endpoint.secret, headers=r.headers, body=b"")
+        for r in receiver.requests
+    )
