@@ -16,9 +16,11 @@ from campaigns.models import (
     CampaignStatus,
     Cap,
     PartnerKey,
+    PayoutType,
     TrackingLink,
 )
 from core.exceptions import ApplicationError
+from core.formatting import format_money, format_percent
 
 
 class CapInline(admin.TabularInline):
@@ -125,8 +127,7 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "status",
         "visibility",
         "payout_type",
-        "payout_amount",
-        "revshare_percent",
+        "payout_display",
         "currency",
         "external_offer_id",
         "created_at",
@@ -143,6 +144,12 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         _campaign_status_action(CampaignStatus.ACTIVE, "Resume"),
         _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
     ]
+
+    @admin.display(description="Payout")
+    def payout_display(self, obj: Campaign) -> str:
+        if obj.payout_type == PayoutType.FIXED:
+            return format_money(obj.payout_amount, obj.currency)
+        return f"{format_percent(obj.revshare_percent)} of revenue"
 
 
 def _describe_access(access: CampaignAccess) -> str:

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from accounts.models import Advertiser, Affiliate, User
 from core.fields import money_field
+from core.formatting import format_number
 from core.models import TimeStampedModel
 
 
@@ -128,7 +129,8 @@ class Cap(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"{self.get_scope_display()} {self.get_period_display()} {self.metric} ≤ {self.limit}"
+            f"{self.get_scope_display()} {self.get_period_display()} {self.metric}"
+            f" ≤ {format_number(self.limit, max_places=2)}"
         )
 
 

@@ -5,6 +5,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.urls import resolve
 
+from core.formatting import locale_negotiate, locale_override
+
 # Hit by visitors' browsers and partners' servers, never with a session.
 TRACKING_PATH_PREFIXES = ("/c/", "/api/track/click/", "/postback/")
 
@@ -30,3 +32,20 @@ class TrackingFastPathMiddleware:
         match = resolve(request.path_info)
         request.resolver_match = match
         return match.func(request, *match.args, **match.kwargs)
+
+
+class FormatLocaleMiddleware:
+    """Write the numbers of this request's pages in the viewer's locale (`core.formatting`).
+
+    The locale comes from the `Accept-Language` header, negotiated against the locales Babel has
+    data for; without one, English. Only number formatting changes: pages stay in English and
+    Django's active language is untouched.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        locale = locale_negotiate(request.headers.get("Accept-Language", ""))
+        with locale_override(locale):
+            return self.get_response(request)

@@ -34,3 +34,13 @@ def parse_money(raw: object) -> Decimal:
 
 def revshare_payout(*, revenue: Decimal, percent: Decimal) -> Decimal:
     return quantize_money(revenue * percent / Decimal(100))
+
+
+def decimal_text(value: Decimal, *, min_places: int = 0) -> str:
+    """`value` as a plain decimal for a form input, which `parse_money` reads back: no exponent,
+    no grouping, trailing zeros dropped down to `min_places` (`2.5000` → `2.50` with 2,
+    `200.0000` → `200` with 0, where `Decimal.normalize` would give `2E+2`)."""
+    trimmed = value.normalize()
+    exponent = trimmed.as_tuple().exponent
+    places = max(min_places, -exponent if isinstance(exponent, int) else 0)
+    return f"{value:.{places}f}"

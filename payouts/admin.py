@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
 from core.exceptions import ApplicationError
-from core.money import quantize_money
+from core.formatting import format_money
 from payouts import services
 from payouts.exports import payouts_csv
 from payouts.models import (
@@ -51,7 +51,7 @@ DEFAULT_REJECT_REASON = "Rejected by the network."
 
 def _describe_payout(payout: PayoutRequest) -> str:
     return (
-        f"#{payout.pk} {payout.affiliate}: {payout.amount} {payout.currency}"
+        f"#{payout.pk} {payout.affiliate}: {format_money(payout.amount, payout.currency)}"
         f" by {payout.get_method_display()} ({payout.status})"
     )
 
@@ -61,7 +61,7 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "affiliate",
-        "amount",
+        "amount_display",
         "currency",
         "method",
         "status",
@@ -75,7 +75,7 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     readonly_fields = [
         "affiliate",
         "currency",
-        "amount",
+        "amount_display",
         "method",
         "payout_details",
         "status",
@@ -89,6 +89,10 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     fields = readonly_fields
     inlines = [PayoutEventInline]
     actions = ["approve", "reject", "mark_paid", "export_csv"]
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj: PayoutRequest) -> str:
+        return format_money(obj.amount, obj.currency)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests come from affiliates (API/portal): they lock ledger money, an admin form can't.
@@ -199,8 +203,15 @@ class _ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
 
 class LedgerEntryInline(_ReadOnlyInline):
     model = LedgerEntry
-    fields = ["account", "amount", "created_at"]
+    fields = ["account", "amount_display", "created_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("account")
+
+    @admin.display(description="Amount (debit +, credit -)")
+    def amount_display(self, obj: LedgerEntry) -> str:
+        return format_money(obj.amount, obj.account.currency)
 
 
 @admin.register(LedgerTransaction)
@@ -241,6 +252,6 @@ class LedgerAccountAdmin(_ReadOnlyAdmin):
         return super().get_queryset(request).annotate(entries_total=Subquery(total))
 
     @admin.display(description="Balance (as the owner sees it)")
-    def balance(self, obj: LedgerAccount):
+    def balance(self, obj: LedgerAccount) -> str:
         total = obj.entries_total or Decimal(0)
-        return quantize_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total)
+        return format_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total, obj.currency)

@@ -27,6 +27,7 @@ from django.db.models import Q
 
 from accounts.models import Affiliate, PayoutMethod, User
 from core.fields import money_field
+from core.formatting import format_money
 
 
 class OwnerType(models.TextChoices):
@@ -159,7 +160,7 @@ class LedgerEntry(models.Model):
         indexes = [models.Index(fields=["account", "id"], name="ledger_entry_account")]
 
     def __str__(self) -> str:
-        return f"{self.account} {self.amount}"
+        return f"{self.account} {format_money(self.amount, self.account.currency)}"
 
 
 class PayoutStatus(models.TextChoices):
@@ -203,7 +204,7 @@ class PayoutRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"payout #{self.pk} {self.amount} {self.currency} ({self.status})"
+        return f"payout #{self.pk} {format_money(self.amount, self.currency)} ({self.status})"
 
 
 class PayoutEvent(models.Model):

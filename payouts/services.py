@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Affiliate, PayoutMethod, User
 from core.exceptions import ApplicationError
+from core.formatting import DEFAULT_LOCALE, format_money
 from core.money import parse_money, quantize_money
 from payouts import ledger
 from payouts.models import (
@@ -258,7 +259,9 @@ def payout_decision_email_send(*, payout_id: int, event_id: int) -> None:
     lines = [
         f"Hello {user.name or user.email},",
         "",
-        f"Your payout request #{payout.pk} of {payout.amount} {payout.currency} "
+        # The affiliate's email, written in the default locale whoever's request sent it.
+        f"Your payout request #{payout.pk} of "
+        f"{format_money(payout.amount, payout.currency, locale=DEFAULT_LOCALE)} "
         f"{_DECISION_TEXT[PayoutStatus(event.to_status)]}",
     ]
     if event.to_status == PayoutStatus.PAID and payout.reference:

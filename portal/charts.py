@@ -8,10 +8,12 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from core.formatting import format_money, format_number
 
 WIDTH = 720
 HEIGHT = 280
@@ -59,12 +61,14 @@ def _coordinate(value: Decimal | int) -> float:
     return float(value)  # not money: SVG drawing coordinates
 
 
-def _number(value: Decimal | int) -> str:
-    """A count or an amount for people: thousands separators, at most 2 decimals (Decimal)."""
-    amount = Decimal(value)
-    if amount == amount.to_integral_value():
-        return f"{int(amount):,}"
-    return f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}".rstrip("0").rstrip(".")
+def _label(value: Decimal | int | float, currency: str | None) -> str:
+    """A tick, total or point value for people, in the viewer's locale: money in its currency
+    (`$1,250.00`), a count or other quantity with at most 2 decimals (`1,250`, `0.25`)."""
+    # Ticks are floats from the axis arithmetic; their shortest repr is the decimal meant.
+    amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if currency:
+        return format_money(amount, currency)
+    return format_number(amount, max_places=2)
 
 
 def line_chart(
@@ -75,8 +79,10 @@ def line_chart(
     series: Sequence[Series],
     y_label: str,
     integer_ticks: bool = False,
+    currency: str | None = None,
 ) -> SafeString:
-    """`integer_ticks` for series of counts (see `nice_ceiling`)."""
+    """`integer_ticks` for series of counts (see `nice_ceiling`); `currency` for series of
+    money, whose ticks, totals and point titles then read as amounts of that currency."""
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     peak = max((_coordinate(v) for s in series for v in s.values), default=0.0)
@@ -89,7 +95,7 @@ def line_chart(
     def y_at(value: float) -> float:
         return MARGIN_TOP + plot_h - plot_h * value / y_max
 
-    totals = ", ".join(f"{s.label}: {_number(sum(s.values, Decimal(0)))}" for s in series)
+    totals = ", ".join(f"{s.label}: {_label(sum(s.values, Decimal(0)), currency)}" for s in series)
     first = days[0].isoformat() if days else ""
     last = days[-1].isoformat() if days else ""
     parts = [
@@ -108,7 +114,7 @@ def line_chart(
             f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
             f'y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{MARGIN_LEFT - 8}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{_number(value)}</text>'
+            f'text-anchor="end">{escape(_label(value, currency))}</text>'
         )
     # Axes.
     bottom = MARGIN_TOP + plot_h
@@ -164,7 +170,8 @@ def line_chart(
             parts.extend(
                 f'<circle cx="{x_at(i):.1f}" cy="{y_at(_coordinate(v)):.1f}" r="2.5" '
                 f'fill="{colour}">'
-                f"<title>{days[i].isoformat()}: {escape(item.label)} {_number(v)}</title>"
+                f"<title>{days[i].isoformat()}: {escape(item.label)} "
+                f"{escape(_label(v, currency))}</title>"
                 "</circle>"
                 for i, v in enumerate(item.values)
             )

@@ -21,6 +21,7 @@ from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
 from campaigns.models import Campaign
 from core.exceptions import ApplicationError
+from core.formatting import format_money, format_number
 from tracker.models import (
     ChangeSource,
     Click,
@@ -174,8 +175,8 @@ class ConversionHistoryInline(admin.TabularInline):
         "created_at",
         "from_status",
         "to_status",
-        "revenue",
-        "payout",
+        "revenue_display",
+        "payout_display",
         "source",
         "actor",
         "reason",
@@ -183,6 +184,17 @@ class ConversionHistoryInline(admin.TabularInline):
     ]
     readonly_fields = fields
     ordering = ["id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("conversion")
+
+    @admin.display(description="Revenue")
+    def revenue_display(self, obj: ConversionHistory) -> str:
+        return format_money(obj.revenue, obj.conversion.currency)
+
+    @admin.display(description="Payout")
+    def payout_display(self, obj: ConversionHistory) -> str:
+        return format_money(obj.payout, obj.conversion.currency)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -197,7 +209,8 @@ class ConversionHistoryInline(admin.TabularInline):
 def _describe_conversion(conversion: Conversion) -> str:
     return (
         f"#{conversion.pk} · {conversion.status} · {conversion.campaign} · {conversion.affiliate}"
-        f" · click {conversion.click.click_id} · {conversion.payout} {conversion.currency}"
+        f" · click {conversion.click.click_id}"
+        f" · {format_money(conversion.payout, conversion.currency)}"
     )
 
 
@@ -221,8 +234,8 @@ class ConversionAdmin(ReadOnlyAdmin):
         "affiliate",
         "click_id_display",
         "transaction_id",
-        "revenue",
-        "payout",
+        "revenue_display",
+        "payout_display",
         "currency",
     ]
     list_filter = ["status", "campaign", "affiliate"]
@@ -251,7 +264,10 @@ class ConversionAdmin(ReadOnlyAdmin):
                 )
             },
         ),
-        ("Money", {"fields": ("currency", "revenue", "payout", "points_awarded")}),
+        (
+            "Money",
+            {"fields": ("currency", "revenue_display", "payout_display", "points_display")},
+        ),
         (
             "Partner's identifiers",
             {"fields": ("transaction_id", "external_conversion_id", "offer_id", "dedupe_slot")},
@@ -262,7 +278,25 @@ class ConversionAdmin(ReadOnlyAdmin):
         ),
         ("Custom data", {"fields": ("custom_data_pretty",)}),
     )
-    readonly_fields = ["sub_ids_pretty", "custom_data_pretty"]
+    readonly_fields = [
+        "revenue_display",
+        "payout_display",
+        "points_display",
+        "sub_ids_pretty",
+        "custom_data_pretty",
+    ]
+
+    @admin.display(description="Revenue", ordering="revenue")
+    def revenue_display(self, obj: Conversion) -> str:
+        return format_money(obj.revenue, obj.currency)
+
+    @admin.display(description="Payout", ordering="payout")
+    def payout_display(self, obj: Conversion) -> str:
+        return format_money(obj.payout, obj.currency)
+
+    @admin.display(description="Points awarded")
+    def points_display(self, obj: Conversion) -> str:
+        return format_number(obj.points_awarded, places=2)
 
     @admin.display(description="Click", ordering="click__click_id")
     def click_id_display(self, obj: Conversion) -> str:
@@ -409,12 +443,16 @@ class PostbackLogAdmin(ExactSearchMixin, ReadOnlyAdmin):
 
 @admin.register(EndUserPoints)
 class EndUserPointsAdmin(ReadOnlyAdmin):
-    list_display = ["user_id", "affiliate", "points", "updated_at"]
+    list_display = ["user_id", "affiliate", "points_display", "updated_at"]
     list_filter = ["affiliate"]
     list_select_related = ["affiliate__user"]
     search_fields = ["=user_id"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description="Points", ordering="points")
+    def points_display(self, obj: EndUserPoints) -> str:
+        return format_number(obj.points, places=2)
 
 
 # The forwarding admins (endpoints, deliveries) live in their own module.

@@ -9,6 +9,7 @@ from django.db.models import Q
 from accounts.models import Affiliate, User
 from campaigns.models import Campaign, PartnerKey, TrackingLink
 from core.fields import money_field
+from core.formatting import format_number
 
 
 class BlockedReason(models.TextChoices):
@@ -235,7 +236,7 @@ class EndUserPoints(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.points}"
+        return f"{self.user_id}: {format_number(self.points, places=2)} points"
 
 
 # --- Forwarding: ClickLedger -> affiliates' servers -------------------------------------------

@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Numbers on pages (money, rates, counts) in the viewer's locale: core.formatting.
+    "core.middleware.FormatLocaleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout flagged during the request into a 429.
     "axes.middleware.AxesMiddleware",
@@ -63,6 +65,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |money, |percent and |number on every page, the console's too (core.formatting).
+            "builtins": ["core.templatetags.money"],
         },
     },
 ]

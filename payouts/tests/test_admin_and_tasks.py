@@ -208,6 +208,6 @@ def test_decision_email_task_describes_the_event_not_the_current_status():
         f"Your ClickLedger payout #{payout.pk}: approved",
     ]
     assert mail.outbox[0].body == (
-        f"Hello {payout.affiliate.user.name},\n\nYour payout request #{payout.pk} of 100.0000 "
-        "USD has been approved and will be paid soon."
+        f"Hello {payout.affiliate.user.name},\n\nYour payout request #{payout.pk} of $100.00 "
+        "has been approved and will be paid soon."
     )

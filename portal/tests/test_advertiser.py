@@ -66,6 +66,7 @@ def test_dashboard_shows_the_advertisers_own_numbers_only():
     html = response.content.decode()
     assert '<title id="chart-title-clicks">Clicks per day</title>' in html
     assert "99.0000" not in html
+    assert "$99.00" not in html
 
 
 def test_dashboard_query_budget(django_assert_max_num_queries):

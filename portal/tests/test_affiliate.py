@@ -325,8 +325,8 @@ def test_conversions_show_payout_never_revenue_and_export_csv(django_assert_max_
 
     assert [c.pk for c in page.context["table"].page] == [mine.pk]
     html = page.content.decode()
-    assert "8.0000 USD" in html
-    assert "10.0000" not in html
+    assert '<td class="num">$8.00</td>' in html
+    assert "$10.00" not in html
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
         "id,created_at,campaign_id,campaign,status,reason,currency,payout,click_id,"
@@ -354,8 +354,8 @@ def test_payouts_request_errors_history_and_exports():
     payouts_export = client.get("/portal/affiliate/payouts/?format=csv")
     statement = client.get("/portal/affiliate/payouts/statement/usd.csv")
 
-    assert too_small.context["form"].errors == {"amount": ["At least 50.0000."]}
-    assert too_big.context["form"].errors == {"amount": ["At most 80.0000."]}
+    assert too_small.context["form"].errors == {"amount": ["At least $50.00."]}
+    assert too_big.context["form"].errors == {"amount": ["At most $80.00."]}
     payout = PayoutRequest.objects.get(affiliate=net.affiliate1)
     assert requested["Location"] == "/portal/affiliate/payouts/"
     assert (payout.amount, payout.method, payout.status) == (

@@ -119,10 +119,10 @@ def test_index_shows_today_and_this_month_from_the_rollups(admin_client):
     html = response.content.decode()
     for row in [
         '<tr><th scope="row">Clicks</th><td class="number">2</td><td class="number">4</td></tr>',
-        '<tr><th scope="row">Margin EUR</th><td class="number">0.0000</td>'
-        '<td class="number">0.5000</td></tr>',
-        '<tr><th scope="row">Revenue USD</th><td class="number">5.0000</td>'
-        '<td class="number">5.0000</td></tr>',
+        '<tr><th scope="row">Margin (EUR)</th><td class="number">€0.00</td>'
+        '<td class="number">€0.50</td></tr>',
+        '<tr><th scope="row">Revenue (USD)</th><td class="number">$5.00</td>'
+        '<td class="number">$5.00</td></tr>',
     ]:
         assert row in html, row
     assert not any('"tracker_click"' in query["sql"] for query in queries.captured_queries)
@@ -246,7 +246,7 @@ def _access_label(access) -> str:
 
 
 def _payout_label(payout) -> str:
-    return f"#{payout.pk} Payee Ltd: 75.0000 USD by PayPal ({payout.status})"
+    return f"#{payout.pk} Payee Ltd: $75.00 by PayPal ({payout.status})"
 
 
 def _endpoint_label(endpoint) -> str:

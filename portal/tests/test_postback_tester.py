@@ -190,8 +190,8 @@ def test_approved_creates_the_conversion_with_exact_money_and_a_resend_is_a_dupl
     ) in html
     assert f"Conversion #{conversion.pk} created as approved." in html
     assert f'<a href="/portal/advertiser/conversions/{conversion.pk}/">#{conversion.pk}</a>' in html
-    assert "<dt>Revenue</dt><dd>10.0000 USD</dd>" in html
-    assert "<dt>Payout</dt><dd>8.0000 USD</dd>" in html
+    assert "<dt>Revenue</dt><dd>$10.00</dd>" in html
+    assert "<dt>Payout</dt><dd>$8.00</dd>" in html
     assert again.context["result"].payload["result"] == "duplicate"
     assert (
         f"Duplicate: conversion #{conversion.pk} already had this status; nothing changed and "

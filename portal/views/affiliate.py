@@ -5,6 +5,7 @@ Views parse and authorize (`affiliate_required`, then the scoped selectors); the
 tracker and payouts services do every write. Affiliates never see revenue or margin.
 """
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from accounts.models import Affiliate
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from core.exceptions import ApplicationError
+from core.formatting import format_money, money_floor
 from payouts.exports import payouts_csv, statement_csv
 from payouts.selectors import affiliate_balances, payout_list
 from payouts.services import payout_minimum_amount, payout_request_create
@@ -447,6 +449,23 @@ PAYOUT_COLUMNS = [
 PAYOUT_SORTS = {"id": "id", "created": "created_at", "amount": "amount", "status": "status"}
 
 
+def _payout_refusal(
+    error: ApplicationError, *, affiliate: Affiliate, currency: str
+) -> ApplicationError:
+    """The payout service's refusal with its amount written for people, in the currency asked
+    for (the service's own text, which the API answers, keeps plain decimals). The balance is
+    rounded down, so that asking for the amount stated is accepted."""
+    if error.code == "below_minimum":
+        limit = f"At least {format_money(payout_minimum_amount(), currency)}."
+    elif error.code == "insufficient_balance":
+        available = affiliate_balances(affiliate_id=affiliate.pk).get(currency, {})
+        most = money_floor(available.get("available", Decimal(0)), currency)
+        limit = f"At most {format_money(most, currency)}."
+    else:
+        return error
+    return ApplicationError(error.message, code=error.code, fields={"amount": [limit]})
+
+
 @affiliate_required
 @require_http_methods(["GET", "POST"])
 def payouts(request: HttpRequest) -> HttpResponse:
@@ -463,11 +482,13 @@ def payouts(request: HttpRequest) -> HttpResponse:
                 method=form.cleaned_data["method"],
             )
         except ApplicationError as exc:
-            service_errors_apply(form, exc)
-        else:
-            messages.success(
-                request, f"Payout #{payout.pk} of {payout.amount} {payout.currency} requested."
+            service_errors_apply(
+                form,
+                _payout_refusal(exc, affiliate=affiliate, currency=form.cleaned_data["currency"]),
             )
+        else:
+            amount = format_money(payout.amount, payout.currency)
+            messages.success(request, f"Payout #{payout.pk} of {amount} requested.")
             return redirect("portal:affiliate-payouts")
     table = Table(
         request,

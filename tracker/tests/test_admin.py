@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.formatting import format_money
 from tracker.admin import EstimatedCountPaginator
 from tracker.models import (
     ChangeSource,
@@ -180,7 +181,7 @@ def test_reverse_action_asks_for_a_reason_first(client, demo):
     assert response.templates[0].name == "admin/action_confirmation.html"
     assert [label for label, _url in response.context["objects"]] == [
         f"#{row.pk} · {row.status} · {row.campaign} · {row.affiliate}"
-        f" · click {row.click.click_id} · {row.payout} {row.currency}"
+        f" · click {row.click.click_id} · {format_money(row.payout, row.currency)}"
         for row in sorted([conversion, pending], key=lambda row: row.pk)
     ]
     assert response.context["question"].startswith("Reverse 2 conversions? A reversal is final:")

@@ -214,14 +214,14 @@ def test_campaign_click_postback_and_payout_in_the_browser(
     assert stats(adv) == {
         "Clicks": "1",
         "Conversions": "1 (1 approved · 0 pending)",
-        "Conversion rate": "100.00 %",
-        "Revenue (USD)": "80.0000",
-        "Payouts (USD)": "62.5000",
+        "Conversion rate": "100.00%",
+        "Revenue (USD)": "$80.00",
+        "Payouts (USD)": "$62.50",
     }
     assert chart_point(adv, "clicks", f"{day}: Clicks 1") == LAST_DAY_AT_TOP
     assert chart_point(adv, "conversions", f"{day}: Approved 1") == LAST_DAY_AT_TOP
     assert table_rows(adv, "#top-heading ~ .table-wrap table") == [
-        ["Traffic Co", str(affiliate.pk), "1", "1", "80.0000 USD"]
+        ["Traffic Co", str(affiliate.pk), "1", "1", "$80.00"]
     ]
     screens.take(adv, "advertiser-dashboard")
     adv.get_by_role("link", name="Conversions").click()
@@ -232,8 +232,8 @@ def test_campaign_click_postback_and_payout_in_the_browser(
             "Spring sale",
             str(affiliate.pk),
             "Approved",
-            "80.0000 USD",
-            "62.5000 USD",
+            "$80.00",
+            "$62.50",
             f"{click.click_id[:17]}… ORDER-1001",
         ]
     ]
@@ -251,13 +251,13 @@ def test_campaign_click_postback_and_payout_in_the_browser(
         "Clicks": "1",
         "Unique clicks": "1",
         "Conversions": "1 (1 approved · 0 pending)",
-        "Conversion rate": "100.00 %",
-        "EPC (USD)": "62.5000 (62.5000 earned)",
+        "Conversion rate": "100.00%",
+        "EPC (USD)": "$62.50 ($62.50 earned)",
     }
     assert chart_point(aff, "clicks", f"{day}: Unique clicks 1") == LAST_DAY_AT_TOP
     assert chart_point(aff, "conversions", f"{day}: Conversions 1") == LAST_DAY_AT_TOP
     assert table_rows(aff, "#earnings-heading ~ .table-wrap table") == [
-        ["USD", "0.0000", "62.5000", "0.0000", "0.0000"]
+        ["USD", "$0.00", "$62.50", "$0.00", "$0.00"]
     ]
     screens.take(aff, "affiliate-dashboard")
     aff.get_by_role("link", name="Campaigns").click()
@@ -279,7 +279,7 @@ def test_campaign_click_postback_and_payout_in_the_browser(
             conversion.created_at.strftime("%Y-%m-%d %H:%M"),
             "Spring sale",
             "Approved",
-            "62.5000 USD",
+            "$62.50",
             f"{click.click_id[:17]}…",
             "spring-banner",
             "player-7",
@@ -287,7 +287,7 @@ def test_campaign_click_postback_and_payout_in_the_browser(
     ]
     screens.take(aff, "affiliate-conversions")
     aff.get_by_role("link", name="End-user points").click()
-    assert [row[:2] for row in table_rows(aff)] == [["player-7", "62.5000"]]
+    assert [row[:2] for row in table_rows(aff)] == [["player-7", "62.50"]]
     screens.take(aff, "affiliate-points")
 
     # Hold 0 days: the payout is available at once, and the affiliate asks for 50.00 of it.
@@ -296,10 +296,10 @@ def test_campaign_click_postback_and_payout_in_the_browser(
     aff.get_by_role("button", name="Request payout").click()
     payout = PayoutRequest.objects.get()
     expect(aff.locator(".message-success")).to_have_text(
-        f"Payout #{payout.pk} of 50.0000 USD requested."
+        f"Payout #{payout.pk} of $50.00 requested."
     )
     assert table_rows(aff, "#balance-heading ~ .table-wrap table") == [
-        ["USD", "0.0000", "12.5000", "50.0000", "0.0000", "CSV"]
+        ["USD", "$0.00", "$12.50", "$50.00", "$0.00", "CSV"]
     ]
     screens.take(aff, "affiliate-payouts-requested")
 
@@ -315,7 +315,7 @@ def test_campaign_click_postback_and_payout_in_the_browser(
     ops.get_by_role("button", name="Go").click()
     # Money actions ask first, on a page listing what they will change; nothing changes before.
     expect(ops.locator("#action-objects li")).to_have_text(
-        [f"#{payout.pk} Traffic Co: 50.0000 USD by PayPal (requested)"]
+        [f"#{payout.pk} Traffic Co: $50.00 by PayPal (requested)"]
     )
     screens.take(ops, "admin-payouts-confirm")
     assert PayoutRequest.objects.get().status == "requested"
@@ -330,7 +330,7 @@ def test_campaign_click_postback_and_payout_in_the_browser(
         [
             str(payout.pk),
             payout.created_at.strftime("%Y-%m-%d %H:%M"),
-            "50.0000 USD",
+            "$50.00",
             "PayPal",
             "Approved",
             NO_VALUE,

@@ -1,0 +1,298 @@
+"""Every page of the portals, and the console's index, filled with the demo network's data.
+
+`demo_world()` runs `seed_demo` (a few hundred clicks: conversions in USD and EUR, balances,
+end-user points) and adds what the demo leaves out, so that every page shows rows: a pending
+application with a long message, a postback endpoint with a long URL and a failed delivery, a
+payout request of more than a thousand dollars, an account waiting for approval. Its `pages`
+list each page once, as the role that sees it; a page with `form` is what a POST of that form
+answers (the secret shown once, the postback tester's result, a refused payout request).
+
+Tests that must hold on every page (no raw 4-decimal amount, no sideways scrolling at a phone's
+width) walk this one list, so a new page only has to be added here.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from io import StringIO
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.management import call_command
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from accounts.tests.factories import AffiliateFactory
+from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
+from campaigns.tests.factories import CampaignAccessFactory
+from payouts.models import LedgerTransaction, PayoutRequest
+from payouts.services import payout_request_create
+from payouts.tests.factories import conversion_approve
+from portal import urls as portal_urls
+from tracker.management.commands.seed_demo import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADVERTISER_EMAIL,
+    ADVERTISER_PASSWORD,
+    AFFILIATE_EMAILS,
+    AFFILIATE_PASSWORD,
+    PENDING_AFFILIATE_EMAIL,
+)
+from tracker.models import (
+    Click,
+    Conversion,
+    DeliveryAttempt,
+    DeliveryStatus,
+    EndUserPoints,
+    ForwardEvent,
+)
+from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
+
+DEMO_CLICKS = 400
+# Nothing listens there: a test delivery fails at once ("no answer"), without a receiver.
+CLOSED_PORT_URL = "http://127.0.0.1:9/postback?cid={click_id}&status={status}&amount={payout}"
+LONG_URL = (
+    "https://tracker.publisher-example.com/postbacks/clickledger/receive?click_id={click_id}"
+    "&transaction={transaction_id}&status={status}&payout={payout}&currency={currency}"
+    "&sub1={sub1}&sub2={sub2}&user={user_id}"
+)
+
+
+# Portal routes that answer no page of their own: redirects after an action, downloads.
+NOT_PAGES = frozenset(
+    {
+        "home",
+        "logout",
+        "advertiser-campaign-status",
+        "advertiser-application-decide",
+        "affiliate-campaign-apply",
+        "affiliate-campaign-link",
+        "affiliate-endpoint-delete",
+        "affiliate-delivery-replay",
+        "affiliate-statement",
+    }
+)
+
+
+def portal_page_names() -> set[str]:
+    """Every route of the portal that renders a page (what `DemoWorld.pages` must cover)."""
+    return {pattern.name for pattern in portal_urls.urlpatterns} - NOT_PAGES
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    name: str  # screenshots and failure messages
+    role: str  # anonymous, pending, advertiser, affiliate or admin
+    path: str
+    form: dict[str, str | list[str]] | None = None  # POSTed to `path`; None: a GET
+
+
+@dataclass
+class DemoWorld:
+    logins: dict[str, tuple[str, str]]  # role -> (email, password); anonymous has none
+    users: dict[str, User]
+    pages: list[PortalPage] = field(default_factory=list)
+    # The console's lists and detail pages that show money (the admin's own layout).
+    console_pages: list[PortalPage] = field(default_factory=list)
+
+    def pages_of(self, role: str) -> list[PortalPage]:
+        return [page for page in self.pages if page.role == role]
+
+
+def demo_world() -> DemoWorld:
+    call_command("seed_demo", clicks=DEMO_CLICKS, seed=7, verbosity=0, stdout=StringIO())
+    logins = {
+        "advertiser": (ADVERTISER_EMAIL, ADVERTISER_PASSWORD),
+        "affiliate": (AFFILIATE_EMAILS[0], AFFILIATE_PASSWORD),
+        "pending": (PENDING_AFFILIATE_EMAIL, AFFILIATE_PASSWORD),
+        "admin": (ADMIN_EMAIL, ADMIN_PASSWORD),
+    }
+    users = {role: User.objects.get(email=email) for role, (email, _) in logins.items()}
+    advertiser, affiliate = users["advertiser"], users["affiliate"]
+    campaign = Campaign.objects.filter(advertiser_id=advertiser.pk).order_by("id").first()
+    partner_key = PartnerKey.objects.filter(advertiser_id=advertiser.pk).order_by("id").first()
+    link = TrackingLink.objects.filter(affiliate_id=affiliate.pk).order_by("id").first()
+
+    # A pending application with a long message, from a company with a long name.
+    applicant = AffiliateFactory(company="Northwind Cashback & Loyalty Rewards International")
+    CampaignAccessFactory(
+        campaign=Campaign.objects.filter(advertiser_id=advertiser.pk).order_by("id")[1],
+        affiliate=applicant,
+        status=AccessStatus.PENDING,
+        message="We run a cashback site with 40k daily visitors in the US and Canada. " * 3,
+    )
+    # A postback endpoint with a long URL and a delivery that failed after two attempts.
+    endpoint = PostbackEndpointFactory(
+        affiliate=affiliate.affiliate,
+        name="Publisher tracker",
+        url=LONG_URL,
+        events=[ForwardEvent.APPROVED, ForwardEvent.REVERSED],
+    )
+    delivery = DeliveryFactory(
+        endpoint=endpoint,
+        status=DeliveryStatus.FAILED,
+        attempt_count=2,
+        last_status_code=503,
+        last_error="HTTP 503 from tracker.publisher-example.com: Service Temporarily Unavailable",
+    )
+    for number in (1, 2):
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            attempt_number=number,
+            attempted_at=timezone.now() - dt.timedelta(minutes=10 * number),
+            request_url=LONG_URL,
+            status_code=503,
+            latency_ms=1840,
+            response_excerpt="<html><body>Service Temporarily Unavailable</body></html>",
+            error="HTTP 503",
+        )
+    tested = PostbackEndpointFactory(
+        affiliate=affiliate.affiliate, name="Closed port", url=CLOSED_PORT_URL
+    )
+    # Earnings of more than a thousand dollars, a payout request of part of them.
+    conversion_approve(
+        affiliate=affiliate.affiliate,
+        advertiser=advertiser.advertiser,
+        payout=Decimal("1234.5678"),
+        currency="USD",
+    )
+    payout_request_create(
+        affiliate=affiliate.affiliate, amount=Decimal("1000.5"), currency="USD", method="paypal"
+    )
+
+    conversion = (
+        Conversion.objects.filter(campaign__advertiser_id=advertiser.pk)
+        .select_related("click")
+        .order_by("-id")
+        .first()
+    )
+    # An offerwall player with a four-figure balance (seeded traffic may give none).
+    end_user = EndUserPoints.objects.create(
+        affiliate=affiliate.affiliate, user_id="player-1234", points=Decimal("1234.5678")
+    )
+    # A recent click on the USD campaign that has not converted: the tester converts it.
+    unconverted = (
+        Click.objects.filter(campaign=campaign, blocked_reason="", conversions__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    # Someone who never logs in here: a login would invalidate the reset token.
+    uid = urlsafe_base64_encode(force_bytes(applicant.user.pk))
+    token = default_token_generator.make_token(applicant.user)
+    adv, aff = "/portal/advertiser", "/portal/affiliate"
+
+    def page(name: str, role: str, path: str, form: dict | None = None) -> PortalPage:
+        return PortalPage(name=name, role=role, path=path, form=form)
+
+    world = DemoWorld(logins=logins, users=users)
+    world.pages = [
+        page("login", "anonymous", "/portal/login/"),
+        page("signup", "anonymous", "/portal/signup/"),
+        page(
+            "signup-errors",
+            "anonymous",
+            "/portal/signup/",
+            {"role": "affiliate", "name": "Dana", "email": "not-an-email", "password": "short"},
+        ),
+        page("password-reset", "anonymous", "/portal/auth/password_reset/"),
+        page("password-reset-done", "anonymous", "/portal/auth/password_reset/done/"),
+        page("password-reset-confirm", "anonymous", f"/portal/auth/reset/{uid}/{token}/"),
+        page("password-reset-expired", "anonymous", f"/portal/auth/reset/{uid}/expired-token/"),
+        page("password-reset-complete", "anonymous", "/portal/auth/reset/done/"),
+        page("pending", "pending", "/portal/pending/"),
+        page("pending-profile", "pending", "/portal/profile/"),
+        page("advertiser-dashboard", "advertiser", f"{adv}/"),
+        page("advertiser-dashboard-90d", "advertiser", f"{adv}/?days=90"),
+        page("advertiser-campaigns", "advertiser", f"{adv}/campaigns/"),
+        page("advertiser-campaign-new", "advertiser", f"{adv}/campaigns/new/"),
+        page("advertiser-campaign-edit", "advertiser", f"{adv}/campaigns/{campaign.pk}/"),
+        page("advertiser-applications", "advertiser", f"{adv}/applications/"),
+        page("advertiser-partner-keys", "advertiser", f"{adv}/partner-keys/"),
+        page("advertiser-partner-key-edit", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/"),
+        page(
+            "advertiser-partner-key-created",
+            "advertiser",
+            f"{adv}/partner-keys/",
+            {"name": "Second shop server"},
+        ),
+        page(
+            "advertiser-partner-key-rotated",
+            "advertiser",
+            f"{adv}/partner-keys/{partner_key.pk}/rotate/",
+            {},
+        ),
+        page(
+            "advertiser-postback-tester", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/test/"
+        ),
+        page(
+            "advertiser-postback-tester-result",
+            "advertiser",
+            f"{adv}/partner-keys/{partner_key.pk}/test/",
+            {
+                "method": "GET",
+                "click_id": unconverted.click_id,
+                "status": "approved",
+                "payout": "1234.5",
+                "currency": "",
+                "transaction_id": "LAYOUT-TEST-0001",
+                "user_id": "",
+                "params": "",
+            },
+        ),
+        page("advertiser-conversions", "advertiser", f"{adv}/conversions/"),
+        page("advertiser-conversion-detail", "advertiser", f"{adv}/conversions/{conversion.pk}/"),
+        page("advertiser-profile", "advertiser", "/portal/profile/"),
+        page("affiliate-dashboard", "affiliate", f"{aff}/"),
+        page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
+        page("affiliate-links", "affiliate", f"{aff}/links/"),
+        page("affiliate-link-builder", "affiliate", f"{aff}/links/{link.pk}/?sub1=newsletter"),
+        page("affiliate-endpoints", "affiliate", f"{aff}/endpoints/"),
+        page("affiliate-endpoint-edit", "affiliate", f"{aff}/endpoints/{endpoint.pk}/"),
+        page(
+            "affiliate-endpoint-created",
+            "affiliate",
+            f"{aff}/endpoints/",
+            {
+                "name": "Second tracker",
+                "url": LONG_URL,
+                "method": "GET",
+                "events": ["approved"],
+                "campaign": "",
+                "is_active": "on",
+            },
+        ),
+        page(
+            "affiliate-endpoint-rotated", "affiliate", f"{aff}/endpoints/{endpoint.pk}/rotate/", {}
+        ),
+        page("affiliate-endpoint-test", "affiliate", f"{aff}/endpoints/{tested.pk}/test/", {}),
+        page("affiliate-deliveries", "affiliate", f"{aff}/deliveries/"),
+        page("affiliate-conversions", "affiliate", f"{aff}/conversions/"),
+        page("affiliate-payouts", "affiliate", f"{aff}/payouts/"),
+        page(
+            "affiliate-payout-refused",
+            "affiliate",
+            f"{aff}/payouts/",
+            {"amount": "1", "currency": "USD", "method": "paypal"},
+        ),
+        page("affiliate-points", "affiliate", f"{aff}/points/"),
+        page("affiliate-points-search", "affiliate", f"{aff}/points/?q={end_user.user_id}"),
+        page("affiliate-profile", "affiliate", "/portal/profile/"),
+        page("console-index", "admin", "/admin/"),
+    ]
+    payout = PayoutRequest.objects.filter(affiliate_id=affiliate.pk).get()
+    ledger_transaction = LedgerTransaction.objects.order_by("-id").first()
+    world.console_pages = [
+        page(f"console-{name}", "admin", f"/admin/{path}")
+        for name, path in [
+            ("campaigns", "campaigns/campaign/"),
+            ("conversions", "tracker/conversion/"),
+            ("conversion", f"tracker/conversion/{conversion.pk}/change/"),
+            ("payouts", "payouts/payoutrequest/"),
+            ("payout", f"payouts/payoutrequest/{payout.pk}/change/"),
+            ("ledger-accounts", "payouts/ledgeraccount/"),
+            ("ledger-transaction", f"payouts/ledgertransaction/{ledger_transaction.pk}/change/"),
+            ("end-user-points", "tracker/enduserpoints/"),
+        ]
+    ]
+    return world
