@@ -26,6 +26,7 @@ from accounts.selectors import affiliate_get
 from core.api_schema import error_response
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
+from core.money_fields import MoneySerializerField
 from core.pagination import paginated_response
 from payouts import exports, selectors, services
 from payouts.filters import PAYOUT_ORDERING_FIELDS, PayoutFilter, StableOrderingFilter
@@ -190,7 +191,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
     """GET: payouts the viewer may see. POST: the calling affiliate asks for a payout."""
 
     class InputSerializer(serializers.Serializer):
-        amount = serializers.DecimalField(**_MONEY)
+        amount = MoneySerializerField(**_MONEY)
         currency = _CurrencyField(max_length=3)
         method = serializers.ChoiceField(
             choices=PayoutMethod.choices,

@@ -17,7 +17,7 @@ from campaigns.models import (
 )
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
-from core.money import parse_money
+from core.money import money_text, parse_money
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 from tracker.models import ConversionStatus, DeliveryStatus, EndpointMethod, ForwardEvent
 
@@ -252,7 +252,7 @@ class CampaignForm(forms.Form):
                     f"cap{row}_period": cap.period,
                     f"cap{row}_scope": cap.scope,
                     f"cap{row}_metric": cap.metric,
-                    f"cap{row}_limit": cap.limit.normalize(),
+                    f"cap{row}_limit": money_text(cap.limit),
                     f"cap{row}_action": cap.action,
                 }
             )
