@@ -27,6 +27,7 @@ from campaigns.selectors import campaign_list
 from core.api_schema import error_response
 from core.csv_export import csv_lines
 from core.exceptions import NotFoundError
+from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination
 from tracker.services import reports
 
@@ -197,12 +198,18 @@ class ReportsApi(APIView):
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="With format=csv: every row, streamed."
             ),
-            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            400: error_response(
+                "`invalid` or `invalid_report` (names the parameter), or `unknown_parameter` "
+                "(names each parameter the endpoint does not take)."
+            ),
             401: _E401,
             403: _E403,
         },
     )
     def get(self, request: Request):
+        query_params_check(
+            request.query_params, allowed=[*self.InputSerializer().fields, *PAGINATION_PARAMETERS]
+        )
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         report = reports.report_build(viewer=request.user, query=params.to_query())
@@ -259,13 +266,17 @@ class CampaignAnalyticsApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
-            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            400: error_response(
+                "`invalid` or `invalid_report` (names the parameter), or `unknown_parameter` "
+                "(names each parameter the endpoint does not take)."
+            ),
             401: _E401,
             403: _E403,
             404: error_response("No such campaign, or not the caller's."),
         },
     )
     def get(self, request: Request, campaign_id: int) -> Response:
+        query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         # The selector decides visibility; the dashboard needs none of its joins and prefetches.
