@@ -33,6 +33,7 @@ from accounts.permissions import (
 )
 from accounts.services import partner_profile_of, partner_status_set, user_register
 from core.api_schema import error_response
+from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import paginated_response
 
 
@@ -323,6 +324,9 @@ _LIST_PARAMETERS = [
 
 
 def _filtered(filterset_class, request: Request, queryset):
+    query_params_check(
+        request.query_params, allowed=[*filterset_class.base_filters, *PAGINATION_PARAMETERS]
+    )
     filterset = filterset_class(request.query_params, queryset=queryset)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,12 +22,17 @@ from campaigns.models import (
 )
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_percent
+from core.money_fields import MoneyFormField
+
+# Amounts and percentages typed into the admin are read like everywhere else: plain decimals.
+_MONEY_FORM_FIELDS = {models.DecimalField: {"form_class": MoneyFormField}}
 
 
 class CapInline(admin.TabularInline):
     model = Cap
     extra = 0
     fields = ["scope", "period", "metric", "limit", "action"]
+    formfield_overrides = _MONEY_FORM_FIELDS
 
 
 def _report(modeladmin, request: HttpRequest, label: str, changed: int, errors: list[str]) -> None:
@@ -136,6 +142,7 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     search_fields = ["name", "external_offer_id", "advertiser__user__email", "advertiser__company"]
     list_select_related = ["advertiser__user"]
     form = CampaignAdminForm
+    formfield_overrides = _MONEY_FORM_FIELDS
     fields = [*CampaignAdminForm.Meta.fields, "status", "created_at", "updated_at"]
     readonly_fields = ["status", "created_at", "updated_at"]
     inlines = [CapInline]

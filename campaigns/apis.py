@@ -49,6 +49,7 @@ from campaigns.partner_keys import (
 )
 from core.api_schema import error_responses
 from core.exceptions import ApplicationError, NotFoundError
+from core.money_fields import MoneySerializerField
 from core.pagination import StandardPagination, paginated_response
 
 # --- shared helpers ----------------------------------------------------------------------------
@@ -102,7 +103,7 @@ class CapSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=CapScope.choices, required=False)
     period = serializers.ChoiceField(choices=CapPeriod.choices)
     metric = serializers.ChoiceField(choices=CapMetric.choices, required=False)
-    limit = serializers.DecimalField(max_digits=18, decimal_places=4, min_value=0)
+    limit = MoneySerializerField(max_digits=18, decimal_places=4, min_value=0)
     action = serializers.ChoiceField(choices=CapAction.choices, required=False)
 
     class Meta:
@@ -205,13 +206,13 @@ class CampaignInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
     currency = serializers.CharField(max_length=3, required=False)
     payout_type = serializers.ChoiceField(choices=PayoutType.choices)
-    payout_amount = serializers.DecimalField(
+    payout_amount = MoneySerializerField(
         max_digits=18, decimal_places=4, min_value=0, required=False
     )
-    revshare_percent = serializers.DecimalField(
+    revshare_percent = MoneySerializerField(
         max_digits=7, decimal_places=4, min_value=0, max_value=100, required=False
     )
-    default_revenue = serializers.DecimalField(
+    default_revenue = MoneySerializerField(
         max_digits=18, decimal_places=4, min_value=0, required=False
     )
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from campaigns.models import Campaign, Cap, CapAction, CapCounter, CapMetric, CapPeriod, CapScope
+from core.money import MONEY_DECIMAL_PLACES
 from core.sql import execute_fetchone
 
 TOTAL_PERIOD_START = dt.date(1970, 1, 1)
@@ -37,20 +38,33 @@ def _amount_for(cap: Cap, payout: Decimal) -> Decimal:
     return Decimal(1) if cap.metric == CapMetric.CONVERSIONS else payout
 
 
+_COUNTER_TABLE = CapCounter._meta.db_table
+# Portable to SQLite, the quickstart's database, where two details matter:
+# - a Decimal parameter is bound as text, and SQLite orders every number before every text, so
+#   `used + amount <= '2'` would always be true: the limit is CAST to a number;
+# - a decimal column holds a binary float, so 0.1 + 0.2 is not 0.3: the sum is rounded to the
+#   4 places money has, before it is compared and when it is stored.
+# On PostgreSQL (numeric) the CAST and ROUND change no value.
+_COUNTER_CONSUME_SQL = (
+    f"INSERT INTO {_COUNTER_TABLE} (cap_id, affiliate_key, period_start, used) "  # noqa: S608
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (cap_id, affiliate_key, period_start) "
+    f"DO UPDATE SET used = ROUND({_COUNTER_TABLE}.used + EXCLUDED.used, {MONEY_DECIMAL_PLACES}) "
+    f"WHERE ROUND({_COUNTER_TABLE}.used + EXCLUDED.used, {MONEY_DECIMAL_PLACES}) "
+    "<= CAST(%s AS NUMERIC) RETURNING 1"
+)
+
+
 def _counter_consume(
     *, cap: Cap, affiliate_key: int, period_start: dt.date, amount: Decimal
 ) -> bool:
     # One upsert: a new counter starts at `amount`; an existing one grows only while it stays
     # within the limit. PostgreSQL locks the conflicting row and re-checks the WHERE on its latest
-    # version, so with a limit of N exactly N consumers succeed under any concurrency.
+    # version, so with a limit of N exactly N consumers succeed under any concurrency (SQLite
+    # serialises writers: the same holds).
     if amount > cap.limit:
         return False
-    table = CapCounter._meta.db_table
     row = execute_fetchone(
-        f"INSERT INTO {table} (cap_id, affiliate_key, period_start, used) "  # noqa: S608 - model
-        "VALUES (%s, %s, %s, %s) ON CONFLICT (cap_id, affiliate_key, period_start) "
-        f"DO UPDATE SET used = {table}.used + EXCLUDED.used "
-        f"WHERE {table}.used + EXCLUDED.used <= %s RETURNING 1",
+        _COUNTER_CONSUME_SQL,
         [
             cap.pk,
             affiliate_key,

@@ -4,17 +4,40 @@ django-filter's stock filters read junk as "no filter" (`?is_active=maybe`), acc
 they document (`?campaign=1e5`, `?created_after=2026-01-01`) or pass values PostgreSQL refuses
 (a UTC offset of +17:40 is a 500). These accept exactly what their schema says and answer
 anything else with a 400 naming the parameter; each carries its own OpenAPI schema, because
-drf-spectacular cannot see through a custom form field.
+drf-spectacular cannot see through a custom form field. Endpoints that read their parameters
+themselves (reports, balances, statements) refuse the ones they do not know with
+`query_params_check`.
 """
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
+
+from core.exceptions import ApplicationError
+
+PAGINATION_PARAMETERS = ("page", "page_size")
+
+
+def query_params_check(query_params: Mapping[str, Any], *, allowed: Iterable[str]) -> None:
+    """Refuse the query parameters an endpoint does not read (400 `unknown_parameter`, each one
+    named in `fields`): a misspelt filter such as `?campaign=2` where `campaign_id` is meant must
+    not answer unfiltered data as if it had been applied."""
+    accepted = sorted(set(allowed))
+    unknown = sorted(set(query_params) - set(accepted))
+    if unknown:
+        accepted_text = f"Accepted: {', '.join(accepted)}." if accepted else "None is accepted."
+        raise ApplicationError(
+            f"Unknown query parameter(s): {', '.join(unknown)}. {accepted_text}",
+            code="unknown_parameter",
+            fields={name: ["Unknown parameter."] for name in unknown},
+        )
+
 
 # RFC 3339 `date-time` (what OpenAPI's `format: date-time` means), with the UTC offset PostgreSQL
 # accepts: at most 15:59 either way (`time zone displacement out of range` beyond).

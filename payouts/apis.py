@@ -26,6 +26,8 @@ from accounts.selectors import affiliate_get
 from core.api_schema import error_response
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
+from core.filters import query_params_check
+from core.money_fields import MoneySerializerField
 from core.pagination import paginated_response
 from payouts import exports, selectors, services
 from payouts.filters import PAYOUT_ORDERING_FIELDS, PayoutFilter, StableOrderingFilter
@@ -166,13 +168,16 @@ class BalanceApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
-            400: error_response("`missing_affiliate_id` (admins) or an invalid parameter."),
+            400: error_response(
+                "`missing_affiliate_id` (admins), an invalid parameter or `unknown_parameter`."
+            ),
             401: _E401,
             403: _E403,
             404: _E404_AFFILIATE,
         },
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         affiliate = _affiliate_for_viewer(
@@ -190,7 +195,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
     """GET: payouts the viewer may see. POST: the calling affiliate asks for a payout."""
 
     class InputSerializer(serializers.Serializer):
-        amount = serializers.DecimalField(**_MONEY)
+        amount = MoneySerializerField(**_MONEY)
         currency = _CurrencyField(max_length=3)
         method = serializers.ChoiceField(
             choices=PayoutMethod.choices,
@@ -393,13 +398,16 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="One row per ledger entry, oldest first."
             ),
-            400: error_response("`missing_affiliate_id` (admins) or an invalid parameter."),
+            400: error_response(
+                "`missing_affiliate_id` (admins), an invalid parameter or `unknown_parameter`."
+            ),
             401: _E401,
             403: _E403,
             404: _E404_AFFILIATE,
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
+        query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         affiliate = _affiliate_for_viewer(

@@ -3,11 +3,11 @@
 StreamingHttpResponse(payouts_csv(payouts), content_type="text/csv")
 """
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from core.csv_export import csv_lines
 from payouts.models import PayoutRequest
 from payouts.selectors import statement_lines
 
@@ -39,30 +39,6 @@ STATEMENT_COLUMNS = [
     "memo",
 ]
 
-# Cells a spreadsheet would evaluate as a formula: prefixed with ' so they stay text.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe(value: object) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def _csv(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_safe(value) for value in row])
-
 
 def payouts_csv(payouts: QuerySet[PayoutRequest]) -> Iterator[str]:
     """One line per payout request of `payouts` (already scoped by the caller's selector)."""
@@ -83,7 +59,7 @@ def payouts_csv(payouts: QuerySet[PayoutRequest]) -> Iterator[str]:
         ]
         for payout in payouts.select_related("affiliate__user").iterator(chunk_size=2000)
     )
-    return _csv(PAYOUT_COLUMNS, rows)
+    return csv_lines(PAYOUT_COLUMNS, rows)
 
 
 def statement_csv(*, affiliate_id: int, currency: str) -> Iterator[str]:
@@ -104,4 +80,4 @@ def statement_csv(*, affiliate_id: int, currency: str) -> Iterator[str]:
         ]
         for line in statement_lines(affiliate_id=affiliate_id, currency=currency)
     )
-    return _csv(STATEMENT_COLUMNS, rows)
+    return csv_lines(STATEMENT_COLUMNS, rows)

@@ -16,12 +16,13 @@ from uuid import uuid4
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from accounts.models import User
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
-from core.money import quantize_money
+from core.money import MONEY_DECIMAL_PLACES, quantize_money
 from core.sql import execute_fetchall, model_columns, model_from_row, model_insert, rows_insert
 from payouts.models import (
     KINDS_BY_OWNER,
@@ -472,7 +473,12 @@ def ledger_adjustment_post(
     )
 
 
-_IMMUTABLE_TRIGGERS = ("payouts_ledgertransaction_immutable", "payouts_ledgerentry_immutable")
+_LEDGER_TABLES = (LedgerTransaction._meta.db_table, LedgerEntry._meta.db_table)
+# The triggers of migrations payouts 0002 and 0004, per database.
+_IMMUTABLE_TRIGGERS = {
+    "postgresql": tuple(f"{table}_immutable" for table in _LEDGER_TABLES),
+    "sqlite": tuple(f"{table}_no_{op}" for table in _LEDGER_TABLES for op in ("update", "delete")),
+}
 
 
 def ledger_reconcile(*, batch_size: int = 2000) -> list[str]:
@@ -480,12 +486,14 @@ def ledger_reconcile(*, batch_size: int = 2000) -> list[str]:
 
     Checks that every transaction's entries sum to zero per currency, that every transaction still
     matches the checksum written when it was posted (an entry altered, added or removed behind
-    the triggers' back changes it), and on PostgreSQL that the immutability triggers are enabled.
+    the triggers' back changes it), and that the immutability triggers exist and are enabled
+    (PostgreSQL and SQLite).
     """
     problems: list[str] = []
     unbalanced = (
         LedgerEntry.objects.values("transaction_id", "account__currency")
-        .annotate(total=Sum("amount"))
+        # Rounded: on SQLite amounts are binary floats, and 0.1 + 0.2 - 0.3 is not 0 there.
+        .annotate(total=Round(Sum("amount"), MONEY_DECIMAL_PLACES))
         .exclude(total=0)
         .order_by("transaction_id")
     )
@@ -520,16 +528,20 @@ def ledger_reconcile(*, batch_size: int = 2000) -> list[str]:
             if expected != checksum:
                 problems.append(f"transaction {txn_id} does not match its checksum")
         last_id = batch[-1][0]
-    if connection.vendor == "postgresql":
+    triggers = _IMMUTABLE_TRIGGERS.get(connection.vendor, ())
+    if triggers:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s) AND tgenabled <> 'D'",
-                [list(_IMMUTABLE_TRIGGERS)],
-            )
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s) AND tgenabled <> 'D'",
+                    [list(triggers)],
+                )
+            else:  # SQLite triggers cannot be disabled, only dropped
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             enabled = {row[0] for row in cursor.fetchall()}
         problems += [
             f"immutability trigger {name} is missing or disabled"
-            for name in _IMMUTABLE_TRIGGERS
+            for name in triggers
             if name not in enabled
         ]
     return problems

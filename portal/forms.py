@@ -17,7 +17,7 @@ from campaigns.models import (
 )
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
-from core.money import decimal_text, parse_money
+from core.money import money_text, parse_money
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 from tracker.models import ConversionStatus, DeliveryStatus, EndpointMethod, ForwardEvent
 
@@ -248,15 +248,15 @@ class CampaignForm(forms.Form):
         initial["allowed_countries"] = ", ".join(campaign.allowed_countries)
         # Stored with 4 places; the inputs show what a person would type (2.50, 80, 200).
         for name in ("payout_amount", "default_revenue"):
-            initial[name] = decimal_text(initial[name], min_places=2)
-        initial["revshare_percent"] = decimal_text(initial["revshare_percent"])
+            initial[name] = money_text(initial[name], min_places=2)
+        initial["revshare_percent"] = money_text(initial["revshare_percent"])
         for row, cap in enumerate(list(campaign.caps.all())[:CAP_ROWS]):
             initial.update(
                 {
                     f"cap{row}_period": cap.period,
                     f"cap{row}_scope": cap.scope,
                     f"cap{row}_metric": cap.metric,
-                    f"cap{row}_limit": decimal_text(cap.limit),
+                    f"cap{row}_limit": money_text(cap.limit),
                     f"cap{row}_action": cap.action,
                 }
             )

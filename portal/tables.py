@@ -4,8 +4,7 @@ A view hands over a queryset that its selector already scoped; this module only 
 whitelisted column (`?sort=name` / `?sort=-name`), slices a page (`?page=`) and streams CSV.
 """
 
-import csv
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +12,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
+from core.csv_export import csv_lines
+
 PER_PAGE = 25
-# Cells a spreadsheet would evaluate as a formula: prefixed with ' so they stay text.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -85,27 +84,6 @@ class Table:
 
 def wants_csv(request: HttpRequest) -> bool:
     return request.GET.get("format") == "csv"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
 
 
 def csv_response(filename: str, lines: Iterable[str]) -> StreamingHttpResponse:

@@ -26,6 +26,7 @@ from accounts.permissions import (
 from accounts.selectors import affiliate_get, own_affiliate
 from core.api_schema import error_response, error_responses
 from core.exceptions import ApplicationError, NotFoundError
+from core.filters import query_params_check
 from core.pagination import StandardPagination, paginated_response
 from tracker import selectors
 from tracker.filters import (
@@ -726,10 +727,11 @@ class _LegacyListApi(APIView):
         """(affiliate id the viewer may see, or None for all it may see; row limit)."""
         # The QueryDict itself, not a dict: DRF then reads `?limit=` (empty) as not given, like
         # every other query parameter of the API.
-        if path_affiliate_id is None:
-            serializer = LegacyListQuerySerializer(data=request.query_params)
-        else:
-            serializer = LegacyLimitQuerySerializer(data=request.query_params)
+        serializer_class = (
+            LegacyListQuerySerializer if path_affiliate_id is None else LegacyLimitQuerySerializer
+        )
+        query_params_check(request.query_params, allowed=serializer_class().fields)
+        serializer = serializer_class(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         affiliate_id = path_affiliate_id or serializer.validated_data.get("affiliate_id")
         if affiliate_id is not None:

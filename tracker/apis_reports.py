@@ -4,7 +4,6 @@
 and margin; advertisers: margin) is not in the rows at all.
 """
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -26,7 +25,9 @@ from accounts.permissions import (
 )
 from campaigns.selectors import campaign_list
 from core.api_schema import error_response
+from core.csv_export import csv_lines
 from core.exceptions import NotFoundError
+from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination
 from tracker.services import reports
 
@@ -197,12 +198,18 @@ class ReportsApi(APIView):
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="With format=csv: every row, streamed."
             ),
-            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            400: error_response(
+                "`invalid` or `invalid_report` (names the parameter), or `unknown_parameter` "
+                "(names each parameter the endpoint does not take)."
+            ),
             401: _E401,
             403: _E403,
         },
     )
     def get(self, request: Request):
+        query_params_check(
+            request.query_params, allowed=[*self.InputSerializer().fields, *PAGINATION_PARAMETERS]
+        )
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         report = reports.report_build(viewer=request.user, query=params.to_query())
@@ -259,13 +266,17 @@ class CampaignAnalyticsApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
-            400: error_response("`invalid` or `invalid_report` (names the parameter)."),
+            400: error_response(
+                "`invalid` or `invalid_report` (names the parameter), or `unknown_parameter` "
+                "(names each parameter the endpoint does not take)."
+            ),
             401: _E401,
             403: _E403,
             404: error_response("No such campaign, or not the caller's."),
         },
     )
     def get(self, request: Request, campaign_id: int) -> Response:
+        query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         # The selector decides visibility; the dashboard needs none of its joins and prefetches.
@@ -323,30 +334,13 @@ def _json_row(row: dict) -> dict:
 
 # --- CSV ----------------------------------------------------------------------------------------
 
-# Cells a spreadsheet would evaluate as a formula: prefixed with ' so they stay text.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
+def _csv_value(value: object) -> object:
+    # Report hours are UTC and written with a Z, as in the JSON answer.
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, (dt.date, Decimal)):
-        return str(value)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return value
 
 
 def _csv_lines(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([_cell(row[column]) for column in columns])
+    return csv_lines(columns, ([_csv_value(row[column]) for column in columns] for row in rows))

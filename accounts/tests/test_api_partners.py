@@ -157,6 +157,20 @@ def test_list_refuses_bad_filters_with_400(params, fields):
 
 
 @pytest.mark.parametrize("path", ["/api/affiliates", "/api/advertisers"])
+def test_lists_refuse_a_parameter_they_do_not_take(path):
+    response = _as(AdminUserFactory()).get(path, {"statuses": "approved", "page": "1"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": "Unknown query parameter(s): statuses. "
+        "Accepted: ordering, page, page_size, search, status.",
+        "fields": {"statuses": ["Unknown parameter."]},
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/affiliates", "/api/advertisers"])
 def test_lists_run_a_constant_number_of_queries(path, django_assert_max_num_queries):
     admin = AdminUserFactory()
     AffiliateFactory.create_batch(12)

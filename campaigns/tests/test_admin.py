@@ -132,6 +132,46 @@ def test_campaign_add_form_refuses_what_the_api_refuses(client):
     assert (campaign.name, campaign.payout_amount) == ("From admin", Decimal("1.5000"))
 
 
+def test_campaign_add_form_reads_amounts_and_cap_limits_as_plain_decimals_only(client):
+    advertiser = AdvertiserFactory()
+    data = {
+        "advertiser": advertiser.pk,
+        "name": "From admin",
+        "landing_url": "https://adv.example/?c={click_id}",
+        "fallback_url": "",
+        "currency": "USD",
+        "payout_type": "fixed",
+        "payout_amount": "1E+2",
+        "revshare_percent": "-0",
+        "default_revenue": "1_000",
+        "visibility": "public",
+        "attribution_window_hours": "720",
+        "hold_days": "0",
+        "timezone": "UTC",
+        "allowed_countries": "[]",
+        "caps-TOTAL_FORMS": "1",
+        "caps-INITIAL_FORMS": "0",
+        "caps-0-scope": "campaign",
+        "caps-0-period": "day",
+        "caps-0-metric": "conversions",
+        "caps-0-limit": "\u0661\u0660",
+        "caps-0-action": "reject",
+    }
+
+    refused = client.post(_url(Campaign, "add"), data)
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "payout_amount": ["Enter a plain decimal such as 12.50 (not a decimal)."],
+        "revshare_percent": ["Enter a plain decimal such as 12.50 (negative)."],
+        "default_revenue": ["Enter a plain decimal such as 12.50 (not a decimal)."],
+    }
+    assert refused.context["inline_admin_formsets"][0].formset.errors == [
+        {"limit": ["Enter a plain decimal such as 12.50 (not a decimal)."]}
+    ]
+    assert not Campaign.objects.exists()
+
+
 def test_campaign_actions_pause_resume_and_archive_through_the_service(client):
     first, second = CampaignFactory(), CampaignFactory(status=CampaignStatus.ARCHIVED)
     url = _url(Campaign, "changelist")

@@ -433,6 +433,66 @@ def test_campaign_create_rejects_malformed_types():
     }
 
 
+_PLAIN = "Enter a plain decimal such as 12.50 ({})."
+_AT_LEAST_0 = "Ensure this value is greater than or equal to 0."
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "message"),
+    [
+        ("payout_amount", "1_000", _PLAIN.format("not a decimal")),
+        ("payout_amount", "\u0661\u0660\u0660", _PLAIN.format("not a decimal")),
+        ("payout_amount", "1E+2", _PLAIN.format("not a decimal")),
+        ("payout_amount", "+5", _PLAIN.format("a sign is not accepted")),
+        ("payout_amount", "-0", _AT_LEAST_0),
+        ("default_revenue", ".5", _PLAIN.format("digits are needed on both sides of the point")),
+        ("default_revenue", "-0.00", _AT_LEAST_0),
+        ("revshare_percent", "5E+1", _PLAIN.format("not a decimal")),
+        ("revshare_percent", "-0", _AT_LEAST_0),
+    ],
+)
+def test_campaign_create_reads_amounts_as_plain_decimals_only(field, raw, message):
+    net = network()
+    payload = {"name": "T", "landing_url": "https://a.example", "payout_type": "fixed", field: raw}
+
+    response = net.client_as("advertiser1").post("/api/campaigns", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "invalid",
+        "message": "The request has invalid fields.",
+        "fields": {field: [message]},
+    }
+    assert Campaign.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1_000", _PLAIN.format("not a decimal")),
+        ("\u0661\u0660", _PLAIN.format("not a decimal")),
+        ("1E+2", _PLAIN.format("not a decimal")),
+        ("-0", _AT_LEAST_0),
+    ],
+)
+def test_campaign_patch_reads_cap_limits_as_plain_decimals_only(raw, message):
+    net = network()
+    CapFactory(campaign=net.campaign1, period=CapPeriod.DAY, limit=Decimal("10"))
+
+    response = net.client_as("advertiser1").patch(
+        f"/api/campaigns/{net.campaign1.pk}",
+        {"caps": [{"period": "day", "limit": raw}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"caps": {"0": {"limit": [message]}}}
+    assert list(Cap.objects.filter(campaign=net.campaign1).values_list("limit", flat=True)) == [
+        Decimal("10.0000")
+    ]
+
+
 # --- detail and update ------------------------------------------------------------------------
 
 

@@ -139,6 +139,20 @@ def test_admin_reads_an_affiliates_balances_by_id(api_client, affiliate_with_mon
     assert response.json() == expected_body(affiliate_with_money)
 
 
+def test_a_misspelt_affiliate_parameter_is_refused_not_ignored(api_client, affiliate_with_money):
+    api_client.force_authenticate(AdminUserFactory())
+
+    response = api_client.get(URL, {"affiliate": affiliate_with_money.user_id})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": "Unknown query parameter(s): affiliate. Accepted: affiliate_id.",
+        "fields": {"affiliate": ["Unknown parameter."]},
+    }
+
+
 def test_admin_must_name_the_affiliate(api_client, affiliate_with_money):
     api_client.force_authenticate(AdminUserFactory())
 

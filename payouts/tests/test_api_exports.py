@@ -240,6 +240,22 @@ def test_admin_downloads_an_affiliates_statement_by_id(api_client, payouts):
     )
 
 
+def test_a_statement_refuses_a_parameter_it_does_not_take(api_client, payouts):
+    api_client.force_authenticate(payouts["admin"])
+
+    response = api_client.get(
+        "/api/statement.csv", {"currency": "USD", "affiliate": payouts["a"].user_id}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": "Unknown query parameter(s): affiliate. Accepted: affiliate_id, currency.",
+        "fields": {"affiliate": ["Unknown parameter."]},
+    }
+
+
 def test_a_statement_in_a_currency_without_entries_is_just_the_header(api_client, payouts):
     api_client.force_authenticate(payouts["a"].user)
 

@@ -194,6 +194,39 @@ def test_affiliate_may_choose_the_method(api_client):
             },
         ),
         (
+            {"amount": "-0", "currency": "USD"},
+            {
+                "status": "error",
+                "code": "invalid_amount",
+                "message": "Invalid amount: negative.",
+                "fields": {"amount": ["negative"]},
+            },
+        ),
+        (
+            {"amount": "6E+1", "currency": "USD"},
+            invalid_fields_body(
+                {"amount": ["Enter a plain decimal such as 12.50 (not a decimal)."]}
+            ),
+        ),
+        (
+            {"amount": "60_0", "currency": "USD"},
+            invalid_fields_body(
+                {"amount": ["Enter a plain decimal such as 12.50 (not a decimal)."]}
+            ),
+        ),
+        (
+            {"amount": "\u0666\u0660", "currency": "USD"},
+            invalid_fields_body(
+                {"amount": ["Enter a plain decimal such as 12.50 (not a decimal)."]}
+            ),
+        ),
+        (
+            {"amount": "+60", "currency": "USD"},
+            invalid_fields_body(
+                {"amount": ["Enter a plain decimal such as 12.50 (a sign is not accepted)."]}
+            ),
+        ),
+        (
             {"amount": "60.00001", "currency": "USD"},
             invalid_fields_body(
                 {"amount": ["Ensure that there are no more than 4 decimal places."]}

@@ -145,6 +145,53 @@ def test_campaign_editor_shows_service_errors_next_to_fields():
     assert not Campaign.objects.filter(name="Spring sale").exists()
 
 
+def test_campaign_editor_reads_amounts_as_plain_decimals_only():
+    net = network()
+    data = {
+        **CAMPAIGN_POST,
+        "payout_amount": "1_000",
+        "default_revenue": "\u0664",
+        "cap0_limit": "1E+2",
+    }
+
+    response = portal_client(net, "advertiser1").post("/portal/advertiser/campaigns/new/", data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "payout_amount": [
+            "Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+        "default_revenue": [
+            "Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+        "__all__": [
+            "Cap 1: Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+    }
+    assert not Campaign.objects.filter(name="Spring sale").exists()
+
+
+def test_campaign_editor_shows_a_cap_limit_as_a_plain_decimal_it_can_save_again():
+    # given a campaign capped at 100 conversions a day (Decimal("100").normalize() is 1E+2)
+    net = network()
+    Cap.objects.create(campaign=net.campaign1, period="day", limit=Decimal("100.0000"))
+    client = portal_client(net, "advertiser1")
+    url = f"/portal/advertiser/campaigns/{net.campaign1.pk}/"
+
+    # when the editor is opened and saved unchanged
+    page = client.get(url)
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    saved = client.post(url, {name: value for name, value in data.items() if value is not None})
+
+    # then the limit reads 100 and saving it keeps it
+    assert form["cap0_limit"].value() == "100"
+    assert saved.status_code == 302
+    assert list(Cap.objects.filter(campaign=net.campaign1).values_list("limit", flat=True)) == [
+        Decimal("100.0000")
+    ]
+
+
 def test_campaign_editor_previews_the_filled_landing_url_without_saving():
     net = network()
 

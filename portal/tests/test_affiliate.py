@@ -374,6 +374,30 @@ def test_payouts_request_errors_history_and_exports():
     assert len(statement_lines) == 4
 
 
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        ("-0", "negative"),
+        ("6E+1", "not a decimal"),
+        ("60_0", "not a decimal"),
+        ("\u0666\u0660", "not a decimal"),
+        ("+60", "a sign is not accepted"),
+        ("60.", "digits are needed on both sides of the point"),
+    ],
+)
+def test_payout_request_reads_the_amount_as_a_plain_decimal_only(amount, error):
+    net = network()
+    conversion_approve(affiliate=net.affiliate1, payout=Decimal("80"))
+
+    response = portal_client(net, "affiliate1").post(
+        "/portal/affiliate/payouts/", {"amount": amount, "currency": "USD", "method": "paypal"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"amount": [error]}
+    assert not PayoutRequest.objects.exists()
+
+
 def test_points_list_filters_and_exports(django_assert_max_num_queries):
     net = network()
     EndUserPoints.objects.create(affiliate=net.affiliate1, user_id="alice", points=Decimal("4"))

@@ -458,3 +458,22 @@ def test_keys_pages_link_to_the_tester_and_its_markup_is_labelled():
         assert all(b - a <= 1 for a, b in zip(audit.headings, audit.headings[1:], strict=False))
         assert 'name="csrfmiddlewaretoken"' in html
     assert _audit(result_page).headings == [1, 2, 3, 3, 3, 3, 2]
+
+
+@pytest.mark.parametrize(
+    ("payout", "reason"),
+    [("1E+2", "not a decimal"), ("\u0661\u0660\u0660", "not a decimal"), ("-0", "negative")],
+)
+def test_the_payout_must_be_a_plain_decimal(payout, reason):
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    response = client.post(
+        _url(net.key1),
+        {"method": "GET", "status": "test", "click_id": "c", "payout": payout},
+    )
+
+    assert response.context["form"].errors == {
+        "payout": [f"Enter a non-negative amount with at most 4 decimal places ({reason})."]
+    }
+    assert PostbackLog.objects.count() == 0

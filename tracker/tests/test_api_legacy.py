@@ -143,6 +143,33 @@ def test_limit_caps_the_list_and_is_validated():
     }
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "accepted"),
+    [
+        ("/clicks", "campaign_id=1", "affiliate_id, limit"),
+        ("/conversions", "affiliate=1", "affiliate_id, limit"),
+        ("/affiliates/{affiliate_id}/clicks", "affiliate_id=1", "limit"),
+    ],
+)
+def test_a_parameter_the_list_does_not_take_is_refused_not_ignored(path, query, accepted):
+    net = network()
+    clicks_for(net, count=1)
+    name = query.split("=")[0]
+
+    response = net.client_as("affiliate1").get(
+        f"{path.format(affiliate_id=net.affiliate1.pk)}?{query}"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": f"Unknown query parameter(s): {name}. Accepted: {accepted}.",
+        "fields": {name: ["Unknown parameter."]},
+    }
+
+
 def test_default_limit_is_100(django_assert_max_num_queries):
     net = network()
     ClickFactory.create_batch(105, link=net.link1)

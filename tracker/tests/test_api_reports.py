@@ -439,6 +439,68 @@ def test_report_refuses_invalid_parameters(api_client, network, query, field, me
     assert list(body["fields"]) == [field]
 
 
+REPORT_PARAMETERS = (
+    "affiliate_id, campaign_id, country, date_from, date_to, format, group_by, page, page_size, "
+    "status, sub1, sub2, sub3, sub4, sub5, tz"
+)
+
+
+def test_report_refuses_a_parameter_it_does_not_take_instead_of_ignoring_it(api_client, network):
+    # given `campaign` where `campaign_id` is meant: answering unfiltered data would mislead
+    api_client.force_authenticate(network["admin"])
+
+    response = api_client.get(f"/api/reports?campaign={network['usd'].pk}&date_from=2026-03-10")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": f"Unknown query parameter(s): campaign. Accepted: {REPORT_PARAMETERS}.",
+        "fields": {"campaign": ["Unknown parameter."]},
+    }
+
+
+def test_report_names_every_unknown_parameter_even_with_csv(api_client, network):
+    api_client.force_authenticate(network["admin"])
+
+    response = api_client.get("/api/reports?format=csv&affiliate=1&sub_id=x&page=1")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["fields"] == {
+        "affiliate": ["Unknown parameter."],
+        "sub_id": ["Unknown parameter."],
+    }
+
+
+def test_report_takes_its_documented_parameters_and_pagination(api_client, network):
+    api_client.force_authenticate(network["admin"])
+
+    response = api_client.get(
+        f"/api/reports?campaign_id={network['usd'].pk}&date_from=2026-03-10&date_to=2026-03-10"
+        "&group_by=campaign&page=1&page_size=10&tz=UTC&status=approved"
+    )
+
+    assert response.status_code == 200
+    assert [row["campaign_id"] for row in response.json()["results"]] == [network["usd"].pk]
+
+
+def test_campaign_analytics_refuses_a_parameter_it_does_not_take(api_client, network):
+    api_client.force_authenticate(network["admin"])
+
+    response = api_client.get(
+        f"/api/analytics/campaign/{network['usd'].pk}?date_from=2026-03-10&group_by=hour"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "code": "unknown_parameter",
+        "message": "Unknown query parameter(s): group_by. Accepted: date_from, date_to, tz.",
+        "fields": {"group_by": ["Unknown parameter."]},
+    }
+
+
 def test_report_refuses_malformed_ids_and_dates(api_client, network):
     api_client.force_authenticate(network["admin"])
 

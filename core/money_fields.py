@@ -1,0 +1,87 @@
+"""Form and API fields for amounts and percentages: plain ASCII decimals only (`core.money`).
+
+Django's and DRF's DecimalFields read whatever Python's `Decimal()` reads (`1_000`, `1E+2`,
+Arabic-Indic digits, `+5`, `.5`), and `-0` passes a `min_value` of 0. These fields first check
+the text with the same rule as `core.money.parse_money`, then leave places, digits and range to
+their parent.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.money import decimal_text, decimal_text_refusal
+
+# A JSON number arrives as a float: its shortest repr is its text when it has at most 15
+# significant digits (a double holds 15 exactly); longer amounts must be sent as strings.
+_FLOAT_DIGITS = 15
+
+
+def _text(value: Any) -> tuple[str | None, str | None]:
+    """(text, refusal): the amount's text, or why it is not a plain decimal."""
+    if isinstance(value, float):
+        text = repr(value)
+        refusal = decimal_text_refusal(text)
+        if refusal is None and len(text.replace("-", "").replace(".", "").lstrip("0")) > (
+            _FLOAT_DIGITS
+        ):
+            refusal = f"more than {_FLOAT_DIGITS} digits: send it as a string"
+        return text, refusal
+    try:
+        text = decimal_text(value)
+    except ValueError as exc:
+        return None, str(exc)
+    return text, decimal_text_refusal(text)
+
+
+def _message(refusal: str) -> str:
+    return f"Enter a plain decimal such as 12.50 ({refusal})."
+
+
+def _is_negative_zero(value: Decimal) -> bool:
+    return value.is_zero() and value.is_signed()
+
+
+class MoneySerializerField(serializers.DecimalField):
+    """DRF DecimalField that reads plain decimals only, and refuses `-0` under a minimum of 0."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sign = "" if self.min_value is not None and self.min_value >= 0 else "-?"
+        places = "" if not self.decimal_places else rf"(\.[0-9]{{1,{self.decimal_places}}})?"
+        schema = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^{sign}[0-9]{{1,{self.max_whole_digits}}}{places}$",
+        }
+        if self.help_text:
+            schema["description"] = str(self.help_text)
+        extend_schema_field(schema)(self)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        text, refusal = _text(data)
+        if refusal is not None:
+            raise serializers.ValidationError(_message(refusal), code="invalid")
+        value = super().to_internal_value(text)
+        if _is_negative_zero(value) and self.min_value is not None and self.min_value >= 0:
+            self.fail("min_value", min_value=self.min_value)
+        return value
+
+
+class MoneyFormField(forms.DecimalField):
+    """Django DecimalField (the admin's) that reads plain decimals only and never a sign: every
+    amount and percentage typed into a form is non-negative."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value in self.empty_values:
+            return None
+        text, refusal = _text(value)
+        if refusal is None and text.startswith("-"):
+            refusal = "negative"
+        if refusal is not None:
+            raise ValidationError(_message(refusal), code="invalid")
+        return super().to_python(text)
