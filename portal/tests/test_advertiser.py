@@ -326,7 +326,9 @@ def test_partner_key_allowlist_errors_and_rotation():
         "ip_allowlist": ["'not-an-ip' is not an IP address or CIDR range."]
     }
     assert (net.key1.previous_key, net.key1.key != old_key) == (old_key, True)
-    assert b"The previous key keeps working until" in rotated.content
+    assert net.key1.previous_signing_secret != net.key1.signing_secret
+    assert b"The previous key and signing secret keep working until" in rotated.content
+    assert net.key1.signing_secret.encode() in rotated.content
 
 
 def test_conversions_filter_export_and_change_status(django_assert_max_num_queries):
