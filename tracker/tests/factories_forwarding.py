@@ -5,6 +5,7 @@ verifier used to check what ClickLedger signs."""
 import base64
 import hashlib
 import hmac
+import os
 import socket
 import threading
 import uuid
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import factory
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from accounts.tests.factories import AffiliateFactory
 from config.celery import app as celery_app
@@ -73,14 +75,19 @@ def dns_stub(monkeypatch, names: dict[str, str]) -> None:
 def celery_broker_point(url: str) -> str:
     """Point this process's Celery app at another broker; returns the previous URL.
 
-    The cached connection pool and producer pool are dropped so the next publish connects anew
-    (Celery's `close()` would also deregister the app).
+    The connection and producer pools are dropped so the next publish connects anew (Celery's
+    `close()` would also deregister the app). The environment variable, which Celery
+    prefers to its own setting, follows when it is set (scripts/test and CI set it).
     """
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    # Celery reads the CELERY_BROKER_URL environment variable before its own setting.
+    if "CELERY_BROKER_URL" in os.environ:
+        os.environ["CELERY_BROKER_URL"] = url
+    # kombu keeps one pool per broker in process-wide groups: closing the app's pool alone would
+    # leave a closed pool there for the next publish to the same URL ("Acquire on closed pool").
+    kombu_pools.reset()
+    celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
