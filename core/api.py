@@ -118,7 +118,9 @@ def error_body(code: str, message: str) -> dict[str, str]:
     return {"status": "error", "code": code, "message": message}
 
 
-def error_json(status_code: int, *, code: str | None = None, message: str | None = None):
+def error_json(
+    status_code: int, *, code: str | None = None, message: str | None = None
+) -> JsonResponse:
     """The API's error shape as a plain Django response (for answers no DRF view renders)."""
     return JsonResponse(
         error_body(

@@ -172,3 +172,12 @@ def test_the_sweep_leaves_fresh_rows_to_their_own_publish_and_backs_off_while_th
         now + dt.timedelta(minutes=4),
         "the broker refused the task",
     )
+
+
+def test_beat_runs_the_sweep_every_minute(settings):
+    from celery import current_app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["core-republish-pending-tasks"]
+
+    assert entry == {"task": "core.tasks.republish_pending_tasks", "schedule": 60.0}
+    assert current_app.tasks[entry["task"]].name == entry["task"]
