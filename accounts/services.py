@@ -1,7 +1,5 @@
 """Account services: registration and the approval flow of advertisers and affiliates."""
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, PartnerProfile, Role, User
 from core.exceptions import ApplicationError
+from core.tasks import enqueue_on_commit
 
 _ALLOWED_TRANSITIONS = {
     ApprovalStatus.PENDING: {ApprovalStatus.APPROVED, ApprovalStatus.REJECTED},
@@ -90,7 +89,7 @@ def partner_status_set(
     locked.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"])
     from accounts.tasks import send_partner_status_email
 
-    transaction.on_commit(partial(send_partner_status_email.delay, user_id=locked.user_id))
+    enqueue_on_commit(send_partner_status_email, user_id=locked.user_id)
     return locked
 
 

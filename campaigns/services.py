@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +38,7 @@ from core import tokens
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError, NotFoundError
 from core.money import parse_money
+from core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -535,7 +535,7 @@ _ACCESS_TRANSITIONS = {
 def _access_notify(access: CampaignAccess) -> None:
     from campaigns.tasks import send_access_decision_email
 
-    transaction.on_commit(partial(send_access_decision_email.delay, access_id=access.pk))
+    enqueue_on_commit(send_access_decision_email, access_id=access.pk)
 
 
 @transaction.atomic

@@ -1,6 +1,9 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET, require_safe
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
 
 
 @require_GET
@@ -12,5 +15,40 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def trivial(request: HttpRequest) -> HttpResponse:
-    """The benchmark's baseline: the cheapest response this server can give (no database)."""
+    """The benchmark's baseline: the cheapest response this server can give (no database).
+
+    Routed only when BENCHMARK_ROUTES_ENABLED is on (the benchmark command's own server)."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico`, which browsers ask for on their own: our icon, from the static files."""
+    response = HttpResponseRedirect(static("core/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+class _JsonOutsideGetMixin:
+    """Anything but the document itself (OPTIONS, a refused method, an error) is rendered as
+    JSON, in the API's error shape: the view's own renderers (HTML, YAML) are for the document."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class ApiSchemaView(_JsonOutsideGetMixin, SpectacularAPIView):
+    """`/api/schema/`: the OpenAPI document (YAML, or JSON on request)."""
+
+
+class ApiDocsView(_JsonOutsideGetMixin, SpectacularSwaggerSplitView):
+    """`/api/docs/`: the Swagger UI, with no inline script or style (Content-Security-Policy).
+
+    The page loads its start-up script from this same URL (`?script`), as drf-spectacular's split
+    view does, and its few rules from core/static/core/swagger_ui.css.
+    """
+
+    template_name = "api/swagger_ui.html"

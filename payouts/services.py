@@ -6,7 +6,6 @@ ledger with the status: asking moves the amount available -> requested, a reject
 """
 
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -18,6 +17,7 @@ from accounts.models import Affiliate, PayoutMethod, User
 from core.exceptions import ApplicationError
 from core.formatting import DEFAULT_LOCALE, format_money
 from core.money import parse_money, quantize_money
+from core.tasks import enqueue_on_commit
 from payouts import ledger
 from payouts.models import (
     AccountKind,
@@ -165,9 +165,7 @@ def _payout_transition(
     )
     from payouts.tasks import send_payout_decision_email
 
-    transaction.on_commit(
-        partial(send_payout_decision_email.delay, payout_id=locked.pk, event_id=event.pk)
-    )
+    enqueue_on_commit(send_payout_decision_email, payout_id=locked.pk, event_id=event.pk)
     return locked, event
 
 

@@ -27,3 +27,11 @@ class ConsoleAdminSite(admin.AdminSite):
 
         context = {"console": console_overview(viewer=request.user), **(extra_context or {})}
         return super().index(request, extra_context=context)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        """The console's login form counts against the same per-client login limit as the
+        API's and the portal's (accounts.throttling)."""
+        from accounts.throttling import SCOPE_LOGIN
+        from portal.views.shared import throttled_posts
+
+        return throttled_posts(SCOPE_LOGIN)(super().login)(request, extra_context)

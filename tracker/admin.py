@@ -77,7 +77,7 @@ class EstimatedCountPaginator(Paginator):
 
 def _pretty_json(value: Any) -> str:
     return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        '<pre class="console-pre">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
     )
 
@@ -438,7 +438,7 @@ class PostbackLogAdmin(ExactSearchMixin, ReadOnlyAdmin):
                 return _pretty_json(json.loads(body))
             except ValueError:
                 pass
-        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', body)
+        return format_html('<pre class="console-pre">{}</pre>', body)
 
 
 @admin.register(EndUserPoints)

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "core",
     "accounts",
     "campaigns",
@@ -36,6 +37,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the tracking fast path, so that every answer carries these headers.
+    # django-csp's, with the header built once (core.middleware.CSPMiddleware).
+    "core.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # API and postback paths never answer an HTML error page (core.middleware).
+    "core.middleware.JsonErrorPagesMiddleware",
     # Tracking endpoints answer from here, without the session middleware below (its docstring).
     "core.middleware.TrackingFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -52,6 +59,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Outside the HTML pages a failed CSRF check answers the API's JSON error shape.
+CSRF_FAILURE_VIEW = "core.api.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -138,7 +147,12 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="ClickLedger <noreply@clickledger.local>"
 )
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Throttle counters live here, so every web process (gunicorn workers, several machines) must
+# share it. The default is a folder of files that every process on this machine shares (the
+# quickstart's web server and worker); production refuses a process-local cache.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")
+}
 
 # --- Tracking ---------------------------------------------------------------------------------
 # How many reverse proxies in front of us append to X-Forwarded-For; 0 = ignore the header.
@@ -198,6 +212,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
+    # Publishes the tasks (emails) whose publish after commit the broker refused (core.tasks).
+    "core-republish-pending-tasks": {
+        "task": "core.tasks.republish_pending_tasks",
+        "schedule": 60.0,
+    },
     # Re-queues due and stuck forwarding deliveries (outbox) and disables endpoints failing 5 days.
     "tracker-sweep-deliveries": {"task": "tracker.tasks.sweep_deliveries", "schedule": 30.0},
     "tracker-auto-approve": {
@@ -250,16 +269,24 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # DRF's parsers, with a nesting limit on JSON (core.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
-    # Public auth endpoints (ScopedRateThrottle, counted in the default cache per client IP).
+    # Public auth endpoints and the portal's auth forms (accounts.throttling), counted per client
+    # IP in the default cache, which every web process shares.
     "DEFAULT_THROTTLE_RATES": {
         "auth_register": env.str("THROTTLE_AUTH_REGISTER", default="20/hour"),
         "auth_login": env.str("THROTTLE_AUTH_LOGIN", default="30/minute"),
         "auth_refresh": env.str("THROTTLE_AUTH_REFRESH", default="60/minute"),
+        "auth_password_reset": env.str("THROTTLE_AUTH_PASSWORD_RESET", default="10/hour"),
     },
     # Same trust as core.net.client_ip: only the N nearest proxies' X-Forwarded-For entries.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -337,6 +364,11 @@ CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=180)
 # treats it as rolled back (see tracker/services/stats.py).
 STATS_GAP_GRACE_SECONDS = env.int("STATS_GAP_GRACE_SECONDS", default=300)
 
+# --- Benchmark ---
+# `/bench/trivial` (the benchmark's do-nothing baseline) is routed only when this is on: the
+# `benchmark` command turns it on for its own gunicorn; no other server needs it.
+BENCHMARK_ROUTES_ENABLED = env.bool("BENCHMARK_ROUTES_ENABLED", default=False)
+
 # --- Portal ---
 # The server-rendered advertiser and affiliate portals (portal app) log people in here.
 LOGIN_URL = "/portal/login/"
@@ -348,9 +380,47 @@ LOGIN_REDIRECT_URL = "/portal/"
 SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
 # Request bodies are JSON (what the API documents and its clients send); request components are
 # split from response ones, so non-blank strings are documented as `minLength: 1`.
-SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["rest_framework.parsers.JSONParser"]
+SPECTACULAR_SETTINGS["PARSER_WHITELIST"] = ["core.parsers.JSONParser"]
 SPECTACULAR_SETTINGS["COMPONENT_SPLIT_REQUEST"] = True
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "core.api_schema.postprocess_api_schema",
 ]
+
+# --- Browser security headers -----------------------------------------------------------------
+# Every answer carries a Content-Security-Policy (django-csp) and a Permissions-Policy
+# (django-permissions-policy). Pages load scripts, styles, images and fonts from this server
+# only: no inline script or style anywhere (the portal, the console and the Swagger UI at
+# /api/docs/ keep theirs in static files). `data:` images are the Swagger UI's and the admin's
+# inline SVG icons in their style sheets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Powerful browser features no page here uses are switched off. The clipboard keeps the
+# browsers' default (this origin only): the portal's copy buttons write to it.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "serial": [],
+    "usb": [],
+}

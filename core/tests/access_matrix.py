@@ -252,7 +252,9 @@ TRAFFIC_A = expect(401, 200, 200, 404, 200, 404)
 ROWS += [
     # --- site --------------------------------------------------------------------------------
     Row("healthz", "GET", "/healthz", everyone(200)),
-    Row("bench/trivial", "GET", "/bench/trivial", everyone(200)),
+    # `/` sends each viewer home (anonymous: the portal's login page); /favicon.ico to the icon.
+    Row("", "GET", "/", everyone(302)),
+    Row("favicon.ico", "GET", "/favicon.ico", everyone(302)),
     Row("api/schema/", "GET", "/api/schema/", everyone(200)),
     Row("api/docs/", "GET", "/api/docs/", everyone(200)),
     # --- auth (public: no authentication classes, the role of the caller does not matter) ----

@@ -50,6 +50,72 @@ def test_test_settings_run_on_postgresql(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "core.db.postgresql"
 
 
+def _settings_cache(
+    env_overrides: dict[str, str | None], module: str
+) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "CACHE_URL"}}
+    env["DJANGO_SETTINGS_MODULE"] = module
+    env.update({k: v for k, v in env_overrides.items() if v is not None})
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "cache = settings.CACHES['default']; print(cache['BACKEND'], cache['LOCATION'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_caches_on_the_brokers_redis_next_database_by_default():
+    result = _settings_cache(PRODUCTION_ENV, "config.settings.production")
+
+    assert result.stdout.split()[-2:] == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/1",
+    ], result.stderr
+
+
+def test_production_takes_cache_url_when_given():
+    env = {**PRODUCTION_ENV, "CACHE_URL": "redis://cache.internal:6379/3"}
+
+    result = _settings_cache(env, "config.settings.production")
+
+    assert result.stdout.split()[-1] == "redis://cache.internal:6379/3", result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
+def test_production_refuses_a_cache_each_process_keeps_to_itself(cache_url):
+    result = _settings_cache(
+        {**PRODUCTION_ENV, "CACHE_URL": cache_url}, "config.settings.production"
+    )
+
+    assert result.returncode == 1
+    assert "CACHE_URL names a cache each process keeps to itself" in result.stderr
+
+
+def test_production_needs_cache_url_when_the_broker_is_not_redis():
+    env = {**PRODUCTION_ENV, "CELERY_BROKER_URL": "amqp://rabbit:5672//"}
+
+    result = _settings_cache(env, "config.settings.production")
+
+    assert result.returncode == 1
+    assert "Set the CACHE_URL environment variable" in result.stderr
+
+
+def test_the_quickstarts_cache_is_a_folder_every_local_process_shares():
+    result = _settings_cache({}, "config.settings.local")
+
+    assert result.stdout.split()[-2:] == [
+        "django.core.cache.backends.filebased.FileBasedCache",
+        str(ROOT / "var" / "cache"),
+    ], result.stderr
+
+
 def _production_setting(name: str, env_overrides: dict[str, str] | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings.production")

@@ -1,18 +1,66 @@
-"""Pages every visitor shares: login, logout, signup, the pending page and the portal home."""
+"""Pages every visitor shares: login, logout, signup, password reset, the pending page, the
+portal home and the site's root."""
+
+from collections.abc import Callable
+from functools import wraps
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Role
 from accounts.services import partner_profile_of, user_register
+from accounts.throttling import (
+    SCOPE_LOGIN,
+    SCOPE_REGISTER,
+    auth_throttle_hit,
+)
 from core.exceptions import ApplicationError
 from portal.forms import LoginForm, SignupForm, service_errors_apply
 
 
+def throttled_posts(scope: str) -> Callable:
+    """View decorator: each POST counts against `scope`'s per-client limit, the same counter as
+    the API's (accounts.throttling); over it, a 429 page with `Retry-After`, and the form is not
+    processed."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method == "POST":
+                wait = auth_throttle_hit(request=request, scope=scope)
+                if wait is not None:
+                    response = render(
+                        request,
+                        "portal/throttled.html",
+                        {"wait_minutes": -(-wait // 60)},
+                        status=429,
+                    )
+                    response["Retry-After"] = str(wait)
+                    return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@require_safe
+def site_root(request: HttpRequest) -> HttpResponse:
+    """`/`: staff to the console, partners to their portal, everyone else to the login page."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("portal:login")
+    if user.is_network_admin:
+        return redirect("admin:index")
+    return redirect("portal:home")
+
+
+@method_decorator(throttled_posts(SCOPE_LOGIN), name="dispatch")
 class PortalLoginView(LoginView):
     template_name = "portal/login.html"
     authentication_form = LoginForm
@@ -38,6 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled_posts(SCOPE_REGISTER)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:home")

@@ -64,6 +64,7 @@ from campaigns.selectors import campaign_get_for_affiliate
 from core.exceptions import ApplicationError, NotFoundError
 from core.http_client import HttpResult, UnsafeDestinationError, destination_check, http_send
 from core.money import quantize_money
+from core.tasks import enqueue_on_commit, tasks_publish
 from tracker.models import (
     ChangeSource,
     Click,
@@ -544,36 +545,6 @@ def deliveries_create_for_test_postback(
 # --- publishing --------------------------------------------------------------------------------
 
 
-def _tasks_publish(task: Any, kwargs_list: list[dict[str, Any]], *, countdown: int | None) -> int:
-    """Publish `task` once per kwargs; never raises, returns how many were published.
-
-    The broker connection is tried once, with no retry loop, so a request that just committed a
-    conversion answers at once when the broker is down instead of waiting for kombu's reconnect
-    timeout; the failure is logged with the count left unpublished.
-    """
-    if task.app.conf.task_always_eager:
-        for kwargs in kwargs_list:
-            task.apply_async(kwargs=kwargs)
-        return len(kwargs_list)
-    published = 0
-    try:
-        with task.app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=0)
-            for kwargs in kwargs_list:
-                task.apply_async(kwargs=kwargs, countdown=countdown, retry=False, producer=producer)
-                published += 1
-    except Exception:
-        logger.warning(
-            "forwarding: could not publish %d of %d %s task(s) (first: %s)",
-            len(kwargs_list) - published,
-            len(kwargs_list),
-            task.name,
-            kwargs_list[published],
-            exc_info=True,
-        )
-    return published
-
-
 def deliveries_enqueue(delivery_ids: Iterable[int], *, countdown: int | None = None) -> int:
     """Publish one `deliver` task per id; returns how many were published.
 
@@ -583,7 +554,7 @@ def deliveries_enqueue(delivery_ids: Iterable[int], *, countdown: int | None = N
     from tracker.tasks import deliver  # tasks import this module
 
     kwargs_list = [{"delivery_id": delivery_id} for delivery_id in delivery_ids]
-    return _tasks_publish(deliver, kwargs_list, countdown=countdown)
+    return tasks_publish(deliver, kwargs_list, countdown=countdown)
 
 
 def deliveries_enqueue_on_commit(delivery_ids: list[int], *, countdown: int | None = None) -> None:
@@ -851,11 +822,7 @@ def endpoint_disable(*, endpoint_id: int, reason: str, now: dt.datetime | None =
     )
     from tracker.tasks import send_endpoint_disabled_email  # tasks import this module
 
-    transaction.on_commit(
-        lambda: _tasks_publish(
-            send_endpoint_disabled_email, [{"endpoint_id": endpoint_id}], countdown=None
-        )
-    )
+    enqueue_on_commit(send_endpoint_disabled_email, endpoint_id=endpoint_id)
     return True
 
 

@@ -5,6 +5,7 @@ verifier used to check what ClickLedger signs."""
 import base64
 import hashlib
 import hmac
+import os
 import socket
 import threading
 import uuid
@@ -14,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import factory
-import kombu.pools
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from accounts.tests.factories import AffiliateFactory
 from config.celery import app as celery_app
@@ -74,15 +75,18 @@ def dns_stub(monkeypatch, names: dict[str, str]) -> None:
 def celery_broker_point(url: str) -> str:
     """Point this process's Celery app at another broker; returns the previous URL.
 
-    The cached connection pool and producer pool are dropped so the next publish connects anew
-    (Celery's `close()` would also deregister the app). The app's pool is kombu's process-wide
-    pool for its URL: `kombu.pools.reset()` closes and forgets them all, where closing only the
-    app's would leave a closed pool registered for the URL that the next publish to it (eager
-    tasks too) fails on with "Acquire on closed pool".
+    The connection and producer pools are dropped so the next publish connects anew (Celery's
+    `close()` would also deregister the app). The environment variable, which Celery
+    prefers to its own setting, follows when it is set (scripts/test and CI set it).
     """
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = url
-    kombu.pools.reset()
+    # Celery reads the CELERY_BROKER_URL environment variable before its own setting.
+    if "CELERY_BROKER_URL" in os.environ:
+        os.environ["CELERY_BROKER_URL"] = url
+    # kombu keeps one pool per broker in process-wide groups: closing the app's pool alone would
+    # leave a closed pool there for the next publish to the same URL ("Acquire on closed pool").
+    kombu_pools.reset()
     celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
     if amqp is not None:

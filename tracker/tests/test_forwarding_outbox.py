@@ -212,7 +212,7 @@ def test_postbacks_answer_200_when_the_broker_is_down_and_the_rows_wait(dead_bro
     PostbackEndpointFactory(affiliate=world.affiliate)
 
     # when a conversion is reported
-    with caplog.at_level(logging.WARNING, logger="tracker.services.forwarding"):
+    with caplog.at_level(logging.WARNING, logger="core.tasks"):
         body = _postback(world, click)
 
     # then the postback succeeded, the delivery waits for the sweeper, the failure is logged
@@ -220,7 +220,7 @@ def test_postbacks_answer_200_when_the_broker_is_down_and_the_rows_wait(dead_bro
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 0)
     assert [r.getMessage() for r in caplog.records] == [
-        f"forwarding: could not publish 1 of 1 tracker.tasks.deliver task(s) "
+        f"could not publish 1 of 1 tracker.tasks.deliver task(s) "
         f"(first: {{'delivery_id': {delivery.pk}}})"
     ]
     assert deliveries_enqueue([delivery.pk]) == 0

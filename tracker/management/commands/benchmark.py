@@ -345,7 +345,7 @@ class Command(BaseCommand):
     def _run(self, *, wrk: str, db: dict, workdir: Path, options: dict[str, Any]) -> None:
         duration = options["duration"]
         bench_url = scratch_database_create(db, name=BENCH_DB)
-        env = self._server_env(bench_url)
+        env = self._server_env(bench_url, workdir=workdir)
         self.stdout.write(f"Database {BENCH_DB} recreated; migrating and seeding ...")
         manage = [sys.executable, str(BASE_DIR / "manage.py")]
         self._check_call([*manage, "migrate", "--noinput", "-v", "0"], env=env)
@@ -404,16 +404,21 @@ class Command(BaseCommand):
         self._report(results, json_path=options["json_path"])
 
     @staticmethod
-    def _server_env(bench_url: str) -> dict[str, str]:
+    def _server_env(bench_url: str, *, workdir: Path) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
                 "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                # Mounts /bench/trivial, which no other server routes.
+                "BENCHMARK_ROUTES_ENABLED": "true",
                 "DATABASE_URL": bench_url,
                 "SECRET_KEY": secrets.token_urlsafe(48),
                 "ALLOWED_HOSTS": "127.0.0.1,localhost",
                 # Process-local and harmless: nothing leaves the machine during a benchmark.
                 "CELERY_BROKER_URL": "memory://",
+                # The production settings want a cache all workers share; the benchmark's paths
+                # never touch it.
+                "CACHE_URL": f"filecache://{workdir / 'cache'}",
                 "SECURE_SSL_REDIRECT": "false",
                 "SECURE_HSTS_SECONDS": "0",
                 "DEBUG": "false",
@@ -449,6 +454,8 @@ class Command(BaseCommand):
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            str(BASE_DIR / "gunicorn.conf.py"),
             "config.wsgi",
             "--workers",
             str(workers),
