@@ -385,9 +385,10 @@ CONVERSION_COLUMNS = [
     Column("Affiliate", "affiliate", numeric=True),
     Column("Status", "status"),
     Column("Revenue", "revenue", numeric=True),
-    Column("Payout", "payout", numeric=True),
     Column("Click / transaction"),
 ]
+# An advertiser reads the revenue of its conversions, never the affiliate's payout
+# (`tracker.selectors.money_visible`): no column, sort or export of it.
 CONVERSION_SORTS = {
     "id": "id",
     "created": "created_at",
@@ -395,7 +396,6 @@ CONVERSION_SORTS = {
     "affiliate": "affiliate_id",
     "status": "status",
     "revenue": "revenue",
-    "payout": "payout",
 }
 # (CSV column, where it comes from: a conversion field, or `click__<field>` of its click).
 CONVERSION_CSV_COLUMNS = [
@@ -408,7 +408,6 @@ CONVERSION_CSV_COLUMNS = [
     ("reason", "reason"),
     ("currency", "currency"),
     ("revenue", "revenue"),
-    ("payout", "payout"),
     ("click_id", "click__click_id"),
     ("transaction_id", "transaction_id"),
     ("user_id", "user_id"),
