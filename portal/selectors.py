@@ -293,14 +293,15 @@ def campaigns_filtered(
 def campaigns_with_access(
     queryset: QuerySet[Campaign], *, affiliate_id: int, access: str = ""
 ) -> tuple[QuerySet[Campaign], dict[int, CampaignAccess]]:
-    """The affiliate's view of `queryset` and its own access row per campaign (by id).
+    """The affiliate's view of `queryset` and its own access row per campaign (by id), an
+    invitation's included (`invited_at`).
 
     `access` narrows to one access status, or "none" for campaigns it has not applied to.
     """
     rows = {
         row.campaign_id: row
         for row in CampaignAccess.objects.filter(affiliate_id=affiliate_id).only(
-            "id", "campaign_id", "status"
+            "id", "campaign_id", "status", "invited_at"
         )
     }
     if access == "none":
