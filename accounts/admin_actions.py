@@ -2,9 +2,10 @@
 
 `confirmed_action` wraps an admin action. Choosing it on a changelist shows
 `admin/action_confirmation.html`: the question, every selected object (up to
-`CONFIRMATION_PREVIEW_ROWS`, then a count) linked to its page, optionally a reason field, and a
-button. Only the POST of that page (`confirm=yes`) runs the action, on the same selection (the
-selected ids, or the whole filtered changelist with `select_across`).
+`CONFIRMATION_PREVIEW_ROWS`, then a count) linked to its page, optionally a reason field or the
+fields of a form of the action's own, and a button. Only the POST of that page (`confirm=yes`)
+runs the action, on the same selection (the selected ids, or the whole filtered changelist with
+`select_across`).
 
 It lives in `accounts`, the first app with admin modules, so that every app's admin can use it
 without importing an app to its right.
@@ -59,29 +60,38 @@ def confirmed_action(
     reason_required: bool = False,
     warning: Callable[[QuerySet], str] | None = None,
     describe: Callable[[Model], str] = _describe,
+    form_factory: Callable[[HttpRequest, Any], forms.Form] | None = None,
 ) -> Callable:
     """Decorate `func(modeladmin, request, queryset, **kwargs)` as an admin action that runs
     only once its confirmation page is submitted. With `reason_help` the page also asks for a
     reason (that help under it; optional unless `reason_required`) and the action gets it as
-    `reason=` ("" if none). `warning(queryset)` may return a line shown under the question
+    `reason=` ("" if none). With `form_factory(request, data)` (data: the POST, or None for
+    the unbound form) the page asks for that form's fields instead, and the action runs only
+    once they are valid, with each cleaned field as a keyword argument.
+    `warning(queryset)` may return a line shown under the question
     (say, how many selected rows the action will refuse), "" for none.
 
     `question` may use `{count}` and `{verbose_name}` (singular or plural to match).
     """
 
+    if reason_help is not None and form_factory is not None:
+        raise TypeError("An action asks for a reason or for its own form, not both.")
+
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
         def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
             is_confirmed = request.POST.get(CONFIRM_FIELD) == "yes"
-            form = None
+            form: forms.Form | None = None
             if reason_help is not None:
                 form = ActionReasonForm(
                     request.POST if is_confirmed else None,
                     help_text=reason_help,
                     required=reason_required,
                 )
+            elif form_factory is not None:
+                form = form_factory(request, request.POST if is_confirmed else None)
             if is_confirmed and (form is None or form.is_valid()):
-                extra = {} if form is None else {"reason": form.cleaned_data["reason"]}
+                extra = {} if form is None else dict(form.cleaned_data)
                 return func(modeladmin, request, queryset, **extra)
             return _confirmation_page(
                 modeladmin,
@@ -110,7 +120,7 @@ def _confirmation_page(
     title: str,
     question: str,
     button: str,
-    form: ActionReasonForm | None,
+    form: forms.Form | None,
     warning: str,
     describe: Callable[[Model], str],
 ) -> TemplateResponse:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -9,7 +11,8 @@ from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
-from campaigns import services
+from accounts.models import Affiliate, User
+from campaigns import selectors, services
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -73,6 +76,58 @@ def _campaign_status_action(status: str, label: str):
         permissions=["change"],
         describe=_describe_campaign,
     )(action)
+
+
+class AffiliateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Affiliate) -> str:
+        return f"{obj} (#{obj.pk}, {obj.user.email})"
+
+
+class CampaignInviteForm(forms.Form):
+    affiliate = AffiliateChoiceField(
+        queryset=Affiliate.objects.none(),
+        help_text="Only approved affiliates can be invited.",
+    )
+
+    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["affiliate"].queryset = selectors.affiliate_list_for_invitation(viewer=viewer)
+
+
+@confirmed_action(
+    description="Invite an affiliate to selected campaigns (emails the affiliate)",
+    question="Invite an affiliate to {count} {verbose_name}? An invitation is approved access at"
+    " once, the way into a private campaign: the affiliate sees the campaign, gets its tracking"
+    " link and is emailed (once per campaign it did not have access to).",
+    button="Yes, invite",
+    permissions=["change"],
+    describe=_describe_campaign,
+    form_factory=lambda request, data: CampaignInviteForm(data, viewer=request.user),
+)
+def invite_affiliate(
+    modeladmin, request: HttpRequest, queryset: QuerySet[Campaign], affiliate: Affiliate
+) -> None:
+    invited, had_access, errors = 0, 0, []
+    for campaign in queryset.order_by("pk"):
+        started = timezone.now()
+        try:
+            access = services.access_invite(
+                campaign=campaign, affiliate=affiliate, actor=request.user
+            )
+        except ApplicationError as exc:
+            errors.append(f"{campaign}: {exc.message}")
+            continue
+        if access.invited_at is not None and access.invited_at >= started:
+            invited += 1
+        else:
+            had_access += 1
+    for error in errors:
+        modeladmin.message_user(request, error, messages.ERROR)
+    modeladmin.message_user(
+        request,
+        f"{affiliate} invited to {invited} campaign(s); {had_access} already had its access.",
+        messages.SUCCESS,
+    )
 
 
 class CampaignAdminForm(forms.ModelForm):
@@ -150,6 +205,7 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         _campaign_status_action(CampaignStatus.PAUSED, "Pause"),
         _campaign_status_action(CampaignStatus.ACTIVE, "Resume"),
         _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
+        invite_affiliate,
     ]
 
     @admin.display(description="Payout")

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
@@ -144,7 +144,8 @@ class CampaignOutputSerializer(serializers.Serializer):
 class CampaignAffiliateOutputSerializer(serializers.Serializer):
     """An affiliate's view: the terms it is paid on, never revenue or the advertiser's setup.
 
-    `access_status` is the affiliate's application (`null` when it has not applied).
+    `access_status` is the affiliate's application or invitation (`null` when it has neither);
+    `access_invited_at` is set when it was invited (an invitation is approved access).
     """
 
     id = serializers.IntegerField()
@@ -161,14 +162,28 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
     allowed_countries = serializers.ListField(child=serializers.CharField())
     caps = CapSerializer(many=True, source="caps.all")
     access_status = serializers.SerializerMethodField()
+    access_invited_at = serializers.SerializerMethodField(
+        help_text="When the affiliate was invited into the campaign; null when it was not."
+    )
     created_at = serializers.DateTimeField()
 
     class Meta:
         ref_name = "CampaignForAffiliate"
 
-    def get_access_status(self, campaign: Campaign) -> str | None:
+    def _access(self, campaign: Campaign) -> CampaignAccess | None:
         accesses = getattr(campaign, "viewer_accesses", [])
-        return accesses[0].status if accesses else None
+        return accesses[0] if accesses else None
+
+    def get_access_status(self, campaign: Campaign) -> str | None:
+        access = self._access(campaign)
+        return access.status if access else None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_access_invited_at(self, campaign: Campaign) -> str | None:
+        access = self._access(campaign)
+        if access is None or access.invited_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(access.invited_at)
 
 
 def _with_viewer_access(queryset: QuerySet[Campaign], viewer: User) -> QuerySet[Campaign]:
@@ -388,6 +403,10 @@ class ApplicationOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     decision_reason = serializers.CharField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    invited_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the advertiser or an admin invited the affiliate; null for an application.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -510,6 +529,51 @@ class ApplicationRevokeApi(_ApplicationDecideApi):
     )
     def post(self, request: Request, application_id: int) -> Response:
         return super().post(request, application_id)
+
+
+class CampaignInviteApi(APIView):
+    permission_classes = [IsAdminOrApprovedAdvertiser]
+
+    class InputSerializer(serializers.Serializer):
+        affiliate_id = serializers.IntegerField(
+            min_value=1, help_text="The affiliate to invite: its id, as register returns it."
+        )
+
+        class Meta:
+            ref_name = "InvitationInput"
+
+    @extend_schema(
+        summary="Invite an affiliate into a campaign (the affiliate is emailed)",
+        description=(
+            "The owner advertiser or an admin invites an approved affiliate. An invitation is "
+            "approved access at once (no acceptance step): the affiliate sees the campaign, "
+            "private ones included, and gets its link from `/api/campaigns/<id>/link`. A "
+            "pending, rejected or revoked application becomes approved; inviting an affiliate "
+            "that already has approved access changes nothing and sends nothing. 400 "
+            "`invalid_affiliate` for an unknown affiliate, `affiliate_not_approved` for one "
+            "whose account is not approved; 409 `invalid_transition` on an archived campaign."
+        ),
+        request=InputSerializer,
+        responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        # The campaign first: another advertiser's campaign is a 404 whatever the body says.
+        campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            affiliate = selectors.affiliate_get_for_invitation(
+                viewer=request.user, affiliate_id=serializer.validated_data["affiliate_id"]
+            )
+        except NotFoundError as exc:
+            raise ApplicationError(
+                "Unknown affiliate.",
+                code="invalid_affiliate",
+                fields={"affiliate_id": ["Unknown affiliate."]},
+            ) from exc
+        access = services.access_invite(campaign=campaign, affiliate=affiliate, actor=request.user)
+        access = selectors.access_get(viewer=request.user, access_id=access.pk)
+        return Response(ApplicationOutputSerializer(access).data)
 
 
 # --- tracking links ----------------------------------------------------------------------------

@@ -166,7 +166,11 @@ class AccessStatus(models.TextChoices):
 
 
 class CampaignAccess(TimeStampedModel):
-    """An affiliate's application to (or invitation into) a campaign."""
+    """An affiliate's application to (or invitation into) a campaign.
+
+    An invitation is approved access from the start (`invited_at` and `invited_by` say who
+    invited and when); it is the only way into a private campaign.
+    """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="accesses")
     affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="accesses")
@@ -179,6 +183,12 @@ class CampaignAccess(TimeStampedModel):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the advertiser or an admin invited the affiliate."
+    )
 
     class Meta:
         verbose_name = "campaign application"

@@ -7,7 +7,7 @@ and what hangs off them; an affiliate sees the campaigns it may promote and its 
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from accounts.models import Affiliate, User
+from accounts.models import Affiliate, ApprovalStatus, User
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -93,6 +93,44 @@ def access_get(*, viewer: User, access_id: int) -> CampaignAccess:
     if access is None:
         raise NotFoundError("Application not found.")
     return access
+
+
+def affiliate_get_for_invitation(
+    *, viewer: User, affiliate_id: int | None = None, email: str = ""
+) -> Affiliate:
+    """The affiliate an admin or an advertiser names to invite, by id or by email: any
+    affiliate of the network (an advertiser invites affiliates it has not worked with yet),
+    whatever its approval status, which the invitation itself checks. Anyone else, or no such
+    affiliate: NotFoundError."""
+    if not (viewer.is_network_admin or viewer.is_advertiser):
+        raise NotFoundError("Affiliate not found.")
+    queryset = Affiliate.objects.select_related("user")
+    if affiliate_id is not None:
+        affiliate = queryset.filter(user_id=affiliate_id).first()
+    elif email.strip():
+        affiliate = queryset.filter(user__email__iexact=email.strip()).first()
+    else:
+        affiliate = None
+    if affiliate is None:
+        raise NotFoundError("Affiliate not found.")
+    return affiliate
+
+
+def affiliate_list_for_invitation(*, viewer: User) -> QuerySet[Affiliate]:
+    """Approved affiliates to offer on an invitation form. Admins: every one. An advertiser:
+    those that already applied to or work on one of its campaigns, never the network's whole
+    roster (it may still invite anyone by id or email). Anyone else: none."""
+    queryset = Affiliate.objects.filter(status=ApprovalStatus.APPROVED).select_related("user")
+    if viewer.is_network_admin:
+        pass
+    elif viewer.is_advertiser:
+        worked_with = CampaignAccess.objects.filter(
+            affiliate=OuterRef("pk"), campaign__advertiser_id=viewer.pk
+        )
+        queryset = queryset.filter(Exists(worked_with))
+    else:
+        queryset = queryset.none()
+    return queryset.order_by("company", "user__email")
 
 
 def link_list(*, viewer: User) -> QuerySet[TrackingLink]:

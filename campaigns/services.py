@@ -574,14 +574,30 @@ def access_decide(
     return locked
 
 
+def _require_invitable(affiliate: Affiliate) -> None:
+    if not affiliate.is_approved:
+        raise ApplicationError(
+            "Only an approved affiliate can be invited.",
+            code="affiliate_not_approved",
+            fields={"affiliate_id": ["This affiliate's account is not approved."]},
+        )
+
+
 @transaction.atomic
 def access_invite(
     *, campaign: Campaign, affiliate: Affiliate, actor: User | None
 ) -> CampaignAccess:
-    """Give an affiliate approved access (the way into private campaigns), emailing it.
+    """Invite an affiliate into a campaign (the way into private ones), and email it after
+    commit.
 
-    An existing pending, rejected or revoked application becomes approved; an approved one is
-    returned unchanged with no email. Archived campaigns cannot be joined (409).
+    An invitation is approved access at once, with no acceptance step: the affiliate sees the
+    campaign in its list and gets its tracking link. A new access row is created approved; an
+    existing pending, rejected or revoked one becomes approved; one already approved is
+    returned unchanged and nothing is sent, so inviting twice emails once. Two concurrent
+    invitations make one row (unique constraint), then lock it.
+
+    The affiliate must be approved (400 `affiliate_not_approved`, on `affiliate_id`); an
+    archived campaign takes no one (409 `invalid_transition`).
     """
     if campaign.status == CampaignStatus.ARCHIVED:
         raise ApplicationError(
@@ -589,17 +605,34 @@ def access_invite(
             code="invalid_transition",
             status=409,
         )
-    access, created = _access_create_or_get(
-        campaign=campaign,
-        affiliate=affiliate,
-        status=AccessStatus.APPROVED,
-        message="",
-        actor=actor,
-    )
-    if created:
-        _access_notify(access)
-        return access
-    return access_decide(access=access, status=AccessStatus.APPROVED, actor=actor)
+    _require_invitable(affiliate)
+    now = timezone.now()
+    invitation = {
+        "status": AccessStatus.APPROVED,
+        "decision_reason": "",
+        "decided_by": actor,
+        "decided_at": now,
+        "invited_by": actor,
+        "invited_at": now,
+    }
+    try:
+        with transaction.atomic():
+            access = CampaignAccess.objects.create(
+                campaign=campaign, affiliate=affiliate, **invitation
+            )
+    except IntegrityError:
+        access = CampaignAccess.objects.select_for_update().get(
+            campaign=campaign, affiliate=affiliate
+        )
+        if access.status == AccessStatus.APPROVED:
+            return access
+        for name, value in invitation.items():
+            setattr(access, name, value)
+        access.save(update_fields=[*invitation, "updated_at"])
+    from campaigns.tasks import send_access_invitation_email
+
+    enqueue_on_commit(send_access_invitation_email, access_id=access.pk)
+    return access
 
 
 _DECISION_TEXT = {
@@ -631,6 +664,45 @@ def access_decision_email_send(*, access_id: int) -> None:
     lines += ["", f"{settings.PUBLIC_BASE_URL}/portal/"]
     send_mail(
         subject=f"Campaign “{access.campaign.name}”: access {access.status}",
+        message="\n".join(lines),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def _payout_terms(campaign: Campaign) -> str:
+    if campaign.payout_type == PayoutType.FIXED:
+        return f"{campaign.payout_amount} {campaign.currency} per approved conversion"
+    return f"{campaign.revshare_percent.normalize():f} % of the revenue of each approved conversion"
+
+
+def access_invitation_email_send(*, access_id: int) -> None:
+    """Email the affiliate its invitation into a campaign, with its payout terms and where to
+    get its link. Nothing if the access is gone or no longer an approved invitation (revoked
+    since): the email must not announce access the affiliate no longer has. Never names the
+    advertiser, which affiliates do not see."""
+    access = (
+        CampaignAccess.objects.select_related("campaign", "affiliate__user")
+        .filter(pk=access_id, status=AccessStatus.APPROVED, invited_at__isnull=False)
+        .first()
+    )
+    if access is None:
+        return
+    user = access.affiliate.user
+    campaign = access.campaign
+    lines = [
+        f"Hello {user.name or user.email},",
+        "",
+        f"You have been invited to promote the campaign “{campaign.name}” (#{campaign.pk}).",
+        "Your access is approved: get your tracking link and start sending traffic.",
+        "",
+        f"Your payout: {_payout_terms(campaign)}.",
+        "",
+        f"Your campaigns and links: {settings.PUBLIC_BASE_URL}/portal/affiliate/campaigns/",
+        f"Through the API: GET {settings.PUBLIC_BASE_URL}/api/campaigns/{campaign.pk}/link",
+    ]
+    send_mail(
+        subject=f"Invitation to the campaign “{campaign.name}”",
         message="\n".join(lines),
         from_email=None,
         recipient_list=[user.email],

@@ -28,6 +28,11 @@ urlpatterns = [
         name="api-campaign-apply",
     ),
     path(
+        "campaigns/<int:campaign_id>/invite",
+        apis.CampaignInviteApi.as_view(),
+        name="api-campaign-invite",
+    ),
+    path(
         "campaigns/<int:campaign_id>/link",
         apis.CampaignLinkApi.as_view(),
         name="api-campaign-link",

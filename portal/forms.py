@@ -294,6 +294,25 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label="Reason", required=False, max_length=500)
 
 
+KNOWN_AFFILIATES_LIST_ID = "known-affiliates"
+
+
+class InviteForm(forms.Form):
+    affiliate = forms.CharField(
+        label="Affiliate id or email",
+        max_length=254,
+        help_text="Its access is approved at once, and it is emailed the invitation.",
+        widget=forms.TextInput(attrs={"list": KNOWN_AFFILIATES_LIST_ID, "autocomplete": "off"}),
+    )
+
+    def lookup(self) -> dict[str, int | str]:
+        """How to find the affiliate: `affiliate_id` (digits) or `email`."""
+        value = self.cleaned_data["affiliate"].strip()
+        if value.isdecimal():
+            return {"affiliate_id": int(value)}
+        return {"email": value}
+
+
 def _allowlist_field() -> forms.CharField:
     return forms.CharField(
         label="IP allowlist",

@@ -5,7 +5,9 @@ never raw clicks. Scoping is never decided here: each function starts from the v
 selector (`stats_list`, `conversion_list`, ...).
 
 Periods are whole UTC days [date_from, date_to]. A conversion counts on the day it was created;
-revenue and payout are those of conversions that are approved now (what the ledger books).
+revenue and payout are those of conversions that are approved now (what the ledger books). The
+money a viewer may read follows `tracker.selectors.money_visible`: the reports service does not
+even sum the rest, and what it did not sum is None here.
 """
 
 import datetime as dt
@@ -25,7 +27,7 @@ from campaigns.models import AccessStatus, Campaign, CampaignAccess
 from core.money import quantize_money
 from payouts.models import PayoutStatus
 from tracker.models import Click, Conversion, ConversionStatus, EndUserPoints
-from tracker.selectors import points_list
+from tracker.selectors import EPC, PAYOUT, REVENUE, money_visible, points_list
 from tracker.services.reports import STATUSES, ReportQuery, report_build, stats_list
 
 PERIOD_CHOICES = (7, 30, 90)
@@ -63,9 +65,11 @@ def period_last_days(days: int, *, today: dt.date | None = None) -> Period:
 
 @dataclass(frozen=True)
 class MoneyTotals:
+    """One currency's approved money: None for what the viewer may not read."""
+
     currency: str
-    revenue: Decimal
-    payout: Decimal
+    revenue: Decimal | None
+    payout: Decimal | None
     epc: Decimal | None  # payout per click, 4 places; None without clicks
 
 
@@ -136,17 +140,18 @@ def traffic_summary(*, viewer: User, period: Period) -> TrafficSummary:
         )
         per_currency["clicks"] += counts["clicks"]
         per_currency["approved"] += counts["approved"]
-        per_currency["revenue"] += row["revenue"] or _ZERO
-        per_currency["payout"] += row["payout"] or _ZERO
+        per_currency["revenue"] += row.get(REVENUE) or _ZERO
+        per_currency["payout"] += row.get(PAYOUT) or _ZERO
+    visible = money_visible(viewer=viewer)
     return TrafficSummary(
         period=period,
         **totals,
         money=[
             MoneyTotals(
                 currency=currency,
-                revenue=quantize_money(values["revenue"]),
-                payout=quantize_money(values["payout"]),
-                epc=_epc(values["payout"], values["clicks"]),
+                revenue=quantize_money(values["revenue"]) if REVENUE in visible else None,
+                payout=quantize_money(values["payout"]) if PAYOUT in visible else None,
+                epc=_epc(values["payout"], values["clicks"]) if EPC in visible else None,
             )
             for currency, values in sorted(money.items())
             # As the ledger books it: a currency shows once it has an approved conversion.
@@ -288,14 +293,15 @@ def campaigns_filtered(
 def campaigns_with_access(
     queryset: QuerySet[Campaign], *, affiliate_id: int, access: str = ""
 ) -> tuple[QuerySet[Campaign], dict[int, CampaignAccess]]:
-    """The affiliate's view of `queryset` and its own access row per campaign (by id).
+    """The affiliate's view of `queryset` and its own access row per campaign (by id), an
+    invitation's included (`invited_at`).
 
     `access` narrows to one access status, or "none" for campaigns it has not applied to.
     """
     rows = {
         row.campaign_id: row
         for row in CampaignAccess.objects.filter(affiliate_id=affiliate_id).only(
-            "id", "campaign_id", "status"
+            "id", "campaign_id", "status", "invited_at"
         )
     }
     if access == "none":

@@ -29,6 +29,11 @@ urlpatterns = [
         advertiser.campaign_status,
         name="advertiser-campaign-status",
     ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/invite/",
+        advertiser.campaign_invite,
+        name="advertiser-campaign-invite",
+    ),
     path("advertiser/applications/", advertiser.application_list, name="advertiser-applications"),
     path(
         "advertiser/applications/<int:access_id>/decide/",

@@ -2,8 +2,9 @@
 affiliates' postback endpoints and deliveries, and the seeds' legacy listing endpoints.
 
 Views parse and authorize; the selectors decide which rows a viewer may see (another tenant's
-row is a 404 like a missing one); the output serializer decides what of a row it may see:
-affiliates never get revenue, margin or the partner's raw data, advertisers never the margin.
+row is a 404 like a missing one); the output serializer decides what of a row it may see, after
+`selectors.money_visible`: affiliates never get revenue, margin or the partner's raw data,
+advertisers never the affiliate's payout nor the margin.
 """
 
 from typing import Any
@@ -131,8 +132,8 @@ class _MarginField(serializers.DecimalField):
         return super().to_representation(value.revenue - value.payout)
 
 
-class ConversionAffiliateSerializer(serializers.Serializer):
-    """What an affiliate sees of its conversion: its payout, never the revenue."""
+class _ConversionSerializer(serializers.Serializer):
+    """What every role sees of a conversion: no money but its currency."""
 
     id = serializers.IntegerField()
     click_id = serializers.CharField(source="click.click_id")
@@ -141,8 +142,6 @@ class ConversionAffiliateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConversionStatus.choices)
     reason = serializers.CharField()
     currency = serializers.CharField()
-    payout = _money_field(help_text="The affiliate's payout.")
-    points_awarded = _money_field()
     transaction_id = serializers.CharField()
     user_id = serializers.CharField()
     country = serializers.CharField()
@@ -155,11 +154,22 @@ class ConversionAffiliateSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     approved_at = serializers.DateTimeField(allow_null=True)
 
+
+class ConversionAffiliateSerializer(_ConversionSerializer):
+    """What an affiliate sees of its conversion: its payout, never the revenue."""
+
+    payout = _money_field(help_text="The affiliate's payout.")
+    points_awarded = _money_field(help_text="Points the end user got (the payout, as points).")
+
     class Meta:
         ref_name = "ConversionForAffiliate"
 
 
-class ConversionAdvertiserSerializer(ConversionAffiliateSerializer):
+class ConversionAdvertiserSerializer(_ConversionSerializer):
+    """What an advertiser sees of a conversion on its campaigns: the revenue and the partner's
+    ids, never the affiliate's payout (nor the points it awarded): with both amounts the
+    advertiser would know the network's margin."""
+
     revenue = _money_field(help_text="What the partner pays for the conversion.")
     offer_id = serializers.CharField(help_text="The partner's offer id, as posted back.")
     external_conversion_id = serializers.CharField(
@@ -171,25 +181,30 @@ class ConversionAdvertiserSerializer(ConversionAffiliateSerializer):
 
 
 class ConversionAdminSerializer(ConversionAdvertiserSerializer):
+    payout = _money_field(help_text="The affiliate's payout.")
+    points_awarded = _money_field(help_text="Points the end user got (the payout, as points).")
     margin = _MarginField()
 
     class Meta:
         ref_name = "Conversion"
 
 
-class HistoryAffiliateSerializer(serializers.Serializer):
+class _HistorySerializer(serializers.Serializer):
     from_status = serializers.CharField(help_text="Empty for the conversion's first status.")
     to_status = serializers.ChoiceField(choices=ConversionStatus.choices)
-    payout = _money_field()
     source = serializers.ChoiceField(choices=ChangeSource.choices)
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class HistoryAffiliateSerializer(_HistorySerializer):
+    payout = _money_field()
 
     class Meta:
         ref_name = "ConversionChangeForAffiliate"
 
 
-class HistoryAdvertiserSerializer(HistoryAffiliateSerializer):
+class HistoryAdvertiserSerializer(_HistorySerializer):
     revenue = _money_field()
 
     class Meta:
@@ -197,6 +212,7 @@ class HistoryAdvertiserSerializer(HistoryAffiliateSerializer):
 
 
 class HistoryAdminSerializer(HistoryAdvertiserSerializer):
+    payout = _money_field()
     actor_id = serializers.IntegerField(allow_null=True)
     postback_log_id = serializers.UUIDField(allow_null=True)
 
@@ -227,6 +243,8 @@ class ConversionDetailAdvertiserSerializer(ConversionAdvertiserSerializer):
 
 
 class ConversionDetailAdminSerializer(ConversionDetailAdvertiserSerializer):
+    payout = _money_field(help_text="The affiliate's payout.")
+    points_awarded = _money_field(help_text="Points the end user got (the payout, as points).")
     margin = _MarginField()
     partner_key_id = serializers.IntegerField(allow_null=True)
     history = HistoryAdminSerializer(many=True, source="history.all")
@@ -236,6 +254,8 @@ class ConversionDetailAdminSerializer(ConversionDetailAdvertiserSerializer):
 
 
 def _conversion_serializer(viewer: User, *, detail: bool) -> type[serializers.Serializer]:
+    """The role's view of a conversion: each carries exactly the money `money_visible` grants
+    the role (tests hold them to it)."""
     if viewer.is_network_admin:
         return ConversionDetailAdminSerializer if detail else ConversionAdminSerializer
     if viewer.is_advertiser:
@@ -244,8 +264,10 @@ def _conversion_serializer(viewer: User, *, detail: bool) -> type[serializers.Se
 
 
 _ROLE_VIEWS = (
-    "Admins get every field (`margin` included); advertisers get no `margin`; affiliates get "
-    "neither `revenue` nor `margin` nor the partner's raw data (`ConversionForAffiliate`)."
+    "Admins get every field (`payout`, `points_awarded` and `margin` included); advertisers get "
+    "the `revenue` but never the affiliate's `payout`, `points_awarded` or the `margin` "
+    "(`ConversionForAdvertiser`); affiliates get their `payout` but neither `revenue` nor "
+    "`margin` nor the partner's raw data (`ConversionForAffiliate`)."
 )
 
 

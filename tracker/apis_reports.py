@@ -1,7 +1,7 @@
 """Reports API: `GET /api/reports` (JSON pages or streamed CSV) and the campaign dashboard
 `GET /api/analytics/campaign/<id>` (seed 004). Both read the hourly rollups through
 `tracker.services.reports`, scoped to the viewer; what a role may not see (affiliates: revenue
-and margin; advertisers: margin) is not in the rows at all.
+and margin; advertisers: the affiliates' payout, margin and EPC) is not in the rows at all.
 """
 
 import datetime as dt
@@ -112,12 +112,19 @@ class ReportRowSerializer(serializers.Serializer):
     revenue = serializers.DecimalField(
         **_MONEY, required=False, help_text="Of approved conversions. Not shown to affiliates."
     )
-    payout = serializers.DecimalField(**_MONEY, required=False, help_text="Of approved ones.")
+    payout = serializers.DecimalField(
+        **_MONEY,
+        required=False,
+        help_text="The affiliates' payout of approved ones. Not shown to advertisers.",
+    )
     margin = serializers.DecimalField(
         **_MONEY, required=False, help_text="revenue - payout. Admins only."
     )
     epc = serializers.DecimalField(
-        **_MONEY, required=False, allow_null=True, help_text="payout / clicks."
+        **_MONEY,
+        required=False,
+        allow_null=True,
+        help_text="payout / clicks (null without clicks). Not shown to advertisers.",
     )
 
     class Meta:

@@ -6,6 +6,7 @@ RFC 3339 date-times for anything finer. Junk in any of them is a 400 (see core.f
 """
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
@@ -22,6 +23,7 @@ from tracker.models import (
     ForwardEvent,
     PostbackEndpoint,
 )
+from tracker.selectors import money_visible
 
 
 def _utc_day_start(day: dt.date) -> dt.datetime:
@@ -76,6 +78,16 @@ class ClickFilter(_CreatedRangeFilterSet):
         fields: list[str] = []
 
 
+_MONEY = ("payout", "revenue")
+_CONVERSION_ORDERINGS = (
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("updated_at", "updated_at"),
+    ("payout", "payout"),
+    ("revenue", "revenue"),
+)
+
+
 class ConversionFilter(_CreatedRangeFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     affiliate = IdFilter(
@@ -92,18 +104,34 @@ class ConversionFilter(_CreatedRangeFilterSet):
     user_id = django_filters.CharFilter()
     currency = django_filters.CharFilter(lookup_expr="iexact")
     ordering = django_filters.OrderingFilter(
-        fields=(
-            ("id", "id"),
-            ("created_at", "created_at"),
-            ("updated_at", "updated_at"),
-            ("payout", "payout"),
+        fields=_CONVERSION_ORDERINGS,
+        help_text=(
+            "id, created_at, updated_at, or an amount the caller sees: payout (admins and "
+            "affiliates), revenue (admins and advertisers); prefix with - for descending."
         ),
-        help_text="id, created_at, updated_at or payout; prefix with - for descending.",
     )
 
     class Meta:
         model = Conversion
         fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Ranking rows by an amount the caller may not read would give it away, a little.
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        visible = money_visible(viewer=user)
+        allowed = tuple(
+            pair for pair in _CONVERSION_ORDERINGS if pair[0] not in _MONEY or pair[0] in visible
+        )
+        ordering = django_filters.OrderingFilter(
+            fields=allowed, help_text=self.filters["ordering"].extra["help_text"]
+        )
+        ordering.field_name = "ordering"
+        ordering.model = self.queryset.model
+        ordering.parent = self
+        self.filters["ordering"] = ordering
 
 
 class PostbackEndpointFilter(django_filters.FilterSet):

@@ -2,8 +2,9 @@
 
 Admins see everything; an advertiser sees the traffic of its own campaigns; an affiliate its own
 traffic and its own end users' points; anyone else sees nothing. A forbidden object answers
-exactly like a missing one (NotFoundError, 404). What each role may see *of* a row (revenue,
-margin) is the API's output serializers' business; these functions decide which rows.
+exactly like a missing one (NotFoundError, 404). These functions decide which rows; what
+money each role may read *of* a row is `money_visible`, the one rule that the API's output
+serializers and filters, the reports and the portal's pages and exports follow.
 """
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -14,6 +15,28 @@ from campaigns.models import PartnerKey
 from campaigns.selectors import link_list
 from core.exceptions import NotFoundError
 from tracker.models import Click, Conversion, ConversionHistory, EndUserPoints, PostbackLog
+
+REVENUE = "revenue"
+PAYOUT = "payout"
+MARGIN = "margin"
+EPC = "epc"
+
+
+def money_visible(*, viewer: User) -> frozenset[str]:
+    """The money of conversions (and of their history and rollups) the viewer may read.
+
+    Admins: everything. Advertisers: the revenue (what they pay), never the affiliate's payout,
+    the margin (revenue - payout) or EPC (payout per click): any of them would give away the
+    network's margin. Affiliates: their payout and EPC, never the revenue or the margin. The
+    points a conversion awarded are its payout in another unit: they follow `payout`.
+    """
+    if viewer.is_network_admin:
+        return frozenset((REVENUE, PAYOUT, MARGIN, EPC))
+    if viewer.is_advertiser:
+        return frozenset((REVENUE,))
+    if viewer.is_affiliate:
+        return frozenset((PAYOUT, EPC))
+    return frozenset()
 
 
 def click_list(*, viewer: User) -> QuerySet[Click]:

@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import AdminUserFactory, AdvertiserFactory
+from accounts.models import ApprovalStatus
+from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -11,6 +12,7 @@ from campaigns.models import (
     CampaignStatus,
     PartnerKey,
     TrackingLink,
+    Visibility,
 )
 from campaigns.tests.factories import (
     CampaignAccessFactory,
@@ -242,3 +244,46 @@ def test_partner_key_rotate_action_keeps_the_old_key_for_the_grace_period(client
     assert partner_key.key != old_key
     assert partner_key.rotated_at is not None
     assert partner_key.previous_key_expires_at is not None
+
+
+def test_invite_action_asks_which_affiliate_then_invites_it_to_each_campaign(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    private = CampaignFactory(name="VIP", visibility=Visibility.PRIVATE)
+    archived = CampaignFactory(status=CampaignStatus.ARCHIVED, visibility=Visibility.PRIVATE)
+    joined = TrackingLinkFactory(campaign__visibility=Visibility.PRIVATE)
+    affiliate = joined.affiliate
+    AffiliateFactory(company="Still pending", status=ApprovalStatus.PENDING)
+    url = _url(Campaign, "changelist")
+    selection = {
+        "action": "invite_affiliate",
+        "_selected_action": [private.pk, archived.pk, joined.campaign_id],
+    }
+
+    with django_capture_on_commit_callbacks() as asked_callbacks:
+        asked = client.post(url, selection)
+    with django_capture_on_commit_callbacks() as blank_callbacks:
+        blank = client.post(url, {**selection, **CONFIRM})
+    with django_capture_on_commit_callbacks() as callbacks:
+        done = client.post(url, {**selection, **CONFIRM, "affiliate": affiliate.pk}, follow=True)
+
+    # The confirmation page lists the campaigns and offers only approved affiliates.
+    html = asked.content.decode()
+    assert asked.status_code == 200
+    assert '<label for="id_affiliate" class="required">Affiliate:</label>' in html
+    assert f"{affiliate} (#{affiliate.pk}, {affiliate.user.email})" in html
+    assert "Still pending" not in html
+    assert f"#{private.pk} VIP" in html
+    # Confirming without an affiliate asks again and changes nothing.
+    assert blank.status_code == 200
+    assert blank.context["form"].errors == {"affiliate": ["This field is required."]}
+    assert (asked_callbacks, blank_callbacks) == ([], [])
+    # Then: invited where it had no access, unchanged where it had, refused where archived.
+    access = CampaignAccess.objects.get(campaign=private, affiliate=affiliate)
+    assert (access.status, access.invited_by) == (AccessStatus.APPROVED, admin_user)
+    assert not CampaignAccess.objects.filter(campaign=archived).exists()
+    assert len(callbacks) == 1
+    assert [str(message) for message in done.context["messages"]] == [
+        f"{archived}: An archived campaign cannot take new affiliates.",
+        f"{affiliate} invited to 1 campaign(s); 1 already had its access.",
+    ]

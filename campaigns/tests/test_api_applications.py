@@ -34,6 +34,7 @@ def application_body(access: CampaignAccess) -> dict:
         "message": access.message,
         "decision_reason": access.decision_reason,
         "decided_at": iso(access.decided_at),
+        "invited_at": iso(access.invited_at),
         "created_at": iso(access.created_at),
         "updated_at": iso(access.updated_at),
     }

@@ -78,6 +78,7 @@ def affiliate_body(campaign: Campaign, **changes) -> dict:
         "allowed_countries": [],
         "caps": [],
         "access_status": None,
+        "access_invited_at": None,
         "created_at": iso(campaign.created_at),
     }
     body.update(changes)

@@ -607,3 +607,121 @@ def test_link_get_or_create_under_concurrency_creates_one_access_and_one_link():
     assert len(tokens) == workers
     assert set(tokens) == {TrackingLink.objects.get().token}
     assert CampaignAccess.objects.filter(status=AccessStatus.APPROVED).count() == 1
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def test_access_invite_records_who_invited_and_emails_the_invitation_after_commit(
+    eager_celery, django_capture_on_commit_callbacks
+):
+    advertiser = AdvertiserFactory(company="Secret Advertiser Ltd")
+    campaign = CampaignFactory(
+        advertiser=advertiser, name="VIP", visibility=Visibility.PRIVATE, revshare_percent="65.5"
+    )
+    affiliate = AffiliateFactory(user__email="pub@x.test", user__name="Pat")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        access = services.access_invite(
+            campaign=campaign, affiliate=affiliate, actor=advertiser.user
+        )
+        assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+
+    access.refresh_from_db()
+    assert (access.status, access.invited_by, access.decided_by, access.message) == (
+        AccessStatus.APPROVED,
+        advertiser.user,
+        advertiser.user,
+        "",
+    )
+    assert access.invited_at == access.decided_at
+    assert access.invited_at is not None
+    assert [(message.to, message.subject) for message in mail.outbox] == [
+        (["pub@x.test"], "Invitation to the campaign “VIP”")
+    ]
+    assert mail.outbox[0].body.splitlines() == [
+        "Hello Pat,",
+        "",
+        f"You have been invited to promote the campaign “VIP” (#{campaign.pk}).",
+        "Your access is approved: get your tracking link and start sending traffic.",
+        "",
+        "Your payout: 65.5 % of the revenue of each approved conversion.",
+        "",
+        "Your campaigns and links: http://testserver/portal/affiliate/campaigns/",
+        f"Through the API: GET http://testserver/api/campaigns/{campaign.pk}/link",
+    ]
+
+
+@pytest.mark.parametrize(
+    "status", [ApprovalStatus.PENDING, ApprovalStatus.REJECTED, ApprovalStatus.SUSPENDED]
+)
+def test_access_invite_refuses_an_affiliate_that_is_not_approved(
+    status, django_capture_on_commit_callbacks
+):
+    campaign = CampaignFactory(visibility=Visibility.PRIVATE)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        error = _error(
+            services.access_invite,
+            campaign=campaign,
+            affiliate=AffiliateFactory(status=status),
+            actor=None,
+        )
+
+    assert (error.code, error.status, error.fields) == (
+        "affiliate_not_approved",
+        400,
+        {"affiliate_id": ["This affiliate's account is not approved."]},
+    )
+    assert CampaignAccess.objects.count() == 0
+    assert callbacks == []
+
+
+def test_invitation_email_of_an_access_revoked_since_sends_nothing():
+    invited = services.access_invite(
+        campaign=CampaignFactory(visibility=Visibility.PRIVATE),
+        affiliate=AffiliateFactory(),
+        actor=None,
+    )
+    applied = CampaignAccessFactory(status=AccessStatus.APPROVED)
+    services.access_decide(access=invited, status=AccessStatus.REVOKED, actor=None)
+    mail.outbox.clear()
+
+    services.access_invitation_email_send(access_id=invited.pk)
+    services.access_invitation_email_send(access_id=applied.pk)
+    services.access_invitation_email_send(access_id=123456)
+
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_access_invite_under_concurrency_creates_one_access_and_sends_one_email(eager_celery):
+    campaign = CampaignFactory(visibility=Visibility.PRIVATE)
+    affiliate = AffiliateFactory()
+    workers = 6
+    barrier = threading.Barrier(workers)
+    accesses: list[int] = []
+    failures: list[BaseException] = []
+
+    def invite() -> None:
+        try:
+            barrier.wait(timeout=10)
+            access = services.access_invite(campaign=campaign, affiliate=affiliate, actor=None)
+            accesses.append(access.pk)
+        except BaseException as exc:  # collected and asserted in the main thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=invite) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert failures == []
+    assert set(accesses) == {CampaignAccess.objects.get().pk}
+    assert len(accesses) == workers
+    assert len(mail.outbox) == 1

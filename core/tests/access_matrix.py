@@ -398,6 +398,14 @@ ROWS += [
         expect(401, 403, 403, 403, 200, 200),
     ),
     Row(
+        "api/campaigns/<int:campaign_id>/invite",
+        "POST",
+        "/api/campaigns/{applied_campaign_a}/invite",
+        ADVERTISER_A_OBJECT,
+        body={"affiliate_id": "{affiliate_a}"},
+        note="affiliate A's pending application becomes approved access",
+    ),
+    Row(
         "api/campaigns/<int:campaign_id>/link",
         "GET",
         "/api/campaigns/{campaign_a}/link",
@@ -749,6 +757,14 @@ ROWS += [
         "/portal/advertiser/campaigns/{campaign_a}/status/",
         expect(302, 403, 302, 404, 403, 403),
         body={"status": "paused"},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/invite/",
+        "POST",
+        "/portal/advertiser/campaigns/{applied_campaign_a}/invite/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"affiliate": "{affiliate_a}"},
+        note="back to the campaign's page, where the outcome is shown",
     ),
     _page(
         "portal/advertiser/applications/",

@@ -92,6 +92,7 @@ def test_write_operations_document_their_request_body_when_they_take_one():
         "POST /api/auth/login",
         "POST /api/campaigns",
         "PATCH /api/campaigns/{campaign_id}",
+        "POST /api/campaigns/{campaign_id}/invite",
         "POST /api/partner-keys",
         "POST /api/conversions/{conversion_id}/status",
         "POST /api/postback-endpoints",

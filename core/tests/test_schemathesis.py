@@ -59,6 +59,9 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # Admins must name the affiliate (`missing_affiliate_id`); affiliates must not.
     "GET /api/balance": "required for one role only",
     "GET /api/statement.csv": "required for one role only",
+    # `ordering` by an amount only where the role sees it: payout (admins, affiliates), revenue
+    # (admins, advertisers); the schema lists every value.
+    "GET /api/conversions": "depends on the role",
     # The amount must be at least the minimum and within the available balance.
     "POST /api/payouts": "depends on the ledger",
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at

@@ -196,7 +196,8 @@ PAGES = {
     "adv campaign new": Page("advertiser1", "/portal/advertiser/campaigns/new/",
                              lambda net, n: None, lambda response: 1, 3, growth=0),
     "adv campaign edit": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/",
-                              lambda net, n: None, lambda response: 1, 5, growth=0),
+                              _applications,  # the applicants are suggested for invitations
+                              _context_list("known_affiliates"), 6),
     "adv applications": Page("advertiser1", "/portal/advertiser/applications/?status=pending",
                              _applications, _table, 5),
     "adv applications csv": Page("advertiser1", "/portal/advertiser/applications/?format=csv",

@@ -20,7 +20,7 @@ from campaigns.partner_keys import (
     partner_key_rotate,
     partner_key_update,
 )
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFoundError
 from portal import selectors
 from portal.access import advertiser_required
 from portal.charts import traffic_charts
@@ -31,6 +31,7 @@ from portal.forms import (
     ConversionFilterForm,
     ConversionStatusForm,
     DecisionForm,
+    InviteForm,
     PartnerKeyCreateForm,
     PartnerKeyEditForm,
     PeriodForm,
@@ -149,6 +150,10 @@ def _landing_preview(url: str) -> tuple[str, str]:
     return template_fill(url, PREVIEW_VALUES), ""
 
 
+# At most this many affiliates are suggested on the invitation form (any may be named).
+KNOWN_AFFILIATES_SHOWN = 500
+
+
 def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
     initial = CampaignForm.initial_from(campaign) if campaign else None
     form = CampaignForm(request.POST or None, initial=initial)
@@ -173,6 +178,13 @@ def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
                 return redirect("portal:advertiser-campaign-edit", campaign_id=saved.pk)
     elif campaign is not None:
         preview, preview_error = _landing_preview(campaign.landing_url)
+    known_affiliates = []
+    if campaign is not None and campaign.status != CampaignStatus.ARCHIVED:
+        known_affiliates = list(
+            campaign_selectors.affiliate_list_for_invitation(viewer=request.user)[
+                :KNOWN_AFFILIATES_SHOWN
+            ]
+        )
     return render(
         request,
         "portal/advertiser/campaign_form.html",
@@ -183,6 +195,8 @@ def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
             "preview_error": preview_error,
             "preview_values": PREVIEW_VALUES,
             "macros": sorted(LANDING_MACROS),
+            "invite_form": InviteForm(),
+            "known_affiliates": known_affiliates,
         },
     )
 
@@ -217,6 +231,47 @@ def campaign_status(request: HttpRequest, campaign_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Campaign “{campaign.name}” is now {status}.")
     return redirect("portal:advertiser-campaigns")
+
+
+_NO_SUCH_AFFILIATE = "No approved affiliate has this id or email."
+
+
+@advertiser_required
+@require_POST
+def campaign_invite(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Invite an affiliate, named by id or email, into the campaign: approved access at once.
+
+    An unknown affiliate and one whose account is not approved get the same answer, so the
+    form tells an advertiser nothing about the network's accounts beyond who can be invited.
+    """
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Name the affiliate to invite by its id or its email.")
+        return redirect("portal:advertiser-campaign-edit", campaign_id=campaign.pk)
+    started = timezone.now()
+    try:
+        affiliate = campaign_selectors.affiliate_get_for_invitation(
+            viewer=request.user, **form.lookup()
+        )
+        access = campaign_services.access_invite(
+            campaign=campaign, affiliate=affiliate, actor=request.user
+        )
+    except NotFoundError:
+        messages.error(request, _NO_SUCH_AFFILIATE)
+    except ApplicationError as exc:
+        is_not_invitable = exc.code == "affiliate_not_approved"
+        messages.error(request, _NO_SUCH_AFFILIATE if is_not_invitable else exc.message)
+    else:
+        if access.invited_at is not None and access.invited_at >= started:
+            messages.success(
+                request,
+                f"{affiliate} is invited to “{campaign.name}”: its access is approved and it "
+                "has been emailed.",
+            )
+        else:
+            messages.success(request, f"{affiliate} already has access to “{campaign.name}”.")
+    return redirect("portal:advertiser-campaign-edit", campaign_id=campaign.pk)
 
 
 # --- applications ------------------------------------------------------------------------------
@@ -385,9 +440,10 @@ CONVERSION_COLUMNS = [
     Column("Affiliate", "affiliate", numeric=True),
     Column("Status", "status"),
     Column("Revenue", "revenue", numeric=True),
-    Column("Payout", "payout", numeric=True),
     Column("Click / transaction"),
 ]
+# An advertiser reads the revenue of its conversions, never the affiliate's payout
+# (`tracker.selectors.money_visible`): no column, sort or export of it.
 CONVERSION_SORTS = {
     "id": "id",
     "created": "created_at",
@@ -395,7 +451,6 @@ CONVERSION_SORTS = {
     "affiliate": "affiliate_id",
     "status": "status",
     "revenue": "revenue",
-    "payout": "payout",
 }
 # (CSV column, where it comes from: a conversion field, or `click__<field>` of its click).
 CONVERSION_CSV_COLUMNS = [
@@ -408,7 +463,6 @@ CONVERSION_CSV_COLUMNS = [
     ("reason", "reason"),
     ("currency", "currency"),
     ("revenue", "revenue"),
-    ("payout", "payout"),
     ("click_id", "click__click_id"),
     ("transaction_id", "transaction_id"),
     ("user_id", "user_id"),

@@ -5,8 +5,10 @@
 and hand Python only the grouped rows.
 
 Scoping (`stats_list`): an admin reads every row; an advertiser the rows of its own campaigns; an
-affiliate its own rows; anyone else nothing. What each role sees OF a row: affiliates never
-revenue nor margin, advertisers never margin (`report_columns`).
+affiliate its own rows; anyone else nothing. What each role sees OF a row follows
+`tracker.selectors.money_visible`: affiliates never revenue nor margin; advertisers never the
+affiliates' payout, the margin or EPC. A sum the viewer may not read is not even selected
+(`Report.sums`), so no row of the report carries it.
 
 Periods are whole days in a time zone (IANA name, default UTC): [date_from 00:00, date_to + 1 day
 00:00) local, i.e. the UTC hours starting in that interval. A UTC hour belongs to the local day
@@ -19,7 +21,8 @@ Metrics (money per currency: a row is always per currency):
   `status` filter: statuses left out count 0), and `conversions`, their total;
 - conversion_rate = conversions / clicks x 100 (2 places), null without clicks;
 - revenue, payout: of approved conversions (what the ledger books); margin = revenue - payout;
-- epc = payout / clicks (what affiliates earn per click, 4 places), null without clicks.
+- epc = payout / clicks (what affiliates earn per click, 4 places), null without clicks: an
+  affiliates' figure, so advertisers do not get it (their own cost per click is revenue / clicks).
 """
 
 import datetime as dt
@@ -38,6 +41,7 @@ from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from core.money import quantize_money
 from tracker.models import ConversionStatus, HourlyDimStat, HourlyStat, StatsDimension
+from tracker.selectors import EPC, MARGIN, PAYOUT, REVENUE, money_visible
 from tracker.services.stats import METRIC_COLUMNS
 
 TIME_GROUPS = ("day", "hour")
@@ -49,9 +53,9 @@ MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = 30
 _RATE_PLACES = Decimal("0.01")
 _ZERO = Decimal("0.0000")
-_EMPTY_METRICS = {
-    column: _ZERO if column in ("revenue", "payout") else 0 for column in METRIC_COLUMNS
-}
+_MONEY_SUMS = (REVENUE, PAYOUT)
+_MONEY_OUTPUT = (REVENUE, PAYOUT, MARGIN, EPC)
+_EMPTY_METRICS = {column: _ZERO if column in _MONEY_SUMS else 0 for column in METRIC_COLUMNS}
 
 # Output column order; `report_columns` drops what the viewer may not see.
 METRIC_OUTPUT = (
@@ -111,6 +115,8 @@ class Report:
     rows: QuerySet
     # The filtered, scoped rollup rows before grouping (for the totals).
     selection: QuerySet
+    # The rollup columns summed into `rows`: the money the viewer may not read is left out.
+    sums: tuple[str, ...] = METRIC_COLUMNS
 
     def shaped(self, rows: Iterable[dict] | None = None) -> Iterator[dict[str, Any]]:
         for row in self.rows.iterator() if rows is None else rows:
@@ -123,14 +129,15 @@ class Report:
         the caller already holds every grouped row, else by one more query."""
         columns = ["currency", *(column for column in self.columns if column in METRIC_OUTPUT)]
         if rows is None:
-            sums = list(_metrics(self.selection.values("currency")).order_by("currency"))
+            sums = list(_metrics(self.selection.values("currency"), self.sums).order_by("currency"))
         else:
+            empty = {column: _EMPTY_METRICS[column] for column in self.sums}
             by_currency: dict[str, dict[str, Any]] = {}
             for row in rows:
                 total = by_currency.setdefault(
-                    row["currency"], {"currency": row["currency"], **_EMPTY_METRICS}
+                    row["currency"], {"currency": row["currency"], **empty}
                 )
-                for column in METRIC_COLUMNS:
+                for column in self.sums:
                     total[column] += row[column] or 0
             sums = [by_currency[currency] for currency in sorted(by_currency)]
         return [report_row(row, columns=columns, statuses=self.statuses) for row in sums]
@@ -180,19 +187,27 @@ def stats_list(*, viewer: User, dimension: str | None = None) -> QuerySet:
 
 
 def report_columns(*, viewer: User, group_by: Sequence[str]) -> list[str]:
+    """The groups' columns, `currency`, then every metric but the money the viewer may not
+    read (`money_visible`)."""
+    visible = money_visible(viewer=viewer)
     columns = [name for group in group_by for name in _GROUP_OUTPUT[group]]
     columns.append("currency")
-    for metric in METRIC_OUTPUT:
-        if metric == "margin" and not viewer.is_network_admin:
-            continue
-        if metric == "revenue" and viewer.is_affiliate:
-            continue
-        columns.append(metric)
+    columns += [
+        metric for metric in METRIC_OUTPUT if metric not in _MONEY_OUTPUT or metric in visible
+    ]
     return columns
 
 
-def _metrics(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(**{column: Sum(column) for column in METRIC_COLUMNS})
+def report_sums(*, viewer: User) -> tuple[str, ...]:
+    """The rollup columns a report of the viewer's sums: the counts and the money it sees."""
+    visible = money_visible(viewer=viewer)
+    return tuple(
+        column for column in METRIC_COLUMNS if column not in _MONEY_SUMS or column in visible
+    )
+
+
+def _metrics(queryset: QuerySet, sums: Sequence[str]) -> QuerySet:
+    return queryset.annotate(**{column: Sum(column) for column in sums})
 
 
 def _ratio(numerator: Decimal | int, clicks: int, places: Decimal) -> Decimal | None:
@@ -212,8 +227,10 @@ def report_row(
     clicks = row["clicks"] or 0
     conversions = sum(counts.values())
     approved_money = not statuses or ConversionStatus.APPROVED in statuses
-    revenue = quantize_money(row["revenue"] or _ZERO) if approved_money else _ZERO
-    payout = quantize_money(row["payout"] or _ZERO) if approved_money else _ZERO
+    # A sum left out of the row (money the viewer may not read) shapes as zero, and the
+    # viewer's columns never include it nor what derives from it.
+    revenue = quantize_money(row.get(REVENUE) or _ZERO) if approved_money else _ZERO
+    payout = quantize_money(row.get(PAYOUT) or _ZERO) if approved_money else _ZERO
     values = {
         **row,
         "campaign_name": row.get("campaign__name"),
@@ -286,7 +303,8 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
             keys.append("affiliate_id")
         else:
             keys.append("value")
-    rows = _metrics(base.annotate(**annotations).values(*keys, "currency")).order_by(
+    sums = report_sums(viewer=viewer)
+    rows = _metrics(base.annotate(**annotations).values(*keys, "currency"), sums).order_by(
         *keys, "currency"
     )
     return Report(
@@ -297,6 +315,7 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
         statuses=tuple(query.statuses),
         rows=rows,
         selection=base,
+        sums=sums,
     )
 
 
@@ -334,15 +353,16 @@ def campaign_analytics(
         now=now,
     )
     metric_columns = [column for column in report.columns if column in METRIC_OUTPUT]
+    empty = {column: _EMPTY_METRICS[column] for column in report.sums}
     by_day = {row["date"]: row for row in report.rows.filter(currency=campaign.currency)}
     days = (report.period.date_to - report.period.date_from).days + 1
     daily_raw = [
-        {**_EMPTY_METRICS, **by_day.get(day, {}), "date": day}
+        {**empty, **by_day.get(day, {}), "date": day}
         for day in (report.period.date_from + dt.timedelta(days=n) for n in range(days))
     ]
-    totals_raw = dict(_EMPTY_METRICS)
+    totals_raw = dict(empty)
     for row in daily_raw:
-        for column in METRIC_COLUMNS:
+        for column in report.sums:
             totals_raw[column] += row[column]
     return CampaignAnalytics(
         campaign=campaign,

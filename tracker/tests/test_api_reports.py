@@ -66,7 +66,7 @@ def _clock():
         yield
 
 
-def _zero_day(date: str, *, margin: bool) -> dict:
+def _zero_day(date: str, *, advertiser: bool) -> dict:
     row = {
         "date": date,
         "clicks": 0,
@@ -83,8 +83,9 @@ def _zero_day(date: str, *, margin: bool) -> dict:
         "margin": "0.0000",
         "epc": None,
     }
-    if not margin:
-        del row["margin"]
+    if advertiser:
+        for hidden in ("payout", "margin", "epc"):
+            del row[hidden]
     return row
 
 
@@ -114,9 +115,13 @@ def test_campaign_analytics_for_the_owner_advertiser(api_client, network):
         f"/api/analytics/campaign/{network['usd'].pk}?date_from=2026-03-09&date_to=2026-03-11"
     )
 
-    # then totals and every day are there, without the network margin
+    # then totals and every day are there, without the affiliates' payout, EPC or the margin
     assert response.status_code == 200
-    no_margin = {key: value for key, value in USD_DAY_TOTALS.items() if key != "margin"}
+    no_margin = {
+        key: value
+        for key, value in USD_DAY_TOTALS.items()
+        if key not in ("payout", "margin", "epc")
+    }
     assert response.json() == {
         "campaign_id": network["usd"].pk,
         "campaign_name": "Leads US",
@@ -126,9 +131,9 @@ def test_campaign_analytics_for_the_owner_advertiser(api_client, network):
         "date_to": "2026-03-11",
         "totals": no_margin,
         "daily": [
-            _zero_day("2026-03-09", margin=False),
+            _zero_day("2026-03-09", advertiser=True),
             {"date": "2026-03-10", **no_margin},
-            _zero_day("2026-03-11", margin=False),
+            _zero_day("2026-03-11", advertiser=True),
         ],
     }
 
@@ -284,7 +289,9 @@ def test_report_for_an_affiliate_shows_its_own_rows_without_revenue(api_client, 
     }
 
 
-def test_report_for_an_advertiser_covers_its_campaigns_without_margin(api_client, network):
+def test_report_for_an_advertiser_covers_its_campaigns_without_payout_or_margin(
+    api_client, network
+):
     # given advertiser A
     api_client.force_authenticate(network["advertiser_a"].user)
 
@@ -293,17 +300,15 @@ def test_report_for_an_advertiser_covers_its_campaigns_without_margin(api_client
         "/api/reports?group_by=affiliate&date_from=2026-03-10&date_to=2026-03-10"
     )
 
-    # then only its campaign's affiliates appear, with revenue and payout, no margin
+    # then only its campaign's affiliates appear, with revenue, no payout, EPC or margin
     assert response.status_code == 200
     body = response.json()
-    assert [
-        (row["affiliate_id"], row["clicks"], row["revenue"], row["payout"])
-        for row in body["results"]
-    ] == [
-        (network["aff1"].pk, 2, "5.0000", "4.0000"),
-        (network["aff2"].pk, 1, "0.0000", "0.0000"),
+    assert [(row["affiliate_id"], row["clicks"], row["revenue"]) for row in body["results"]] == [
+        (network["aff1"].pk, 2, "5.0000"),
+        (network["aff2"].pk, 1, "0.0000"),
     ]
-    assert all("margin" not in row for row in body["results"] + body["totals"])
+    hidden = {"payout", "margin", "epc"}
+    assert [hidden & set(row) for row in body["results"] + body["totals"]] == [set()] * 3
     assert [row["currency"] for row in body["totals"]] == ["USD"]
 
 

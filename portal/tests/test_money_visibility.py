@@ -1,0 +1,164 @@
+"""What money the portals show: the advertiser's pages (dashboard tiles and charts, conversions
+list, detail and CSV, the postback tester) never the affiliate's payout, the margin or EPC; the
+affiliate's pages never the revenue. Checked on the page bodies, with amounts no other field
+carries.
+
+The traffic: two clicks on affiliate 1's link to advertiser 1's 80 % revshare campaign, one
+converting for a revenue of 9.8765: payout 7.9012, margin 1.9753, EPC 3.9506.
+"""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+
+from campaigns.tests.factories_api import Network, network
+from portal.tests.factories import portal_client
+from tracker.models import Conversion
+from tracker.services.stats import stats_refresh
+from tracker.tests.factories import ClickFactory
+from tracker.tests.factories_api import postback
+
+pytestmark = pytest.mark.django_db
+
+REVENUE = "9.8765"
+PAYOUT = "7.9012"
+MARGIN = "1.9753"
+EPC = "3.9506"
+HIDDEN_FROM_ADVERTISERS = (PAYOUT, MARGIN, EPC)
+HIDDEN_FROM_AFFILIATES = (REVENUE, MARGIN)
+
+
+@pytest.fixture
+def traffic() -> tuple[Network, Conversion]:
+    net = network()
+    ClickFactory(link=net.link1)
+    click = ClickFactory(link=net.link1)
+    conversion = postback(net.key1, click_id=click.click_id, payout=REVENUE, transaction_id="T-1")
+    assert (str(conversion.revenue), str(conversion.payout)) == (REVENUE, PAYOUT)
+    stats_refresh()
+    return net, conversion
+
+
+def _text(response) -> str:
+    assert response.status_code == 200
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def _found(amounts: tuple[str, ...], text: str) -> list[str]:
+    return [amount for amount in amounts if amount in text]
+
+
+def test_advertiser_dashboard_tiles_show_revenue_and_no_payout(traffic):
+    net, _ = traffic
+
+    response = portal_client(net, "advertiser1").get("/portal/advertiser/?days=7")
+
+    summary = response.context["summary"]
+    assert [(m.currency, m.revenue, m.payout, m.epc) for m in summary.money] == [
+        ("USD", Decimal(REVENUE), None, None)
+    ]
+    html = _text(response)
+    assert '<span class="stat-label">Revenue (USD)</span>' in html
+    assert "Payout" not in html
+    assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
+
+
+def test_affiliate_dashboard_tiles_show_payout_and_epc_and_no_revenue(traffic):
+    net, _ = traffic
+
+    response = portal_client(net, "affiliate1").get("/portal/affiliate/?days=7")
+
+    summary = response.context["summary"]
+    assert [(m.currency, m.revenue, m.payout, m.epc) for m in summary.money] == [
+        ("USD", None, Decimal(PAYOUT), Decimal(EPC))
+    ]
+    assert _found(HIDDEN_FROM_AFFILIATES, _text(response)) == []
+
+
+def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic):
+    net, _ = traffic
+    client = portal_client(net, "advertiser1")
+
+    listing = client.get("/portal/advertiser/conversions/?sort=-payout")
+    export = client.get("/portal/advertiser/conversions/?format=csv&sort=payout")
+
+    # A sort by the hidden amount falls back to the default order, like any unknown sort.
+    assert listing.context["table"].sort == "-id"
+    assert [header.label for header in listing.context["table"].headers] == [
+        "ID",
+        "Date",
+        "Campaign",
+        "Affiliate",
+        "Status",
+        "Revenue",
+        "Click / transaction",
+    ]
+    html = _text(listing)
+    assert f"{REVENUE} USD" in html
+    assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
+    text = _text(export)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == [
+        "id",
+        "created_at",
+        "campaign_id",
+        "campaign",
+        "affiliate_id",
+        "status",
+        "reason",
+        "currency",
+        "revenue",
+        "click_id",
+        "transaction_id",
+        "user_id",
+        "sub1",
+    ]
+    assert rows[1][8] == REVENUE
+    assert _found(HIDDEN_FROM_ADVERTISERS, text) == []
+
+
+def test_advertiser_conversion_detail_and_history_have_no_payout(traffic):
+    net, conversion = traffic
+
+    response = portal_client(net, "advertiser1").get(
+        f"/portal/advertiser/conversions/{conversion.pk}/"
+    )
+
+    html = _text(response)
+    assert f"<dt>Revenue</dt><dd>{REVENUE} USD</dd>" in html
+    assert "Payout" not in html
+    assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
+
+
+def test_postback_tester_shows_the_advertiser_the_conversion_without_its_payout():
+    net = network()
+    click = ClickFactory(link=net.link1)
+
+    response = portal_client(net, "advertiser1").post(
+        f"/portal/advertiser/partner-keys/{net.key1.pk}/test/",
+        {"method": "GET", "click_id": click.click_id, "status": "approved", "payout": REVENUE},
+    )
+
+    html = _text(response)
+    assert response.context["result"].conversion.payout == Decimal(PAYOUT)
+    assert f"<dt>Revenue</dt><dd>{REVENUE} USD</dd>" in html
+    assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
+
+
+def test_affiliate_conversions_list_and_csv_have_payout_and_no_revenue(traffic):
+    net, _ = traffic
+    client = portal_client(net, "affiliate1")
+
+    listing = client.get("/portal/affiliate/conversions/")
+    export = client.get("/portal/affiliate/conversions/?format=csv")
+
+    html = _text(listing)
+    assert f"{PAYOUT} USD" in html
+    assert _found(HIDDEN_FROM_AFFILIATES, html) == []
+    text = _text(export)
+    assert "revenue" not in text.splitlines()[0]
+    assert _found(HIDDEN_FROM_AFFILIATES, text) == []
