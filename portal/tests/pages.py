@@ -150,6 +150,25 @@ def demo_world() -> DemoWorld:
     tested = PostbackEndpointFactory(
         affiliate=affiliate.affiliate, name="Closed port", url=CLOSED_PORT_URL
     )
+    # A test sent earlier to that endpoint, answered with an error.
+    answered_test = DeliveryFactory(
+        endpoint=tested,
+        conversion=None,
+        event=ForwardEvent.TEST,
+        event_key="endpoint-test:layout",
+        status=DeliveryStatus.FAILED,
+        attempt_count=1,
+        max_attempts=1,
+        last_error="connection refused",
+    )
+    DeliveryAttempt.objects.create(
+        delivery=answered_test,
+        attempt_number=1,
+        attempted_at=timezone.now() - dt.timedelta(minutes=3),
+        request_url=CLOSED_PORT_URL,
+        latency_ms=2,
+        error="connection refused",
+    )
     # Earnings of more than a thousand dollars, a payout request of part of them.
     conversion_approve(
         affiliate=affiliate.affiliate,
@@ -207,6 +226,12 @@ def demo_world() -> DemoWorld:
         page("advertiser-campaigns", "advertiser", f"{adv}/campaigns/"),
         page("advertiser-campaign-new", "advertiser", f"{adv}/campaigns/new/"),
         page("advertiser-campaign-edit", "advertiser", f"{adv}/campaigns/{campaign.pk}/"),
+        page(
+            "advertiser-campaign-invite",
+            "advertiser",
+            f"{adv}/campaigns/{campaign.pk}/invite/",
+            {"affiliate": str(affiliate.pk)},
+        ),
         page("advertiser-applications", "advertiser", f"{adv}/applications/"),
         page("advertiser-partner-keys", "advertiser", f"{adv}/partner-keys/"),
         page("advertiser-partner-key-edit", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/"),
@@ -266,6 +291,11 @@ def demo_world() -> DemoWorld:
             "affiliate-endpoint-rotated", "affiliate", f"{aff}/endpoints/{endpoint.pk}/rotate/", {}
         ),
         page("affiliate-endpoint-test", "affiliate", f"{aff}/endpoints/{tested.pk}/test/", {}),
+        page(
+            "affiliate-endpoint-test-result",
+            "affiliate",
+            f"{aff}/endpoints/{tested.pk}/tests/{answered_test.pk}/",
+        ),
         page("affiliate-deliveries", "affiliate", f"{aff}/deliveries/"),
         page("affiliate-conversions", "affiliate", f"{aff}/conversions/"),
         page("affiliate-payouts", "affiliate", f"{aff}/payouts/"),

@@ -241,7 +241,10 @@ def test_a_test_without_an_answer_shows_the_error():
     not_sent = client.get(f"/portal/affiliate/endpoints/{endpoint.pk}/tests/{cancelled.pk}/")
 
     assert "<dd>no answer in 15002 ms</dd>" in failed.content.decode()
-    assert "<dt>Error</dt><dd>timeout after 15 s</dd>" in failed.content.decode()
+    assert (
+        '<dt>Error</dt><dd><code class="wrap">timeout after 15 s</code></dd>'
+        in failed.content.decode()
+    )
     assert "The test was not sent: endpoint inactive." in not_sent.content.decode()
 
 

@@ -26,8 +26,10 @@ REVENUE = "9.8765"
 PAYOUT = "7.9012"
 MARGIN = "1.9753"
 EPC = "3.9506"
-HIDDEN_FROM_ADVERTISERS = (PAYOUT, MARGIN, EPC)
-HIDDEN_FROM_AFFILIATES = (REVENUE, MARGIN)
+# As pages show them (core.formatting): the currency's own decimals and symbol.
+REVENUE_SHOWN, PAYOUT_SHOWN, MARGIN_SHOWN, EPC_SHOWN = "$9.88", "$7.90", "$1.98", "$3.95"
+HIDDEN_FROM_ADVERTISERS = (PAYOUT, MARGIN, EPC, PAYOUT_SHOWN, MARGIN_SHOWN, EPC_SHOWN)
+HIDDEN_FROM_AFFILIATES = (REVENUE, MARGIN, REVENUE_SHOWN, MARGIN_SHOWN)
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic)
         "Click / transaction",
     ]
     html = _text(listing)
-    assert f"{REVENUE} USD" in html
+    assert REVENUE_SHOWN in html
     assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
     text = _text(export)
     rows = list(csv.reader(io.StringIO(text)))
@@ -129,7 +131,7 @@ def test_advertiser_conversion_detail_and_history_have_no_payout(traffic):
     )
 
     html = _text(response)
-    assert f"<dt>Revenue</dt><dd>{REVENUE} USD</dd>" in html
+    assert f"<dt>Revenue</dt><dd>{REVENUE_SHOWN}</dd>" in html
     assert "Payout" not in html
     assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
 
@@ -145,7 +147,7 @@ def test_postback_tester_shows_the_advertiser_the_conversion_without_its_payout(
 
     html = _text(response)
     assert response.context["result"].conversion.payout == Decimal(PAYOUT)
-    assert f"<dt>Revenue</dt><dd>{REVENUE} USD</dd>" in html
+    assert f"<dt>Revenue</dt><dd>{REVENUE_SHOWN}</dd>" in html
     assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
 
 
@@ -157,7 +159,7 @@ def test_affiliate_conversions_list_and_csv_have_payout_and_no_revenue(traffic):
     export = client.get("/portal/affiliate/conversions/?format=csv")
 
     html = _text(listing)
-    assert f"{PAYOUT} USD" in html
+    assert PAYOUT_SHOWN in html
     assert _found(HIDDEN_FROM_AFFILIATES, html) == []
     text = _text(export)
     assert "revenue" not in text.splitlines()[0]
