@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("campaigns.urls")),
     path("api/", include("payouts.urls")),
+    path("api/", include("forwarding.urls")),
     path("api/", include("tracker.urls_api")),
     path("api/", include("tracker.urls_reports")),
     # Seeds 000/001 listing endpoints (login required, scoped): /clicks, /conversions, ...

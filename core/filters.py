@@ -17,6 +17,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 
 from core.exceptions import ApplicationError
@@ -188,3 +189,33 @@ class BooleanFilter(django_filters.Filter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         extend_schema_field(_schema({"type": "boolean"}, kwargs.get("help_text")))(self)
+
+
+def _utc_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+class CreatedRangeFilterSet(django_filters.FilterSet):
+    """`date_from` / `date_to` (UTC calendar days, inclusive) and `created_after` (inclusive) /
+    `created_before` (exclusive, RFC 3339) on a model's `created_at`."""
+
+    date_from = IsoDateFilter(
+        method="filter_date_from", help_text="First UTC day (YYYY-MM-DD), inclusive."
+    )
+    date_to = IsoDateFilter(
+        method="filter_date_to", help_text="Last UTC day (YYYY-MM-DD), inclusive."
+    )
+    created_after = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="RFC 3339 date-time, inclusive."
+    )
+    created_before = IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="RFC 3339 date-time, exclusive."
+    )
+
+    def filter_date_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        return queryset.filter(created_at__gte=_utc_day_start(value))
+
+    def filter_date_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
+        if value == dt.date.max:  # no day after it to stop before
+            return queryset
+        return queryset.filter(created_at__lt=_utc_day_start(value + dt.timedelta(days=1)))

@@ -18,8 +18,9 @@ from campaigns.models import (
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import money_text, parse_money
+from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
-from tracker.models import ConversionStatus, DeliveryStatus, EndpointMethod, ForwardEvent
+from tracker.models import ConversionStatus
 
 CAP_ROWS = 4
 _ANY = [("", "Any")]

@@ -453,7 +453,3 @@ class EndUserPointsAdmin(ReadOnlyAdmin):
     @admin.display(description="Points", ordering="points")
     def points_display(self, obj: EndUserPoints) -> str:
         return format_number(obj.points, places=2)
-
-
-# The forwarding admins (endpoints, deliveries) live in their own module.
-from tracker import admin_forwarding  # noqa: E402, F401

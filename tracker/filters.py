@@ -5,55 +5,16 @@ calendar days, both inclusive; `created_after` (inclusive) / `created_before` (e
 RFC 3339 date-times for anything finer. Junk in any of them is a 400 (see core.filters).
 """
 
-import datetime as dt
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
 
-from core.filters import BooleanFilter, IdFilter, IsoDateFilter, IsoDateTimeFilter
-from tracker.models import (
-    BlockedReason,
-    Click,
-    Conversion,
-    ConversionStatus,
-    Delivery,
-    DeliveryStatus,
-    EndUserPoints,
-    ForwardEvent,
-    PostbackEndpoint,
-)
+from core.filters import BooleanFilter, CreatedRangeFilterSet, IdFilter
+from tracker.models import BlockedReason, Click, Conversion, ConversionStatus, EndUserPoints
 from tracker.selectors import money_visible
 
 
-def _utc_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-
-
-class _CreatedRangeFilterSet(django_filters.FilterSet):
-    date_from = IsoDateFilter(
-        method="filter_date_from", help_text="First UTC day (YYYY-MM-DD), inclusive."
-    )
-    date_to = IsoDateFilter(
-        method="filter_date_to", help_text="Last UTC day (YYYY-MM-DD), inclusive."
-    )
-    created_after = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="RFC 3339 date-time, inclusive."
-    )
-    created_before = IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="RFC 3339 date-time, exclusive."
-    )
-
-    def filter_date_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
-        return queryset.filter(created_at__gte=_utc_day_start(value))
-
-    def filter_date_to(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:
-        if value == dt.date.max:  # no day after it to stop before
-            return queryset
-        return queryset.filter(created_at__lt=_utc_day_start(value + dt.timedelta(days=1)))
-
-
-class ClickFilter(_CreatedRangeFilterSet):
+class ClickFilter(CreatedRangeFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
@@ -88,7 +49,7 @@ _CONVERSION_ORDERINGS = (
 )
 
 
-class ConversionFilter(_CreatedRangeFilterSet):
+class ConversionFilter(CreatedRangeFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
@@ -132,28 +93,6 @@ class ConversionFilter(_CreatedRangeFilterSet):
         ordering.model = self.queryset.model
         ordering.parent = self
         self.filters["ordering"] = ordering
-
-
-class PostbackEndpointFilter(django_filters.FilterSet):
-    is_active = BooleanFilter()
-    campaign = IdFilter(field_name="campaign_id")
-    affiliate = IdFilter(field_name="affiliate_id", help_text="Admins.")
-
-    class Meta:
-        model = PostbackEndpoint
-        fields: list[str] = []
-
-
-class DeliveryFilter(_CreatedRangeFilterSet):
-    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
-    event = django_filters.ChoiceFilter(choices=ForwardEvent.choices)
-    endpoint = IdFilter(field_name="endpoint_id")
-    conversion = IdFilter(field_name="conversion_id")
-    affiliate = IdFilter(field_name="endpoint__affiliate_id", help_text="Admins.")
-
-    class Meta:
-        model = Delivery
-        fields: list[str] = []
 
 
 class PointsFilter(django_filters.FilterSet):

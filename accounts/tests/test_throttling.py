@@ -21,7 +21,7 @@ from django.test import Client, override_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AdminUserFactory, AffiliateFactory
-from tracker.management.bench_databases import database_url
+from core.db.servers import database_url
 
 REPO = Path(__file__).resolve().parents[2]
 LOGIN = "/api/auth/login"

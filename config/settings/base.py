@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "accounts",
     "campaigns",
     "payouts",
+    "forwarding",
     "tracker",
     "portal",
 ]
@@ -218,7 +219,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     # Re-queues due and stuck forwarding deliveries (outbox) and disables endpoints failing 5 days.
-    "tracker-sweep-deliveries": {"task": "tracker.tasks.sweep_deliveries", "schedule": 30.0},
+    "forwarding-sweep-deliveries": {
+        "task": "forwarding.tasks.sweep_deliveries",
+        "schedule": 30.0,
+    },
     "tracker-auto-approve": {
         "task": "tracker.tasks.auto_approve_conversions",
         "schedule": crontab(minute="*/5"),
@@ -349,9 +353,9 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "ApplicationStatusEnum": "campaigns.models.AccessStatus",
         "ConversionStatusEnum": "tracker.models.ConversionStatus",
-        "DeliveryStatusEnum": "tracker.models.DeliveryStatus",
-        "EndpointMethodEnum": "tracker.models.EndpointMethod",
-        "ForwardEventEnum": "tracker.models.ForwardEvent",
+        "DeliveryStatusEnum": "forwarding.models.DeliveryStatus",
+        "EndpointMethodEnum": "forwarding.models.EndpointMethod",
+        "ForwardEventEnum": "forwarding.models.ForwardEvent",
     }
 )
 

@@ -45,12 +45,12 @@ from campaigns.tests.factories import (
     PartnerKeyFactory,
     TrackingLinkFactory,
 )
+from forwarding.models import DeliveryStatus
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
-from tracker.models import DeliveryStatus
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
 
 ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
 # Server-rendered pages (HTML, form posts, session login); everything else is the JSON API.
@@ -1064,8 +1064,8 @@ ADMIN_MODELS = {
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",
     "tracker.enduserpoints": "no add or delete",
-    "tracker.postbackendpoint": "no add or delete",
-    "tracker.delivery": "no add or delete",
+    "forwarding.postbackendpoint": "no add or delete",
+    "forwarding.delivery": "no add or delete",
 }
 _ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
 

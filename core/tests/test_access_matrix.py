@@ -15,13 +15,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from core.tests.access_matrix import ROLES, ROWS, VARIANT_ROWS, Row, World, world_build
-from tracker.tests.factories_forwarding import Receiver
+from tests.support.http import Receiver
 
 pytestmark = pytest.mark.django_db
 
 _HANDLER_METHODS = ("get", "post", "put", "patch", "delete")
 # The apps whose rows a denied request must leave exactly as they were.
-_OWN_APPS = ("accounts", "campaigns", "tracker", "payouts", "token_blacklist")
+_OWN_APPS = ("accounts", "campaigns", "forwarding", "tracker", "payouts", "token_blacklist")
 
 
 def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tracker.management.bench_databases import database_url
+from core.db.servers import database_url
 from tracker.models import PostbackLog
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

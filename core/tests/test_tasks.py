@@ -22,7 +22,7 @@ from core.tasks import SWEEP_GRACE, pending_tasks_republish
 from payouts.models import PayoutRequest
 from payouts.services import payout_request_create
 from payouts.tests.factories import funded_affiliate
-from tracker.tests.factories_forwarding import celery_broker_point
+from tests.support.celery_worker import celery_broker_point
 
 pytestmark = pytest.mark.django_db
 

@@ -26,6 +26,8 @@ from accounts.models import User
 from accounts.tests.factories import AffiliateFactory
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
 from campaigns.tests.factories import CampaignAccessFactory
+from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts.models import LedgerTransaction, PayoutRequest
 from payouts.services import payout_request_create
 from payouts.tests.factories import conversion_approve
@@ -39,15 +41,7 @@ from tracker.management.commands.seed_demo import (
     AFFILIATE_PASSWORD,
     PENDING_AFFILIATE_EMAIL,
 )
-from tracker.models import (
-    Click,
-    Conversion,
-    DeliveryAttempt,
-    DeliveryStatus,
-    EndUserPoints,
-    ForwardEvent,
-)
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
+from tracker.models import Click, Conversion, EndUserPoints
 
 DEMO_CLICKS = 400
 # Nothing listens there: a test delivery fails at once ("no answer"), without a receiver.

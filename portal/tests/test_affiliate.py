@@ -9,14 +9,16 @@ from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibil
 from campaigns.tests.factories import CampaignFactory
 from campaigns.tests.factories_api import network
 from config.celery import app as celery_app
+from forwarding.models import Delivery, DeliveryAttempt, PostbackEndpoint
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts.models import PayoutRequest
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import portal_client
-from tracker.models import Delivery, DeliveryAttempt, EndUserPoints, PostbackEndpoint
+from tests.support.http import Receiver
+from tracker.models import EndUserPoints
 from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
 
 pytestmark = pytest.mark.django_db
 

@@ -25,13 +25,14 @@ from campaigns.tests.factories import (
     PartnerKeyFactory,
     TrackingLinkFactory,
 )
+from forwarding.models import Delivery, DeliveryStatus, PostbackEndpoint
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
 from payouts.models import PayoutRequest, PayoutStatus
 from payouts.tests.factories import funded_affiliate
 from portal.admin_site import ConsoleAdminSite
-from tracker.models import ConversionStatus, Delivery, DeliveryStatus, PostbackEndpoint
+from tracker.models import ConversionStatus
 from tracker.services.stats import stats_refresh
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
 from tracker.tests.factories_reports import click_add, conversion_add
 
 pytestmark = pytest.mark.django_db
@@ -375,7 +376,7 @@ CASES = {
         {"reason": "Wrong IBAN"},
     ),
     "replay deliveries": Case(
-        "admin:tracker_delivery_changelist",
+        "admin:forwarding_delivery_changelist",
         "replay_deliveries",
         lambda: [
             DeliveryFactory(status=DeliveryStatus.FAILED, attempt_count=8),
@@ -387,7 +388,7 @@ CASES = {
         lambda obj: (DeliveryStatus.PENDING, 0),
     ),
     "disable an endpoint": Case(
-        "admin:tracker_postbackendpoint_changelist",
+        "admin:forwarding_postbackendpoint_changelist",
         "disable_endpoints",
         lambda: [PostbackEndpointFactory()],
         "Disable 1 postback endpoint? Their pending deliveries are cancelled and their"
@@ -396,7 +397,7 @@ CASES = {
         lambda obj: False,
     ),
     "enable an endpoint": Case(
-        "admin:tracker_postbackendpoint_changelist",
+        "admin:forwarding_postbackendpoint_changelist",
         "enable_endpoints",
         lambda: [PostbackEndpointFactory(is_active=False)],
         "Enable 1 postback endpoint? They receive the next matching events.",
@@ -404,7 +405,7 @@ CASES = {
         lambda obj: True,
     ),
     "send a test event": Case(
-        "admin:tracker_postbackendpoint_changelist",
+        "admin:forwarding_postbackendpoint_changelist",
         "send_test",
         lambda: [PostbackEndpointFactory()],
         "Send a test event to 1 postback endpoint (at most 10)? Each is a real signed HTTP"

@@ -11,10 +11,10 @@ from django.test import Client, RequestFactory
 
 from campaigns.models import Campaign
 from campaigns.tests.factories_api import network
+from forwarding.tests.factories import PostbackEndpointFactory
 from portal.charts import Series, line_chart, nice_ceiling, traffic_charts
 from portal.tables import Column, Table
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
-from tracker.tests.factories_forwarding import PostbackEndpointFactory
 
 
 class _Audit(HTMLParser):

@@ -22,12 +22,13 @@ from campaigns.tests.factories import (
     TrackingLinkFactory,
 )
 from campaigns.tests.factories_api import Network, network
+from forwarding.models import DeliveryAttempt
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
-from tracker.models import ConversionStatus, DeliveryAttempt, EndUserPoints
+from tracker.models import ConversionStatus, EndUserPoints
 from tracker.services.stats import stats_refresh
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory
 from tracker.tests.factories_reports import click_add, conversion_add, conversion_move
 
 pytestmark = pytest.mark.django_db

@@ -18,6 +18,17 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from core.exceptions import ApplicationError
 from core.formatting import format_money, money_floor
+from forwarding.models import DeliveryStatus
+from forwarding.selectors import (
+    delivery_get,
+    delivery_list,
+    endpoint_get,
+    endpoint_list,
+    endpoint_test_get,
+)
+from forwarding.services import delivery as delivery_services
+from forwarding.services import endpoints as endpoint_services
+from forwarding.services.endpoints import FORWARD_MACROS
 from payouts.exports import payouts_csv, statement_csv
 from payouts.selectors import affiliate_balances, payout_list
 from payouts.services import payout_minimum_amount, payout_request_create
@@ -37,17 +48,7 @@ from portal.forms import (
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
-from tracker.models import DeliveryStatus
 from tracker.selectors import conversion_list
-from tracker.selectors_forwarding import (
-    delivery_get,
-    delivery_list,
-    endpoint_get,
-    endpoint_list,
-    endpoint_test_get,
-)
-from tracker.services import forwarding
-from tracker.services.forwarding import FORWARD_MACROS
 
 
 def _filters(form) -> dict:
@@ -216,7 +217,7 @@ def endpoint_list_view(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint = forwarding.endpoint_create(
+            endpoint = endpoint_services.endpoint_create(
                 affiliate=_affiliate(request), **_endpoint_data(form)
             )
         except ApplicationError as exc:
@@ -256,7 +257,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            forwarding.endpoint_update(endpoint=endpoint, data=_endpoint_data(form))
+            endpoint_services.endpoint_update(endpoint=endpoint, data=_endpoint_data(form))
         except ApplicationError as exc:
             service_errors_apply(form, exc)
         else:
@@ -273,7 +274,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-    forwarding.endpoint_delete(endpoint=endpoint)
+    endpoint_services.endpoint_delete(endpoint=endpoint)
     messages.success(request, "Postback endpoint deleted.")
     return redirect("portal:affiliate-endpoints")
 
@@ -282,7 +283,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-    rotated = forwarding.endpoint_secret_rotate(endpoint=endpoint)
+    rotated = endpoint_services.endpoint_secret_rotate(endpoint=endpoint)
     return render(
         request, "portal/affiliate/endpoint_secret.html", {"endpoint": rotated, "created": False}
     )
@@ -293,7 +294,7 @@ def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     try:
-        delivery = forwarding.endpoint_test_create(endpoint=endpoint)
+        delivery = endpoint_services.endpoint_test_create(endpoint=endpoint)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("portal:affiliate-endpoints")
@@ -361,7 +362,7 @@ def delivery_list_view(request: HttpRequest) -> HttpResponse:
 def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
     try:
-        forwarding.delivery_replay(delivery=delivery)
+        delivery_services.delivery_replay(delivery=delivery)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -20,9 +20,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from campaigns.models import Campaign, PayoutType
+from campaigns.models import Campaign
 from core.exceptions import ApplicationError, NotFoundError
-from core.money import quantize_money, revshare_payout
 from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
@@ -32,7 +31,8 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
-from tracker.services.forwarding import deliveries_create_for_event
+from tracker.services.forwards import forwards_queue_for_change
+from tracker.services.pricing import conversion_money
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ConversionStatus.PENDING: frozenset({ConversionStatus.APPROVED, ConversionStatus.REJECTED}),
@@ -68,15 +68,6 @@ def conversion_transition_check(*, from_status: str, to_status: str) -> bool:
             status=409,
         )
     return True
-
-
-def conversion_money(*, campaign: Campaign, revenue: Decimal | None) -> tuple[Decimal, Decimal]:
-    """(revenue, affiliate payout): the postback's payout else the campaign's default revenue;
-    fixed campaigns pay their fixed amount whatever the revenue, revshare ones a percentage."""
-    revenue = quantize_money(campaign.default_revenue if revenue is None else revenue)
-    if campaign.payout_type == PayoutType.REVSHARE:
-        return revenue, revshare_payout(revenue=revenue, percent=campaign.revshare_percent)
-    return revenue, quantize_money(campaign.payout_amount)
 
 
 def points_awarded_for(*, conversion: Conversion, status: str) -> Decimal:
@@ -161,7 +152,7 @@ def _conversion_event_apply(
             event_key=f"history:{history.pk}",
         )
     if may_forward:
-        deliveries_create_for_event(conversion=conversion, history=history, now=now)
+        forwards_queue_for_change(conversion=conversion, history=history, now=now)
     return history
 
 
@@ -287,3 +278,58 @@ def conversion_status_change(
         reason=reason,
         now=timezone.now(),
     )
+
+
+# --- auto-approval (scheduled) -----------------------------------------------------------------
+
+AUTO_APPROVE_BATCH = 1000
+AUTO_APPROVE_REASON = "auto_approved"
+
+
+@transaction.atomic
+def conversion_auto_approve(*, conversion_id: int, now: dt.datetime | None = None) -> bool:
+    """Approve one pending conversion whose campaign's `auto_approve_after_hours` has passed.
+
+    Locks the row and checks it is still pending and due before calling
+    `conversion_status_change` (source `system`), so a conversion rejected meanwhile is never
+    re-approved. True when it was approved by this call.
+    """
+    now = now or timezone.now()
+    conversion = (
+        Conversion.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .filter(pk=conversion_id)
+        .first()
+    )
+    if conversion is None or conversion.status != ConversionStatus.PENDING:
+        return False
+    hours = conversion.campaign.auto_approve_after_hours
+    if hours is None or conversion.created_at > now - dt.timedelta(hours=hours):
+        return False
+    conversion_status_change(
+        conversion_id=conversion_id,
+        status=ConversionStatus.APPROVED,
+        actor=None,
+        reason=AUTO_APPROVE_REASON,
+        source=ChangeSource.SYSTEM,
+    )
+    return True
+
+
+def conversions_auto_approve_due(*, now: dt.datetime | None = None) -> int:
+    """Auto-approve every due pending conversion (one transaction each); how many were approved."""
+    now = now or timezone.now()
+    approved = 0
+    campaigns = Campaign.objects.filter(auto_approve_after_hours__isnull=False).values_list(
+        "pk", "auto_approve_after_hours"
+    )
+    for campaign_id, hours in campaigns:
+        due = Conversion.objects.filter(
+            campaign_id=campaign_id,
+            status=ConversionStatus.PENDING,
+            created_at__lte=now - dt.timedelta(hours=hours),
+        ).order_by("created_at")
+        for conversion_id in list(due.values_list("pk", flat=True)[:AUTO_APPROVE_BATCH]):
+            if conversion_auto_approve(conversion_id=conversion_id, now=now):
+                approved += 1
+    return approved

@@ -58,12 +58,12 @@ from core.exceptions import ApplicationError
 from core.money import parse_money
 from core.net import address_in_networks
 from core.sql import execute_fetchone, model_columns, model_from_row, model_insert
+from forwarding.models import PostbackEndpoint
 from tracker.models import (
     ChangeSource,
     Click,
     Conversion,
     ConversionStatus,
-    PostbackEndpoint,
     PostbackLog,
     PostbackOutcome,
 )
@@ -73,12 +73,12 @@ from tracker.services.conversions import (
     REASON_OUTSIDE_ATTRIBUTION_WINDOW,
     SYSTEM_REJECT_REASONS,
     conversion_created_apply,
-    conversion_money,
     conversion_transition_apply,
     conversion_transition_check,
     points_awarded_for,
 )
-from tracker.services.forwarding import deliveries_create_for_test_postback
+from tracker.services.forwards import forwards_queue_for_test_postback
+from tracker.services.pricing import conversion_money
 
 logger = logging.getLogger(__name__)
 
@@ -916,7 +916,7 @@ def _postback_process(
         log.warnings = warnings
         with transaction.atomic():
             _log_success(log, _Outcome("test", None))
-            deliveries_create_for_test_postback(
+            forwards_queue_for_test_postback(
                 advertiser_id=partner_key.advertiser_id,
                 click_id=fields.click_id,
                 revenue=fields.payout,

@@ -9,13 +9,7 @@ from django.core.management import call_command
 
 from accounts.tests.factories import AffiliateFactory
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
-from tracker.models import (
-    Click,
-    ConversionStatus,
-    HourlyDimStat,
-    HourlyStat,
-    StatsWatermark,
-)
+from tracker.models import Click, ConversionStatus, HourlyDimStat, HourlyStat, StatsWatermark
 from tracker.services.stats import (
     METRIC_COLUMNS,
     SOURCE_CLICKS,

@@ -9,14 +9,11 @@ import pytest
 from playwright.sync_api import Route, expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD, AffiliateFactory
+from forwarding.models import Delivery, DeliveryStatus
+from forwarding.tests.factories import PostbackEndpointFactory
 from portal.tests.browser.support import log_in
-from tracker.models import Delivery, DeliveryStatus
-from tracker.tests.celery_worker import RedisServer, Workers, wait_until
-from tracker.tests.factories_forwarding import (
-    PostbackEndpointFactory,
-    Receiver,
-    celery_broker_point,
-)
+from tests.support.celery_worker import RedisServer, Workers, celery_broker_point, wait_until
+from tests.support.http import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

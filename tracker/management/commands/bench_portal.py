@@ -80,7 +80,8 @@ def bench_users() -> dict[str, Any]:
 def bench_pages(users: dict[str, Any]) -> list[BenchPage]:
     """Every page to time, with the ids of real objects of the demo users."""
     from campaigns.models import Campaign, CampaignAccess, PartnerKey, TrackingLink
-    from tracker.models import Conversion, EndUserPoints, PostbackEndpoint
+    from forwarding.models import PostbackEndpoint
+    from tracker.models import Conversion, EndUserPoints
 
     advertiser, affiliate = users["advertiser"], users["affiliate"]
     campaign = Campaign.objects.filter(advertiser_id=advertiser.pk).order_by("id").first()
@@ -158,7 +159,7 @@ def bench_pages(users: dict[str, Any]) -> list[BenchPage]:
             "/admin/tracker/conversion/?status__exact=pending",
         ),
         page("admin postback logs", "admin", "/admin/tracker/postbacklog/"),
-        page("admin deliveries", "admin", "/admin/tracker/delivery/"),
+        page("admin deliveries", "admin", "/admin/forwarding/delivery/"),
         page("admin payouts", "admin", "/admin/payouts/payoutrequest/"),
         page("admin ledger transactions", "admin", "/admin/payouts/ledgertransaction/"),
         page("admin ledger accounts", "admin", "/admin/payouts/ledgeraccount/"),

@@ -47,7 +47,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 
-from tracker.management.bench_databases import scratch_database_create
+from core.db.servers import scratch_database_create
 
 BENCH_DB = "clickledger_reports_bench"
 BASE_DIR = Path(settings.BASE_DIR)

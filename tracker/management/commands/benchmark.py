@@ -66,13 +66,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from core.db.servers import conninfo, scratch_database_create
 from tracker.management.bench_cpu import (
     PROC,
     cpu_per_request,
     cpu_snapshot,
     cpu_split,
 )
-from tracker.management.bench_databases import conninfo, scratch_database_create
 
 BENCH_DB = "clickledger_bench"
 CLICK_LINKS = 8

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from core.exceptions import NotFoundError
-from tracker.models import Delivery, DeliveryAttempt, ForwardEvent, PostbackEndpoint
+from forwarding.models import Delivery, DeliveryAttempt, ForwardEvent, PostbackEndpoint
 
 
 def endpoint_list(*, viewer: User) -> QuerySet[PostbackEndpoint]:

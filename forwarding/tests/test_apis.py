@@ -17,15 +17,14 @@ from campaigns.tests.factories_api import (
 )
 from config.celery import app as celery_app
 from core.tests.errors import invalid_fields_body
-from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
-from tracker.services.forwarding import SECRET_PREFIX
-from tracker.tests.factories_forwarding import (
+from forwarding.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
+from forwarding.signing import SECRET_PREFIX
+from forwarding.tests.factories import (
     DeliveryFactory,
     PostbackEndpointFactory,
-    Receiver,
-    dns_stub,
     standard_webhook_verify,
 )
+from tests.support.http import Receiver, dns_stub
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Real Celery workers for integration tests: a Redis server and `celery -A config worker -B`
 subprocesses on the test database, and a deadline-bound wait that polls instead of sleeping.
 
-The workers run with tracker/tests/settings_forwarding_worker.py (a short claim and a sweeper
+The workers run with tests/support/settings_celery_worker.py (a short claim and a sweeper
 every second) against the database of the test that starts them, which must therefore commit its
 rows (`django_db(transaction=True)` or the live server's database).
 """
@@ -17,8 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.db import connection
+from kombu import pools as kombu_pools
 
-from tracker.management.bench_databases import database_url
+from config.celery import app as celery_app
+from core.db.servers import database_url
 
 REPO = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 0.1
@@ -90,7 +92,7 @@ class Workers:
         db = connection.settings_dict
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tracker.tests.settings_forwarding_worker",
+            "DJANGO_SETTINGS_MODULE": "tests.support.settings_celery_worker",
             "DATABASE_URL": database_url(db, name=db["NAME"]),
             "CELERY_BROKER_URL": broker_url,
             "PYTHONPATH": str(REPO),
@@ -141,3 +143,25 @@ class Workers:
                 self.kill(name)
             except ProcessLookupError:
                 self.processes.pop(name, None)
+
+
+def celery_broker_point(url: str) -> str:
+    """Point this process's Celery app at another broker; returns the previous URL.
+
+    The connection and producer pools are dropped so the next publish connects anew (Celery's
+    `close()` would also deregister the app). The environment variable, which Celery
+    prefers to its own setting, follows when it is set (scripts/test and CI set it).
+    """
+    previous = celery_app.conf.broker_url
+    celery_app.conf.broker_url = url
+    # Celery reads the CELERY_BROKER_URL environment variable before its own setting.
+    if "CELERY_BROKER_URL" in os.environ:
+        os.environ["CELERY_BROKER_URL"] = url
+    # kombu keeps one pool per broker in process-wide groups: closing the app's pool alone would
+    # leave a closed pool there for the next publish to the same URL ("Acquire on closed pool").
+    kombu_pools.reset()
+    celery_app._pool = None
+    amqp = celery_app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    return previous

@@ -1,51 +1,12 @@
-"""Helpers for forwarding tests: endpoint and delivery factories, a loopback HTTP receiver that
-records every request (and counts raw connections), and an independent Standard Webhooks
-verifier used to check what ClickLedger signs."""
+"""Network stand-ins for tests: a loopback HTTP receiver that records every request (and counts
+raw connections), and a DNS stub for made-up names. Nothing a test does leaves the machine."""
 
-import base64
-import hashlib
-import hmac
-import os
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
-
-import factory
-from django.utils import timezone
-from kombu import pools as kombu_pools
-
-from accounts.tests.factories import AffiliateFactory
-from config.celery import app as celery_app
-from tracker.models import Delivery, EndpointMethod, ForwardEvent, PostbackEndpoint
-from tracker.services.forwarding import endpoint_secret_new
-
-# The known-answer vector of the Standard Webhooks specification (its reference libraries'
-# `test_sign_function`).
-SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-SPEC_MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
-SPEC_TIMESTAMP = 1614265330
-SPEC_PAYLOAD = b'{"test": 2432232314}'
-SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-
-
-def standard_webhook_verify(*, secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """The receiver's side of the spec, written from the spec (not from our signing code)."""
-    msg_id = headers["webhook-id"]
-    timestamp = headers["webhook-timestamp"]
-    key = base64.b64decode(secret.split("_", 1)[1])
-    expected = base64.b64encode(
-        hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    ).decode()
-    for candidate in headers["webhook-signature"].split(" "):
-        version, _, signature = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(signature, expected):
-            return True
-    return False
-
 
 PUBLIC_TEST_IP = "93.184.215.14"  # public, never contacted: only save-time checks resolve it
 
@@ -70,59 +31,6 @@ def dns_stub(monkeypatch, names: dict[str, str]) -> None:
         return [(family, socket.SOCK_STREAM, 6, "", sockaddr)]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-def celery_broker_point(url: str) -> str:
-    """Point this process's Celery app at another broker; returns the previous URL.
-
-    The connection and producer pools are dropped so the next publish connects anew (Celery's
-    `close()` would also deregister the app). The environment variable, which Celery
-    prefers to its own setting, follows when it is set (scripts/test and CI set it).
-    """
-    previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    # Celery reads the CELERY_BROKER_URL environment variable before its own setting.
-    if "CELERY_BROKER_URL" in os.environ:
-        os.environ["CELERY_BROKER_URL"] = url
-    # kombu keeps one pool per broker in process-wide groups: closing the app's pool alone would
-    # leave a closed pool there for the next publish to the same URL ("Acquire on closed pool").
-    kombu_pools.reset()
-    celery_app._pool = None
-    amqp = celery_app.__dict__.get("amqp")
-    if amqp is not None:
-        amqp._producer_pool = None
-    return previous
-
-
-class PostbackEndpointFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = PostbackEndpoint
-
-    affiliate = factory.SubFactory(AffiliateFactory)
-    url = "https://receiver.example/postback?cid={click_id}&status={status}"
-    method = EndpointMethod.GET
-    events = factory.LazyFunction(lambda: [ForwardEvent.APPROVED])
-    secret = factory.LazyFunction(endpoint_secret_new)
-    created_at = factory.LazyFunction(timezone.now)
-    updated_at = factory.LazyFunction(timezone.now)
-
-
-class DeliveryFactory(factory.django.DjangoModelFactory):
-    """A due test-event delivery with a small payload (no conversion)."""
-
-    class Meta:
-        model = Delivery
-
-    endpoint = factory.SubFactory(PostbackEndpointFactory)
-    event_id = factory.LazyFunction(uuid.uuid4)
-    event_key = factory.LazyAttribute(lambda o: f"test:{o.event_id}")
-    event = ForwardEvent.TEST
-    payload = factory.LazyAttribute(
-        lambda o: {"click_id": "CLICK-1", "status": "test", "event_id": str(o.event_id)}
-    )
-    next_attempt_at = factory.LazyFunction(timezone.now)
-    created_at = factory.LazyFunction(timezone.now)
-    updated_at = factory.LazyFunction(timezone.now)
 
 
 @dataclass

@@ -9,14 +9,11 @@ range, and the resolver stub is what proves the address is checked after resolut
 import pytest
 
 from core.exceptions import ApplicationError
-from tracker.models import DeliveryStatus, PostbackEndpoint
-from tracker.services.forwarding import delivery_attempt, endpoint_create
-from tracker.tests.factories_forwarding import (
-    DeliveryFactory,
-    PostbackEndpointFactory,
-    Receiver,
-    dns_stub,
-)
+from forwarding.models import DeliveryStatus, PostbackEndpoint
+from forwarding.services.delivery import delivery_attempt
+from forwarding.services.endpoints import endpoint_create
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from tests.support.http import Receiver, dns_stub
 
 PRIVATE_NAME = "intranet.h6-canary.invalid"
 PORT = "{port}"

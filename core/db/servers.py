@@ -1,5 +1,6 @@
-"""The scratch PostgreSQL databases the benchmark commands (re)create beside the configured one,
-and the DATABASE_URL of a database on the configured server (also for test subprocesses)."""
+"""The PostgreSQL server behind a DATABASES entry: its address, connection arguments, the
+DATABASE_URL of another database on it (for subprocesses: test workers, the benchmark's server),
+and scratch databases made beside the configured one."""
 
 from typing import Any
 from urllib.parse import quote

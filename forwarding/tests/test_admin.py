@@ -6,10 +6,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-import tracker.admin_forwarding  # noqa: F401 - registers the models (tracker/admin.py imports it)
 from accounts.tests.factories import AdminUserFactory
-from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus
-from tracker.tests.factories_forwarding import DeliveryFactory, PostbackEndpointFactory, Receiver
+from forwarding.models import Delivery, DeliveryAttempt, DeliveryStatus
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from tests.support.http import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_deliveries_filter_by_status_affiliate_endpoint_and_time(admin_client):
     failed = DeliveryFactory(endpoint=mine, status=DeliveryStatus.FAILED)
     delivered = DeliveryFactory(endpoint=mine, status=DeliveryStatus.DELIVERED)
     other = DeliveryFactory(endpoint=theirs, status=DeliveryStatus.FAILED)
-    url = reverse("admin:tracker_delivery_changelist")
+    url = reverse("admin:forwarding_delivery_changelist")
 
     # when the operator filters
     by_status = admin_client.get(url, {"status__exact": "failed"})
@@ -63,7 +63,7 @@ def test_a_delivery_page_shows_its_attempts(admin_client):
         response_excerpt="upstream unavailable",
     )
 
-    response = admin_client.get(reverse("admin:tracker_delivery_change", args=[delivery.pk]))
+    response = admin_client.get(reverse("admin:forwarding_delivery_change", args=[delivery.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -79,7 +79,7 @@ def test_bulk_replay_requeues_finished_deliveries_and_reports_refusals(admin_cli
     pending = DeliveryFactory(endpoint=endpoint)
 
     response = admin_client.post(
-        reverse("admin:tracker_delivery_changelist"),
+        reverse("admin:forwarding_delivery_changelist"),
         {
             "action": "replay_deliveries",
             "_selected_action": [failed.pk, delivered.pk, pending.pk],
@@ -106,7 +106,7 @@ def test_disable_action_disables_the_endpoint_and_cancels_its_queue(admin_client
     queued = DeliveryFactory(endpoint=endpoint)
 
     admin_client.post(
-        reverse("admin:tracker_postbackendpoint_changelist"),
+        reverse("admin:forwarding_postbackendpoint_changelist"),
         {"action": "disable_endpoints", "_selected_action": [endpoint.pk], "confirm": "yes"},
     )
 
@@ -127,7 +127,7 @@ def test_send_test_action_queues_tests_for_the_worker_and_reports_refusals(
         # when the operator sends them a test
         with django_capture_on_commit_callbacks() as after_commit:
             response = admin_client.post(
-                reverse("admin:tracker_postbackendpoint_changelist"),
+                reverse("admin:forwarding_postbackendpoint_changelist"),
                 {
                     "action": "send_test",
                     "_selected_action": [active.pk, disabled.pk],
@@ -141,7 +141,7 @@ def test_send_test_action_queues_tests_for_the_worker_and_reports_refusals(
     assert (test.endpoint_id, test.event, test.status) == (active.pk, "test", "pending")
     assert len(after_commit) == 1
     assert response.status_code == 302
-    change_url = reverse("admin:tracker_delivery_change", args=[test.pk])
+    change_url = reverse("admin:forwarding_delivery_change", args=[test.pk])
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         f'#{active.pk}: test queued as <a href="{change_url}">delivery #{test.pk}</a>.',
         f"#{disabled.pk}: The endpoint is disabled: enable it before testing.",
@@ -151,8 +151,8 @@ def test_send_test_action_queues_tests_for_the_worker_and_reports_refusals(
 def test_endpoint_pages_never_show_the_secret(admin_client):
     endpoint = PostbackEndpointFactory()
 
-    listing = admin_client.get(reverse("admin:tracker_postbackendpoint_changelist"))
-    page = admin_client.get(reverse("admin:tracker_postbackendpoint_change", args=[endpoint.pk]))
+    listing = admin_client.get(reverse("admin:forwarding_postbackendpoint_changelist"))
+    page = admin_client.get(reverse("admin:forwarding_postbackendpoint_change", args=[endpoint.pk]))
 
     assert (listing.status_code, page.status_code) == (200, 200)
     assert endpoint.secret not in listing.content.decode()

@@ -11,23 +11,19 @@ from django.core import mail
 
 from config.celery import app as celery_app
 from core.exceptions import ApplicationError
-from tracker.models import DeliveryStatus
-from tracker.services import forwarding
-from tracker.services.forwarding import (
+from forwarding.models import DeliveryStatus
+from forwarding.services import delivery as delivery_service
+from forwarding.services.delivery import (
     MAX_ATTEMPTS,
-    MAX_COUNTDOWN_SECONDS,
     RETRY_SCHEDULE_SECONDS,
-    deliveries_requeue_due,
     delivery_attempt,
     delivery_replay,
-    endpoint_update,
-    endpoints_disable_failing,
 )
-from tracker.tests.factories_forwarding import (
-    DeliveryFactory,
-    PostbackEndpointFactory,
-    Receiver,
-)
+from forwarding.services.endpoints import endpoint_update, endpoints_disable_failing
+from forwarding.services.outbox import deliveries_requeue_due
+from forwarding.tasks import MAX_COUNTDOWN_SECONDS
+from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from tests.support.http import Receiver
 
 START = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 
@@ -300,17 +296,17 @@ def test_an_attempt_outcome_recorded_after_losing_the_claim_does_not_reschedule(
             endpoint=PostbackEndpointFactory(url=receiver.url()), next_attempt_at=START
         )
         with time_machine.travel(START, tick=False) as clock:
-            slow_claim = forwarding._delivery_claim(delivery_id=delivery.pk, now=START)
+            slow_claim = delivery_service._delivery_claim(delivery_id=delivery.pk, now=START)
             clock.move_to(START + dt.timedelta(minutes=5))
             winner = delivery_attempt(delivery_id=delivery.pk)  # fails (first answer is 500)
             delivery.refresh_from_db()
             scheduled = delivery.next_attempt_at
             # when the slow worker finally records its own failure
-            forwarding._attempt_record(
+            delivery_service._attempt_record(
                 delivery_id=delivery.pk,
                 claim_until=slow_claim,
                 url=receiver.url(),
-                result=forwarding.HttpResult(
+                result=delivery_service.HttpResult(
                     status_code=None,
                     latency_ms=15000,
                     response_excerpt="",

@@ -1,7 +1,7 @@
 import environ
 import pytest
 
-from tracker.management.bench_databases import conninfo, database_url, server_host
+from core.db.servers import conninfo, database_url, server_host
 
 
 def test_database_url_of_a_tcp_server_keeps_host_port_and_credentials():

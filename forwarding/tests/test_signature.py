@@ -7,15 +7,11 @@ import json
 
 import pytest
 
-from tracker.models import EndpointMethod
-from tracker.services.forwarding import (
-    SECRET_PREFIX,
-    delivery_request_build,
-    endpoint_secret_new,
-    endpoint_secret_rotate,
-    webhook_signature,
-)
-from tracker.tests.factories_forwarding import (
+from forwarding.models import EndpointMethod
+from forwarding.services.delivery import delivery_request_build
+from forwarding.services.endpoints import endpoint_secret_rotate
+from forwarding.signing import SECRET_PREFIX, endpoint_secret_new, webhook_signature
+from forwarding.tests.factories import (
     SPEC_MSG_ID,
     SPEC_PAYLOAD,
     SPEC_SECRET,

@@ -14,23 +14,22 @@ from campaigns.models import Visibility
 from campaigns.tests.factories import CampaignFactory
 from config.celery import app as celery_app
 from core.exceptions import ApplicationError, NotFoundError
-from tracker.models import Delivery, DeliveryStatus, ForwardEvent
-from tracker.selectors_forwarding import delivery_get, delivery_list, endpoint_get, endpoint_list
-from tracker.services.forwarding import (
+from forwarding.models import Delivery, DeliveryStatus, ForwardEvent
+from forwarding.selectors import delivery_get, delivery_list, endpoint_get, endpoint_list
+from forwarding.services.endpoints import (
     ENDPOINT_TESTS_PENDING_MAX,
-    SECRET_PREFIX,
     endpoint_create,
     endpoint_secret_rotate,
     endpoint_test_create,
     endpoint_update,
 )
-from tracker.tests.factories_forwarding import (
+from forwarding.signing import SECRET_PREFIX
+from forwarding.tests.factories import (
     DeliveryFactory,
     PostbackEndpointFactory,
-    Receiver,
-    dns_stub,
     standard_webhook_verify,
 )
+from tests.support.http import Receiver, dns_stub
 
 NOW = dt.datetime(2026, 4, 1, 8, 0, tzinfo=dt.UTC)
 

@@ -18,14 +18,10 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from tracker.models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointMethod
-from tracker.tests.celery_worker import RedisServer, Workers, wait_until
-from tracker.tests.factories_forwarding import (
-    PostbackEndpointFactory,
-    Receiver,
-    celery_broker_point,
-    standard_webhook_verify,
-)
+from forwarding.models import Delivery, DeliveryAttempt, DeliveryStatus, EndpointMethod
+from forwarding.tests.factories import PostbackEndpointFactory, standard_webhook_verify
+from tests.support.celery_worker import RedisServer, Workers, celery_broker_point, wait_until
+from tests.support.http import Receiver
 from tracker.tests.factories_postbacks import postback_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -2,7 +2,7 @@
 
 The operator's view of the outbox: deliveries filtered by status, event, affiliate, endpoint and
 time, each with its attempts inline (time, status code, latency, response excerpt, error), and a
-bulk replay. Everything here is read-only; the actions go through `tracker.services.forwarding`
+bulk replay. Everything here is read-only; the actions go through the forwarding services
 so a replay or a disable behaves exactly as from the API. Secrets are never displayed.
 """
 
@@ -15,8 +15,9 @@ from django.utils.html import format_html
 from accounts.admin_actions import confirmed_action
 from accounts.models import Affiliate
 from core.exceptions import ApplicationError
-from tracker.models import Delivery, DeliveryAttempt, PostbackEndpoint
-from tracker.services import forwarding
+from forwarding.models import Delivery, DeliveryAttempt, PostbackEndpoint
+from forwarding.services.delivery import delivery_replay
+from forwarding.services.endpoints import endpoint_disable, endpoint_test_create, endpoint_update
 
 
 class _ReadOnly:
@@ -82,7 +83,7 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         # The rows are read-only here (no change form): acting on them needs the change right.
-        return request.user.has_perm("tracker.change_postbackendpoint")
+        return request.user.has_perm("forwarding.change_postbackendpoint")
 
     @confirmed_action(
         description="Enable selected endpoints",
@@ -94,7 +95,7 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
     def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
         endpoints = list(queryset.order_by("pk"))
         for endpoint in endpoints:
-            forwarding.endpoint_update(endpoint=endpoint, data={"is_active": True})
+            endpoint_update(endpoint=endpoint, data={"is_active": True})
         self.message_user(request, f"{len(endpoints)} endpoint(s) enabled.", messages.SUCCESS)
 
     @confirmed_action(
@@ -107,7 +108,7 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
     )
     def disable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
         disabled = sum(
-            forwarding.endpoint_disable(endpoint_id=pk, reason="disabled by an admin")
+            endpoint_disable(endpoint_id=pk, reason="disabled by an admin")
             for pk in queryset.order_by("pk").values_list("pk", flat=True)
         )
         self.message_user(request, f"{disabled} endpoint(s) disabled.", messages.SUCCESS)
@@ -124,11 +125,11 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
     def send_test(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
         for endpoint in queryset.order_by("pk")[:TEST_SEND_LIMIT]:
             try:
-                delivery = forwarding.endpoint_test_create(endpoint=endpoint)
+                delivery = endpoint_test_create(endpoint=endpoint)
             except ApplicationError as exc:
                 self.message_user(request, f"#{endpoint.pk}: {exc.message}", messages.WARNING)
                 continue
-            url = reverse(f"{self.admin_site.name}:tracker_delivery_change", args=[delivery.pk])
+            url = reverse(f"{self.admin_site.name}:forwarding_delivery_change", args=[delivery.pk])
             self.message_user(
                 request,
                 format_html(
@@ -210,7 +211,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
         AffiliateFilter,
         "endpoint",
     ]
-    list_select_related = ["endpoint__affiliate__user", "conversion"]
+    list_select_related = ["endpoint__affiliate__user"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     search_fields = ["=event_id"]
@@ -237,11 +238,19 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     actions = ["replay_deliveries"]
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("tracker.change_delivery")
+        return request.user.has_perm("forwarding.change_delivery")
 
     @admin.display(description="Affiliate", ordering="endpoint__affiliate")
     def affiliate(self, obj: Delivery):
         return obj.endpoint.affiliate
+
+    @admin.display(description="Conversion", ordering="conversion_id")
+    def conversion(self, obj: Delivery) -> str:
+        # The conversion is the tracker's row, named here by id and reached by its admin URL.
+        if obj.conversion_id is None:
+            return "-"
+        url = reverse(f"{self.admin_site.name}:tracker_conversion_change", args=[obj.conversion_id])
+        return format_html('<a href="{}">#{}</a>', url, obj.conversion_id)
 
     @confirmed_action(
         description="Replay selected deliveries",
@@ -256,7 +265,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
         refused: dict[str, int] = {}
         for delivery in queryset.select_related("endpoint").order_by("pk"):
             try:
-                forwarding.delivery_replay(delivery=delivery)
+                delivery_replay(delivery=delivery)
             except ApplicationError as exc:
                 refused[exc.message] = refused.get(exc.message, 0) + 1
                 continue

@@ -15,23 +15,14 @@ from django.test import Client
 from campaigns.tests.factories import CampaignFactory
 from config.celery import app as celery_app
 from core.exceptions import ApplicationError
-from tracker.models import (
-    ChangeSource,
-    Conversion,
-    ConversionHistory,
-    Delivery,
-    DeliveryStatus,
-    EndpointMethod,
-    ForwardEvent,
-)
-from tracker.services.conversions import conversion_status_change
-from tracker.services.forwarding import conversions_auto_approve_due, deliveries_enqueue
+from forwarding.models import Delivery, DeliveryStatus, EndpointMethod, ForwardEvent
+from forwarding.services.outbox import deliveries_enqueue
+from forwarding.tests.factories import PostbackEndpointFactory
+from tests.support.celery_worker import celery_broker_point
+from tests.support.http import Receiver
+from tracker.models import ChangeSource, Conversion, ConversionHistory
+from tracker.services.conversions import conversion_status_change, conversions_auto_approve_due
 from tracker.tasks import auto_approve_conversions
-from tracker.tests.factories_forwarding import (
-    PostbackEndpointFactory,
-    Receiver,
-    celery_broker_point,
-)
 from tracker.tests.factories_postbacks import postback_world
 
 ALL_STATUS_EVENTS = ["approved", "pending", "rejected", "reversed"]
@@ -220,7 +211,7 @@ def test_postbacks_answer_200_when_the_broker_is_down_and_the_rows_wait(dead_bro
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 0)
     assert [r.getMessage() for r in caplog.records] == [
-        f"could not publish 1 of 1 tracker.tasks.deliver task(s) "
+        f"could not publish 1 of 1 forwarding.tasks.deliver task(s) "
         f"(first: {{'delivery_id': {delivery.pk}}})"
     ]
     assert deliveries_enqueue([delivery.pk]) == 0

@@ -1,0 +1,37 @@
+"""What forwarding tells people by email. Each function composes one message; tasks send them."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from forwarding.models import PostbackEndpoint
+
+
+def endpoint_disabled_email(*, endpoint: PostbackEndpoint) -> EmailMessage:
+    """Tell the endpoint's owner it is disabled, why, and what to do."""
+    user = endpoint.affiliate.user
+    lines = [
+        f"Hello {user.name or user.email},",
+        "",
+        f"Your postback endpoint #{endpoint.pk} ({endpoint.method} {endpoint.url}) has been "
+        f"disabled: {endpoint.disabled_reason}.",
+        "",
+        "Conversions are no longer forwarded to it. Fix the receiver, re-enable the endpoint in "
+        "the portal, then replay the deliveries you missed.",
+        "",
+        f"{settings.PUBLIC_BASE_URL}/portal/",
+    ]
+    return EmailMessage(
+        subject=f"Postback endpoint #{endpoint.pk} disabled",
+        body="\n".join(lines),
+        to=[user.email],
+    )
+
+
+def endpoint_disabled_email_send(*, endpoint_id: int) -> None:
+    """Send `endpoint_disabled_email`, unless the endpoint is gone or active again."""
+    endpoint = (
+        PostbackEndpoint.objects.select_related("affiliate__user").filter(pk=endpoint_id).first()
+    )
+    if endpoint is None or endpoint.is_active:
+        return
+    endpoint_disabled_email(endpoint=endpoint).send()
