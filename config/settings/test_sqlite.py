@@ -6,8 +6,9 @@ quickstart's web process and worker are. Run it with
 `.venv/bin/pytest --ds=config.settings.test_sqlite --create-db tests/smoke`.
 """
 
-from config.settings.base import BASE_DIR, SQLITE_OPTIONS, database_tuned
+from config.env import BASE_DIR
 from config.settings.test import *  # noqa: F403
+from config.settings.test import SQLITE_OPTIONS, database_tuned
 
 _VAR = BASE_DIR / "var"
 _VAR.mkdir(exist_ok=True)
