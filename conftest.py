@@ -20,3 +20,20 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback (`core.tests.email_tasks`), and Django sending through it."""
+    from core.tests.email_tasks import smtp_server
+
+    with smtp_server() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 10
+        yield server

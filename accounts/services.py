@@ -1,13 +1,12 @@
 """Account services: registration and the approval flow of advertisers and affiliates."""
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, PartnerProfile, Role, User
+from accounts.tasks import send_partner_status_email
 from core.exceptions import ApplicationError
 from core.tasks import enqueue_on_commit
 
@@ -87,38 +86,5 @@ def partner_status_set(
     locked.status_changed_at = timezone.now()
     locked.status_changed_by = actor
     locked.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"])
-    from accounts.tasks import send_partner_status_email
-
     enqueue_on_commit(send_partner_status_email, user_id=locked.user_id)
     return locked
-
-
-_STATUS_TEXT = {
-    ApprovalStatus.APPROVED: "has been approved. You can now log in and start working.",
-    ApprovalStatus.REJECTED: "has been rejected.",
-    ApprovalStatus.SUSPENDED: "has been suspended. Tracking and payouts are on hold.",
-    ApprovalStatus.PENDING: "is waiting for review.",
-}
-
-
-def partner_status_email_send(*, user_id: int) -> None:
-    user = User.objects.get(pk=user_id)
-    profile = partner_profile_of(user)
-    if profile is None:
-        return
-    role = "advertiser" if user.role == Role.ADVERTISER else "affiliate"
-    lines = [
-        f"Hello {user.name or user.email},",
-        "",
-        f"Your ClickLedger {role} account {_STATUS_TEXT[ApprovalStatus(profile.status)]}",
-    ]
-    if profile.status_reason:
-        lines += ["", f"Reason: {profile.status_reason}"]
-    if profile.status == ApprovalStatus.APPROVED:
-        lines += ["", f"Log in at {settings.PUBLIC_BASE_URL}/portal/"]
-    send_mail(
-        subject=f"Your ClickLedger account: {profile.status}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[user.email],
-    )

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,6 +33,7 @@ from campaigns.models import (
     TrackingLink,
     Visibility,
 )
+from campaigns.tasks import send_access_decision_email, send_access_invitation_email
 from core import tokens
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError, NotFoundError
@@ -532,12 +532,6 @@ _ACCESS_TRANSITIONS = {
 }
 
 
-def _access_notify(access: CampaignAccess) -> None:
-    from campaigns.tasks import send_access_decision_email
-
-    enqueue_on_commit(send_access_decision_email, access_id=access.pk)
-
-
 @transaction.atomic
 def access_decide(
     *, access: CampaignAccess, status: str, actor: User | None, reason: str = ""
@@ -570,7 +564,7 @@ def access_decide(
     locked.save(
         update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"]
     )
-    _access_notify(locked)
+    enqueue_on_commit(send_access_decision_email, access_id=locked.pk)
     return locked
 
 
@@ -629,84 +623,8 @@ def access_invite(
         for name, value in invitation.items():
             setattr(access, name, value)
         access.save(update_fields=[*invitation, "updated_at"])
-    from campaigns.tasks import send_access_invitation_email
-
     enqueue_on_commit(send_access_invitation_email, access_id=access.pk)
     return access
-
-
-_DECISION_TEXT = {
-    AccessStatus.APPROVED: "has been approved. Get your tracking link in the portal.",
-    AccessStatus.REJECTED: "has been rejected.",
-    AccessStatus.REVOKED: "has been revoked. Clicks on your link now go to the fallback page.",
-    AccessStatus.PENDING: "is waiting for review.",
-}
-
-
-def access_decision_email_send(*, access_id: int) -> None:
-    """Email the affiliate the current status of its application (nothing if it is gone)."""
-    access = (
-        CampaignAccess.objects.select_related("campaign", "affiliate__user")
-        .filter(pk=access_id)
-        .first()
-    )
-    if access is None:
-        return
-    user = access.affiliate.user
-    lines = [
-        f"Hello {user.name or user.email},",
-        "",
-        f"Your access to the campaign “{access.campaign.name}” (#{access.campaign_id}) "
-        f"{_DECISION_TEXT[AccessStatus(access.status)]}",
-    ]
-    if access.decision_reason:
-        lines += ["", f"Reason: {access.decision_reason}"]
-    lines += ["", f"{settings.PUBLIC_BASE_URL}/portal/"]
-    send_mail(
-        subject=f"Campaign “{access.campaign.name}”: access {access.status}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[user.email],
-    )
-
-
-def _payout_terms(campaign: Campaign) -> str:
-    if campaign.payout_type == PayoutType.FIXED:
-        return f"{campaign.payout_amount} {campaign.currency} per approved conversion"
-    return f"{campaign.revshare_percent.normalize():f} % of the revenue of each approved conversion"
-
-
-def access_invitation_email_send(*, access_id: int) -> None:
-    """Email the affiliate its invitation into a campaign, with its payout terms and where to
-    get its link. Nothing if the access is gone or no longer an approved invitation (revoked
-    since): the email must not announce access the affiliate no longer has. Never names the
-    advertiser, which affiliates do not see."""
-    access = (
-        CampaignAccess.objects.select_related("campaign", "affiliate__user")
-        .filter(pk=access_id, status=AccessStatus.APPROVED, invited_at__isnull=False)
-        .first()
-    )
-    if access is None:
-        return
-    user = access.affiliate.user
-    campaign = access.campaign
-    lines = [
-        f"Hello {user.name or user.email},",
-        "",
-        f"You have been invited to promote the campaign “{campaign.name}” (#{campaign.pk}).",
-        "Your access is approved: get your tracking link and start sending traffic.",
-        "",
-        f"Your payout: {_payout_terms(campaign)}.",
-        "",
-        f"Your campaigns and links: {settings.PUBLIC_BASE_URL}/portal/affiliate/campaigns/",
-        f"Through the API: GET {settings.PUBLIC_BASE_URL}/api/campaigns/{campaign.pk}/link",
-    ]
-    send_mail(
-        subject=f"Invitation to the campaign “{campaign.name}”",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[user.email],
-    )
 
 
 # --- Tracking links ----------------------------------------------------------------------------

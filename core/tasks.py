@@ -1,10 +1,19 @@
-"""Publishing Celery tasks after commit, without letting a broker failure fail the request.
+"""Celery conventions shared by every app, and publishing tasks after commit.
 
-A change that committed must not answer 500 because its follow-up (an email) could not be
-queued. `enqueue_on_commit` writes the task into `PendingTask` in the caller's transaction,
-publishes it after commit and deletes the row; when the broker refuses (down, unreachable, the
-filesystem broker's folder missing) it logs a warning and the row waits for
-`republish_pending_tasks`, which beat runs every minute. So a lost publish costs delay, never
+Tasks and services. A service decides that something must happen later and enqueues the task
+on commit: it imports the task at its module's top and calls
+`enqueue_on_commit(task, **ids)`. The task is an entry point: it takes ids and JSON-safe values,
+loads its rows, and calls one service (or one `<app>.emails` send), which it imports inside its
+body, since that service's module imports the task. A tasks module imports at its top only
+Celery, `core` and models. Every task's docstring says why running it twice is harmless and
+which errors it retries. Email tasks are declared `@shared_task(**EMAIL_TASK_OPTIONS)`: see
+below and `core.emails`. `docs/architecture.md` ("Tasks and services") shows the whole loop.
+
+Publishing after commit. A change that committed must not answer 500 because its follow-up (an
+email) could not be queued. `enqueue_on_commit` writes the task into `PendingTask` in the
+caller's transaction, publishes it after commit and deletes the row; when the broker refuses
+(down, unreachable, the filesystem broker's folder missing) it logs a warning and the row waits
+for `republish_pending_tasks`, which beat runs every minute. So a lost publish costs delay, never
 the email. Tasks published this way must be harmless to run twice (a publish that succeeded
 just before its row could be deleted is published again by the sweep).
 """
@@ -20,6 +29,22 @@ from django.utils import timezone
 from core.models import PendingTask
 
 logger = logging.getLogger(__name__)
+
+# The one retry policy of every task that sends an email. `OSError` is what a refused or dropped
+# connection, an unreachable network, DNS, TLS, a timeout and every `smtplib` error raise;
+# `core.emails.email_message_send` re-raises the SMTP refusals that cannot succeed later as a
+# non-`OSError`, and a bug or a missing row is not an `OSError` either, so neither is retried.
+# The waits double from 30 s with full jitter, capped at 30 min (about 1.5 h over 8 retries at
+# most): a countdown must stay under the Redis broker's visibility timeout (1 h), past which an
+# unacknowledged message is delivered a second time.
+EMAIL_TASK_OPTIONS: dict[str, Any] = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "ignore_result": True,
+}
 
 # The commit's own publish gets this long before the sweeper may publish the same row.
 SWEEP_GRACE = dt.timedelta(minutes=1)

@@ -8,14 +8,12 @@ ledger with the status: asking moves the amount available -> requested, a reject
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Affiliate, PayoutMethod, User
 from core.exceptions import ApplicationError
-from core.formatting import DEFAULT_LOCALE, format_money
 from core.money import parse_money, quantize_money
 from core.tasks import enqueue_on_commit
 from payouts import ledger
@@ -27,6 +25,7 @@ from payouts.models import (
     PayoutStatus,
     TransactionKind,
 )
+from payouts.tasks import send_payout_decision_email
 
 PAYOUT_REFERENCE = "payout"
 
@@ -163,8 +162,6 @@ def _payout_transition(
         note=(note or (f"reference {reference}" if reference else ""))[:500],
         created_at=now,
     )
-    from payouts.tasks import send_payout_decision_email
-
     enqueue_on_commit(send_payout_decision_email, payout_id=locked.pk, event_id=event.pk)
     return locked, event
 
@@ -234,41 +231,3 @@ def payout_mark_paid(*, payout: PayoutRequest, actor: User | None, reference: st
         memo=f"payout {paid.pk} paid, reference {reference}",
     )
     return paid
-
-
-_DECISION_TEXT = {
-    PayoutStatus.APPROVED: "has been approved and will be paid soon.",
-    PayoutStatus.REJECTED: "has been rejected; the amount is back in your available balance.",
-    PayoutStatus.PAID: "has been paid.",
-}
-
-
-def payout_decision_email_send(*, payout_id: int, event_id: int) -> None:
-    """Email the affiliate one decision (the event), whatever the payout's status is now."""
-    event = (
-        PayoutEvent.objects.select_related("payout__affiliate__user")
-        .filter(pk=event_id, payout_id=payout_id)
-        .first()
-    )
-    if event is None or event.to_status not in _DECISION_TEXT:
-        return
-    payout = event.payout
-    user = payout.affiliate.user
-    lines = [
-        f"Hello {user.name or user.email},",
-        "",
-        # The affiliate's email, written in the default locale whoever's request sent it.
-        f"Your payout request #{payout.pk} of "
-        f"{format_money(payout.amount, payout.currency, locale=DEFAULT_LOCALE)} "
-        f"{_DECISION_TEXT[PayoutStatus(event.to_status)]}",
-    ]
-    if event.to_status == PayoutStatus.PAID and payout.reference:
-        lines += ["", f"Payment reference: {payout.reference}"]
-    if event.to_status == PayoutStatus.REJECTED and event.note:
-        lines += ["", f"Reason: {event.note}"]
-    send_mail(
-        subject=f"Your ClickLedger payout #{payout.pk}: {event.to_status}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[user.email],
-    )

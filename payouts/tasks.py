@@ -1,4 +1,5 @@
-"""Scheduled ledger jobs and payout emails. Tasks take ids and call one service each."""
+"""Scheduled ledger jobs and payout emails. Tasks take ids and call one service each, which they
+import inside their bodies (see `core.tasks`)."""
 
 import logging
 
@@ -6,7 +7,8 @@ from celery import shared_task
 from django.core.mail import mail_admins
 from django.utils import timezone
 
-from payouts import ledger, services
+from core.tasks import EMAIL_TASK_OPTIONS
+from payouts.models import PayoutEvent
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,8 @@ def release_holds() -> int:
     once, by a unique idempotency key and a unique link to the approval. Retries nothing: the next
     scheduled run picks up whatever this one did not finish.
     """
+    from payouts import ledger
+
     return ledger.ledger_hold_release_due(now=timezone.now())
 
 
@@ -29,6 +33,8 @@ def reconcile_ledger() -> int:
     Read-only, so running twice only repeats the check (and the alert). On a mismatch: an ERROR
     log line and an email to ADMINS. Returns the number of problems found.
     """
+    from payouts import ledger
+
     problems = ledger.ledger_reconcile()
     if problems:
         text = "\n".join(problems)
@@ -37,12 +43,24 @@ def reconcile_ledger() -> int:
     return len(problems)
 
 
-@shared_task(ignore_result=True)
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_payout_decision_email(*, payout_id: int, event_id: int) -> None:
     """Email the affiliate one payout decision (the event with `event_id`).
 
-    The email describes that recorded event, not the payout's current state, so a second run
-    sends the same text again (harmless) and a late run never announces a wrong status. Retries
-    nothing: an SMTP failure is logged by Celery and not re-sent.
+    The email describes that recorded event, not the payout's current state, and nothing is
+    written: a second run sends the same text again (harmless) and a late run never announces a
+    wrong status. An event that is gone, or that is not a decision, sends nothing. Retries only
+    transient failures (network, timeout, the SMTP server hanging up or answering 4xx), with
+    backoff and jitter (`core.tasks.EMAIL_TASK_OPTIONS`); never a 5xx refusal, never a missing
+    row.
     """
-    services.payout_decision_email_send(payout_id=payout_id, event_id=event_id)
+    from payouts import emails
+
+    event = (
+        PayoutEvent.objects.select_related("payout__affiliate__user")
+        .filter(pk=event_id, payout_id=payout_id, to_status__in=emails.PAYOUT_DECISIONS)
+        .first()
+    )
+    if event is None:
+        return
+    emails.payout_decision_email_send(event=event)

@@ -1,7 +1,7 @@
 import pytest
 from django.core import mail
 
-from accounts import services
+from accounts import services, tasks
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
 from accounts.tests.factories import AdminUserFactory, AffiliateFactory
 from core.exceptions import ApplicationError
@@ -50,7 +50,7 @@ def test_partner_status_set_approves_and_emails_after_commit(django_capture_on_c
         assert mail.outbox == []  # nothing leaves before the commit
     # the one callback enqueues the email task; run its body as the worker would
     assert len(callbacks) == 1
-    services.partner_status_email_send(user_id=affiliate.pk)
+    tasks.send_partner_status_email(user_id=affiliate.pk)
 
     affiliate.refresh_from_db()
     assert affiliate.status == ApprovalStatus.APPROVED

@@ -503,12 +503,6 @@ def test_access_invite_refuses_an_archived_campaign():
     assert CampaignAccess.objects.count() == 0
 
 
-def test_access_decision_email_for_a_deleted_application_sends_nothing():
-    services.access_decision_email_send(access_id=123456)
-
-    assert mail.outbox == []
-
-
 # --- links --------------------------------------------------------------------------------------
 
 
@@ -677,23 +671,6 @@ def test_access_invite_refuses_an_affiliate_that_is_not_approved(
     )
     assert CampaignAccess.objects.count() == 0
     assert callbacks == []
-
-
-def test_invitation_email_of_an_access_revoked_since_sends_nothing():
-    invited = services.access_invite(
-        campaign=CampaignFactory(visibility=Visibility.PRIVATE),
-        affiliate=AffiliateFactory(),
-        actor=None,
-    )
-    applied = CampaignAccessFactory(status=AccessStatus.APPROVED)
-    services.access_decide(access=invited, status=AccessStatus.REVOKED, actor=None)
-    mail.outbox.clear()
-
-    services.access_invitation_email_send(access_id=invited.pk)
-    services.access_invitation_email_send(access_id=applied.pk)
-    services.access_invitation_email_send(access_id=123456)
-
-    assert mail.outbox == []
 
 
 @pytest.mark.django_db(transaction=True)

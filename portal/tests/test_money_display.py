@@ -15,7 +15,8 @@ from campaigns.tests.factories import CapFactory
 from campaigns.tests.factories_api import network
 from core.formatting import locale_override
 from payouts.models import PayoutEvent, PayoutStatus
-from payouts.services import payout_approve, payout_decision_email_send, payout_request_create
+from payouts.services import payout_approve, payout_request_create
+from payouts.tasks import send_payout_decision_email
 from payouts.tests.factories import conversion_approve, funded_affiliate
 from portal.charts import Series, line_chart
 from portal.tests.factories import portal_client
@@ -223,7 +224,7 @@ def test_payout_emails_use_the_default_locale_whoever_triggered_them():
         payout_approve(payout=payout, actor=None)
         event = PayoutEvent.objects.get(payout=payout, to_status=PayoutStatus.APPROVED)
         mail.outbox.clear()
-        payout_decision_email_send(payout_id=payout.pk, event_id=event.pk)
+        send_payout_decision_email(payout_id=payout.pk, event_id=event.pk)
 
     assert f"Your payout request #{payout.pk} of $1,234.50 has been approved" in (
         mail.outbox[0].body
