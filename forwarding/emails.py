@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from core.emails import email_message_send
 from forwarding.models import PostbackEndpoint
 
 
@@ -27,11 +28,5 @@ def endpoint_disabled_email(*, endpoint: PostbackEndpoint) -> EmailMessage:
     )
 
 
-def endpoint_disabled_email_send(*, endpoint_id: int) -> None:
-    """Send `endpoint_disabled_email`, unless the endpoint is gone or active again."""
-    endpoint = (
-        PostbackEndpoint.objects.select_related("affiliate__user").filter(pk=endpoint_id).first()
-    )
-    if endpoint is None or endpoint.is_active:
-        return
-    endpoint_disabled_email(endpoint=endpoint).send()
+def endpoint_disabled_email_send(*, endpoint: PostbackEndpoint) -> None:
+    email_message_send(endpoint_disabled_email(endpoint=endpoint))

@@ -8,6 +8,9 @@ Beat schedule (config.settings): `forwarding.tasks.sweep_deliveries` every 30 s.
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from core.tasks import EMAIL_TASK_OPTIONS
+from forwarding.models import PostbackEndpoint
+
 # The database being briefly unreachable is the one failure worth a Celery retry here; the
 # delivery's own schedule (in its row) handles everything the receiver does wrong.
 _TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
@@ -52,16 +55,26 @@ def sweep_deliveries() -> int:
     return deliveries_requeue_due()
 
 
-@shared_task(ignore_result=True)
+@shared_task(**EMAIL_TASK_OPTIONS)
 def send_endpoint_disabled_email(*, endpoint_id: int) -> None:
-    """Tell an affiliate that one of its postback endpoints was disabled.
+    """Tell an affiliate that one of its postback endpoints was disabled, and why.
 
     The text states the endpoint's current state (read when the task runs), so a second run sends
-    the same email again (harmless) and an endpoint re-enabled meanwhile sends nothing.
+    the same email again (harmless), and an endpoint deleted or re-enabled meanwhile sends
+    nothing. Retries only transient failures (network, timeout, the SMTP server hanging up or
+    answering 4xx), with backoff and jitter (`core.tasks.EMAIL_TASK_OPTIONS`); never a 5xx
+    refusal, never a missing row.
     """
-    from forwarding.emails import endpoint_disabled_email_send
+    from forwarding import emails
 
-    endpoint_disabled_email_send(endpoint_id=endpoint_id)
+    endpoint = (
+        PostbackEndpoint.objects.select_related("affiliate__user")
+        .filter(pk=endpoint_id, is_active=False)
+        .first()
+    )
+    if endpoint is None:
+        return
+    emails.endpoint_disabled_email_send(endpoint=endpoint)
 
 
 # The names these tasks had before forwarding became an app of its own: messages already waiting
@@ -76,6 +89,6 @@ def _sweep_deliveries_by_former_name() -> int:
     return sweep_deliveries()
 
 
-@shared_task(name="tracker.tasks.send_endpoint_disabled_email", ignore_result=True)
+@shared_task(name="tracker.tasks.send_endpoint_disabled_email", **EMAIL_TASK_OPTIONS)
 def _send_endpoint_disabled_email_by_former_name(*, endpoint_id: int) -> None:
     send_endpoint_disabled_email(endpoint_id=endpoint_id)
