@@ -1,4 +1,4 @@
-"""The access matrix (GitHub issue 7): every URL pattern x method x role -> expected status.
+"""The access matrix: every URL pattern x method x role -> expected status.
 
 `ROWS` is the table; `world_build()` makes the objects its paths point at. Two tenants of each
 kind: advertiser A and B (each with a private campaign, an approval-only campaign, a partner key),
@@ -573,7 +573,7 @@ ROWS += [
         "/api/analytics/campaign/{campaign_a}",
         ADVERTISER_A_OBJECT,
     ),
-    # --- seeds 000/001 listings (login required, scoped) --------------------------------------
+    # --- the first integrations' listings (login required, scoped) ----------------------------
     Row("clicks", "GET", "/clicks", APPROVED_ROLES),
     Row("conversions", "GET", "/conversions", APPROVED_ROLES),
     Row(

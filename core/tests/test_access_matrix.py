@@ -1,4 +1,4 @@
-"""Issue 7's access matrix: every URL pattern x method x role answers the status in
+"""The access matrix: every URL pattern x method x role answers the status in
 `core/tests/access_matrix.py`, a denial changes nothing and leaks nothing, and tenant A's lists
 never carry tenant B's rows. A guard fails when a URL pattern has no row."""
 

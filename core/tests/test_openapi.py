@@ -1,4 +1,4 @@
-"""Issue 7: OpenAPI 3 by drf-spectacular at /api/schema/, Swagger UI at /api/docs/ with no CDN,
+"""OpenAPI 3 by drf-spectacular at /api/schema/, Swagger UI at /api/docs/ with no CDN,
 every operation described with its request, responses and errors."""
 
 import os

@@ -1,4 +1,4 @@
-"""Issue 7: Schemathesis against the generated OpenAPI schema, once per role, every operation,
+"""Schemathesis against the generated OpenAPI schema, once per role, every operation,
 every check: no server error and no response that contradicts the schema.
 
 The schema is generated in-process (drf-spectacular) and the requests go to the Django WSGI app
