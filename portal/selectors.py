@@ -1,6 +1,6 @@
 """Every number and filtered list the portals show, read through the scoped selectors.
 
-Dashboards read the hourly rollups through the reports service (`tracker.services.reports`),
+Dashboards read the hourly rollups through the reports service (`reporting.services.reports`),
 never raw clicks. Scoping is never decided here: each function starts from the viewer's scoped
 selector (`stats_list`, `conversion_list`, ...).
 
@@ -26,9 +26,9 @@ from accounts.models import ApprovalStatus, User
 from campaigns.models import AccessStatus, Campaign, CampaignAccess
 from core.money import quantize_money
 from payouts.models import PayoutStatus
+from reporting.services.reports import STATUSES, ReportQuery, report_build, stats_list
 from tracker.models import Click, Conversion, ConversionStatus, EndUserPoints
 from tracker.selectors import EPC, PAYOUT, REVENUE, money_visible, points_list
-from tracker.services.reports import STATUSES, ReportQuery, report_build, stats_list
 
 PERIOD_CHOICES = (7, 30, 90)
 DEFAULT_PERIOD_DAYS = 30

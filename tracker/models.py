@@ -237,7 +237,3 @@ class EndUserPoints(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {format_number(self.points, places=2)} points"
-
-
-# The reporting rollups live in their own module; importing them here registers them.
-from tracker.models_stats import *  # noqa: E402, F403

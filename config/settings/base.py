@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "payouts",
     "forwarding",
     "tracker",
+    "reporting",
     "portal",
 ]
 

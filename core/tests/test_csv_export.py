@@ -16,9 +16,9 @@ from payouts.models import PayoutRequest
 from payouts.services import payout_request_create
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import portal_client
+from reporting.services.rollups import stats_refresh
+from reporting.tests.factories import click_add, conversion_add
 from tracker.models import ConversionStatus, EndUserPoints
-from tracker.services.stats import stats_refresh
-from tracker.tests.factories_reports import click_add, conversion_add
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from core.tests.email_tasks import free_port, retries_recorded
 pytestmark = pytest.mark.django_db
 
 
-
 def _email_tasks() -> dict:
     celery_app.loader.import_default_modules()
     return {name: task for name, task in celery_app.tasks.items() if "email" in name}

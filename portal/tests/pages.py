@@ -147,7 +147,7 @@ def demo_world() -> DemoWorld:
     # A test sent earlier to that endpoint, answered with an error.
     answered_test = DeliveryFactory(
         endpoint=tested,
-        conversion=None,
+        conversion_id=None,
         event=ForwardEvent.TEST,
         event_key="endpoint-test:layout",
         status=DeliveryStatus.FAILED,

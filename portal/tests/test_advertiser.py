@@ -9,8 +9,8 @@ from campaigns.models import AccessStatus, Campaign, CampaignAccess, Cap, Partne
 from campaigns.tests.factories import CampaignAccessFactory
 from campaigns.tests.factories_api import network
 from portal.tests.factories import portal_client
+from reporting.services.rollups import stats_refresh
 from tracker.models import ConversionHistory
-from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 

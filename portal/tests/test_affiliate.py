@@ -14,9 +14,9 @@ from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts.models import PayoutRequest
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import portal_client
+from reporting.services.rollups import stats_refresh
 from tests.support.http import Receiver
 from tracker.models import EndUserPoints
-from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 

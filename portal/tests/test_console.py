@@ -31,9 +31,9 @@ from payouts import services as payout_services
 from payouts.models import PayoutRequest, PayoutStatus
 from payouts.tests.factories import funded_affiliate
 from portal.admin_site import ConsoleAdminSite
+from reporting.services.rollups import stats_refresh
+from reporting.tests.factories import click_add, conversion_add
 from tracker.models import ConversionStatus
-from tracker.services.stats import stats_refresh
-from tracker.tests.factories_reports import click_add, conversion_add
 
 pytestmark = pytest.mark.django_db
 

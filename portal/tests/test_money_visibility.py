@@ -15,8 +15,8 @@ import pytest
 
 from campaigns.tests.factories_api import Network, network
 from portal.tests.factories import portal_client
+from reporting.services.rollups import stats_refresh
 from tracker.models import Conversion
-from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 

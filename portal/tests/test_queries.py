@@ -27,9 +27,9 @@ from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
+from reporting.services.rollups import stats_refresh
+from reporting.tests.factories import click_add, conversion_add, conversion_move
 from tracker.models import ConversionStatus, EndUserPoints
-from tracker.services.stats import stats_refresh
-from tracker.tests.factories_reports import click_add, conversion_add, conversion_move
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ import io
 import pytest
 
 from campaigns.tests.factories_api import Network, network
+from reporting.services.rollups import stats_refresh
 from tracker.models import Conversion
-from tracker.services.stats import stats_refresh
 from tracker.tests.factories import ClickFactory
 from tracker.tests.factories_api import postback
 

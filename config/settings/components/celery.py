@@ -28,9 +28,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Autodiscovery imports each app's `tasks` module only; the reporting tasks live beside it.
-CELERY_IMPORTS = ("tracker.tasks_reports",)
-
 CELERY_BEAT_SCHEDULE: dict = {
     # Publishes the tasks (emails) whose publish after commit the broker refused (core.tasks).
     "core-republish-pending-tasks": {
@@ -57,15 +54,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=3, minute=17),
     },
     # Folds new clicks and conversion status changes into the hourly rollups (freshness < 60 s).
-    "tracker-refresh-rollups": {"task": "tracker.tasks_reports.refresh_rollups", "schedule": 15.0},
+    "reporting-refresh-rollups": {"task": "reporting.tasks.refresh_rollups", "schedule": 15.0},
     # Deletes postback log rows past their retention (refused requests go sooner).
     "tracker-prune-postback-logs": {
         "task": "tracker.tasks.prune_postback_logs",
         "schedule": crontab(hour=4, minute=53),
     },
     # Deletes raw clicks past CLICK_RETENTION_DAYS that never converted (rollups keep the counts).
-    "tracker-prune-clicks": {
-        "task": "tracker.tasks_reports.prune_clicks",
+    "reporting-prune-clicks": {
+        "task": "reporting.tasks.prune_clicks",
         "schedule": crontab(hour=4, minute=41),
     },
 }

@@ -7,5 +7,5 @@ from config.env import env
 # window plus a day (enforced by the pruning itself).
 CLICK_RETENTION_DAYS = env.int("CLICK_RETENTION_DAYS", default=180)
 # How long the rollup refresh waits on an id that is taken but not yet committed before it
-# treats it as rolled back (see tracker/services/stats.py).
+# treats it as rolled back (see reporting/services/rollups.py).
 STATS_GAP_GRACE_SECONDS = env.int("STATS_GAP_GRACE_SECONDS", default=300)

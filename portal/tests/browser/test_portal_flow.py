@@ -21,8 +21,8 @@ from accounts.tests.factories import (
 from campaigns.models import Campaign, PartnerKey, TrackingLink
 from payouts.models import PayoutRequest
 from portal.tests.browser.support import chart_point, log_in, stats, table_rows
+from reporting.services.rollups import stats_refresh
 from tracker.models import Click, Conversion
-from tracker.services.stats import stats_refresh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

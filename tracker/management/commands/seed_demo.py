@@ -57,8 +57,11 @@ from campaigns.models import (
 )
 from core import tokens
 from core.exceptions import ApplicationError
+from forwarding.models import Delivery
 from payouts.ledger import ledger_conversion_status_changed, ledger_hold_release_due
 from payouts.models import LedgerEntry, LedgerTransaction
+from reporting.models import HourlyDimStat, HourlyStat
+from reporting.services.rollups import stats_rebuild, stats_refresh
 from tracker.models import (
     BlockedReason,
     ChangeSource,
@@ -68,9 +71,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
-from tracker.models_stats import HourlyDimStat, HourlyStat
 from tracker.services.conversions import conversion_money
-from tracker.services.stats import stats_rebuild, stats_refresh
 
 # Published demo credentials (README, end-of-run summary): known on purpose.
 ADMIN_EMAIL = "admin@clickledger.local"
@@ -294,7 +295,10 @@ def demo_traffic_reset(*, network: DemoNetwork) -> dict[str, int]:
     campaign_ids = [campaign.pk for campaign in network.campaigns.values()]
     affiliate_ids = [affiliate.pk for affiliate in network.affiliates]
     _ledger_take_back(campaign_ids=campaign_ids)
-    deleted_conversions, _ = Conversion.objects.filter(campaign_id__in=campaign_ids).delete()
+    conversions = Conversion.objects.filter(campaign_id__in=campaign_ids)
+    # Deliveries name their conversion by id (forwarding knows no conversion): deleted first.
+    Delivery.objects.filter(conversion_id__in=conversions.values("pk")).delete()
+    deleted_conversions, _ = conversions.delete()
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {connection.ops.quote_name(Click._meta.db_table)} "  # noqa: S608

@@ -1,6 +1,6 @@
 """Reporting rollups: hourly aggregates of clicks and conversions, so that no report reads raw
-clicks. Maintained by `tracker.services.stats` (incremental refresh every few seconds, rebuild on
-demand); read by `tracker.services.reports`.
+clicks. Maintained by `reporting.services.rollups` (incremental refresh every few seconds,
+rebuild on demand); read by `reporting.services.reports`.
 
 Two grains, both by UTC hour, campaign, affiliate and currency:
 

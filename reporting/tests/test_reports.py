@@ -7,11 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import AdminUserFactory
 from campaigns.tests.factories import TrackingLinkFactory
-from tracker import apis_reports
+from reporting import apis
+from reporting.services.reports import ReportQuery, campaign_analytics, report_build
+from reporting.services.rollups import stats_refresh
+from reporting.tests.factories import click_add, conversion_add
 from tracker.models import ConversionStatus
-from tracker.services.reports import ReportQuery, campaign_analytics, report_build
-from tracker.services.stats import stats_refresh
-from tracker.tests.factories_reports import click_add, conversion_add
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_a_report_larger_than_one_query_pages_with_a_count_and_a_totals_query(
     api_client, monkeypatch
 ):
     # given three days of traffic and a report too large to be held in memory at once
-    monkeypatch.setattr(apis_reports, "INLINE_ROWS", 2)
+    monkeypatch.setattr(apis, "INLINE_ROWS", 2)
     admin = AdminUserFactory()
     link = TrackingLinkFactory()
     for day in range(3):

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from tqdm import tqdm
 
-from tracker.services.stats import HOUR, stats_period_bounds, stats_rebuild
+from reporting.services.rollups import HOUR, stats_period_bounds, stats_rebuild
 
 
 def _day(value: str) -> dt.date:

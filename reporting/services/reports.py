@@ -1,4 +1,4 @@
-"""Reports: read the hourly rollups (`tracker.models_stats`), never raw clicks.
+"""Reports: read the hourly rollups (`reporting.models`), never raw clicks.
 
 `report_build` answers `GET /api/reports` (JSON pages or a streamed CSV) and
 `campaign_analytics` answers `GET /api/analytics/campaign/<id>`. Both aggregate in the database
@@ -40,9 +40,10 @@ from accounts.models import User
 from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from core.money import quantize_money
-from tracker.models import ConversionStatus, HourlyDimStat, HourlyStat, StatsDimension
+from reporting.models import HourlyDimStat, HourlyStat, StatsDimension
+from reporting.services.rollups import METRIC_COLUMNS
+from tracker.models import ConversionStatus
 from tracker.selectors import EPC, MARGIN, PAYOUT, REVENUE, money_visible
-from tracker.services.stats import METRIC_COLUMNS
 
 TIME_GROUPS = ("day", "hour")
 ENTITY_GROUPS = ("campaign", "affiliate")

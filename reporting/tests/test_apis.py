@@ -8,9 +8,10 @@ from accounts.models import ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from campaigns.models import TrackingLink
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
-from tracker.models import ConversionStatus, HourlyStat
-from tracker.services.stats import stats_refresh
-from tracker.tests.factories_reports import click_add, conversion_add
+from reporting.models import HourlyStat
+from reporting.services.rollups import stats_refresh
+from reporting.tests.factories import click_add, conversion_add
+from tracker.models import ConversionStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Reports API: `GET /api/reports` (JSON pages or streamed CSV) and the campaign dashboard
 `GET /api/analytics/campaign/<id>` (seed 004). Both read the hourly rollups through
-`tracker.services.reports`, scoped to the viewer; what a role may not see (affiliates: revenue
+`reporting.services.reports`, scoped to the viewer; what a role may not see (affiliates: revenue
 and margin; advertisers: the affiliates' payout, margin and EPC) is not in the rows at all.
 """
 
@@ -29,7 +29,7 @@ from core.csv_export import csv_lines
 from core.exceptions import NotFoundError
 from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination
-from tracker.services import reports
+from reporting.services import reports
 
 _MONEY = {"max_digits": 18, "decimal_places": 4}
 INLINE_ROWS = 1000

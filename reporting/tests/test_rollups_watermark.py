@@ -5,9 +5,9 @@ import pytest
 from django.db import connection, transaction
 
 from campaigns.tests.factories import TrackingLinkFactory
-from tracker.models import HourlyStat, StatsWatermark
-from tracker.services.stats import SOURCE_CLICKS, stats_refresh
-from tracker.tests.factories_reports import click_add
+from reporting.models import HourlyStat, StatsWatermark
+from reporting.services.rollups import SOURCE_CLICKS, stats_refresh
+from reporting.tests.factories import click_add
 
 T0 = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 3, 12, 9, 0, tzinfo=dt.UTC)

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from accounts.tests.factories import AffiliateFactory
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
-from tracker.models import Click, ConversionStatus, HourlyDimStat, HourlyStat, StatsWatermark
-from tracker.services.stats import (
+from reporting.models import HourlyDimStat, HourlyStat, StatsWatermark
+from reporting.services.rollups import (
     METRIC_COLUMNS,
     SOURCE_CLICKS,
     SOURCE_HISTORY,
@@ -18,7 +18,8 @@ from tracker.services.stats import (
     stats_rebuild,
     stats_refresh,
 )
-from tracker.tests.factories_reports import click_add, conversion_add, conversion_move
+from reporting.tests.factories import click_add, conversion_add, conversion_move
+from tracker.models import Click, ConversionStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Reporting rollups (`tracker.models_stats`): kept fresh incrementally, rebuilt on demand.
+"""Reporting rollups (`reporting.models`): kept fresh incrementally, rebuilt on demand.
 
 Technique: periodic recomputation of "dirty" hours, driven by id watermarks.
 
@@ -42,16 +42,8 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from tracker.models import (
-    Click,
-    Conversion,
-    ConversionHistory,
-    ConversionStatus,
-    HourlyDimStat,
-    HourlyStat,
-    StatsDimension,
-    StatsWatermark,
-)
+from reporting.models import HourlyDimStat, HourlyStat, StatsDimension, StatsWatermark
+from tracker.models import Click, Conversion, ConversionHistory, ConversionStatus
 
 SOURCE_CLICKS = "clicks"
 SOURCE_HISTORY = "conversion_history"
