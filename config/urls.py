@@ -30,7 +30,7 @@ urlpatterns = [
 
 # The benchmark's baseline view exists only on the benchmark's own server.
 if settings.BENCHMARK_ROUTES_ENABLED:
-    urlpatterns.append(path("bench/trivial", core_views.trivial, name="bench-trivial"))
+    urlpatterns.append(path("", include("devtools.urls")))
 
 # Outside the HTML pages (portal, admin), Django's own error answers are the API's JSON error
 # shape; see core.api and core.middleware.JsonErrorPagesMiddleware.

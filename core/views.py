@@ -13,14 +13,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
-def trivial(request: HttpRequest) -> HttpResponse:
-    """The benchmark's baseline: the cheapest response this server can give (no database).
-
-    Routed only when BENCHMARK_ROUTES_ENABLED is on (the benchmark command's own server)."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """`/favicon.ico`, which browsers ask for on their own: our icon, from the static files."""

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "forwarding",
     "tracker",
     "reporting",
+    # Demo data and benchmark commands; nothing imports it.
+    "devtools",
     "portal",
 ]
 

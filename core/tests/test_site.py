@@ -14,7 +14,6 @@ from django.urls import clear_url_caches
 
 from accounts.tests.factories import AdminUserFactory, AffiliateFactory
 from campaigns.tests.factories import TrackingLinkFactory
-from tracker.management.commands.benchmark import Command as BenchmarkCommand
 
 pytestmark = pytest.mark.django_db
 
@@ -99,14 +98,6 @@ def test_the_benchmark_route_exists_when_turned_on(client, urls_with):
     response = client.get("/bench/trivial")
 
     assert (response.status_code, response.content) == (200, b"ok")
-
-
-def test_the_benchmark_turns_its_route_on_for_its_own_server(tmp_path):
-    env = BenchmarkCommand._server_env("postgres://x@127.0.0.1/db", workdir=tmp_path)
-
-    assert env["BENCHMARK_ROUTES_ENABLED"] == "true"
-    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-    assert env["CACHE_URL"] == f"filecache://{tmp_path / 'cache'}"
 
 
 # --- security headers ---------------------------------------------------------------------------

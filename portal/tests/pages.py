@@ -32,18 +32,16 @@ from payouts.models import LedgerTransaction, PayoutRequest
 from payouts.services import payout_request_create
 from payouts.tests.factories import conversion_approve
 from portal import urls as portal_urls
-from tracker.management.commands.seed_demo import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    ADVERTISER_EMAIL,
-    ADVERTISER_PASSWORD,
-    AFFILIATE_EMAILS,
-    AFFILIATE_PASSWORD,
-    PENDING_AFFILIATE_EMAIL,
-)
 from tracker.models import Click, Conversion, EndUserPoints
 
 DEMO_CLICKS = 400
+# The demo logins `seed_demo` creates, as the README documents them.
+DEMO_LOGINS = {
+    "advertiser": ("advertiser@clickledger.local", "demo-advertiser-pass"),
+    "affiliate": ("affiliate1@clickledger.local", "demo-affiliate-pass"),
+    "pending": ("affiliate3@clickledger.local", "demo-affiliate-pass"),
+    "admin": ("admin@clickledger.local", "demo-admin-pass"),
+}
 # Nothing listens there: a test delivery fails at once ("no answer"), without a receiver.
 CLOSED_PORT_URL = "http://127.0.0.1:9/postback?cid={click_id}&status={status}&amount={payout}"
 LONG_URL = (
@@ -96,12 +94,7 @@ class DemoWorld:
 
 def demo_world() -> DemoWorld:
     call_command("seed_demo", clicks=DEMO_CLICKS, seed=7, verbosity=0, stdout=StringIO())
-    logins = {
-        "advertiser": (ADVERTISER_EMAIL, ADVERTISER_PASSWORD),
-        "affiliate": (AFFILIATE_EMAILS[0], AFFILIATE_PASSWORD),
-        "pending": (PENDING_AFFILIATE_EMAIL, AFFILIATE_PASSWORD),
-        "admin": (ADMIN_EMAIL, ADMIN_PASSWORD),
-    }
+    logins = DEMO_LOGINS
     users = {role: User.objects.get(email=email) for role, (email, _) in logins.items()}
     advertiser, affiliate = users["advertiser"], users["affiliate"]
     campaign = Campaign.objects.filter(advertiser_id=advertiser.pk).order_by("id").first()

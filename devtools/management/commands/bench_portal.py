@@ -56,7 +56,7 @@ def _percentile(samples: list[float], percent: float) -> float:
 def bench_users() -> dict[str, Any]:
     """The demo logins by role, or CommandError saying how to create them."""
     from accounts.models import User
-    from tracker.management.commands.seed_demo import (
+    from devtools.management.commands.seed_demo import (
         ADMIN_EMAIL,
         ADVERTISER_EMAIL,
         AFFILIATE_EMAILS,

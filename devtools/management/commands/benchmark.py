@@ -32,7 +32,7 @@ may be lower by the requests still in flight when it stopped. wrk and gunicorn s
 cores, so the figures are a floor, comparable between runs on one machine.
 
 It also prints where the machine's CPU went during each endpoint's run, in milliseconds per
-request answered (`tracker.management.bench_cpu`, from /proc): gunicorn (master and workers),
+request answered (`devtools.bench_cpu`, from /proc): gunicorn (master and workers),
 PostgreSQL (its processes, when the server runs on this host), wrk, the rest of the machine, and
 idle time. A ratio to the trivial view is the ratio of these totals, so the table says which part
 of a request's cost keeps it from a target.
@@ -67,7 +67,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from core.db.servers import conninfo, scratch_database_create
-from tracker.management.bench_cpu import (
+from devtools.bench_cpu import (
     PROC,
     cpu_per_request,
     cpu_snapshot,
@@ -534,7 +534,7 @@ class Command(BaseCommand):
 
     def _wrk_measured(self, *, server_pid: int, **wrk_arguments: Any) -> dict:
         """`_wrk`, plus where the machine's CPU went during the run, per request answered
-        (`tracker.management.bench_cpu`; skipped where there is no Linux /proc)."""
+        (`devtools.bench_cpu`; skipped where there is no Linux /proc)."""
         if not (PROC / "stat").exists():
             return self._wrk(**wrk_arguments)
         before = cpu_snapshot()

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from tracker.management.commands.bench_portal import bench_pages, bench_users
+from devtools.management.commands.bench_portal import bench_pages, bench_users
 
 pytestmark = pytest.mark.django_db
 

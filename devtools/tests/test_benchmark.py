@@ -8,7 +8,8 @@ import shutil
 import pytest
 from django.core.management import call_command
 
-from tracker.management.commands.benchmark import round_ratios, rounds_summarize, wrk_output_parse
+from devtools.management.commands.benchmark import Command as BenchmarkCommand
+from devtools.management.commands.benchmark import round_ratios, rounds_summarize, wrk_output_parse
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:45763/c/tok
   2 threads and 16 connections
@@ -195,3 +196,11 @@ def test_rounds_summarize_leaves_out_the_cpu_split_when_a_round_lacks_it():
     summary = rounds_summarize(rounds)
 
     assert "cpu_ms_per_request" not in summary["click"]
+
+
+def test_the_benchmark_turns_its_route_on_for_its_own_server(tmp_path):
+    env = BenchmarkCommand._server_env("postgres://x@127.0.0.1/db", workdir=tmp_path)
+
+    assert env["BENCHMARK_ROUTES_ENABLED"] == "true"
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    assert env["CACHE_URL"] == f"filecache://{tmp_path / 'cache'}"

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from tracker.management.bench_cpu import (
+from devtools.bench_cpu import (
     CLOCK_TICKS_PER_SECOND,
     CpuSnapshot,
     ProcessTimes,

@@ -200,12 +200,12 @@ class Command(BaseCommand):
         from django.utils import timezone
         from tqdm import tqdm
 
-        from reporting.models import HourlyDimStat, HourlyStat
-        from reporting.services.rollups import stats_refresh
-        from tracker.management.commands.seed_demo import (
+        from devtools.management.commands.seed_demo import (
             demo_network_ensure,
             demo_traffic_generate,
         )
+        from reporting.models import HourlyDimStat, HourlyStat
+        from reporting.services.rollups import stats_refresh
         from tracker.models import Click
 
         if connection.settings_dict["NAME"] != BENCH_DB:
