@@ -27,8 +27,10 @@ from core.net import client_ip
 from portal.access import advertiser_required
 from portal.forms import PostbackTesterForm
 from tracker.models import Conversion, PostbackLog
+from tracker.postback_answers import postback_answer
+from tracker.postback_params import ENDPOINT_KEYED, PostbackInbound
 from tracker.selectors import click_list, conversion_list, postback_log_list
-from tracker.services.postbacks import ENDPOINT_KEYED, PostbackInbound, postback_receive
+from tracker.services.postbacks import postback_receive
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 RECENT_CLICKS = 10
@@ -100,20 +102,21 @@ def _tester_request(
 def _tester_send(
     *, request: HttpRequest, tester_request: TesterRequest, now: dt.datetime
 ) -> TesterResult:
-    answer = postback_receive(inbound=tester_request.inbound, now=now)
+    result = postback_receive(inbound=tester_request.inbound, now=now)
+    status, payload = postback_answer(result)
     # The exact bytes the public view answers (it wraps the same payload in a JsonResponse).
-    response_body = JsonResponse(answer.payload, status=answer.status).content.decode()
+    response_body = JsonResponse(payload, status=status).content.decode()
     # The log row this very call wrote (none only when the database was unreachable: 503).
-    log = postback_log_list(viewer=request.user).filter(pk=answer.payload.get("log_id")).first()
+    log = postback_log_list(viewer=request.user).filter(pk=result.log_id).first()
     conversion = None
-    if conversion_id := answer.payload.get("conversion_id"):
-        conversion = conversion_list(viewer=request.user).filter(pk=conversion_id).first()
+    if result.conversion is not None:
+        conversion = conversion_list(viewer=request.user).filter(pk=result.conversion.pk).first()
     return TesterResult(
         request=tester_request,
-        http_status=answer.status,
-        reason_phrase=HTTPStatus(answer.status).phrase,
+        http_status=status,
+        reason_phrase=HTTPStatus(status).phrase,
         response_body=response_body,
-        payload=answer.payload,
+        payload=payload,
         log=log,
         conversion=conversion,
     )

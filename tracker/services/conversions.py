@@ -14,23 +14,28 @@ its consequences commit or roll back together.
 """
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from campaigns.models import Campaign
+from campaigns.caps import caps_consume
+from campaigns.models import Campaign, PartnerKey
 from core.exceptions import ApplicationError, NotFoundError
 from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
     ChangeSource,
+    Click,
     Conversion,
     ConversionHistory,
     ConversionStatus,
     EndUserPoints,
 )
+from tracker.postback_params import PostbackFields
 from tracker.services.forwards import forwards_queue_for_change
 from tracker.services.pricing import conversion_money
 
@@ -278,6 +283,248 @@ def conversion_status_change(
         reason=reason,
         now=timezone.now(),
     )
+
+
+# --- recording a partner's postback ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClickAttribution:
+    """The click a postback converts, with what the rest of the request may skip.
+
+    The hints come from the click lookup itself (same transaction, a few statements earlier);
+    True means "not known, look": the fallback lookup leaves them so.
+    """
+
+    click: Click
+    has_caps: bool = True  # False: the campaign has no cap, nothing to consume
+    may_forward: bool = True  # False: the affiliate has no active postback endpoint
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What recording a postback did: `created`, `updated`, `duplicate` or `rejected` (with the
+    reason), and the conversion."""
+
+    result: str
+    conversion: Conversion
+    reason: str = ""
+
+
+def _conversion_existing_for_update(
+    *, click: Click, campaign: Campaign, transaction_id: str, dedupe_slot: str
+) -> Conversion | None:
+    """The conversion this postback names, locked; None when there is none yet.
+
+    A transaction id names a conversion of the campaign, but a postback may only touch the
+    conversions of the click it names: one whose transaction id belongs to another click's
+    conversion is refused (409 `transaction_id_conflict`), and says nothing about that conversion.
+    """
+    conversions = Conversion.objects.select_for_update(of=("self",)).select_related("campaign")
+    if transaction_id:
+        existing = conversions.filter(campaign=campaign, transaction_id=transaction_id).first()
+        if existing is not None:
+            if existing.click_id != click.pk:
+                raise ApplicationError(
+                    "This transaction_id belongs to a conversion of another click.",
+                    code="transaction_id_conflict",
+                    status=409,
+                    fields={"transaction_id": ["Already used by another click's conversion."]},
+                )
+            return existing
+    return conversions.filter(click=click, dedupe_slot=dedupe_slot).first()
+
+
+def _partner_reason(fields: PostbackFields) -> str:
+    if fields.reason:
+        return fields.reason
+    if fields.status in (ConversionStatus.REJECTED, ConversionStatus.REVERSED):
+        return f"{fields.status}_by_partner"
+    return ""
+
+
+def _conversion_update(
+    *,
+    existing: Conversion,
+    fields: PostbackFields,
+    source: str,
+    log_id: uuid.UUID,
+    now: dt.datetime,
+    has_caps: bool = True,
+    may_forward: bool = True,
+) -> RecordOutcome:
+    if (
+        existing.transaction_id
+        and fields.transaction_id
+        and existing.transaction_id != fields.transaction_id
+    ):
+        raise ApplicationError(
+            "This click already converted under another transaction_id, and its campaign "
+            "allows one conversion per click.",
+            code="click_already_converted",
+            status=409,
+        )
+    requested = fields.status
+    if (
+        existing.status == ConversionStatus.REJECTED
+        and existing.reason in SYSTEM_REJECT_REASONS
+        and requested in (ConversionStatus.PENDING, ConversionStatus.APPROVED)
+    ):
+        # The partner repeating a postback we refused gets the same answer again.
+        return RecordOutcome("rejected", existing, existing.reason)
+    if not conversion_transition_check(from_status=existing.status, to_status=requested):
+        return RecordOutcome("duplicate", existing)
+    if existing.status == ConversionStatus.REJECTED:
+        if not fields.reason:
+            raise ApplicationError(
+                "Re-approving a rejected conversion needs a reason.",
+                code="reason_required",
+                fields={"reason": ["Required to re-approve a rejected conversion."]},
+            )
+        _, payout = conversion_money(
+            campaign=existing.campaign,
+            revenue=existing.revenue if fields.payout is None else fields.payout,
+        )
+        if has_caps and not caps_consume(
+            campaign=existing.campaign, affiliate_id=existing.affiliate_id, payout=payout, at=now
+        ):
+            return RecordOutcome("rejected", existing, REASON_CAP_REACHED)
+    conversion_transition_apply(
+        conversion=existing,
+        to_status=requested,
+        source=source,
+        actor=None,
+        reason=_partner_reason(fields),
+        now=now,
+        revenue=fields.payout if requested == ConversionStatus.APPROVED else None,
+        postback_log_id=log_id,
+        may_forward=may_forward,
+    )
+    return RecordOutcome("updated", existing)
+
+
+def conversion_record(
+    *,
+    attribution: ClickAttribution,
+    fields: PostbackFields,
+    partner_key: PartnerKey | None,
+    source: str,
+    log_id: uuid.UUID,
+    now: dt.datetime,
+) -> RecordOutcome:
+    """Create the conversion of this postback, or move the existing one. Inside a transaction.
+
+    The insert decides (INSERT ... ON CONFLICT DO NOTHING, no savepoint): when it writes nothing,
+    the conversion exists (PostgreSQL waited for a concurrent insert of the same identity to
+    commit), and it is locked and moved through the status machine instead.
+    """
+    click = attribution.click
+    hints = {"has_caps": attribution.has_caps, "may_forward": attribution.may_forward}
+    campaign = click.campaign
+    if fields.currency and fields.currency != campaign.currency:
+        raise ApplicationError(
+            f"This campaign is paid in {campaign.currency}, not {fields.currency}.",
+            code="currency_mismatch",
+            fields={"currency": [f"Must be {campaign.currency}."]},
+        )
+    if campaign.allow_multiple_conversions and not fields.transaction_id:
+        raise ApplicationError(
+            "This campaign allows several conversions per click: each needs a transaction_id.",
+            code="missing_transaction_id",
+            fields={"transaction_id": ["This parameter is required for this campaign."]},
+        )
+    if fields.affiliate_id and fields.affiliate_id != str(click.affiliate_id):
+        fields.warnings.append(
+            f"affiliate_id {fields.affiliate_id[:40]!r} does not match the click's affiliate"
+        )
+    dedupe_slot = fields.transaction_id if campaign.allow_multiple_conversions else ""
+    if fields.status == ConversionStatus.REVERSED:
+        existing = _conversion_existing_for_update(
+            click=click,
+            campaign=campaign,
+            transaction_id=fields.transaction_id,
+            dedupe_slot=dedupe_slot,
+        )
+        if existing is None:
+            raise ApplicationError(
+                "There is no conversion to reverse for this click.",
+                code="invalid_transition",
+                status=409,
+            )
+        return _conversion_update(
+            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
+        )
+
+    status, reason = fields.status, _partner_reason(fields)
+    if click.blocked_reason:
+        status, reason = ConversionStatus.REJECTED, REASON_CLICK_BLOCKED
+    elif now - click.created_at > dt.timedelta(hours=campaign.attribution_window_hours):
+        status, reason = ConversionStatus.REJECTED, REASON_OUTSIDE_ATTRIBUTION_WINDOW
+    revenue, payout = conversion_money(campaign=campaign, revenue=fields.payout)
+    conversion = Conversion(
+        click=click,
+        campaign=campaign,
+        affiliate_id=click.affiliate_id,
+        partner_key=partner_key,
+        dedupe_slot=dedupe_slot,
+        transaction_id=fields.transaction_id,
+        external_conversion_id=fields.conversion_id,
+        offer_id=fields.partner_offer_id,
+        status=status,
+        reason=reason[:255],
+        currency=campaign.currency,
+        revenue=revenue,
+        payout=payout,
+        user_id=click.user_id or fields.user_id,
+        country=fields.country or click.country,
+        device_id=fields.device_id,
+        ip=fields.ip or (click.ip or ""),
+        user_agent=fields.user_agent or click.user_agent,
+        sub_ids=fields.sub_ids,
+        custom_data=fields.custom_data,
+        created_at=now,
+        updated_at=now,
+        approved_at=now if status == ConversionStatus.APPROVED else None,
+    )
+    conversion.points_awarded = points_awarded_for(conversion=conversion, status=status)
+    if not model_insert(conversion, on_conflict_do_nothing=True):
+        existing = _conversion_existing_for_update(
+            click=click,
+            campaign=campaign,
+            transaction_id=fields.transaction_id,
+            dedupe_slot=dedupe_slot,
+        )
+        if existing is None:
+            raise ApplicationError(
+                "A concurrent change conflicted with this postback; send it again.",
+                code="conflict",
+                status=409,
+            )
+        return _conversion_update(
+            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
+        )
+    if (
+        attribution.has_caps
+        and status in (ConversionStatus.PENDING, ConversionStatus.APPROVED)
+        and not caps_consume(
+            campaign=campaign, affiliate_id=click.affiliate_id, payout=payout, at=now
+        )
+    ):
+        conversion.status = ConversionStatus.REJECTED
+        conversion.reason = REASON_CAP_REACHED
+        conversion.approved_at = None
+        conversion.points_awarded = Decimal(0)
+        conversion.save(update_fields=["status", "reason", "approved_at", "points_awarded"])
+    conversion_created_apply(
+        conversion=conversion,
+        source=source,
+        postback_log_id=log_id,
+        now=now,
+        may_forward=attribution.may_forward,
+    )
+    if conversion.status == ConversionStatus.REJECTED:
+        return RecordOutcome("rejected", conversion, conversion.reason)
+    return RecordOutcome("created", conversion)
 
 
 # --- auto-approval (scheduled) -----------------------------------------------------------------

@@ -12,11 +12,11 @@ from core.exceptions import ApplicationError
 from tracker.models import BlockedReason, Click
 from tracker.services.clicks import (
     _blocked_reason,
-    _link_by_token,
     click_params_parse,
     click_record,
     click_record_external,
 )
+from tracker.sql.clicks import link_by_token
 from tracker.tests.factories import ClickFactory
 
 pytestmark = pytest.mark.django_db
@@ -339,7 +339,7 @@ def test_click_record_one_statement_path_agrees_with_the_python_rules(
         used = Decimal(1 if click_cap == "used up" else 0)
         period = cap_period_start(period=cap.period, at=NOW, timezone_name=campaign.timezone)
         CapCounter.objects.create(cap=cap, period_start=period, used=used)
-    expected = _blocked_reason(link=_link_by_token(link.token), country="US", now=NOW)
+    expected = _blocked_reason(link=link_by_token(link.token), country="US", now=NOW)
     one_statement = not countries and click_cap is None and expected == ""
 
     with django_assert_num_queries(1) if one_statement else nullcontext():

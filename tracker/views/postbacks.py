@@ -1,8 +1,8 @@
 """Postback endpoints: plain Django views that read the raw request and call one service.
 
-The service parses, authenticates, records and answers; the views only gather the raw query
-string and body (the signature covers the raw bytes) and turn the answer into JSON. Partners'
-servers post without CSRF tokens, hence csrf_exempt.
+The service parses, authenticates and records; the views only gather the raw query string and
+body (the signature covers the raw bytes) and turn its result into the JSON answer
+(`tracker.postback_answers`). Partners' servers post without CSRF tokens, hence csrf_exempt.
 """
 
 from django.conf import settings
@@ -13,16 +13,15 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from core.net import client_ip
-from tracker.services.postbacks import (
+from tracker.postback_answers import postback_answer, postback_answer_legacy
+from tracker.postback_params import (
     ENDPOINT_API,
     ENDPOINT_KEYED,
     ENDPOINT_LEGACY,
     OPTIONAL_PARAMS,
-    PostbackAnswer,
     PostbackInbound,
-    postback_receive,
-    postback_receive_legacy,
 )
+from tracker.services.postbacks import PostbackResult, postback_receive, postback_receive_legacy
 
 _RECEIVE_METHODS = ("GET", "POST")
 
@@ -88,8 +87,9 @@ def _inbound(request: HttpRequest, *, endpoint: str, path_key: str | None) -> Po
     )
 
 
-def _answer(answer: PostbackAnswer) -> JsonResponse:
-    response = JsonResponse(answer.payload, status=answer.status)
+def _answer(result: PostbackResult, *, legacy: bool = False) -> JsonResponse:
+    status, payload = postback_answer_legacy(result) if legacy else postback_answer(result)
+    response = JsonResponse(payload, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -114,7 +114,7 @@ def postback_api(request: HttpRequest) -> JsonResponse:
 
 @csrf_exempt
 def postback_legacy(request: HttpRequest) -> JsonResponse:
-    """Seeds 000/001 `GET /postback?affiliate_id=&click_id=&amount=&currency=` (no key)."""
+    """The first integrations' keyless `GET /postback?affiliate_id=&click_id=&amount=&currency=`."""
     if not settings.LEGACY_POSTBACK_ENABLED:
         return JsonResponse(
             {"status": "error", "success": False, "message": "Not found.", "code": "not_found"},
@@ -123,7 +123,7 @@ def postback_legacy(request: HttpRequest) -> JsonResponse:
     if request.method != "GET":
         return _method_not_allowed(("GET",))
     inbound = _inbound(request, endpoint=ENDPOINT_LEGACY, path_key=None)
-    return _answer(postback_receive_legacy(inbound=inbound))
+    return _answer(postback_receive_legacy(inbound=inbound), legacy=True)
 
 
 def postback_test_info(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,57 @@
+"""The postback's hand-written SQL: its click lookup, one prepared statement that also says what
+the rest of the request may skip (caps, forwarding)."""
+
+import functools
+
+from campaigns.models import Campaign, Cap
+from core.sql import execute_fetchone, model_columns, model_from_row
+from forwarding.models import PostbackEndpoint
+from tracker.models import Click
+from tracker.services.conversions import ClickAttribution
+
+
+@functools.cache
+def _click_by_id_sql(*, by_advertiser: bool, by_affiliate: bool) -> str:
+    click, campaign = Click._meta.db_table, Campaign._meta.db_table
+    scopes = ["click.click_id = %s"]
+    if by_advertiser:
+        scopes.append("campaign.advertiser_id = %s")
+    if by_affiliate:
+        scopes.append("click.affiliate_id = %s")
+    # Table and column names come from our models; values are bound parameters.
+    return f"""
+SELECT {model_columns(Click, "click")}, {model_columns(Campaign, "campaign")},
+       EXISTS (SELECT 1 FROM {Cap._meta.db_table} cap WHERE cap.campaign_id = click.campaign_id),
+       EXISTS (
+           SELECT 1 FROM {PostbackEndpoint._meta.db_table} endpoint
+           WHERE endpoint.affiliate_id = click.affiliate_id AND endpoint.is_active
+       )
+FROM {click} click
+JOIN {campaign} campaign ON campaign.id = click.campaign_id
+WHERE {" AND ".join(scopes)}
+"""  # noqa: S608
+
+
+def click_by_id(
+    *, click_id: str, advertiser_id: int | None, affiliate_id: int | None
+) -> ClickAttribution | None:
+    """The click, its campaign and the hints, in one prepared statement (the usual postback).
+
+    Scoped to the advertiser's campaigns and/or the affiliate's clicks, whichever is given."""
+    scope_values = [value for value in (advertiser_id, affiliate_id) if value is not None]
+    if not scope_values:
+        raise ValueError("A click is only looked up within an advertiser's or affiliate's scope.")
+    row = execute_fetchone(
+        _click_by_id_sql(
+            by_advertiser=advertiser_id is not None, by_affiliate=affiliate_id is not None
+        ),
+        [click_id, *scope_values],
+    )
+    if row is None:
+        return None
+    click_columns = len(Click._meta.concrete_fields)
+    campaign_columns = len(Campaign._meta.concrete_fields)
+    click = model_from_row(Click, row[:click_columns])
+    click.campaign = model_from_row(Campaign, row[click_columns : click_columns + campaign_columns])
+    has_caps, may_forward = row[click_columns + campaign_columns :]
+    return ClickAttribution(click=click, has_caps=bool(has_caps), may_forward=bool(may_forward))
