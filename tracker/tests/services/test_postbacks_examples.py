@@ -18,7 +18,7 @@ from django.test import Client
 from tracker.models import Conversion, ConversionHistory, EndUserPoints, PostbackLog
 from tracker.tests.factories_postbacks import postback_world
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "postbacks").glob("*.json"))
+FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "postbacks").glob("*.json"))
 CONVERSION_FIELDS = (
     "status",
     "revenue",

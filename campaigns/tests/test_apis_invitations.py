@@ -19,7 +19,7 @@ from campaigns.tests.factories_api import (
     network,
     not_found,
 )
-from campaigns.tests.test_api_applications import application_body
+from campaigns.tests.test_apis_applications import application_body
 from config.celery import app as celery_app
 from core.tests.errors import invalid_fields_body
 
