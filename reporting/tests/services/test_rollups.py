@@ -1,3 +1,6 @@
+"""The hourly rollups: refresh (incremental, following status changes), rebuild, the retention
+horizon and the pruning of raw clicks, on PostgreSQL's statements and the portable path."""
+
 import datetime as dt
 import random
 from decimal import Decimal
@@ -11,14 +14,20 @@ from accounts.tests.factories import AffiliateFactory
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
 from reporting.models import HourlyDimStat, HourlyStat, StatsWatermark
 from reporting.services.rollups import (
-    METRIC_COLUMNS,
     SOURCE_CLICKS,
     SOURCE_HISTORY,
     clicks_prune,
     stats_rebuild,
     stats_refresh,
 )
-from reporting.tests.factories import click_add, conversion_add, conversion_move
+from reporting.tests.factories import (
+    click_add,
+    conversion_add,
+    conversion_move,
+    dim_rows,
+    hourly_rows,
+    metrics,
+)
 from tracker.models import Click, ConversionStatus
 
 pytestmark = pytest.mark.django_db
@@ -27,46 +36,6 @@ T0 = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 3, 12, 9, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 M = dt.timedelta(minutes=1)
-
-
-def _metric_values(row) -> list:
-    return [getattr(row, column) for column in METRIC_COLUMNS]
-
-
-def hourly_rows() -> list[tuple]:
-    return sorted(
-        (row.hour, row.campaign_id, row.affiliate_id, row.currency, *_metric_values(row))
-        for row in HourlyStat.objects.all()
-    )
-
-
-def dim_rows(dimension: str | None = None) -> list[tuple]:
-    rows = HourlyDimStat.objects.all()
-    if dimension:
-        rows = rows.filter(dimension=dimension)
-    return sorted(
-        (
-            row.hour,
-            row.campaign_id,
-            row.affiliate_id,
-            row.currency,
-            row.dimension,
-            row.value,
-            *_metric_values(row),
-        )
-        for row in rows
-    )
-
-
-def metrics(**values) -> tuple:
-    """The metric columns in order; money as 4-place Decimals."""
-    out = []
-    for column in METRIC_COLUMNS:
-        value = values.get(column, 0)
-        out.append(
-            Decimal(value).quantize(Decimal("0.0001")) if column in ("revenue", "payout") else value
-        )
-    return tuple(out)
 
 
 def test_refresh_counts_clicks_and_conversions_per_hour_and_dimension():
@@ -374,29 +343,6 @@ def test_prune_never_deletes_clicks_that_can_still_convert(settings):
 
     # then the click survives the attribution window (plus a day) and goes after it
     assert (first, second) == (0, 1)
-
-
-def test_rebuild_command_prints_progress_and_summary():
-    # given some traffic
-    link = TrackingLinkFactory()
-    click_add(link=link, at=T0)
-
-    # when the command rebuilds two days
-    out, err = StringIO(), StringIO()
-    with time_machine.travel(NOW, tick=False):
-        call_command(
-            "rollups_rebuild", "--from", "2026-03-10", "--to", "2026-03-11", stdout=out, stderr=err
-        )
-
-    # then it reports what it did, with a progress bar on stderr
-    assert out.getvalue() == (
-        "Rebuilt 48 hours (48 with click counts) from 2026-03-10T00:00:00+00:00 "
-        "to 2026-03-12T00:00:00+00:00.\n"
-    )
-    assert "48/48" in err.getvalue()
-    assert hourly_rows() == [
-        (T0, link.campaign_id, link.affiliate_id, "USD", *metrics(clicks=1, unique_clicks=1))
-    ]
 
 
 def test_the_sql_and_portable_paths_agree():

@@ -1,51 +1,21 @@
-"""The outbox: deliveries are written in the status change's transaction, one per endpoint that
-wants the event, each status change once; published after commit (a broker failure is swallowed);
-test postbacks; the auto-approve workflow."""
-
-import datetime as dt
-import logging
-import socket
-from decimal import Decimal
+"""What a conversion's status changes tell the affiliate's postback endpoints: one delivery per
+endpoint that wants the event, written in the status change's transaction with every value, each
+status change once (a rolled-back or refused change leaves none); test postbacks go to the
+endpoints subscribed to test events."""
 
 import pytest
-import time_machine
 from django.db import transaction
 from django.test import Client
 
 from campaigns.tests.factories import CampaignFactory
-from config.celery import app as celery_app
 from core.exceptions import ApplicationError
 from forwarding.models import Delivery, DeliveryStatus, EndpointMethod, ForwardEvent
-from forwarding.services.outbox import deliveries_enqueue
 from forwarding.tests.factories import PostbackEndpointFactory
-from tests.support.celery_worker import celery_broker_point
-from tests.support.http import Receiver
-from tracker.models import ChangeSource, Conversion, ConversionHistory
-from tracker.services.conversions import conversion_status_change, conversions_auto_approve_due
-from tracker.tasks import auto_approve_conversions
+from tracker.models import Conversion, ConversionHistory
+from tracker.services.conversions import conversion_status_change
 from tracker.tests.factories_postbacks import postback_world
 
 ALL_STATUS_EVENTS = ["approved", "pending", "rejected", "reversed"]
-
-
-@pytest.fixture
-def eager_celery():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def dead_broker():
-    """The Celery app points at a port where nothing listens (the broker is down)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    previous = celery_broker_point(f"redis://127.0.0.1:{port}/0")
-    yield
-    celery_broker_point(previous)
 
 
 def _postback(world, click, **params):
@@ -175,49 +145,6 @@ def test_a_rolled_back_status_change_leaves_no_delivery():
 
 
 @pytest.mark.django_db
-def test_deliveries_are_published_after_commit_and_sent(
-    eager_celery, django_capture_on_commit_callbacks
-):
-    # given an endpoint on a loopback receiver
-    with Receiver() as receiver:
-        world, _, click = _world_with_click()
-        PostbackEndpointFactory(
-            affiliate=world.affiliate, url=receiver.url("/pb?cid={click_id}&p={payout}")
-        )
-
-        # when the conversion commits
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            _postback(world, click, payout="5.00")
-
-        # then the task ran after commit and delivered it
-        assert len(callbacks) == 1
-        assert [r.query for r in receiver.requests] == [{"cid": click.click_id, "p": "4.0000"}]
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.DELIVERED, 1)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_postbacks_answer_200_when_the_broker_is_down_and_the_rows_wait(dead_broker, caplog):
-    # given an endpoint, and a broker that refuses connections
-    world, _, click = _world_with_click()
-    PostbackEndpointFactory(affiliate=world.affiliate)
-
-    # when a conversion is reported
-    with caplog.at_level(logging.WARNING, logger="core.tasks"):
-        body = _postback(world, click)
-
-    # then the postback succeeded, the delivery waits for the sweeper, the failure is logged
-    assert body["result"] == "created"
-    delivery = Delivery.objects.get()
-    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 0)
-    assert [r.getMessage() for r in caplog.records] == [
-        f"could not publish 1 of 1 forwarding.tasks.deliver task(s) "
-        f"(first: {{'delivery_id': {delivery.pk}}})"
-    ]
-    assert deliveries_enqueue([delivery.pk]) == 0
-
-
-@pytest.mark.django_db
 def test_a_test_postback_is_forwarded_to_endpoints_subscribed_to_test_events():
     # given an endpoint for test events and one for approvals only
     world, campaign, click = _world_with_click()
@@ -275,56 +202,6 @@ def test_a_test_postback_for_another_advertisers_click_forwards_nothing():
 
     assert response.json()["result"] == "test"
     assert Delivery.objects.count() == 0
-
-
-@pytest.mark.django_db
-def test_pending_conversions_auto_approve_after_their_campaigns_delay_once():
-    # given a campaign approving after 24 h, and an endpoint for approvals
-    world = postback_world()
-    world.campaign(auto_approve_after_hours=24)
-    PostbackEndpointFactory(affiliate=world.affiliate, events=["approved"])
-    now = dt.datetime.now(dt.UTC)
-    old, young, rejected = world.click(), world.click(), world.click()
-    with time_machine.travel(now - dt.timedelta(hours=25), tick=False):
-        _postback(world, old, status="pending")
-        _postback(world, rejected, status="pending")
-        _postback(world, rejected, status="rejected")
-    with time_machine.travel(now - dt.timedelta(hours=23), tick=False):
-        _postback(world, young, status="pending")
-
-    # when the job runs twice
-    first = conversions_auto_approve_due(now=now)
-    second = auto_approve_conversions()
-
-    # then only the old pending conversion is approved, by the system, and forwarded once
-    assert (first, second) == (1, 0)
-    statuses = dict(Conversion.objects.values_list("click_id", "status"))
-    assert statuses == {old.pk: "approved", young.pk: "pending", rejected.pk: "rejected"}
-    approved = Conversion.objects.get(click=old)
-    last = approved.history.order_by("id").last()
-    assert (last.from_status, last.to_status, last.source, last.reason, last.actor) == (
-        "pending",
-        "approved",
-        ChangeSource.SYSTEM,
-        "auto_approved",
-        None,
-    )
-    assert approved.payout == Decimal("0.0000")
-    assert list(Delivery.objects.values_list("conversion_id", "event")) == [
-        (approved.pk, "approved")
-    ]
-
-
-@pytest.mark.django_db
-def test_campaigns_without_the_setting_never_auto_approve():
-    world = postback_world()
-    world.campaign()
-    click = world.click()
-    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=90), tick=False):
-        _postback(world, click, status="pending")
-
-    assert conversions_auto_approve_due() == 0
-    assert Conversion.objects.get().status == "pending"
 
 
 @pytest.mark.django_db

@@ -457,30 +457,6 @@ def test_a_postback_refused_by_a_cap_gets_the_same_answer_when_repeated():
     assert ConversionHistory.objects.filter(conversion__click=second).count() == 1
 
 
-def test_unsupported_method_answers_405_json():
-    world = postback_world()
-
-    response = Client().put(world.postback_path)
-
-    assert response.status_code == 405
-    assert response.json()["code"] == "method_not_allowed"
-
-
-def test_the_legacy_postback_can_be_switched_off(settings):
-    settings.LEGACY_POSTBACK_ENABLED = False
-
-    response = Client().get("/postback?affiliate_id=1&click_id=abc123&amount=100&currency=USD")
-
-    assert response.status_code == 404
-    assert response.json() == {
-        "status": "error",
-        "success": False,
-        "message": "Not found.",
-        "code": "not_found",
-    }
-    assert PostbackLog.objects.count() == 0
-
-
 @pytest.mark.django_db(transaction=True)
 def test_database_down_answers_503_unavailable():
     world = postback_world()

@@ -1,4 +1,5 @@
-"""Query budgets of the hot paths: the click redirect and the partner postback.
+"""Query budgets of the partner postback, the second-hottest path (the click redirect's is in
+`tracker/tests/views/test_clicks.py`).
 
 Every statement is a round trip plus CPU on both sides; these tests pin what each path costs so
 that a regression shows up as a failing count, with the statements listed in the assertion. In a
@@ -14,15 +15,7 @@ from campaigns.models import CapPeriod
 from campaigns.tests.factories import CapFactory
 from forwarding.models import Delivery
 from forwarding.tests.factories import PostbackEndpointFactory
-from payouts.ledger import ledger_accounts
-from payouts.models import (
-    NETWORK_OWNER_ID,
-    AccountKind,
-    LedgerAccount,
-    LedgerEntry,
-    LedgerTransaction,
-    OwnerType,
-)
+from payouts.models import LedgerTransaction
 from tracker.models import ConversionHistory, ConversionStatus, EndUserPoints, PostbackLog
 from tracker.tests.factories_postbacks import postback_world
 
@@ -114,20 +107,3 @@ def test_one_cap_costs_its_list_and_one_upsert(client, django_assert_num_queries
         response = client.get(world.postback_path, {"click_id": click.click_id, "payout": "5"})
 
     assert response.json()["result"] == "created"
-
-
-def test_ledger_accounts_are_read_in_one_query_when_they_exist(django_assert_num_queries):
-    specs = [
-        (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.REVENUE, "USD"),
-        (OwnerType.AFFILIATE, 7, AccountKind.AVAILABLE, "USD"),
-        (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.REVENUE, "USD"),
-    ]
-    created = ledger_accounts(specs)
-
-    with django_assert_num_queries(1):
-        again = ledger_accounts(specs)
-
-    assert [account.pk for account in again] == [account.pk for account in created]
-    assert created[0].pk == created[2].pk
-    assert LedgerAccount.objects.count() == 2
-    assert LedgerEntry.objects.count() == 0
