@@ -22,7 +22,7 @@ from accounts.tests.factories import (
     AffiliateFactory,
     UserFactory,
 )
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 

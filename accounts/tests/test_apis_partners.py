@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from config.celery import app as celery_app
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 

@@ -4,17 +4,16 @@
 import pytest
 
 from campaigns.models import AccessStatus, CampaignAccess, CampaignStatus, TrackingLink, Visibility
-from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory
-from campaigns.tests.factories_api import (
+from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory, network
+from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     AFFILIATE_FORBIDDEN,
     ANY_ROLE_FORBIDDEN,
     NOT_AUTHENTICATED,
+    invalid_fields_body,
     iso,
-    network,
     not_found,
 )
-from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 

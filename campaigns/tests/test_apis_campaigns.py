@@ -16,13 +16,12 @@ from campaigns.models import (
     CapScope,
     Visibility,
 )
-from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory, CapFactory
-from campaigns.tests.factories_api import (
+from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory, CapFactory, network
+from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     ANY_ROLE_FORBIDDEN,
     NOT_AUTHENTICATED,
     iso,
-    network,
     not_found,
 )
 

@@ -10,18 +10,16 @@ from django.core import mail
 from accounts.models import ApprovalStatus
 from accounts.tests.factories import AffiliateFactory
 from campaigns.models import AccessStatus, CampaignAccess, CampaignStatus, TrackingLink, Visibility
-from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory
-from campaigns.tests.factories_api import (
-    ADMIN_OR_ADVERTISER_FORBIDDEN,
-    NOT_AUTHENTICATED,
-    Network,
-    iso,
-    network,
-    not_found,
-)
+from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory, Network
 from campaigns.tests.test_apis_applications import application_body
 from config.celery import app as celery_app
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import (
+    ADMIN_OR_ADVERTISER_FORBIDDEN,
+    NOT_AUTHENTICATED,
+    invalid_fields_body,
+    iso,
+    not_found,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +31,6 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def net() -> Network:
-    return network()
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from django.utils import timezone
 
 from campaigns.models import PartnerKey
 from campaigns.partner_keys import partner_key_resolve
-from campaigns.tests.factories_api import (
+from campaigns.tests.factories import network
+from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     NOT_AUTHENTICATED,
+    invalid_fields_body,
     iso,
-    network,
     not_found,
 )
-from core.tests.errors import invalid_fields_body
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from forwarding.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoin
 from forwarding.tests.factories import PostbackEndpointFactory, standard_webhook_verify
 from tests.support.celery_worker import RedisServer, Workers, celery_broker_point, wait_until
 from tests.support.http import Receiver
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

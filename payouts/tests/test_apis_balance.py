@@ -6,7 +6,7 @@ import time_machine
 
 from accounts.models import ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 from payouts import services
 from payouts.models import LedgerAccount
 from payouts.tests.factories import (

@@ -7,7 +7,7 @@ from django.http import StreamingHttpResponse
 
 from accounts.models import PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 from payouts import services
 from payouts.models import LedgerEntry
 from payouts.tests.factories import conversion_approve, funded_affiliate

@@ -8,7 +8,7 @@ from django.core import mail
 from accounts.models import ApprovalStatus, PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from config.celery import app as celery_app
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 from payouts import selectors, services
 from payouts.models import LedgerTransaction, PayoutEvent, PayoutRequest
 from payouts.tests.factories import conversion_approve, funded_affiliate

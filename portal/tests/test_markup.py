@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from forwarding.tests.factories import PostbackEndpointFactory
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
 

@@ -5,16 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.tests.factories_api import (
+from campaigns.tests.factories import network
+from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     ADMIN_OR_AFFILIATE_FORBIDDEN,
     ANY_ROLE_FORBIDDEN,
     NOT_AUTHENTICATED,
+    invalid_fields_body,
     iso,
-    network,
     not_found,
 )
-from core.tests.errors import invalid_fields_body
 from tracker.models import (
     ChangeSource,
     Click,
@@ -23,8 +23,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

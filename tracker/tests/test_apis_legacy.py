@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from campaigns.tests.factories_api import NOT_AUTHENTICATED, iso, network
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from campaigns.tests.factories import network
+from core.tests.api_bodies import NOT_AUTHENTICATED, iso
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

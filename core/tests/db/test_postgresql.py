@@ -17,7 +17,7 @@ from django.db import connection
 
 from campaigns.tests.factories import TrackingLinkFactory
 from tracker.models import Click, Conversion, PostbackLog, PostbackOutcome
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

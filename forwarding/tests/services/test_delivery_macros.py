@@ -12,7 +12,7 @@ from forwarding.models import Delivery
 from forwarding.services.delivery import delivery_attempt
 from forwarding.tests.factories import PostbackEndpointFactory
 from tests.support.http import Receiver
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 NASTY = "/?#@:&=%+;,{}[]\\ \t\r\n'\"<>.."
 SUB_VALUE = st.text(

@@ -13,7 +13,7 @@ from forwarding.services.outbox import deliveries_enqueue
 from forwarding.tests.factories import PostbackEndpointFactory
 from tests.support.celery_worker import celery_broker_point
 from tests.support.http import Receiver
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ from decimal import Decimal
 import pytest
 
 from campaigns.models import AccessStatus, Campaign, CampaignAccess, Cap, PartnerKey
-from campaigns.tests.factories import CampaignAccessFactory
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import CampaignAccessFactory, network
 from portal.tests.factories import portal_client
 from reporting.services.rollups import stats_refresh
 from tracker.models import ConversionHistory
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

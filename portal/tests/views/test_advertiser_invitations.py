@@ -5,19 +5,13 @@ private campaign in its list, marked invited, and gets its link."""
 import pytest
 
 from campaigns.models import AccessStatus, CampaignAccess, CampaignStatus, TrackingLink
-from campaigns.tests.factories import CampaignFactory
-from campaigns.tests.factories_api import Network, network
+from campaigns.tests.factories import CampaignFactory, Network
 from portal.tests.factories import portal_client
 from portal.tests.test_markup import _audit
 
 pytestmark = pytest.mark.django_db
 
 NO_SUCH_AFFILIATE = "No approved affiliate has this id or email."
-
-
-@pytest.fixture
-def net() -> Network:
-    return network()
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 
 from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibility
-from campaigns.tests.factories import CampaignFactory
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import CampaignFactory, network
 from config.celery import app as celery_app
 from forwarding.models import Delivery, DeliveryAttempt, PostbackEndpoint
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
@@ -17,8 +16,7 @@ from portal.tests.factories import portal_client
 from reporting.services.rollups import stats_refresh
 from tests.support.http import Receiver
 from tracker.models import EndUserPoints
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

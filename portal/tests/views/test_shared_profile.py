@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import ApprovalStatus, PayoutMethod
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from portal.tests.factories import portal_client
 
 pytestmark = pytest.mark.django_db

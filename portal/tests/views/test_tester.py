@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from payouts.models import LedgerEntry
 from portal.tests.factories import portal_client
 from portal.tests.test_markup import _audit

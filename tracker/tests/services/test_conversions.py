@@ -10,7 +10,7 @@ from campaigns.models import Cap, CapMetric, CapPeriod, CapScope
 from core.exceptions import ApplicationError
 from tracker.models import Conversion, ConversionHistory, EndUserPoints
 from tracker.services.conversions import conversion_status_change
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from forwarding.tests.factories import PostbackEndpointFactory
 from tracker.models import ChangeSource, Conversion
 from tracker.services.conversions import conversions_auto_approve_due
 from tracker.tasks import auto_approve_conversions
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 
 def _postback(world, click, **params):

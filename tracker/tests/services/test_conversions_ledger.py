@@ -7,7 +7,7 @@ import pytest
 from payouts.models import LedgerEntry, LedgerTransaction
 from payouts.selectors import advertiser_balances, affiliate_balances, network_totals
 from tracker.services.conversions import conversion_status_change
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 from tracker.tests.services.test_postbacks_concurrency import _run_together
 
 pytestmark = pytest.mark.django_db

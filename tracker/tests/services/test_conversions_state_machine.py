@@ -13,7 +13,7 @@ from accounts.tests.factories import AdminUserFactory
 from core.exceptions import ApplicationError
 from tracker.models import Conversion, ConversionHistory, EndUserPoints
 from tracker.services.conversions import conversion_status_change
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 

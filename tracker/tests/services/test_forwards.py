@@ -13,7 +13,7 @@ from forwarding.models import Delivery, DeliveryStatus, EndpointMethod, ForwardE
 from forwarding.tests.factories import PostbackEndpointFactory
 from tracker.models import Conversion, ConversionHistory
 from tracker.services.conversions import conversion_status_change
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 ALL_STATUS_EVENTS = ["approved", "pending", "rejected", "reversed"]
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from campaigns.models import Cap, CapMetric, CapPeriod, CapScope
 from campaigns.partner_keys import partner_key_rotate
 from tracker.models import BlockedReason, Conversion, ConversionHistory, EndUserPoints, PostbackLog
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 

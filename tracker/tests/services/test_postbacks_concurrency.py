@@ -13,7 +13,7 @@ from django.test import Client
 from campaigns.models import CapMetric, CapPeriod, CapScope
 from campaigns.tests.factories import CapFactory
 from tracker.models import Conversion, ConversionHistory, EndUserPoints, PostbackLog
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 THREADS = 50
 

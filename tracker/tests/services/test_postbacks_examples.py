@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from tracker.models import Conversion, ConversionHistory, EndUserPoints, PostbackLog
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 FIXTURES = sorted((Path(__file__).parents[1] / "fixtures" / "postbacks").glob("*.json"))
 CONVERSION_FIELDS = (

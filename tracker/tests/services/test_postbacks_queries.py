@@ -17,7 +17,7 @@ from forwarding.models import Delivery
 from forwarding.tests.factories import PostbackEndpointFactory
 from payouts.models import LedgerTransaction
 from tracker.models import ConversionHistory, ConversionStatus, EndUserPoints, PostbackLog
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 

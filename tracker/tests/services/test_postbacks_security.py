@@ -20,8 +20,7 @@ from payouts.models import LedgerEntry
 from payouts.selectors import affiliate_balances
 from tracker.models import Conversion, ConversionHistory, PostbackLog, PostbackOutcome
 from tracker.services.postbacks import postback_logs_prune
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import ClickFactory, postback_world
 
 pytestmark = pytest.mark.django_db
 
