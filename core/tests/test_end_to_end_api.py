@@ -1,5 +1,6 @@
-"""Seed 004 end to end, through the HTTP API only: register, approve, create a campaign, get a
-link, click it, post the conversion back with a partner key, and list it."""
+"""A partner's whole journey, end to end through the HTTP API only: an advertiser and an
+affiliate register and are approved, the advertiser creates a campaign, the affiliate gets a link,
+a visitor clicks it, the partner posts the conversion back with a partner key, and both list it."""
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,7 +35,7 @@ def register(role: str, email: str) -> int:
     return response.json()["id"]
 
 
-def test_seed_004_flow_through_the_api():
+def test_register_to_conversion_flow_through_the_api():
     cache.clear()  # the auth endpoints' throttle counters live in the (per-process) cache
     admin = APIClient()
     admin.force_authenticate(AdminUserFactory())

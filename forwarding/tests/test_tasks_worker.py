@@ -3,7 +3,7 @@ Redis server started by the test, real HTTP receivers on loopback, and the test 
 
 Postbacks go through the Django test client in this process, so their deliveries are published
 after commit by this process's Celery app (pointed at the test's Redis); the workers send them and
-their embedded beat runs the sweeper every second (tests/settings_forwarding_worker.py). Every
+their embedded beat runs the sweeper every second (tests/support/settings_celery_worker.py). Every
 wait polls the database under a deadline.
 """
 

@@ -1,5 +1,5 @@
 """The indexes on the ledger tables every posting writes, exactly (see
-tracker/tests/test_indexes.py for why these are pinned)."""
+tracker/tests/test_models_indexes.py for why these are pinned)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Seeds 000/001 listings: `/clicks?affiliate_id=`, `/conversions?affiliate_id=`,
+"""The first integrations' legacy listings: `/clicks?affiliate_id=`, `/conversions?affiliate_id=`,
 `/affiliates/<id>/clicks`, `/affiliates/<id>/conversions` (login required, scoped)."""
 
 import datetime as dt
@@ -27,7 +27,7 @@ def clicks_for(net, *, count: int):
 
 
 @pytest.mark.parametrize("path", ["/clicks?affiliate_id={id}", "/affiliates/{id}/clicks"])
-def test_affiliate_lists_its_clicks_newest_first_in_the_seed_shape(path):
+def test_affiliate_lists_its_clicks_newest_first_in_the_legacy_shape(path):
     net = network()
     older, newer = clicks_for(net, count=2)
     ClickFactory(link=net.link2)

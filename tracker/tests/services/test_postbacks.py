@@ -1,4 +1,6 @@
-"""The rules of DESIGN.md section 3 one by one, through the HTTP endpoints."""
+"""The partner postback's rules one by one, through the HTTP endpoints: which key may touch which
+click (rotation, disabled keys, allowlists, signatures), how parameters are read and refused,
+attribution, dedupe by transaction id, the status machine's points, caps, and the database down."""
 
 import datetime as dt
 import hashlib

@@ -1,8 +1,11 @@
-"""Every request example of seeds 000/001, 002 and 003, replayed from fixture files.
+"""Every documented postback request, replayed from fixture files: the first integrations' keyless
+legacy postback (`legacy_*`), the partner postback guide's examples (`partner_guide_*`), and the
+integration examples' scenarios and common mistakes (`scenario*`, `common_mistake_*`).
 
-Each file in fixtures/postbacks/ holds the campaigns and clicks the example needs, the requests
-(method, path, query, content type, raw body), the exact answers (minus `log_id`) and the rows
-they must leave: conversions, end-user points and one PostbackLog per postback request.
+Each file in tracker/tests/fixtures/postbacks/ holds the campaigns and clicks the example needs,
+the requests (method, path, query, content type, raw body), the exact answers (minus `log_id`)
+and the rows they must leave: conversions, end-user points and one PostbackLog per postback
+request.
 """
 
 import datetime as dt
@@ -59,8 +62,8 @@ def _row(conversion: Conversion) -> dict[str, Any]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fixture_path", FIXTURES, ids=[path.stem for path in FIXTURES])
-def test_seed_postback_example(fixture_path: Path):
-    # given the campaigns and clicks the example needs, under the seeds' key "abc123xyz"
+def test_documented_postback_example(fixture_path: Path):
+    # given the campaigns and clicks the example needs, under the guide's example key "abc123xyz"
     fixture = json.loads(fixture_path.read_text())
     world = postback_world()
     for name, spec in fixture["campaigns"].items():

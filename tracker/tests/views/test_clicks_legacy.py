@@ -1,4 +1,5 @@
-"""Seeds 000/001: `GET /click?affiliate_id=&campaign_id=&click_id=` answers JSON."""
+"""The first integrations' legacy `GET /click?affiliate_id=&campaign_id=&click_id=`, answered in
+JSON."""
 
 import datetime as dt
 import threading
@@ -22,7 +23,7 @@ def _legacy(client, **query):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_legacy_click_records_the_given_click_id_and_answers_the_seed_json(client):
+def test_legacy_click_records_the_given_click_id_and_answers_the_legacy_json(client):
     link = TrackingLinkFactory()
 
     response = _legacy(
