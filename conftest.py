@@ -1,12 +1,26 @@
-"""Thin shared fixtures. Factories live in each app's tests/factories.py."""
+"""Thin shared fixtures. Factories and world builders live in each app's tests/factories.py; the
+fixtures here only call the builders that several apps' tests share."""
+
+from typing import TYPE_CHECKING
 
 import pytest
 from rest_framework.test import APIClient
+
+if TYPE_CHECKING:
+    from campaigns.tests.factories import Network
 
 
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def net() -> "Network":
+    """The test network of `campaigns.tests.factories.network()`: two tenants of each role."""
+    from campaigns.tests.factories import network
+
+    return network()
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,19 @@
+"""Campaign test factories, and `network()`: a small network with two tenants of each kind.
+
+`network()` builds an admin, two approved advertisers (each with one campaign and one partner
+key), two approved affiliates (each with a link, so traffic, on its own advertiser's campaign:
+affiliate 1 on campaign 1, affiliate 2 on campaign 2), plus a pending advertiser and a pending
+affiliate. Tests log in with `client_as(role)`; the root conftest's `net` fixture builds one.
+"""
+
+from dataclasses import dataclass
 from decimal import Decimal
 
 import factory
+from rest_framework.test import APIClient
 
-from accounts.tests.factories import AdvertiserFactory, AffiliateFactory
+from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
+from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -80,3 +91,59 @@ class PartnerKeyFactory(factory.django.DjangoModelFactory):
     name = "Main partner"
     key = factory.LazyFunction(tokens.new_partner_key)
     signing_secret = factory.LazyFunction(tokens.new_signing_secret)
+
+
+@dataclass
+class Network:
+    admin: User
+    advertiser1: Advertiser
+    advertiser2: Advertiser
+    affiliate1: Affiliate
+    affiliate2: Affiliate
+    pending_advertiser: Advertiser
+    pending_affiliate: Affiliate
+    campaign1: Campaign
+    campaign2: Campaign
+    key1: PartnerKey
+    key2: PartnerKey
+    link1: TrackingLink
+    link2: TrackingLink
+
+    def user(self, role: str) -> User | None:
+        """`anonymous`, `admin`, `advertiser1|2`, `affiliate1|2`, `pending_advertiser|affiliate`."""
+        if role == "anonymous":
+            return None
+        if role == "admin":
+            return self.admin
+        return getattr(self, role).user
+
+    def client_as(self, role: str) -> APIClient:
+        client = APIClient()
+        user = self.user(role)
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+
+def network() -> Network:
+    advertiser1 = AdvertiserFactory()
+    advertiser2 = AdvertiserFactory()
+    affiliate1 = AffiliateFactory()
+    affiliate2 = AffiliateFactory()
+    campaign1 = CampaignFactory(advertiser=advertiser1, name="Campaign one")
+    campaign2 = CampaignFactory(advertiser=advertiser2, name="Campaign two")
+    return Network(
+        admin=AdminUserFactory(),
+        advertiser1=advertiser1,
+        advertiser2=advertiser2,
+        affiliate1=affiliate1,
+        affiliate2=affiliate2,
+        pending_advertiser=AdvertiserFactory(status=ApprovalStatus.PENDING),
+        pending_affiliate=AffiliateFactory(status=ApprovalStatus.PENDING),
+        campaign1=campaign1,
+        campaign2=campaign2,
+        key1=PartnerKeyFactory(advertiser=advertiser1),
+        key2=PartnerKeyFactory(advertiser=advertiser2),
+        link1=TrackingLinkFactory(campaign=campaign1, affiliate=affiliate1),
+        link2=TrackingLinkFactory(campaign=campaign2, affiliate=affiliate2),
+    )

@@ -165,7 +165,7 @@ def test_partner_key_verify_request_checks_the_signature(settings):
         assert (error.value.code, error.value.status) == ("bad_signature", 403)
 
 
-def test_partner_key_postback_url_has_the_seed_macros(settings):
+def test_partner_key_postback_url_has_the_partner_guide_macros(settings):
     settings.PUBLIC_BASE_URL = "https://track.example"
     key = partner_key_create(advertiser=AdvertiserFactory())
 

@@ -49,8 +49,7 @@ from forwarding.models import DeliveryStatus
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
 # Server-rendered pages (HTML, form posts, session login); everything else is the JSON API.

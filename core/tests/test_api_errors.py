@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from core.api import exception_handler
 from core.filters import DATETIME_PATTERN, BooleanField, IdField, IsoDateField, IsoDateTimeField
-from core.tests.errors import invalid_fields_body
+from core.tests.api_bodies import invalid_fields_body
 
 
 def _render(exc: Exception) -> tuple[int, dict]:

@@ -9,7 +9,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from campaigns.tests.factories_api import Network, network
+from campaigns.tests.factories import Network, network
 from core.csv_export import csv_cell, csv_lines, is_formula_like
 from payouts.ledger import ledger_adjustment_post
 from payouts.models import PayoutRequest

@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.tests.factories import TrackingLinkFactory
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 

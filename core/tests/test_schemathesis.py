@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from accounts.tests.factories import DEFAULT_PASSWORD
-from campaigns.tests.factories_api import Network, network
+from campaigns.tests.factories import Network, network
 from tracker.tests.factories import ClickFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,16 +7,15 @@ import time_machine
 from drf_spectacular.generators import SchemaGenerator
 
 from campaigns.models import Visibility
-from campaigns.tests.factories import CampaignFactory
-from campaigns.tests.factories_api import (
+from campaigns.tests.factories import CampaignFactory, network
+from config.celery import app as celery_app
+from core.tests.api_bodies import (
     ADMIN_OR_AFFILIATE_FORBIDDEN,
     NOT_AUTHENTICATED,
+    invalid_fields_body,
     iso,
-    network,
     not_found,
 )
-from config.celery import app as celery_app
-from core.tests.errors import invalid_fields_body
 from forwarding.models import Delivery, DeliveryAttempt, DeliveryStatus, PostbackEndpoint
 from forwarding.signing import SECRET_PREFIX
 from forwarding.tests.factories import (

@@ -8,7 +8,9 @@ from django.db import ProgrammingError, connection, transaction
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from core.exceptions import ApplicationError
 from payouts import ledger, selectors
+from payouts.ledger import ledger_accounts
 from payouts.models import (
+    NETWORK_OWNER_ID,
     AccountKind,
     LedgerAccount,
     LedgerEntry,
@@ -412,6 +414,23 @@ def test_ledger_account_is_get_or_create_and_checks_the_kind():
     assert LedgerAccount.objects.count() == 1
     assert wrong_kind.value.code == "invalid_account"
     assert wrong_currency.value.code == "invalid_currency"
+
+
+def test_ledger_accounts_are_read_in_one_query_when_they_exist(django_assert_num_queries):
+    specs = [
+        (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.REVENUE, "USD"),
+        (OwnerType.AFFILIATE, 7, AccountKind.AVAILABLE, "USD"),
+        (OwnerType.NETWORK, NETWORK_OWNER_ID, AccountKind.REVENUE, "USD"),
+    ]
+    created = ledger_accounts(specs)
+
+    with django_assert_num_queries(1):
+        again = ledger_accounts(specs)
+
+    assert [account.pk for account in again] == [account.pk for account in created]
+    assert created[0].pk == created[2].pk
+    assert LedgerAccount.objects.count() == 2
+    assert LedgerEntry.objects.count() == 0
 
 
 def test_adjustment_credits_or_debits_available_against_network_adjustments():

@@ -1,9 +1,9 @@
-"""Portal test helpers: a logged-in Django test client per role of `campaigns.tests.factories_api
-.network()`, and the portal's page URLs."""
+"""Portal test helpers: a logged-in Django test client per role of the test network
+(`campaigns.tests.factories.network()`), and the portal's page URLs."""
 
 from django.test import Client
 
-from campaigns.tests.factories_api import Network
+from campaigns.tests.factories import Network
 
 ADVERTISER_PAGES = [
     "/portal/advertiser/",

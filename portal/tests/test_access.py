@@ -3,11 +3,10 @@ page for partners not approved yet, 404 for another tenant's objects."""
 
 import pytest
 
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import resolve
 
-from campaigns.tests.factories import CapFactory
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import CapFactory, network
 from core.formatting import locale_override
 from payouts.models import PayoutEvent, PayoutStatus
 from payouts.services import payout_approve, payout_request_create

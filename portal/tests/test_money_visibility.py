@@ -13,12 +13,11 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.tests.factories_api import Network, network
+from campaigns.tests.factories import Network, network
 from portal.tests.factories import portal_client
 from reporting.services.rollups import stats_refresh
 from tracker.models import Conversion
-from tracker.tests.factories import ClickFactory
-from tracker.tests.factories_api import postback
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 

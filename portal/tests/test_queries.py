@@ -18,10 +18,11 @@ from campaigns.models import AccessStatus
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
+    Network,
     PartnerKeyFactory,
     TrackingLinkFactory,
+    network,
 )
-from campaigns.tests.factories_api import Network, network
 from forwarding.models import DeliveryAttempt
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services

@@ -1,12 +1,15 @@
 """Raw traffic rows for the reporting tests, written the way the click and postback services
 write them: a click row; a conversion with its first history row; a status change as an UPDATE
-plus a history row (the rollups read nothing else)."""
+plus a history row (the rollups read nothing else). And the rollup rows read back as tuples, to
+compare whole tables."""
 
 import datetime as dt
 from decimal import Decimal
 
 from campaigns.models import TrackingLink
 from core import tokens
+from reporting.models import HourlyDimStat, HourlyStat
+from reporting.services.rollups import METRIC_COLUMNS
 from tracker.models import ChangeSource, Click, Conversion, ConversionHistory
 
 
@@ -86,3 +89,43 @@ def conversion_move(*, conversion: Conversion, to_status: str, at: dt.datetime) 
         source=ChangeSource.ADMIN,
         created_at=at,
     )
+
+
+def _metric_values(row) -> list:
+    return [getattr(row, column) for column in METRIC_COLUMNS]
+
+
+def hourly_rows() -> list[tuple]:
+    return sorted(
+        (row.hour, row.campaign_id, row.affiliate_id, row.currency, *_metric_values(row))
+        for row in HourlyStat.objects.all()
+    )
+
+
+def dim_rows(dimension: str | None = None) -> list[tuple]:
+    rows = HourlyDimStat.objects.all()
+    if dimension:
+        rows = rows.filter(dimension=dimension)
+    return sorted(
+        (
+            row.hour,
+            row.campaign_id,
+            row.affiliate_id,
+            row.currency,
+            row.dimension,
+            row.value,
+            *_metric_values(row),
+        )
+        for row in rows
+    )
+
+
+def metrics(**values) -> tuple:
+    """The metric columns in order; money as 4-place Decimals."""
+    out = []
+    for column in METRIC_COLUMNS:
+        value = values.get(column, 0)
+        out.append(
+            Decimal(value).quantize(Decimal("0.0001")) if column in ("revenue", "payout") else value
+        )
+    return tuple(out)

@@ -13,7 +13,7 @@ from campaigns.caps import caps_consume
 from campaigns.models import CapAction, CapCounter, CapMetric, CapPeriod, CapScope
 from campaigns.tests.factories import CampaignFactory, CapFactory
 from tracker.models import BlockedReason, Click, Conversion
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.smoke
 

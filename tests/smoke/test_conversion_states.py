@@ -10,7 +10,7 @@ from payouts.models import LedgerEntry
 from payouts.selectors import advertiser_balances, affiliate_balances
 from tracker.models import Conversion, ConversionHistory
 from tracker.services.conversions import conversion_status_change
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from payouts.models import LedgerTransaction
 from tracker.models import Click, Conversion, ConversionHistory
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
 

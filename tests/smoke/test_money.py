@@ -9,7 +9,7 @@ from accounts.tests.factories import AffiliateFactory
 from payouts.ledger import ledger_adjustment_post
 from payouts.selectors import affiliate_balances
 from tracker.models import Conversion
-from tracker.tests.factories_postbacks import postback_world
+from tracker.tests.factories import postback_world
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from campaigns.tests.factories_api import network
+from campaigns.tests.factories import network
 from tracker.models import PostbackLog
 from tracker.selectors import postback_log_list
 

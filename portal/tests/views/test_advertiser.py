@@ -1,0 +1,390 @@
+"""The advertiser portal: dashboard numbers, campaign editor, applications, partner keys and
+conversions, with their CSV exports and query budgets."""
+
+from decimal import Decimal
+
+import pytest
+
+from campaigns.models import AccessStatus, Campaign, CampaignAccess, Cap, PartnerKey
+from campaigns.tests.factories import CampaignAccessFactory, network
+from portal.tests.factories import portal_client
+from reporting.services.rollups import stats_refresh
+from tracker.models import ConversionHistory
+from tracker.tests.factories import ClickFactory, postback
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGN_POST = {
+    "name": "Spring sale",
+    "description": "Leads",
+    "landing_url": "https://shop.example/land?c={click_id}&s={sub1}",
+    "fallback_url": "",
+    "currency": "EUR",
+    "payout_type": "fixed",
+    "payout_amount": "2.5",
+    "revshare_percent": "0",
+    "default_revenue": "4",
+    "visibility": "approval",
+    "external_offer_id": "SPRING",
+    "attribution_window_hours": "48",
+    "hold_days": "3",
+    "auto_approve_after_hours": "",
+    "timezone": "Europe/Berlin",
+    "allowed_countries": "de, at",
+    "cap0_period": "day",
+    "cap0_scope": "campaign",
+    "cap0_metric": "conversions",
+    "cap0_limit": "100",
+    "cap0_action": "reject",
+}
+
+
+def test_dashboard_shows_the_advertisers_own_numbers_only():
+    net = network()
+    for _ in range(3):
+        ClickFactory(link=net.link1)
+    click = ClickFactory(link=net.link1)
+    postback(net.key1, click_id=click.click_id, payout="10.00")
+    theirs = ClickFactory(link=net.link2)
+    postback(net.key2, click_id=theirs.click_id, payout="99.00")
+
+    stats_refresh()
+    response = portal_client(net, "advertiser1").get("/portal/advertiser/?days=7")
+
+    summary = response.context["summary"]
+    assert (summary.clicks, summary.conversions, summary.approved) == (4, 1, 1)
+    assert summary.conversion_rate == Decimal("25.00")
+    assert [(m.currency, m.revenue, m.payout, m.epc) for m in summary.money] == [
+        ("USD", Decimal("10.0000"), None, None)
+    ]
+    assert len(summary.daily) == 7
+    assert [
+        (row.name, row.clicks, row.conversions) for row in response.context["top_affiliates"]
+    ] == [(net.affiliate1.company, 4, 1)]
+    html = response.content.decode()
+    assert '<title id="chart-title-clicks">Clicks per day</title>' in html
+    assert "99.0000" not in html
+    assert "$99.00" not in html
+
+
+def test_dashboard_query_budget(django_assert_max_num_queries):
+    net = network()
+    for _ in range(5):
+        postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="1")
+    client = portal_client(net, "advertiser1")
+
+    # session, user, profile, the rollups by day, top affiliates, pending applications.
+    with django_assert_max_num_queries(6):
+        response = client.get("/portal/advertiser/")
+
+    assert response.status_code == 200
+
+
+def test_campaign_editor_creates_a_campaign_with_every_field_and_caps():
+    net = network()
+
+    response = portal_client(net, "advertiser1").post(
+        "/portal/advertiser/campaigns/new/", CAMPAIGN_POST
+    )
+
+    campaign = Campaign.objects.get(name="Spring sale")
+    assert response.status_code == 302
+    assert response["Location"] == f"/portal/advertiser/campaigns/{campaign.pk}/"
+    assert (
+        campaign.advertiser_id,
+        campaign.currency,
+        campaign.payout_type,
+        campaign.payout_amount,
+        campaign.default_revenue,
+        campaign.visibility,
+        campaign.external_offer_id,
+        campaign.attribution_window_hours,
+        campaign.hold_days,
+        campaign.auto_approve_after_hours,
+        campaign.timezone,
+        campaign.allowed_countries,
+    ) == (
+        net.advertiser1.pk,
+        "EUR",
+        "fixed",
+        Decimal("2.5000"),
+        Decimal("4.0000"),
+        "approval",
+        "SPRING",
+        48,
+        3,
+        None,
+        "Europe/Berlin",
+        ["DE", "AT"],
+    )
+    assert list(Cap.objects.filter(campaign=campaign).values_list("scope", "period", "limit")) == [
+        ("campaign", "day", Decimal("100.0000"))
+    ]
+
+
+def test_campaign_editor_shows_service_errors_next_to_fields():
+    net = network()
+    data = {
+        **CAMPAIGN_POST,
+        "landing_url": "https://shop.example/?c={clickid}",
+        "payout_type": "revshare",
+        "revshare_percent": "0",
+        "timezone": "Mars/Base",
+    }
+
+    response = portal_client(net, "advertiser1").post("/portal/advertiser/campaigns/new/", data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "landing_url": ["Unknown macro(s): {clickid}."],
+        "timezone": ["Unknown time zone: 'Mars/Base'."],
+        "revshare_percent": ["A revenue share needs a percentage above 0 and at most 100."],
+    }
+    assert not Campaign.objects.filter(name="Spring sale").exists()
+
+
+def test_campaign_editor_reads_amounts_as_plain_decimals_only():
+    net = network()
+    data = {
+        **CAMPAIGN_POST,
+        "payout_amount": "1_000",
+        "default_revenue": "\u0664",
+        "cap0_limit": "1E+2",
+    }
+
+    response = portal_client(net, "advertiser1").post("/portal/advertiser/campaigns/new/", data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "payout_amount": [
+            "Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+        "default_revenue": [
+            "Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+        "__all__": [
+            "Cap 1: Not a non-negative amount with at most 4 decimal places (not a decimal)."
+        ],
+    }
+    assert not Campaign.objects.filter(name="Spring sale").exists()
+
+
+def test_campaign_editor_shows_a_cap_limit_as_a_plain_decimal_it_can_save_again():
+    # given a campaign capped at 100 conversions a day (Decimal("100").normalize() is 1E+2)
+    net = network()
+    Cap.objects.create(campaign=net.campaign1, period="day", limit=Decimal("100.0000"))
+    client = portal_client(net, "advertiser1")
+    url = f"/portal/advertiser/campaigns/{net.campaign1.pk}/"
+
+    # when the editor is opened and saved unchanged
+    page = client.get(url)
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    saved = client.post(url, {name: value for name, value in data.items() if value is not None})
+
+    # then the limit reads 100 and saving it keeps it
+    assert form["cap0_limit"].value() == "100"
+    assert saved.status_code == 302
+    assert list(Cap.objects.filter(campaign=net.campaign1).values_list("limit", flat=True)) == [
+        Decimal("100.0000")
+    ]
+
+
+def test_campaign_editor_previews_the_filled_landing_url_without_saving():
+    net = network()
+
+    response = portal_client(net, "advertiser1").post(
+        "/portal/advertiser/campaigns/new/", {**CAMPAIGN_POST, "preview": "1"}
+    )
+
+    assert response.context["preview"] == "https://shop.example/land?c=AbC123xYz_sample&s=facebook"
+    assert not Campaign.objects.filter(name="Spring sale").exists()
+
+
+def test_campaign_edit_updates_and_keeps_the_tenant():
+    net = network()
+    client = portal_client(net, "advertiser1")
+    page = client.get(f"/portal/advertiser/campaigns/{net.campaign1.pk}/")
+
+    response = client.post(
+        f"/portal/advertiser/campaigns/{net.campaign1.pk}/",
+        {**CAMPAIGN_POST, "name": "Renamed", "payout_amount": "7"},
+    )
+
+    net.campaign1.refresh_from_db()
+    assert page.context["form"].initial["name"] == "Campaign one"
+    assert response.status_code == 302
+    assert (net.campaign1.name, net.campaign1.payout_amount) == ("Renamed", Decimal("7.0000"))
+
+
+def test_pause_and_resume():
+    net = network()
+    client = portal_client(net, "advertiser1")
+    url = f"/portal/advertiser/campaigns/{net.campaign1.pk}/status/"
+
+    paused = client.post(url, {"status": "paused"})
+    net.campaign1.refresh_from_db()
+    status_after_pause = net.campaign1.status
+    client.post(url, {"status": "active"})
+    net.campaign1.refresh_from_db()
+
+    assert paused["Location"] == "/portal/advertiser/campaigns/"
+    assert (status_after_pause, net.campaign1.status) == ("paused", "active")
+
+
+def test_campaign_list_filters_sorts_and_exports_csv(django_assert_max_num_queries):
+    net = network()
+    Campaign.objects.filter(pk=net.campaign1.pk).update(status="paused")
+    other = Campaign.objects.create(
+        advertiser=net.advertiser1,
+        name="Alpha",
+        landing_url="https://a.example/",
+        payout_type="fixed",
+    )
+    client = portal_client(net, "advertiser1")
+
+    with django_assert_max_num_queries(8):
+        page = client.get("/portal/advertiser/campaigns/?sort=name")
+    paused = client.get("/portal/advertiser/campaigns/?status=paused")
+    export = client.get("/portal/advertiser/campaigns/?format=csv&sort=name")
+
+    assert [c.name for c in page.context["table"].page] == ["Alpha", "Campaign one"]
+    assert [c.name for c in paused.context["table"].page] == ["Campaign one"]
+    assert export["Content-Type"] == "text/csv; charset=utf-8"
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0] == (
+        "id,name,status,payout_type,payout_amount,revshare_percent,currency,visibility,"
+        "landing_url,created_at"
+    )
+    assert [line.split(",")[1] for line in lines[1:]] == ["Alpha", "Campaign one"]
+    assert lines[1].startswith(f"{other.pk},Alpha,active,fixed,0.0000,0.0000,USD,public,")
+
+
+def test_applications_are_approved_from_the_list():
+    net = network()
+    access = CampaignAccessFactory(
+        campaign=net.campaign1, affiliate=net.affiliate2, status=AccessStatus.PENDING
+    )
+    CampaignAccessFactory(campaign=net.campaign2, status=AccessStatus.PENDING)
+    client = portal_client(net, "advertiser1")
+
+    listed = client.get("/portal/advertiser/applications/?status=pending")
+    response = client.post(
+        f"/portal/advertiser/applications/{access.pk}/decide/",
+        {"status": "approved", "reason": "welcome"},
+    )
+
+    access.refresh_from_db()
+    assert [row.pk for row in listed.context["table"].page] == [access.pk]
+    assert response["Location"] == "/portal/advertiser/applications/"
+    assert (access.status, access.decision_reason) == ("approved", "welcome")
+    assert CampaignAccess.objects.filter(status=AccessStatus.PENDING).count() == 1
+
+
+def test_partner_keys_create_shows_the_secret_once_and_lists_the_postback_url():
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    created = client.post(
+        "/portal/advertiser/partner-keys/",
+        {
+            "name": "Network X",
+            "ip_allowlist": "203.0.113.0/24\n198.51.100.7",
+            "require_signature": "on",
+        },
+    )
+    key = PartnerKey.objects.get(name="Network X")
+    listing = client.get("/portal/advertiser/partner-keys/").content.decode()
+
+    assert created.status_code == 200
+    assert key.signing_secret in created.content.decode()
+    assert (key.advertiser_id, key.ip_allowlist, key.require_signature) == (
+        net.advertiser1.pk,
+        ["203.0.113.0/24", "198.51.100.7/32"],
+        True,
+    )
+    assert f"http://testserver/postback/{key.key}?click_id={{click_id}}" in listing
+    assert key.signing_secret not in listing
+    assert net.key2.key not in listing
+
+
+def test_partner_key_allowlist_errors_and_rotation():
+    net = network()
+    client = portal_client(net, "advertiser1")
+    old_key = net.key1.key
+
+    bad = client.post(
+        f"/portal/advertiser/partner-keys/{net.key1.pk}/",
+        {"name": "k", "ip_allowlist": "not-an-ip", "is_active": "on"},
+    )
+    rotated = client.post(f"/portal/advertiser/partner-keys/{net.key1.pk}/rotate/")
+
+    net.key1.refresh_from_db()
+    assert bad.context["form"].errors == {
+        "ip_allowlist": ["'not-an-ip' is not an IP address or CIDR range."]
+    }
+    assert (net.key1.previous_key, net.key1.key != old_key) == (old_key, True)
+    assert net.key1.previous_signing_secret != net.key1.signing_secret
+    assert b"The previous key and signing secret keep working until" in rotated.content
+    assert net.key1.signing_secret.encode() in rotated.content
+
+
+def test_conversions_filter_export_and_change_status(django_assert_max_num_queries):
+    net = network()
+    approved = postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="10")
+    pending = postback(
+        net.key1,
+        click_id=ClickFactory(link=net.link1, sub1="=cmd").click_id,
+        payout="5",
+        status="pending",
+        transaction_id="T-2",
+    )
+    postback(net.key2, click_id=ClickFactory(link=net.link2).click_id, payout="1")
+    client = portal_client(net, "advertiser1")
+
+    with django_assert_max_num_queries(8):
+        listing = client.get("/portal/advertiser/conversions/")
+    filtered = client.get("/portal/advertiser/conversions/?status=pending")
+    searched = client.get("/portal/advertiser/conversions/?q=T-2")
+    export = client.get("/portal/advertiser/conversions/?format=csv&sort=id")
+    changed = client.post(
+        f"/portal/advertiser/conversions/{pending.pk}/", {"status": "approved", "reason": "checked"}
+    )
+
+    assert [c.pk for c in listing.context["table"].page] == [pending.pk, approved.pk]
+    assert [c.pk for c in filtered.context["table"].page] == [pending.pk]
+    assert [c.pk for c in searched.context["table"].page] == [pending.pk]
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert lines[0] == (
+        "id,created_at,campaign_id,campaign,affiliate_id,status,reason,currency,revenue,"
+        "click_id,transaction_id,user_id,sub1"
+    )
+    assert lines[2].endswith(",T-2,,'=cmd")
+    assert changed.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == "approved"
+    history = ConversionHistory.objects.filter(conversion=pending).order_by("id").last()
+    assert (history.source, history.actor_id, history.reason) == (
+        "advertiser",
+        net.advertiser1.pk,
+        "checked",
+    )
+
+
+def test_conversion_detail_shows_history_and_refuses_bad_transitions():
+    net = network()
+    conversion = postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="10")
+    client = portal_client(net, "advertiser1")
+    client.post(f"/portal/advertiser/conversions/{conversion.pk}/", {"status": "reversed"})
+
+    refused = client.post(
+        f"/portal/advertiser/conversions/{conversion.pk}/", {"status": "approved", "reason": "x"}
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors == {
+        "__all__": ["A reversed conversion cannot become approved."]
+    }
+    html = refused.content.decode()
+    assert "new → approved" in html
+    assert "approved → reversed" in html

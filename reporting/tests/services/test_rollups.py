@@ -1,0 +1,364 @@
+"""The hourly rollups: refresh (incremental, following status changes), rebuild, the retention
+horizon and the pruning of raw clicks, on PostgreSQL's statements and the portable path."""
+
+import datetime as dt
+import random
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from accounts.tests.factories import AffiliateFactory
+from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
+from reporting.models import HourlyDimStat, HourlyStat, StatsWatermark
+from reporting.services.rollups import (
+    SOURCE_CLICKS,
+    SOURCE_HISTORY,
+    clicks_prune,
+    stats_rebuild,
+    stats_refresh,
+)
+from reporting.tests.factories import (
+    click_add,
+    conversion_add,
+    conversion_move,
+    dim_rows,
+    hourly_rows,
+    metrics,
+)
+from tracker.models import Click, ConversionStatus
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 10, 10, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 3, 12, 9, 0, tzinfo=dt.UTC)
+H = dt.timedelta(hours=1)
+M = dt.timedelta(minutes=1)
+
+
+def test_refresh_counts_clicks_and_conversions_per_hour_and_dimension():
+    # given a campaign with two affiliates' links, clicks over two hours and one conversion
+    campaign = CampaignFactory(currency="USD")
+    link1 = TrackingLinkFactory(campaign=campaign)
+    link2 = TrackingLinkFactory(campaign=campaign)
+    first = click_add(link=link1, at=T0 + 5 * M, country="US", subs=("fb", "cr1", "", "", ""))
+    click_add(
+        link=link1, at=T0 + 20 * M, country="DE", subs=("fb", "", "", "", ""), is_unique=False
+    )
+    click_add(link=link2, at=T0 + 59 * M, country="US", blocked_reason="campaign_paused")
+    click_add(link=link1, at=T0 + H + M, country="US", subs=("gg", "", "", "", ""))
+    conversion_add(
+        click=first,
+        status=ConversionStatus.APPROVED,
+        at=T0 + H + 30 * M,
+        revenue=Decimal("5.0000"),
+        payout=Decimal("4.0000"),
+    )
+
+    # when the rollups are refreshed
+    result = stats_refresh(now=NOW)
+
+    # then every hour, affiliate and dimension value is counted exactly
+    assert result.skipped is False
+    assert (result.click_hours, result.conversion_hours) == (2, 1)
+    c, a1, a2 = campaign.pk, link1.affiliate_id, link2.affiliate_id
+    assert hourly_rows() == [
+        (T0, c, a1, "USD", *metrics(clicks=2, unique_clicks=1)),
+        (T0, c, a2, "USD", *metrics(clicks=1, unique_clicks=1, blocked_clicks=1)),
+        (
+            T0 + H,
+            c,
+            a1,
+            "USD",
+            *metrics(clicks=1, unique_clicks=1, conversions_approved=1, revenue=5, payout=4),
+        ),
+    ]
+    assert dim_rows("country") == [
+        (T0, c, a1, "USD", "country", "DE", *metrics(clicks=1)),
+        (T0, c, a1, "USD", "country", "US", *metrics(clicks=1, unique_clicks=1)),
+        (T0, c, a2, "USD", "country", "US", *metrics(clicks=1, unique_clicks=1, blocked_clicks=1)),
+        (
+            T0 + H,
+            c,
+            a1,
+            "USD",
+            "country",
+            "US",
+            *metrics(clicks=1, unique_clicks=1, conversions_approved=1, revenue=5, payout=4),
+        ),
+    ]
+    # a conversion counts with its CLICK's sub ids, in the hour it was created
+    assert dim_rows("sub1") == [
+        (T0, c, a1, "USD", "sub1", "fb", *metrics(clicks=2, unique_clicks=1)),
+        (T0, c, a2, "USD", "sub1", "", *metrics(clicks=1, unique_clicks=1, blocked_clicks=1)),
+        (T0 + H, c, a1, "USD", "sub1", "fb", *metrics(conversions_approved=1, revenue=5, payout=4)),
+        (T0 + H, c, a1, "USD", "sub1", "gg", *metrics(clicks=1, unique_clicks=1)),
+    ]
+    assert dim_rows("sub2") == [
+        (T0, c, a1, "USD", "sub2", "", *metrics(clicks=1)),
+        (T0, c, a1, "USD", "sub2", "cr1", *metrics(clicks=1, unique_clicks=1)),
+        (T0, c, a2, "USD", "sub2", "", *metrics(clicks=1, unique_clicks=1, blocked_clicks=1)),
+        (T0 + H, c, a1, "USD", "sub2", "", *metrics(clicks=1, unique_clicks=1)),
+        (
+            T0 + H,
+            c,
+            a1,
+            "USD",
+            "sub2",
+            "cr1",
+            *metrics(conversions_approved=1, revenue=5, payout=4),
+        ),
+    ]
+    assert HourlyDimStat.objects.count() == 4 + 4 + 5 + 3 * 3
+    assert dict(StatsWatermark.objects.values_list("source", "last_id")) == {
+        SOURCE_CLICKS: Click.objects.order_by("-id").first().pk,
+        SOURCE_HISTORY: first.conversions.get().history.get().pk,
+    }
+
+
+def test_refresh_follows_status_changes_of_old_conversions():
+    # given an approved conversion, counted
+    link = TrackingLinkFactory()
+    click = click_add(link=link, at=T0)
+    conversion = conversion_add(click=click, status=ConversionStatus.PENDING, at=T0 + M)
+    stats_refresh(now=NOW)
+    c, a = link.campaign_id, link.affiliate_id
+    assert hourly_rows() == [
+        (T0, c, a, "USD", *metrics(clicks=1, unique_clicks=1, conversions_pending=1))
+    ]
+
+    # when it is approved, then reversed two days later (each followed by a refresh)
+    conversion_move(conversion=conversion, to_status=ConversionStatus.APPROVED, at=NOW)
+    stats_refresh(now=NOW)
+    approved = hourly_rows()
+    conversion_move(conversion=conversion, to_status=ConversionStatus.REVERSED, at=NOW + H)
+    result = stats_refresh(now=NOW + H)
+
+    # then its hour (the conversion's creation hour) shows its current status each time
+    assert approved == [
+        (
+            T0,
+            c,
+            a,
+            "USD",
+            *metrics(clicks=1, unique_clicks=1, conversions_approved=1, revenue=5, payout=4),
+        )
+    ]
+    assert (result.click_hours, result.conversion_hours) == (0, 1)
+    assert hourly_rows() == [
+        (T0, c, a, "USD", *metrics(clicks=1, unique_clicks=1, conversions_reversed=1))
+    ]
+
+
+def test_refresh_with_nothing_new_recomputes_nothing():
+    # given traffic already counted
+    link = TrackingLinkFactory()
+    click_add(link=link, at=T0)
+    stats_refresh(now=NOW)
+    before = (hourly_rows(), dim_rows())
+
+    # when refreshed again
+    result = stats_refresh(now=NOW)
+
+    # then no hour was dirty and nothing changed
+    assert (result.click_hours, result.conversion_hours) == (0, 0)
+    assert (hourly_rows(), dim_rows()) == before
+
+
+def _random_traffic(rng: random.Random, links, start: dt.datetime, hours: int, clicks: int) -> list:
+    made = []
+    for _ in range(clicks):
+        link = rng.choice(links)
+        at = start + dt.timedelta(seconds=rng.randrange(hours * 3600))
+        click = click_add(
+            link=link,
+            at=at,
+            country=rng.choice(["US", "GB", "", "DE"]),
+            subs=(
+                rng.choice(["fb", "gg", ""]),
+                f"cr{rng.randrange(3)}",
+                "",
+                rng.choice(["ios", ""]),
+                "",
+            ),
+            is_unique=rng.random() < 0.7,
+            blocked_reason=rng.choice(["", "", "", "cap_reached"]),
+        )
+        if rng.random() < 0.4:
+            status = rng.choice(list(ConversionStatus.values))
+            made.append(
+                conversion_add(
+                    click=click,
+                    status=status,
+                    at=at + dt.timedelta(minutes=rng.randrange(1, 180)),
+                    revenue=Decimal(rng.randrange(0, 100_000)).scaleb(-4),
+                    payout=Decimal(rng.randrange(0, 50_000)).scaleb(-4),
+                )
+            )
+    return made
+
+
+def test_incremental_refresh_and_rebuild_agree_exactly():
+    # given random traffic on two currencies, refreshed in several rounds while conversions of
+    # earlier rounds keep changing status
+    rng = random.Random(7)
+    usd, eur = CampaignFactory(currency="USD"), CampaignFactory(currency="EUR")
+    affiliates = [AffiliateFactory(), AffiliateFactory()]
+    links = [
+        TrackingLinkFactory(campaign=campaign, affiliate=affiliate)
+        for campaign in (usd, eur)
+        for affiliate in affiliates
+    ]
+    conversions = []
+    for round_number in range(4):
+        conversions += _random_traffic(rng, links, T0 + round_number * 5 * H, 8, 60)
+        for conversion in rng.sample(conversions, k=min(10, len(conversions))):
+            moves = {
+                "pending": ["approved", "rejected"],
+                "approved": ["reversed", "rejected"],
+                "rejected": ["approved"],
+                "reversed": [],
+            }[conversion.status]
+            if moves:
+                conversion_move(conversion=conversion, to_status=rng.choice(moves), at=NOW)
+        stats_refresh(now=NOW)
+    incremental = (hourly_rows(), dim_rows())
+
+    # when everything is rebuilt from raw data (after wiping the rollups)
+    HourlyStat.objects.all().delete()
+    HourlyDimStat.objects.all().delete()
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command(
+            "rollups_rebuild",
+            "--from",
+            "2026-03-09",
+            "--to",
+            "2026-03-12",
+            stdout=out,
+            stderr=StringIO(),
+        )
+
+    # then both ways give exactly the same rows, and those match the raw data
+    assert (hourly_rows(), dim_rows()) == incremental
+    assert "Rebuilt 96 hours" in out.getvalue()
+    totals = HourlyStat.objects.values_list("clicks", flat=True)
+    assert sum(totals) == Click.objects.count() == 240
+    for dimension in ("country", "sub1", "sub2", "sub3", "sub4", "sub5"):
+        assert (
+            sum(HourlyDimStat.objects.filter(dimension=dimension).values_list("clicks", flat=True))
+            == 240
+        )
+    approved = [c for c in conversions if c.status == ConversionStatus.APPROVED]
+    by_currency = {}
+    for conversion in approved:
+        by_currency.setdefault(conversion.currency, Decimal(0))
+        by_currency[conversion.currency] += conversion.revenue
+    for currency, revenue in by_currency.items():
+        assert (
+            sum(HourlyStat.objects.filter(currency=currency).values_list("revenue", flat=True))
+            == revenue
+        )
+
+
+def test_rebuild_of_a_period_leaves_other_hours_alone():
+    # given counted traffic on two days, then a click deleted by hand on each day
+    link = TrackingLinkFactory()
+    day1 = [click_add(link=link, at=T0), click_add(link=link, at=T0 + M)]
+    day2 = [click_add(link=link, at=T0 + 24 * H), click_add(link=link, at=T0 + 24 * H + M)]
+    stats_refresh(now=NOW)
+    Click.objects.filter(pk__in=[day1[0].pk, day2[0].pk]).delete()
+
+    # when only the first day is rebuilt
+    result = stats_rebuild(start=T0 - 10 * H, end=T0 + 14 * H, now=NOW)
+
+    # then the first day is repaired and the second one untouched
+    assert (result.hours, result.click_hours) == (24, 24)
+    c, a = link.campaign_id, link.affiliate_id
+    assert hourly_rows() == [
+        (T0, c, a, "USD", *metrics(clicks=1, unique_clicks=1)),
+        (T0 + 24 * H, c, a, "USD", *metrics(clicks=2, unique_clicks=2)),
+    ]
+
+
+def test_refresh_skips_hours_before_the_retention_horizon_for_clicks(settings):
+    # given clicks counted, then pruned after the retention period (no conversion on them)
+    settings.CLICK_RETENTION_DAYS = 40
+    link = TrackingLinkFactory(campaign__attribution_window_hours=24)
+    old = [click_add(link=link, at=T0), click_add(link=link, at=T0 + M)]
+    converted = click_add(link=link, at=T0 + 2 * M)
+    conversion = conversion_add(click=converted, status=ConversionStatus.PENDING, at=T0 + 3 * M)
+    stats_refresh(now=NOW)
+    later = NOW + dt.timedelta(days=45)
+
+    # when the pruning runs 45 days later and then a conversion of that hour changes status
+    pruned = clicks_prune(now=later)
+    conversion_move(conversion=conversion, to_status=ConversionStatus.APPROVED, at=later)
+    stats_refresh(now=later)
+    stats_rebuild(start=T0, end=T0 + H, now=later)
+
+    # then the clicks without conversions are gone but still counted, and the conversion moved
+    assert pruned == 2
+    assert list(Click.objects.values_list("pk", flat=True)) == [converted.pk]
+    assert not Click.objects.filter(pk__in=[click.pk for click in old]).exists()
+    c, a = link.campaign_id, link.affiliate_id
+    assert hourly_rows() == [
+        (
+            T0,
+            c,
+            a,
+            "USD",
+            *metrics(clicks=3, unique_clicks=3, conversions_approved=1, revenue=5, payout=4),
+        )
+    ]
+    assert clicks_prune(now=later) == 0
+
+
+def test_prune_keeps_clicks_the_rollups_have_not_counted(settings):
+    # given old clicks never refreshed into the rollups
+    settings.CLICK_RETENTION_DAYS = 40
+    link = TrackingLinkFactory(campaign__attribution_window_hours=24)
+    click_add(link=link, at=T0)
+
+    # when the pruning runs long after
+    pruned = clicks_prune(now=NOW + dt.timedelta(days=90))
+
+    # then nothing is deleted: the click is not counted yet
+    assert pruned == 0
+    assert Click.objects.count() == 1
+
+
+def test_prune_never_deletes_clicks_that_can_still_convert(settings):
+    # given a campaign with a 60-day attribution window and a 10-day retention setting
+    settings.CLICK_RETENTION_DAYS = 10
+    link = TrackingLinkFactory(campaign__attribution_window_hours=60 * 24)
+    click_add(link=link, at=T0)
+    stats_refresh(now=NOW)
+
+    # when the pruning runs 30 days later, then 62 days later
+    first = clicks_prune(now=T0 + dt.timedelta(days=30))
+    second = clicks_prune(now=T0 + dt.timedelta(days=62))
+
+    # then the click survives the attribution window (plus a day) and goes after it
+    assert (first, second) == (0, 1)
+
+
+def test_the_sql_and_portable_paths_agree():
+    # given random traffic (PostgreSQL normally recomputes with its own statements)
+    rng = random.Random(11)
+    links = [TrackingLinkFactory(campaign__currency=currency) for currency in ("USD", "EUR")]
+    for conversion in _random_traffic(rng, links, T0, 30, 80)[::3]:
+        conversion_move(conversion=conversion, to_status=ConversionStatus.REJECTED, at=NOW)
+
+    # when the same period is rebuilt through each path
+    stats_rebuild(start=T0 - H, end=T0 + 40 * H, now=NOW, portable=False)
+    with_sql = (hourly_rows(), dim_rows())
+    HourlyStat.objects.all().delete()
+    HourlyDimStat.objects.all().delete()
+    stats_rebuild(start=T0 - H, end=T0 + 40 * H, now=NOW, portable=True)
+
+    # then the rows are identical
+    assert (hourly_rows(), dim_rows()) == with_sql
+    assert sum(row[4] for row in with_sql[0]) == 80
