@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
@@ -6,23 +9,26 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.admin_actions import confirmed_action
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
 from core.exceptions import ApplicationError
 
 
-class PartnerLookupsMixin:
+class PartnerLookupsMixin(admin.ModelAdmin):
     """Lets list filters on a foreign key to an Advertiser or Affiliate work.
 
     Their primary key is the user (one id per person), so the admin's related-field filter builds
     `affiliate__user__exact`, which ModelAdmin.lookup_allowed refuses by default (400).
     """
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         parts = lookup.split("__")
         if len(parts) >= 3 and parts[-2:] == ["user", "exact"]:
             field_names = parts[:-2]
-            model = self.model
+            model: type[models.Model] | None = self.model
             for name in field_names:
+                if model is None:
+                    break
                 field = model._meta.get_field(name)
                 if not field.is_relation:
                     break
@@ -62,14 +68,19 @@ _STATUS_ACTIONS = {
 }
 
 
-def _describe_partner(profile) -> str:
+def _describe_partner(profile: Advertiser | Affiliate) -> str:
     return f"{profile} <{profile.user.email}>: {profile.get_status_display().lower()}"
 
 
-def _status_action(status: str):
+def _status_action(status: ApprovalStatus) -> Callable[..., Any]:
     label, verb, reason_help = _STATUS_ACTIONS[status]
 
-    def action(modeladmin, request: HttpRequest, queryset: QuerySet, reason: str = "") -> None:
+    def action(
+        modeladmin: admin.ModelAdmin,
+        request: AuthenticatedHttpRequest,
+        queryset: QuerySet[Advertiser] | QuerySet[Affiliate],
+        reason: str = "",
+    ) -> None:
         changed = 0
         for profile in queryset.select_related("user").order_by("pk"):
             try:

@@ -13,7 +13,7 @@ without importing an app to its right.
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -22,6 +22,10 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+
+from accounts.http import AuthenticatedHttpRequest
+
+_M = TypeVar("_M", bound=Model)
 
 CONFIRMATION_PREVIEW_ROWS = 100
 CONFIRM_FIELD = "confirm"
@@ -58,9 +62,9 @@ def confirmed_action(
     permissions: list[str] | None = None,
     reason_help: str | None = None,
     reason_required: bool = False,
-    warning: Callable[[QuerySet], str] | None = None,
-    describe: Callable[[Model], str] = _describe,
-    form_factory: Callable[[HttpRequest, Any], forms.Form] | None = None,
+    warning: Callable[[QuerySet[_M]], str] | None = None,
+    describe: Callable[[_M], str] = _describe,
+    form_factory: Callable[[AuthenticatedHttpRequest, Any], forms.Form] | None = None,
 ) -> Callable:
     """Decorate `func(modeladmin, request, queryset, **kwargs)` as an admin action that runs
     only once its confirmation page is submitted. With `reason_help` the page also asks for a
@@ -79,7 +83,9 @@ def confirmed_action(
 
     def decorator(func: Callable) -> Callable:
         @functools.wraps(func)
-        def action(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        def action(
+            modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[_M]
+        ) -> HttpResponse | None:
             is_confirmed = request.POST.get(CONFIRM_FIELD) == "yes"
             form: forms.Form | None = None
             if reason_help is not None:
@@ -112,9 +118,9 @@ def confirmed_action(
 
 
 def _confirmation_page(
-    modeladmin,
+    modeladmin: admin.ModelAdmin,
     request: HttpRequest,
-    queryset: QuerySet,
+    queryset: QuerySet[_M],
     *,
     action_name: str,
     title: str,
@@ -122,7 +128,7 @@ def _confirmation_page(
     button: str,
     form: forms.Form | None,
     warning: str,
-    describe: Callable[[Model], str],
+    describe: Callable[[_M], str],
 ) -> TemplateResponse:
     opts = modeladmin.model._meta
     preview = list(queryset.order_by("pk")[: CONFIRMATION_PREVIEW_ROWS + 1])

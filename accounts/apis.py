@@ -25,6 +25,7 @@ from accounts.authentication import (
     user_login,
 )
 from accounts.filters import PARTNER_ORDERING_TERMS, AdvertiserFilter, AffiliateFilter
+from accounts.http import AuthenticatedRequest
 from accounts.models import ApprovalStatus, PayoutMethod, Role, User
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
@@ -255,7 +256,7 @@ class MeApi(APIView):
         responses={200: UserSummarySerializer, 401: _NOT_AUTHENTICATED},
         summary="The logged-in user and its role",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(UserSummarySerializer(_user_summary(request.user)).data)
 
 
@@ -347,7 +348,7 @@ class AffiliateListApi(APIView):
             403: _FORBIDDEN,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         queryset = _filtered(
             AffiliateFilter, request, selectors.affiliate_list(viewer=request.user)
         )
@@ -373,7 +374,7 @@ class AdvertiserListApi(APIView):
             403: _FORBIDDEN,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         queryset = _filtered(
             AdvertiserFilter, request, selectors.advertiser_list(viewer=request.user)
         )
@@ -397,7 +398,7 @@ class AffiliateDetailApi(APIView):
             404: _NOT_FOUND,
         },
     )
-    def get(self, request: Request, affiliate_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         affiliate = selectors.affiliate_get(viewer=request.user, affiliate_id=affiliate_id)
         return Response(AffiliateOutputSerializer(affiliate).data)
 
@@ -414,7 +415,7 @@ class AdvertiserDetailApi(APIView):
             404: _NOT_FOUND,
         },
     )
-    def get(self, request: Request, advertiser_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, advertiser_id: int) -> Response:
         advertiser = selectors.advertiser_get(viewer=request.user, advertiser_id=advertiser_id)
         return Response(AdvertiserOutputSerializer(advertiser).data)
 
@@ -448,13 +449,13 @@ class _PartnerStatusApi(APIView):
     permission_classes = [IsNetworkAdmin]
     target_status: str = ""
 
-    def _partner(self, request: Request, partner_id: int):
+    def _partner(self, request: AuthenticatedRequest, partner_id: int):
         raise NotImplementedError
 
     def _serialize(self, profile) -> dict:
         raise NotImplementedError
 
-    def post(self, request: Request, partner_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, partner_id: int) -> Response:
         serializer = _StatusInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         profile = partner_status_set(
@@ -467,7 +468,7 @@ class _PartnerStatusApi(APIView):
 
 
 class _AffiliateStatusApi(_PartnerStatusApi):
-    def _partner(self, request: Request, partner_id: int):
+    def _partner(self, request: AuthenticatedRequest, partner_id: int):
         return selectors.affiliate_get(viewer=request.user, affiliate_id=partner_id)
 
     def _serialize(self, profile) -> dict:
@@ -475,7 +476,7 @@ class _AffiliateStatusApi(_PartnerStatusApi):
 
 
 class _AdvertiserStatusApi(_PartnerStatusApi):
-    def _partner(self, request: Request, partner_id: int):
+    def _partner(self, request: AuthenticatedRequest, partner_id: int):
         return selectors.advertiser_get(viewer=request.user, advertiser_id=partner_id)
 
     def _serialize(self, profile) -> dict:

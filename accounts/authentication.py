@@ -71,7 +71,8 @@ def _csrf_enforce(request: Request) -> None:
 
     check = CSRFCheck(no_response)
     check.process_request(request)
-    reason = check.process_view(request, None, (), {})
+    # Of the view callback only a `csrf_exempt` mark is read, which this function lacks.
+    reason = check.process_view(request, no_response, (), {})
     if reason:
         raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
 
@@ -176,7 +177,7 @@ def user_login(*, request: Request, email: str, password: str) -> TokenPair:
         )
     # Not the `user_logged_in` signal: axes' receiver would open a server-side session (to log its
     # hash) for a client that authenticates with tokens. Its two effects that matter, by hand:
-    update_last_login(None, user)
+    update_last_login(User, user)
     ip_address = client_ip(request)
     if ip_address:  # without one, reset() would clear the email's failures from every IP
         axes_reset(ip=ip_address, username=email)  # as AXES_RESET_ON_SUCCESS does
@@ -184,11 +185,20 @@ def user_login(*, request: Request, email: str, password: str) -> TokenPair:
     return _token_pair(user, RefreshToken.for_user(user))
 
 
-def _refresh_token_read(raw_token: str) -> RefreshToken:
+def _refresh_token_parse(raw_token: str) -> RefreshToken | None:
+    """The refresh token `raw_token` encodes, None when it is expired, forged or malformed."""
     try:
-        return RefreshToken(raw_token)
-    except TokenError as exc:
-        raise _token_refused() from exc
+        # simplejwt annotates the argument as a Token, but it is the encoded string it decodes.
+        return RefreshToken(raw_token)  # type: ignore[arg-type]
+    except TokenError:
+        return None
+
+
+def _refresh_token_read(raw_token: str) -> RefreshToken:
+    refresh = _refresh_token_parse(raw_token)
+    if refresh is None:
+        raise _token_refused()
+    return refresh
 
 
 def _token_user(refresh: RefreshToken) -> User | None:
@@ -237,9 +247,8 @@ def refresh_token_revoke(*, raw_token: str) -> bool:
     """Blacklist a refresh token (logout). Idempotent: an expired, forged or already spent
     token has nothing left to revoke and changes nothing. Returns whether a token was revoked.
     """
-    try:
-        refresh = RefreshToken(raw_token)
-    except TokenError:
+    refresh = _refresh_token_parse(raw_token)
+    if refresh is None:
         return False
     try:
         _refresh_token_spend(refresh, user=_token_user(refresh))

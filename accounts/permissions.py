@@ -15,7 +15,7 @@ class IsNetworkAdmin(BasePermission):
 
 
 class _IsApprovedPartner(BasePermission):
-    profile_model: type = Affiliate
+    profile_model: type[Advertiser] | type[Affiliate] = Affiliate
     role_attr = "is_affiliate"
 
     def has_permission(self, request, view) -> bool:

@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Advertiser, Affiliate, ApprovalStatus, PartnerProfile, Role, User
+from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
 from accounts.tasks import send_partner_status_email
 from core.exceptions import ApplicationError
 from core.tasks import enqueue_on_commit
 
-_ALLOWED_TRANSITIONS = {
+_ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     ApprovalStatus.PENDING: {ApprovalStatus.APPROVED, ApprovalStatus.REJECTED},
     ApprovalStatus.APPROVED: {ApprovalStatus.SUSPENDED, ApprovalStatus.REJECTED},
     ApprovalStatus.REJECTED: {ApprovalStatus.APPROVED},
@@ -58,7 +58,7 @@ def user_register(
     return user
 
 
-def partner_profile_of(user: User) -> PartnerProfile | None:
+def partner_profile_of(user: User) -> Advertiser | Affiliate | None:
     if user.role == Role.ADVERTISER:
         return Advertiser.objects.filter(user=user).first()
     if user.role == Role.AFFILIATE:
@@ -68,8 +68,8 @@ def partner_profile_of(user: User) -> PartnerProfile | None:
 
 @transaction.atomic
 def partner_status_set(
-    *, profile: PartnerProfile, status: str, actor: User | None, reason: str = ""
-) -> PartnerProfile:
+    *, profile: Advertiser | Affiliate, status: str, actor: User | None, reason: str = ""
+) -> Advertiser | Affiliate:
     """Approve, reject or suspend an advertiser or affiliate, and email them after commit.
 
     Setting the status a profile already has changes nothing and sends nothing.

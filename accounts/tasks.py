@@ -19,7 +19,9 @@ def send_partner_status_email(*, user_id: int) -> None:
     from accounts import emails, services
 
     user = User.objects.filter(pk=user_id).first()
-    profile = services.partner_profile_of(user) if user is not None else None
+    if user is None:
+        return
+    profile = services.partner_profile_of(user)
     if profile is None:
         return
     emails.partner_status_email_send(user=user, profile=profile)

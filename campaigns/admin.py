@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Affiliate, User
 from campaigns import selectors, services
 from campaigns.models import (
@@ -25,10 +27,13 @@ from campaigns.models import (
 )
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_percent
+from core.forms import form_field
 from core.money_fields import MoneyFormField
 
 # Amounts and percentages typed into the admin are read like everywhere else: plain decimals.
-_MONEY_FORM_FIELDS = {models.DecimalField: {"form_class": MoneyFormField}}
+_MONEY_FORM_FIELDS: dict[type[models.Field], dict[str, Any]] = {
+    models.DecimalField: {"form_class": MoneyFormField}
+}
 
 
 class CapInline(admin.TabularInline):
@@ -38,7 +43,9 @@ class CapInline(admin.TabularInline):
     formfield_overrides = _MONEY_FORM_FIELDS
 
 
-def _report(modeladmin, request: HttpRequest, label: str, changed: int, errors: list[str]) -> None:
+def _report(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, label: str, changed: int, errors: list[str]
+) -> None:
     for error in errors:
         modeladmin.message_user(request, error, messages.ERROR)
     modeladmin.message_user(request, f"{label}: {changed} changed.", messages.SUCCESS)
@@ -57,8 +64,12 @@ def _describe_campaign(campaign: Campaign) -> str:
     return f"#{campaign.pk} {campaign.name} ({campaign.advertiser}): {campaign.status}"
 
 
-def _campaign_status_action(status: str, label: str):
-    def action(modeladmin, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+def _campaign_status_action(status: CampaignStatus, label: str) -> Callable[..., Any]:
+    def action(
+        modeladmin: admin.ModelAdmin,
+        request: AuthenticatedHttpRequest,
+        queryset: QuerySet[Campaign],
+    ) -> None:
         changed, errors = 0, []
         for campaign in queryset.order_by("pk"):
             try:
@@ -91,7 +102,9 @@ class CampaignInviteForm(forms.Form):
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["affiliate"].queryset = selectors.affiliate_list_for_invitation(viewer=viewer)
+        form_field(
+            self, "affiliate", forms.ModelChoiceField
+        ).queryset = selectors.affiliate_list_for_invitation(viewer=viewer)
 
 
 @confirmed_action(
@@ -105,7 +118,10 @@ class CampaignInviteForm(forms.Form):
     form_factory=lambda request, data: CampaignInviteForm(data, viewer=request.user),
 )
 def invite_affiliate(
-    modeladmin, request: HttpRequest, queryset: QuerySet[Campaign], affiliate: Affiliate
+    modeladmin: admin.ModelAdmin,
+    request: AuthenticatedHttpRequest,
+    queryset: QuerySet[Campaign],
+    affiliate: Affiliate,
 ) -> None:
     invited, had_access, errors = 0, 0, []
     for campaign in queryset.order_by("pk"):
@@ -157,8 +173,9 @@ class CampaignAdminForm(forms.ModelForm):
             "allowed_countries",
         ]
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         data = {name: value for name, value in cleaned.items() if name != "advertiser"}
         try:
             services.campaign_validate(
@@ -219,9 +236,12 @@ def _describe_access(access: CampaignAccess) -> str:
     return f"#{access.pk} {access.affiliate} on {access.campaign.name}: {access.status}"
 
 
-def _access_decide_action(status: str, label: str, *, asks_reason: bool):
+def _access_decide_action(status: str, label: str, *, asks_reason: bool) -> Callable[..., Any]:
     def action(
-        modeladmin, request: HttpRequest, queryset: QuerySet[CampaignAccess], reason: str = ""
+        modeladmin: admin.ModelAdmin,
+        request: AuthenticatedHttpRequest,
+        queryset: QuerySet[CampaignAccess],
+        reason: str = "",
     ) -> None:
         changed, errors = 0, []
         for access in queryset.order_by("pk"):
@@ -278,8 +298,8 @@ class TrackingLinkAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_filter = ["campaign__status"]
     search_fields = ["token", "campaign__name", "affiliate__user__email"]
     list_select_related = ["campaign", "affiliate__user"]
-    fields = ["token", "url", "campaign", "affiliate", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("token", "url", "campaign", "affiliate", "created_at")
+    fields = readonly_fields
 
     @admin.display(description="Tracking URL")
     def url(self, obj: TrackingLink) -> str:
@@ -292,15 +312,21 @@ class TrackingLinkAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         return False
 
 
+def _describe_partner_key(key: PartnerKey) -> str:
+    return f"#{key.pk} {key.name or 'unnamed'} ({key.advertiser})"
+
+
 @confirmed_action(
     description="Rotate key (the old key keeps working for the grace period)",
     question="Rotate {count} {verbose_name}? Each gets a new key and signing secret; the"
     " old ones keep working for the grace period, then the partner must use the new ones.",
     button="Yes, rotate",
     permissions=["change"],
-    describe=lambda key: f"#{key.pk} {key.name or 'unnamed'} ({key.advertiser})",
+    describe=_describe_partner_key,
 )
-def rotate_partner_keys(modeladmin, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+def rotate_partner_keys(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PartnerKey]
+) -> None:
     from campaigns.partner_keys import partner_key_rotate
 
     changed, errors = 0, []

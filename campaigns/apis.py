@@ -6,19 +6,20 @@ and serializes what it returns. Affiliates get their own output serializers: the
 campaign's revenue, landing URL, partner offer id or advertiser.
 """
 
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Advertiser, User
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
@@ -52,21 +53,28 @@ from core.exceptions import ApplicationError, NotFoundError
 from core.money_fields import MoneySerializerField
 from core.pagination import StandardPagination, paginated_response
 
+if TYPE_CHECKING:
+    # The stubs' name for what get_permissions() returns (a permission, or a combination).
+    from rest_framework.permissions import _SupportsHasPermission
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+
 # --- shared helpers ----------------------------------------------------------------------------
 
 
-class MethodPermissionsMixin:
+class MethodPermissionsMixin(APIView):
     """`permissions_by_method = {"GET": [...], "PATCH": [...]}` instead of one list for all.
 
     HEAD follows GET; a method not listed falls back to `permission_classes`.
     """
 
-    permissions_by_method: ClassVar[dict[str, list[Any]]] = {}
-    request: Request
+    permissions_by_method: ClassVar[dict[str, list[type[BasePermission]]]] = {}
 
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> "Sequence[_SupportsHasPermission]":
         method = "GET" if self.request.method == "HEAD" else self.request.method
-        classes = self.permissions_by_method.get(method or "", self.permission_classes)  # type: ignore[attr-defined]
+        classes = self.permissions_by_method.get(method or "")
+        if classes is None:
+            return super().get_permissions()
         return [permission() for permission in classes]
 
 
@@ -186,13 +194,16 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
         return serializers.DateTimeField().to_representation(access.invited_at)
 
 
+def _viewer_access(viewer: User) -> Prefetch:
+    """The affiliate's own application, as each campaign's `viewer_accesses` list."""
+    return Prefetch(
+        "accesses", queryset=selectors.access_list(viewer=viewer), to_attr="viewer_accesses"
+    )
+
+
 def _with_viewer_access(queryset: QuerySet[Campaign], viewer: User) -> QuerySet[Campaign]:
     """Attach the affiliate's own application to each campaign (one query for the page)."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "accesses", queryset=selectors.access_list(viewer=viewer), to_attr="viewer_accesses"
-        )
-    )
+    return queryset.prefetch_related(_viewer_access(viewer))
 
 
 def _campaign_output(campaign: Campaign, viewer: User) -> dict[str, Any]:
@@ -282,7 +293,7 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
         ),
         responses={200: _campaign_for_viewer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         queryset = selectors.campaign_list(viewer=user)
         serializer_class: type[serializers.Serializer] = CampaignOutputSerializer
@@ -302,7 +313,7 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
         request=CampaignCreateInputSerializer,
         responses={201: CampaignOutputSerializer, **error_responses(400, 401, 403)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = CampaignCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = _campaign_data(serializer.validated_data)
@@ -320,13 +331,11 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
         description="Affiliates get the affiliate view (`CampaignForAffiliate`).",
         responses={200: _campaign_for_viewer(), **error_responses(401, 403, 404)},
     )
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         user = request.user
         campaign = selectors.campaign_get(viewer=user, campaign_id=campaign_id)
         if user.is_affiliate:
-            campaign.viewer_accesses = list(
-                selectors.access_list(viewer=user).filter(campaign_id=campaign.pk)
-            )
+            prefetch_related_objects([campaign], _viewer_access(user))
         return Response(_campaign_output(campaign, user))
 
     @extend_schema(
@@ -338,7 +347,7 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
         request=CampaignInputSerializer(partial=True),
         responses={200: CampaignOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
-    def patch(self, request: Request, campaign_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = CampaignInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -351,7 +360,7 @@ class _CampaignSetStatusApi(APIView):
     permission_classes = [IsAdminOrApprovedAdvertiser]
     target_status: ClassVar[str]
 
-    def post(self, request: Request, campaign_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         services.campaign_set_status(
             campaign=campaign, status=self.target_status, actor=request.user
@@ -360,33 +369,35 @@ class _CampaignSetStatusApi(APIView):
         return Response(CampaignOutputSerializer(campaign).data)
 
 
-_STATUS_SCHEMA = {
-    "request": None,
-    "responses": {200: CampaignOutputSerializer, **error_responses(401, 403, 404, 409)},
-}
+def _status_schema(summary: str) -> Callable[[_View], _View]:
+    return extend_schema(
+        summary=summary,
+        request=None,
+        responses={200: CampaignOutputSerializer, **error_responses(401, 403, 404, 409)},
+    )
 
 
 class CampaignPauseApi(_CampaignSetStatusApi):
     target_status = CampaignStatus.PAUSED
 
-    @extend_schema(summary="Pause a campaign (clicks go to the fallback URL)", **_STATUS_SCHEMA)
-    def post(self, request: Request, campaign_id: int) -> Response:
+    @_status_schema("Pause a campaign (clicks go to the fallback URL)")
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         return super().post(request, campaign_id)
 
 
 class CampaignResumeApi(_CampaignSetStatusApi):
     target_status = CampaignStatus.ACTIVE
 
-    @extend_schema(summary="Resume a paused campaign", **_STATUS_SCHEMA)
-    def post(self, request: Request, campaign_id: int) -> Response:
+    @_status_schema("Resume a paused campaign")
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         return super().post(request, campaign_id)
 
 
 class CampaignArchiveApi(_CampaignSetStatusApi):
     target_status = CampaignStatus.ARCHIVED
 
-    @extend_schema(summary="Archive a campaign (final)", **_STATUS_SCHEMA)
-    def post(self, request: Request, campaign_id: int) -> Response:
+    @_status_schema("Archive a campaign (final)")
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         return super().post(request, campaign_id)
 
 
@@ -436,7 +447,7 @@ class CampaignApplyApi(APIView):
         request=InputSerializer,
         responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
-    def post(self, request: Request, campaign_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         affiliate = own_affiliate(request.user)
@@ -464,7 +475,7 @@ class ApplicationListApi(GenericAPIView):
         description="Admin: all; advertiser: those to its campaigns; affiliate: its own.",
         responses={200: ApplicationOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         queryset = selectors.access_list(viewer=request.user)
         return paginated_response(
             queryset=self.filter_queryset(queryset),
@@ -484,7 +495,7 @@ class _ApplicationDecideApi(APIView):
         class Meta:
             ref_name = "ApplicationDecisionInput"
 
-    def post(self, request: Request, application_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, application_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         access = selectors.access_get(viewer=request.user, access_id=application_id)
@@ -498,36 +509,38 @@ class _ApplicationDecideApi(APIView):
         return Response(ApplicationOutputSerializer(access).data)
 
 
-_DECIDE_SCHEMA = {
-    "request": _ApplicationDecideApi.InputSerializer,
-    "responses": {200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
-}
+def _decide_schema(summary: str) -> Callable[[_View], _View]:
+    return extend_schema(
+        summary=summary,
+        request=_ApplicationDecideApi.InputSerializer,
+        responses={
+            200: ApplicationOutputSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
+    )
 
 
 class ApplicationApproveApi(_ApplicationDecideApi):
     decision = AccessStatus.APPROVED
 
-    @extend_schema(summary="Approve an application (the affiliate is emailed)", **_DECIDE_SCHEMA)
-    def post(self, request: Request, application_id: int) -> Response:
+    @_decide_schema("Approve an application (the affiliate is emailed)")
+    def post(self, request: AuthenticatedRequest, application_id: int) -> Response:
         return super().post(request, application_id)
 
 
 class ApplicationRejectApi(_ApplicationDecideApi):
     decision = AccessStatus.REJECTED
 
-    @extend_schema(summary="Reject an application (the affiliate is emailed)", **_DECIDE_SCHEMA)
-    def post(self, request: Request, application_id: int) -> Response:
+    @_decide_schema("Reject an application (the affiliate is emailed)")
+    def post(self, request: AuthenticatedRequest, application_id: int) -> Response:
         return super().post(request, application_id)
 
 
 class ApplicationRevokeApi(_ApplicationDecideApi):
     decision = AccessStatus.REVOKED
 
-    @extend_schema(
-        summary="Revoke an approved application (its clicks go to the fallback URL)",
-        **_DECIDE_SCHEMA,
-    )
-    def post(self, request: Request, application_id: int) -> Response:
+    @_decide_schema("Revoke an approved application (its clicks go to the fallback URL)")
+    def post(self, request: AuthenticatedRequest, application_id: int) -> Response:
         return super().post(request, application_id)
 
 
@@ -556,7 +569,7 @@ class CampaignInviteApi(APIView):
         request=InputSerializer,
         responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
-    def post(self, request: Request, campaign_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         # The campaign first: another advertiser's campaign is a 404 whatever the body says.
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = self.InputSerializer(data=request.data)
@@ -599,14 +612,18 @@ class CampaignLinkApi(APIView):
         ),
         responses={200: OutputSerializer, **error_responses(401, 403, 404)},
     )
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         affiliate = own_affiliate(request.user)
         campaign = selectors.campaign_get_for_affiliate(
             affiliate=affiliate, campaign_id=campaign_id
         )
         link = services.link_get_or_create(campaign=campaign, affiliate=affiliate)
-        link.url = services.link_url(link=link)
-        return Response(self.OutputSerializer(link).data)
+        output = {
+            "token": link.token,
+            "url": services.link_url(link=link),
+            "campaign_id": link.campaign_id,
+        }
+        return Response(self.OutputSerializer(output).data)
 
 
 # --- partner keys ------------------------------------------------------------------------------
@@ -673,7 +690,7 @@ class PartnerKeyListCreateApi(GenericAPIView):
         summary="List partner keys",
         responses={200: PartnerKeyOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(selectors.partner_key_list(viewer=request.user)),
             serializer_class=PartnerKeyOutputSerializer,
@@ -687,7 +704,7 @@ class PartnerKeyListCreateApi(GenericAPIView):
         request=InputSerializer,
         responses={201: PartnerKeyWithSecretOutputSerializer, **error_responses(400, 401, 403)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -718,7 +735,7 @@ class PartnerKeyDetailApi(APIView):
         request=InputSerializer,
         responses={200: PartnerKeyOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
-    def patch(self, request: Request, partner_key_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, partner_key_id: int) -> Response:
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -739,7 +756,7 @@ class PartnerKeyRotateApi(APIView):
         request=None,
         responses={200: PartnerKeyWithSecretOutputSerializer, **error_responses(401, 403, 404)},
     )
-    def post(self, request: Request, partner_key_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, partner_key_id: int) -> Response:
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
         partner_key = partner_key_rotate(partner_key=partner_key, now=timezone.now())
         return Response(PartnerKeyWithSecretOutputSerializer(partner_key).data)

@@ -8,6 +8,7 @@ transaction: a consumption that is followed by a failure is rolled back with it.
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -76,6 +77,13 @@ def _counter_consume(
     return row is not None
 
 
+class _Consumption(TypedDict):
+    cap: Cap
+    affiliate_key: int
+    period_start: dt.date
+    amount: Decimal
+
+
 def caps_consume(
     *, campaign: Campaign, affiliate_id: int, payout: Decimal, at: dt.datetime
 ) -> bool:
@@ -87,7 +95,7 @@ def caps_consume(
     caps = list(campaign.caps.all())
     if not caps:
         return True
-    consumptions = [
+    consumptions: list[_Consumption] = [
         {
             "cap": cap,
             "affiliate_key": _counter_key(cap, affiliate_id),

@@ -216,6 +216,9 @@ class TrackingLink(models.Model):
         return self.token
 
 
+PARTNER_KEY_MAX_LENGTH = 64
+
+
 class PartnerKey(TimeStampedModel):
     """A partner server's credential for `/postback/<key>`, owned by one advertiser."""
 
@@ -223,8 +226,10 @@ class PartnerKey(TimeStampedModel):
         Advertiser, on_delete=models.CASCADE, related_name="partner_keys"
     )
     name = models.CharField(max_length=100, blank=True)
-    key = models.CharField(max_length=64, unique=True)
-    previous_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=PARTNER_KEY_MAX_LENGTH, unique=True)
+    previous_key = models.CharField(
+        max_length=PARTNER_KEY_MAX_LENGTH, unique=True, null=True, blank=True
+    )
     previous_key_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     ip_allowlist = models.JSONField(

@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from accounts.models import Advertiser
-from campaigns.models import PartnerKey
+from campaigns.models import PARTNER_KEY_MAX_LENGTH, PartnerKey
 from core.exceptions import ApplicationError
 from core.net import address_in_networks
 from core.sql import execute_fetchone, model_columns, model_from_row
@@ -139,7 +139,7 @@ def partner_key_resolve(*, key: str, now: dt.datetime) -> PartnerKey | None:
     One prepared statement (it runs on every postback); None for unknown, disabled and expired
     keys alike.
     """
-    if not key or len(key) > PartnerKey._meta.get_field("key").max_length or "\x00" in key:
+    if not key or len(key) > PARTNER_KEY_MAX_LENGTH or "\x00" in key:
         return None
     row = execute_fetchone(
         _resolve_sql(), [key, key, connection.ops.adapt_datetimefield_value(now)]

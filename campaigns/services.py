@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, User
@@ -105,7 +105,7 @@ def _clean_url(*, required: bool) -> Callable[[Any], str]:
     return clean
 
 
-def _clean_choice(choices: type) -> Callable[[Any], str]:
+def _clean_choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
     values = [str(choice) for choice in choices.values]
 
     def clean(raw: Any) -> str:

@@ -17,7 +17,9 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.CharField(help_text='Always "error".')
     code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
     message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = serializers.DictField(
+    # DRF's metaclass moves declared fields out of the class body, so this never shadows
+    # Serializer.fields at runtime; the stubs see a class attribute of another type.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         required=False,
         help_text="Offending input fields and their messages, when there are any.",

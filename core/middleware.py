@@ -9,7 +9,7 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import resolve
 
 from core.api import error_json, is_page_path
@@ -107,7 +107,9 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
     and a report-only policy, go through django-csp unchanged.
     """
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if (
             getattr(request, "_csp_nonce", None) is not None
             or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
@@ -120,7 +122,10 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
         if CSP_HEADER not in response:
             response[CSP_HEADER] = _csp_policy()
         # As django-csp does: a nonce asked for after the header was written is an error.
-        request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        # django-csp's own attribute on the request, which HttpRequest does not declare.
+        request.csp_nonce = csp_middleware.CheckableLazyObject(  # type: ignore[attr-defined]
+            self._csp_nonce_post_response
+        )
         return response
 
 

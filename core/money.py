@@ -64,10 +64,9 @@ def parse_money(raw: object) -> Decimal:
     `too large`.
     """
     text = decimal_text(raw)
-    refusal = decimal_text_refusal(text)
-    if refusal is not None:
-        raise ValueError(refusal)
     match = DECIMAL_TEXT.fullmatch(text)
+    if match is None:
+        raise ValueError(decimal_text_refusal(text))
     if match["sign"]:
         raise ValueError("negative")
     if len(match["places"] or "") > MONEY_DECIMAL_PLACES:

@@ -1,9 +1,14 @@
 """Pagination for every list endpoint: `?page=N&page_size=M` (at most 500)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from core.filters import POSITIVE_INTEGER
@@ -37,9 +42,20 @@ class StandardPagination(PageNumberPagination):
     def get_page_number(self, request: Request, paginator) -> int:
         return _positive_integer(request, self.page_query_param) or 1
 
+    def row_count(self) -> int:
+        """How many rows the list paged by `paginate_queryset` has, all pages together."""
+        if self.page is None:  # never after paginate_queryset: the page size is never 0
+            raise RuntimeError("Nothing was paged yet.")
+        return self.page.paginator.count
+
 
 def paginated_response(
-    *, queryset, serializer_class, request: Request, view: APIView, context: dict | None = None
+    *,
+    queryset: QuerySet[Any, Any] | Sequence[Any],
+    serializer_class: type[BaseSerializer],
+    request: Request,
+    view: APIView,
+    context: dict[str, Any] | None = None,
 ) -> Response:
     """One page of `queryset` serialized with `serializer_class`, in DRF's standard envelope
     (`count`, `next`, `previous`, `results`)."""

@@ -1,5 +1,6 @@
 """The API's JSON parser: DRF's, with a nesting limit."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import parsers
@@ -14,9 +15,10 @@ JSON_MAX_DEPTH = 32
 
 def json_depth_exceeds(data: Any, limit: int) -> bool:
     """Whether parsed JSON nests lists/objects more than `limit` deep (walked without recursion)."""
-    stack = [(data, 1)]
+    stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):

@@ -16,12 +16,14 @@ both).
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Field, Model
+
+_M = TypeVar("_M", bound=Model)
 
 
 def hot_connection() -> Any:
@@ -49,6 +51,23 @@ _PLAIN_FIELDS = frozenset(
     }
 )
 _PLAIN_VALUES = (str, int, bool)
+
+
+def column_of(field: Field) -> str:
+    """The table column of a concrete field. (A many-to-many field has none: asking for its
+    column is a programming error.)"""
+    if field.column is None:
+        raise TypeError(f"{field!r} has no column of its own")
+    return field.column
+
+
+def concrete_field(model: type[Model], name: str) -> Field:
+    """`model`'s field `name`, which must have a column (not a reverse relation or a
+    many-to-many field)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} has no column of its own")
+    return field
 
 
 def _is_plain(field: Field) -> bool:
@@ -79,7 +98,7 @@ class _PreparedDebugCursor(CursorDebugWrapper):
     """Query logging (DEBUG, tests) for server-side-binding cursors, whose executed query
     Django cannot read back: the statement is logged with its parameters inlined instead."""
 
-    def execute(self, sql: str, params: Any = None) -> Any:
+    def execute(self, sql: Any, params: Any = None) -> Any:  # as Django's: a str or composed SQL
         log_length = len(self.db.queries_log)
         try:
             return super().execute(sql, params)
@@ -119,6 +138,15 @@ def execute_fetchone(sql: str, params: Sequence[Any]) -> tuple | None:
         return cursor.fetchone()
 
 
+def execute_returning(sql: str, params: Sequence[Any]) -> tuple:
+    """Run a statement that always returns a row (an INSERT ... RETURNING without ON CONFLICT)
+    and return that row."""
+    row = execute_fetchone(sql, params)
+    if row is None:
+        raise DatabaseError("The statement returned no row.")
+    return row
+
+
 def execute_fetchall(sql: str, params: Sequence[Any]) -> list[tuple]:
     with hot_cursor() as cursor:
         cursor.execute(sql, params)
@@ -132,11 +160,11 @@ def _insert_statement(
     fields = tuple(
         field for field in model._meta.concrete_fields if with_pk or not field.primary_key
     )
-    pk_column = model._meta.pk.column
+    pk_column = column_of(model._meta.pk)
     # Table and column names come from our models; every value is a bound parameter.
     sql = "INSERT INTO {table} ({columns}) VALUES ({values}){conflict} RETURNING {pk}".format(  # noqa: S608
         table=connection.ops.quote_name(model._meta.db_table),
-        columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
+        columns=", ".join(connection.ops.quote_name(column_of(field)) for field in fields),
         values=", ".join(["%s"] * len(fields)),
         conflict=" ON CONFLICT DO NOTHING" if on_conflict_do_nothing else "",
         pk=connection.ops.quote_name(pk_column),
@@ -146,7 +174,7 @@ def _insert_statement(
 
 @functools.cache
 def _bulk_insert_statement(model: type[Model], fields: tuple[str, ...], rows: int) -> str:
-    columns = [model._meta.get_field(name).column for name in fields]
+    columns = [column_of(concrete_field(model, name)) for name in fields]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     return "INSERT INTO {table} ({columns}) VALUES {rows}".format(  # noqa: S608 - see above
         table=connection.ops.quote_name(model._meta.db_table),
@@ -162,11 +190,16 @@ def rows_insert(model: type[Model], fields: tuple[str, ...], rows: Sequence[Sequ
     """
     if not rows:
         return
-    model_fields = [model._meta.get_field(name) for name in fields]
+    model_fields = [concrete_field(model, name) for name in fields]
     db = hot_connection()
     params = [value for row in rows for value in prepared(model_fields, row, db)]
     with hot_cursor() as cursor:
         cursor.execute(_bulk_insert_statement(model, fields, len(rows)), params)
+
+
+@functools.cache
+def _attnames(model: type[Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -182,12 +215,12 @@ def _converters(model: type[Model]) -> tuple[tuple[Any, list], ...]:
 def model_columns(model: type[Model], alias: str) -> str:
     """`alias.col1, alias.col2, ...`: every concrete column of `model`, in field order."""
     return ", ".join(
-        f"{alias}.{connection.ops.quote_name(field.column)}"
+        f"{alias}.{connection.ops.quote_name(column_of(field))}"
         for field in model._meta.concrete_fields
     )
 
 
-def model_from_row(model: type[Model], values: Sequence[Any]) -> Model:
+def model_from_row(model: type[_M], values: Sequence[Any]) -> _M:
     """An instance from the values of `model_columns(model, ...)`, as the ORM would build it."""
     db = hot_connection()
     converted = []
@@ -195,7 +228,7 @@ def model_from_row(model: type[Model], values: Sequence[Any]) -> Model:
         for converter in converters:
             value = converter(value, col, db)
         converted.append(value)
-    return model.from_db(db.alias, None, converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 def model_insert(instance: Model, *, on_conflict_do_nothing: bool = False) -> bool:

@@ -1,9 +1,14 @@
+from typing import Any
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 @require_GET
@@ -21,11 +26,13 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class _JsonOutsideGetMixin:
+class _JsonOutsideGetMixin(APIView):
     """Anything but the document itself (OPTIONS, a refused method, an error) is rendered as
     JSON, in the API's error shape: the view's own renderers (HTML, YAML) are for the document."""
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         if request.method not in ("GET", "HEAD") or response.status_code >= 400:
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type

@@ -104,8 +104,10 @@ def cpu_split(
             previous = before.processes.get(pid)
             now = after.processes[pid]
             # A pid reused by another program since the first snapshot starts from zero.
-            same = previous is not None and previous.comm == now.comm
-            total += now.cpu_seconds - (previous.cpu_seconds if same else 0.0)
+            if previous is not None and previous.comm == now.comm:
+                total += now.cpu_seconds - previous.cpu_seconds
+            else:
+                total += now.cpu_seconds
         return total
 
     gunicorn = spent(_descendants_of(server_pid, after.processes))

@@ -150,13 +150,13 @@ class AffiliateFilter(admin.SimpleListFilter):
     title = "affiliate"
     parameter_name = "affiliate"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         affiliates = (
             Affiliate.objects.filter(postback_endpoints__isnull=False)
             .distinct()
             .select_related("user")
         )
-        return [(affiliate.pk, str(affiliate)) for affiliate in affiliates]
+        return [(str(affiliate.pk), str(affiliate)) for affiliate in affiliates]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
@@ -170,7 +170,7 @@ class DeliveryAttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["id"]
-    fields = [
+    readonly_fields = (
         "attempt_number",
         "attempted_at",
         "status_code",
@@ -179,8 +179,8 @@ class DeliveryAttemptInline(admin.TabularInline):
         "error",
         "response_excerpt",
         "request_url",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -10,10 +10,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, User
 from accounts.permissions import IsAdminOrApprovedAffiliate
 from accounts.selectors import affiliate_get, own_affiliate
@@ -142,7 +142,7 @@ class EndpointListCreateApi(GenericAPIView):
         description="Affiliate: its own; admin: all.",
         responses={200: EndpointOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(endpoint_list(viewer=request.user)),
             serializer_class=EndpointOutputSerializer,
@@ -160,7 +160,7 @@ class EndpointListCreateApi(GenericAPIView):
         request=InputSerializer,
         responses={201: EndpointWithSecretOutputSerializer, **error_responses(400, 401, 403)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -187,7 +187,7 @@ class EndpointDetailApi(APIView):
         request=InputSerializer(partial=True),
         responses={200: EndpointOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
-    def patch(self, request: Request, endpoint_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -198,7 +198,7 @@ class EndpointDetailApi(APIView):
         summary="Delete a postback endpoint (with its deliveries)",
         responses={204: None, **error_responses(401, 403, 404)},
     )
-    def delete(self, request: Request, endpoint_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
         endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -277,7 +277,7 @@ class EndpointTestApi(APIView):
             ),
         },
     )
-    def post(self, request: Request, endpoint_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
         created = endpoint_test_create(endpoint=endpoint)
         delivery = delivery_get(viewer=request.user, delivery_id=created.pk)
@@ -296,7 +296,7 @@ class EndpointRotateSecretApi(APIView):
         request=None,
         responses={200: EndpointWithSecretOutputSerializer, **error_responses(401, 403, 404)},
     )
-    def post(self, request: Request, endpoint_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
         endpoint = endpoint_secret_rotate(endpoint=endpoint)
         return Response(EndpointWithSecretOutputSerializer(endpoint).data)
@@ -314,7 +314,7 @@ class DeliveryListApi(GenericAPIView):
         description="Affiliate: deliveries to its own endpoints; admin: all.",
         responses={200: DeliveryOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(delivery_list(viewer=request.user)),
             serializer_class=DeliveryOutputSerializer,
@@ -334,7 +334,7 @@ class DeliveryDetailApi(APIView):
         ),
         responses={200: DeliveryOutputSerializer, **error_responses(401, 403, 404)},
     )
-    def get(self, request: Request, delivery_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, delivery_id: int) -> Response:
         delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
         return Response(DeliveryOutputSerializer(delivery).data)
 
@@ -351,7 +351,7 @@ class DeliveryReplayApi(APIView):
         request=None,
         responses={200: DeliveryOutputSerializer, **error_responses(401, 403, 404, 409)},
     )
-    def post(self, request: Request, delivery_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, delivery_id: int) -> Response:
         delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
         delivery_replay(delivery=delivery)
         delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)

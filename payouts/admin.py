@@ -1,6 +1,8 @@
 """Payout decisions in the admin; the ledger is visible here but never editable."""
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
+from accounts.http import AuthenticatedHttpRequest
 from core.exceptions import ApplicationError
 from core.formatting import format_money
 from payouts import services
@@ -23,6 +26,9 @@ from payouts.models import (
     PayoutEvent,
     PayoutRequest,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -42,8 +48,8 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class PayoutEventInline(_ReadOnlyInline):
     model = PayoutEvent
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = ("created_at", "from_status", "to_status", "actor", "note")
+    fields = readonly_fields
 
 
 DEFAULT_REJECT_REASON = "Rejected by the network."
@@ -72,7 +78,7 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     list_filter = ["status", "currency", "method"]
     search_fields = ["affiliate__user__email", "affiliate__company", "reference"]
     list_select_related = ["affiliate__user"]
-    readonly_fields = [
+    readonly_fields = (
         "affiliate",
         "currency",
         "amount_display",
@@ -85,7 +91,7 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "decided_at",
         "decided_by",
         "paid_at",
-    ]
+    )
     fields = readonly_fields
     inlines = [PayoutEventInline]
     actions = ["approve", "reject", "mark_paid", "export_csv"]
@@ -101,7 +107,13 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet, label: str, decide) -> None:
+    def _decide(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[PayoutRequest],
+        label: str,
+        decide: Callable[[PayoutRequest], object],
+    ) -> None:
         done = 0
         for payout in queryset.order_by("id"):
             try:
@@ -119,7 +131,7 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         permissions=["change"],
         describe=_describe_payout,
     )
-    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def approve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[PayoutRequest]) -> None:
         self._decide(
             request,
             queryset,
@@ -136,7 +148,9 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         reason_help=f"Sent to the affiliate; empty: “{DEFAULT_REJECT_REASON}”",
         describe=_describe_payout,
     )
-    def reject(self, request: HttpRequest, queryset: QuerySet, reason: str = "") -> None:
+    def reject(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[PayoutRequest], reason: str = ""
+    ) -> None:
         self._decide(
             request,
             queryset,
@@ -149,7 +163,9 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     @admin.action(
         description="Mark selected payouts paid (asks for references)", permissions=["change"]
     )
-    def mark_paid(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+    def mark_paid(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[PayoutRequest]
+    ) -> TemplateResponse | None:
         if request.POST.get("apply") != "yes":
             return TemplateResponse(
                 request,
@@ -203,8 +219,8 @@ class _ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
 
 class LedgerEntryInline(_ReadOnlyInline):
     model = LedgerEntry
-    fields = ["account", "amount_display", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("account", "amount_display", "created_at")
+    fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("account")
@@ -233,6 +249,10 @@ class LedgerTransactionAdmin(_ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class _EntriesTotal(TypedDict):
+    entries_total: Decimal | None
+
+
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(_ReadOnlyAdmin):
     list_display = ["id", "owner_type", "owner_id", "kind", "currency", "balance"]
@@ -252,6 +272,6 @@ class LedgerAccountAdmin(_ReadOnlyAdmin):
         return super().get_queryset(request).annotate(entries_total=Subquery(total))
 
     @admin.display(description="Balance (as the owner sees it)")
-    def balance(self, obj: LedgerAccount) -> str:
+    def balance(self, obj: "WithAnnotations[LedgerAccount, _EntriesTotal]") -> str:
         total = obj.entries_total or Decimal(0)
         return format_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total, obj.currency)

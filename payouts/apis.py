@@ -5,6 +5,9 @@ selectors' job (`payouts.selectors.payout_list`, `accounts.selectors.affiliate_g
 affiliate the viewer may not see answers 404, exactly like a missing one.
 """
 
+from typing import TypedDict
+
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -16,10 +19,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, PayoutMethod, User
 from accounts.permissions import IsAdminOrApprovedAffiliate, IsApprovedAffiliate, IsNetworkAdmin
 from accounts.selectors import affiliate_get
@@ -33,7 +38,13 @@ from payouts import exports, selectors, services
 from payouts.filters import PAYOUT_ORDERING_FIELDS, PayoutFilter, StableOrderingFilter
 from payouts.models import PayoutRequest
 
-_MONEY = {"max_digits": 18, "decimal_places": 4}
+
+class _Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+_MONEY: _Digits = {"max_digits": 18, "decimal_places": 4}
 
 _E401 = error_response("Not authenticated.")
 _E403 = error_response("The caller's role may not do this.")
@@ -118,22 +129,25 @@ def _payout_detail(*, viewer: User, payout_id: int) -> dict:
     return PayoutDetailSerializer(payout, context={"affiliate_id": payout.affiliate_id}).data
 
 
-class _PayoutQuerysetMixin:
+class _PayoutQuerysetMixin(GenericAPIView):
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     filterset_class = PayoutFilter
     ordering_fields = PAYOUT_ORDERING_FIELDS
     ordering = ["-id"]
+    request: AuthenticatedRequest  # the views' permission classes require a logged-in user
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[PayoutRequest]:
         if getattr(self, "swagger_fake_view", False):
             return PayoutRequest.objects.none()
         return selectors.payout_list(viewer=self.request.user)
 
 
-class _CsvNegotiationMixin:
+class _CsvNegotiationMixin(APIView):
     """CSV endpoints stream plain text whatever the client accepts; their errors are JSON."""
 
-    def perform_content_negotiation(self, request, force=False):
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
         return super().perform_content_negotiation(request, force=True)
 
 
@@ -176,7 +190,7 @@ class BalanceApi(APIView):
             404: _E404_AFFILIATE,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -227,7 +241,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
             403: _E403,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         return paginated_response(
             queryset=queryset, serializer_class=PayoutSerializer, request=request, view=self
@@ -245,7 +259,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
             403: _E403,
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         affiliate = affiliate_get(viewer=request.user, affiliate_id=request.user.pk)
@@ -261,7 +275,7 @@ class PayoutDetailApi(APIView):
         summary="One payout request with its status history",
         responses={200: PayoutDetailSerializer, 401: _E401, 403: _E403, 404: _E404_PAYOUT},
     )
-    def get(self, request: Request, payout_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
 
@@ -281,7 +295,7 @@ class PayoutApproveApi(APIView):
         request=None,
         responses={200: PayoutDetailSerializer, **_DECISION_ERRORS},
     )
-    def post(self, request: Request, payout_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
         services.payout_approve(payout=payout, actor=request.user)
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
@@ -310,7 +324,7 @@ class PayoutRejectApi(APIView):
             **_DECISION_ERRORS,
         },
     )
-    def post(self, request: Request, payout_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
@@ -341,7 +355,7 @@ class PayoutMarkPaidApi(APIView):
             **_DECISION_ERRORS,
         },
     )
-    def post(self, request: Request, payout_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
@@ -373,7 +387,7 @@ class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView
             403: _E403,
         },
     )
-    def get(self, request: Request) -> StreamingHttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         queryset = self.filter_queryset(self.get_queryset())
         return _csv_response(exports.payouts_csv(queryset), filename="payouts.csv")
 
@@ -406,7 +420,7 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
             404: _E404_AFFILIATE,
         },
     )
-    def get(self, request: Request) -> StreamingHttpResponse:
+    def get(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

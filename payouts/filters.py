@@ -1,9 +1,12 @@
 """Query-string filters for payout lists and exports, applied to a selector's (already scoped)
 queryset: they narrow what the viewer may see, never widen it."""
 
+from collections.abc import Sequence
+
 import django_filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.views import APIView
 
 from core.filters import IdFilter, IsoDateTimeFilter
 from payouts.models import PayoutRequest, PayoutStatus
@@ -33,8 +36,10 @@ class StableOrderingFilter(OrderingFilter):
     skip a row. A name off the whitelist is a 400, as in every other list of the API (DRF's own
     filter would silently drop it)."""
 
-    def _choices(self, view) -> list[str]:
-        fields = [name for name, _label in self.get_valid_fields(None, view)]
+    def _choices(self, view: APIView) -> list[str]:
+        # The view's own whitelist of names (DRF's get_valid_fields also builds a default one
+        # from a queryset, which this filter does not offer).
+        fields: Sequence[str] = getattr(view, "ordering_fields", None) or self.ordering_fields or []
         return [term for name in fields for term in (name, f"-{name}")]
 
     def get_ordering(self, request, queryset, view) -> list[str]:

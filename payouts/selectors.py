@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -34,7 +35,13 @@ def _displayed(kind: str, total: Decimal | None) -> Decimal:
     return quantize_money(-total if kind in CREDIT_NORMAL_KINDS else total)
 
 
-def _sums(*, owner_type: str, owner_id: int) -> list[dict]:
+class _AccountSum(TypedDict):
+    currency: str
+    kind: str
+    total: Decimal
+
+
+def _sums(*, owner_type: str, owner_id: int) -> list[_AccountSum]:
     """One aggregate query: the sum of entries of every account the owner has."""
     return list(
         LedgerAccount.objects.filter(owner_type=owner_type, owner_id=owner_id)
@@ -72,7 +79,7 @@ def network_totals() -> dict[str, dict[str, Decimal]]:
     """Per currency: `revenue`, `payouts` (affiliates' earnings), `adjustments` and `margin`
     (revenue - payouts - adjustments). Admin-only information."""
     totals: dict[str, dict[str, Decimal]] = {}
-    names = {
+    names: dict[str, str] = {
         AccountKind.REVENUE: "revenue",
         AccountKind.PAYOUT_EXPENSE: "payouts",
         AccountKind.ADJUSTMENTS: "adjustments",

@@ -7,26 +7,38 @@ another tenant raises NotFoundError there, which answers 404 here, the same as a
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Advertiser, Affiliate, Role
 from core.exceptions import NotFoundError
 
-_PROFILE_MODELS = {Role.ADVERTISER: Advertiser, Role.AFFILIATE: Affiliate}
+_Profile = TypeVar("_Profile", Advertiser, Affiliate)
+_View = Callable[..., HttpResponseBase]
 
 
-def portal_role_required(role: str) -> Callable:
+class PortalRequest(AuthenticatedHttpRequest, Generic[_Profile]):
+    """A request to a portal view: a logged-in partner of the portal's role, approved, whose
+    profile row is `profile`."""
+
+    profile: _Profile
+
+
+AdvertiserRequest = PortalRequest[Advertiser]
+AffiliateRequest = PortalRequest[Affiliate]
+
+
+def portal_role_required(role: Role, profile_model: type[_Profile]) -> Callable[[_View], _View]:
     """Decorate a view of the `role` portal; the view gets `request.profile` (its partner row)."""
-    profile_model = _PROFILE_MODELS[Role(role)]
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: _View) -> _View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
@@ -35,9 +47,11 @@ def portal_role_required(role: str) -> Callable:
             profile = profile_model.objects.filter(user=user).first()
             if profile is None or not profile.is_approved:
                 return redirect("portal:pending")
-            request.profile = profile
+            # The checks above made it one: the user is logged in and has the approved profile.
+            portal_request = cast("PortalRequest[_Profile]", request)
+            portal_request.profile = profile
             try:
-                return view(request, *args, **kwargs)
+                return view(portal_request, *args, **kwargs)
             except NotFoundError as exc:
                 raise Http404(exc.message) from exc
 
@@ -46,5 +60,5 @@ def portal_role_required(role: str) -> Callable:
     return decorator
 
 
-advertiser_required = portal_role_required(Role.ADVERTISER)
-affiliate_required = portal_role_required(Role.AFFILIATE)
+advertiser_required = portal_role_required(Role.ADVERTISER, Advertiser)
+affiliate_required = portal_role_required(Role.AFFILIATE, Affiliate)

@@ -10,6 +10,7 @@ usual list of models; `templates/admin/index.html` draws them.
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
@@ -25,7 +26,10 @@ class ConsoleAdminSite(admin.AdminSite):
         # Imported on use: the admin site is built while apps load, before models can be read.
         from portal.selectors import console_overview
 
-        context = {"console": console_overview(viewer=request.user), **(extra_context or {})}
+        user = request.user
+        if not user.is_authenticated:  # admin_view() lets only logged-in staff reach the index
+            raise PermissionDenied
+        context = {"console": console_overview(viewer=user), **(extra_context or {})}
         return super().index(request, extra_context=context)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):

@@ -1,6 +1,8 @@
 """Portal forms: they validate the shape of input only. Domain rules live in the services, whose
 ApplicationError field messages are put back on the form next to the field they name."""
 
+from typing import Any, TypedDict
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -17,6 +19,7 @@ from campaigns.models import (
 )
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
+from core.forms import form_field
 from core.money import money_text, parse_money
 from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
@@ -73,8 +76,9 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             cleaned.get("password")
             and cleaned.get("password_again")
@@ -122,7 +126,7 @@ class ConversionFilterForm(forms.Form):
     def __init__(self, *args, campaigns=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # `campaigns`: (id, name) pairs of the campaigns the viewer may see.
-        self.fields["campaign"].choices = _ANY + list(campaigns)
+        form_field(self, "campaign", forms.ChoiceField).choices = _ANY + list(campaigns)
 
 
 class CampaignFilterForm(forms.Form):
@@ -155,7 +159,7 @@ class DeliveryFilterForm(forms.Form):
 
     def __init__(self, *args, endpoints=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["endpoint"].choices = _ANY + [
+        form_field(self, "endpoint", forms.ChoiceField).choices = _ANY + [
             (e.pk, e.name or f"#{e.pk} {e.url[:40]}") for e in endpoints
         ]
 
@@ -298,6 +302,13 @@ class DecisionForm(forms.Form):
 KNOWN_AFFILIATES_LIST_ID = "known-affiliates"
 
 
+class AffiliateLookup(TypedDict, total=False):
+    """One of the two: `affiliate_get_for_invitation`'s keyword arguments."""
+
+    affiliate_id: int
+    email: str
+
+
 class InviteForm(forms.Form):
     affiliate = forms.CharField(
         label="Affiliate id or email",
@@ -306,7 +317,7 @@ class InviteForm(forms.Form):
         widget=forms.TextInput(attrs={"list": KNOWN_AFFILIATES_LIST_ID, "autocomplete": "off"}),
     )
 
-    def lookup(self) -> dict[str, int | str]:
+    def lookup(self) -> "AffiliateLookup":
         """How to find the affiliate: `affiliate_id` (digits) or `email`."""
         value = self.cleaned_data["affiliate"].strip()
         if value.isdecimal():
@@ -385,7 +396,10 @@ class EndpointForm(forms.Form):
 
     def __init__(self, *args, campaigns=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", "All campaigns"), *campaigns]
+        form_field(self, "campaign", forms.ChoiceField).choices = [
+            ("", "All campaigns"),
+            *campaigns,
+        ]
 
 
 class PayoutRequestForm(forms.Form):
@@ -477,8 +491,9 @@ class PostbackTesterForm(forms.Form):
             raise forms.ValidationError(f"At most {TESTER_MAX_PARAMS} other parameters.")
         return pairs
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         has_offer = any(name in ("offer_id", "survey_id") for name, _ in cleaned.get("params", []))
         if "click_id" in cleaned and not cleaned["click_id"] and not has_offer:
             self.add_error(

@@ -7,16 +7,17 @@ and margin; advertisers: the affiliates' payout, margin and EPC) is not in the r
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.validators import RegexValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsApprovedAdvertiser,
@@ -31,7 +32,13 @@ from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination
 from reporting.services import reports
 
-_MONEY = {"max_digits": 18, "decimal_places": 4}
+
+class _Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+_MONEY: _Digits = {"max_digits": 18, "decimal_places": 4}
 INLINE_ROWS = 1000
 _E401 = error_response("Not authenticated.")
 _E403 = error_response("The caller's role may not do this.")
@@ -213,7 +220,7 @@ class ReportsApi(APIView):
             403: _E403,
         },
     )
-    def get(self, request: Request):
+    def get(self, request: AuthenticatedRequest):
         query_params_check(
             request.query_params, allowed=[*self.InputSerializer().fields, *PAGINATION_PARAMETERS]
         )
@@ -240,7 +247,7 @@ class ReportsApi(APIView):
             "date_to": report.period.date_to,
             "tz": report.period.tz,
             "group_by": list(report.group_by),
-            "count": paginator.page.paginator.count,
+            "count": paginator.row_count(),
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
             "results": [_json_row(row) for row in report.shaped(page)],
@@ -282,7 +289,7 @@ class CampaignAnalyticsApi(APIView):
             404: error_response("No such campaign, or not the caller's."),
         },
     )
-    def get(self, request: Request, campaign_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         query_params_check(request.query_params, allowed=self.InputSerializer().fields)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
+from accounts.http import AuthenticatedHttpRequest
 from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_number
@@ -171,7 +172,7 @@ class ConversionHistoryInline(admin.TabularInline):
     model = ConversionHistory
     extra = 0
     can_delete = False
-    fields = [
+    readonly_fields = (
         "created_at",
         "from_status",
         "to_status",
@@ -181,8 +182,8 @@ class ConversionHistoryInline(admin.TabularInline):
         "actor",
         "reason",
         "postback_log_id",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
     ordering = ["id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -337,7 +338,9 @@ class ConversionAdmin(ReadOnlyAdmin):
         warning=_not_approved_warning,
         describe=_describe_conversion,
     )
-    def reverse_with_reason(self, request: HttpRequest, queryset: QuerySet, reason: str) -> None:
+    def reverse_with_reason(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Conversion], reason: str
+    ) -> None:
         """Reverses each conversion through the conversion service, one transaction each;
         refusals are reported per row."""
         # Imported on use: admin autodiscovery must not pull in the service layer (and, through

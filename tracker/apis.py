@@ -13,10 +13,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
@@ -86,7 +86,7 @@ class ClickListApi(GenericAPIView):
         description="Admin: all; advertiser: its campaigns' clicks; affiliate: its own.",
         responses={200: ClickOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(selectors.click_list(viewer=request.user)),
             serializer_class=ClickOutputSerializer,
@@ -168,7 +168,9 @@ class ConversionAdminSerializer(ConversionAdvertiserSerializer):
 class _HistorySerializer(serializers.Serializer):
     from_status = serializers.CharField(help_text="Empty for the conversion's first status.")
     to_status = serializers.ChoiceField(choices=ConversionStatus.choices)
-    source = serializers.ChoiceField(choices=ChangeSource.choices)
+    # DRF's metaclass moves declared fields out of the class body, so this never shadows
+    # Field.source at runtime; the stubs see a class attribute of another type.
+    source = serializers.ChoiceField(choices=ChangeSource.choices)  # type: ignore[assignment]
     reason = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -261,7 +263,7 @@ class ConversionListApi(GenericAPIView):
         ),
         responses={200: ConversionAdminSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(selectors.conversion_list(viewer=request.user)),
             serializer_class=_conversion_serializer(request.user, detail=False),
@@ -278,7 +280,7 @@ class ConversionDetailApi(APIView):
         description=_ROLE_VIEWS,
         responses={200: ConversionDetailAdminSerializer, **error_responses(401, 403, 404)},
     )
-    def get(self, request: Request, conversion_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, conversion_id: int) -> Response:
         conversion = selectors.conversion_get(viewer=request.user, conversion_id=conversion_id)
         serializer_class = _conversion_serializer(request.user, detail=True)
         return Response(serializer_class(conversion).data)
@@ -308,7 +310,7 @@ class ConversionStatusApi(APIView):
             **error_responses(400, 401, 403, 404, 409),
         },
     )
-    def post(self, request: Request, conversion_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversion_id: int) -> Response:
         user = request.user
         conversion = selectors.conversion_get(viewer=user, conversion_id=conversion_id)
         serializer = self.InputSerializer(data=request.data)
@@ -353,7 +355,7 @@ class PointsListApi(GenericAPIView):
         ),
         responses={200: PointsOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return paginated_response(
             queryset=self.filter_queryset(selectors.points_list(viewer=request.user)),
             serializer_class=PointsOutputSerializer,
@@ -400,7 +402,9 @@ class _LegacyListApi(APIView):
             response.data = {"success": False, **response.data}
         return response
 
-    def _query(self, request: Request, path_affiliate_id: int | None) -> tuple[int | None, int]:
+    def _query(
+        self, request: AuthenticatedRequest, path_affiliate_id: int | None
+    ) -> tuple[int | None, int]:
         """(affiliate id the viewer may see, or None for all it may see; row limit)."""
         # The QueryDict itself, not a dict: DRF then reads `?limit=` (empty) as not given, like
         # every other query parameter of the API.
@@ -415,7 +419,7 @@ class _LegacyListApi(APIView):
             selectors.affiliate_get_for_traffic(viewer=request.user, affiliate_id=affiliate_id)
         return affiliate_id, serializer.validated_data["limit"]
 
-    def _clicks(self, request: Request, path_affiliate_id: int | None) -> Response:
+    def _clicks(self, request: AuthenticatedRequest, path_affiliate_id: int | None) -> Response:
         affiliate_id, limit = self._query(request, path_affiliate_id)
         queryset = selectors.click_list(viewer=request.user)
         if affiliate_id is not None:
@@ -423,7 +427,9 @@ class _LegacyListApi(APIView):
         clicks = queryset.order_by("-created_at", "-id")[:limit]
         return self._answer(LegacyClickOutputSerializer(clicks, many=True).data)
 
-    def _conversions(self, request: Request, path_affiliate_id: int | None) -> Response:
+    def _conversions(
+        self, request: AuthenticatedRequest, path_affiliate_id: int | None
+    ) -> Response:
         affiliate_id, limit = self._query(request, path_affiliate_id)
         queryset = selectors.conversion_list(viewer=request.user)
         if affiliate_id is not None:
@@ -435,7 +441,9 @@ class _LegacyListApi(APIView):
         return self._answer(serializer.data)
 
     @staticmethod
-    def _answer(data: list[dict[str, Any]]) -> Response:
+    def _answer(data: Any) -> Response:
+        """`data`: the serialized rows (a list; the stubs type a `many=True` serializer's data
+        as a single row's)."""
         return Response({"success": True, "status": "success", "data": data})
 
 
@@ -467,7 +475,12 @@ class LegacyConversionOutputSerializer(serializers.Serializer):
         return f"{amount:.4f}"
 
 
-def _legacy_schema(summary: str, item: type[serializers.Serializer], *, by_path: bool) -> Any:
+def _legacy_schema(
+    summary: str,
+    item: type[LegacyClickOutputSerializer] | type[LegacyConversionOutputSerializer],
+    *,
+    by_path: bool,
+) -> Any:
     envelope = inline_serializer(
         name=f"{item.Meta.ref_name}{'ListByAffiliate' if by_path else 'List'}",
         fields={
@@ -490,13 +503,13 @@ def _legacy_schema(summary: str, item: type[serializers.Serializer], *, by_path:
 
 class LegacyClickListApi(_LegacyListApi):
     @_legacy_schema("Clicks (legacy `?affiliate_id=`)", LegacyClickOutputSerializer, by_path=False)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return self._clicks(request, None)
 
 
 class LegacyAffiliateClickListApi(_LegacyListApi):
     @_legacy_schema("Clicks of an affiliate (legacy)", LegacyClickOutputSerializer, by_path=True)
-    def get(self, request: Request, affiliate_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         return self._clicks(request, affiliate_id)
 
 
@@ -504,7 +517,7 @@ class LegacyConversionListApi(_LegacyListApi):
     @_legacy_schema(
         "Conversions (legacy `?affiliate_id=`)", LegacyConversionOutputSerializer, by_path=False
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return self._conversions(request, None)
 
 
@@ -512,5 +525,5 @@ class LegacyAffiliateConversionListApi(_LegacyListApi):
     @_legacy_schema(
         "Conversions of an affiliate (legacy)", LegacyConversionOutputSerializer, by_path=True
     )
-    def get(self, request: Request, affiliate_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         return self._conversions(request, affiliate_id)

@@ -21,8 +21,11 @@ class BlockedReason(models.TextChoices):
     TARGETING_COUNTRY = "targeting_country", "Country not targeted"
 
 
+CLICK_ID_MAX_LENGTH = 64
+
+
 class Click(models.Model):
-    click_id = models.CharField(max_length=64)
+    click_id = models.CharField(max_length=CLICK_ID_MAX_LENGTH)
     # No single-column FK indexes: the composite indexes below lead with each of these columns,
     # and every index costs each click's INSERT (see Meta).
     link = models.ForeignKey(

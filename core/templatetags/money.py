@@ -11,31 +11,31 @@ without `{% load %}`:
 An empty value (None or "") reads as an en dash, like every other empty cell.
 """
 
-from decimal import Decimal
-
 from django import template
 
-from core.formatting import format_money, format_number, format_percent
+from core.formatting import Number, format_money, format_number, format_percent
 
 register = template.Library()
 
 EMPTY = "\N{EN DASH}"
 
 
-def _is_empty(value: object) -> bool:
-    return value is None or value == ""
+@register.filter(is_safe=False)
+def money(amount: Number | None, currency: str) -> str:
+    if amount is None or amount == "":
+        return EMPTY
+    return format_money(amount, currency)
 
 
 @register.filter(is_safe=False)
-def money(amount: Decimal | int | None, currency: str) -> str:
-    return EMPTY if _is_empty(amount) else format_money(amount, currency)
+def percent(value: Number | None) -> str:
+    if value is None or value == "":
+        return EMPTY
+    return format_percent(value)
 
 
 @register.filter(is_safe=False)
-def percent(value: Decimal | int | None) -> str:
-    return EMPTY if _is_empty(value) else format_percent(value)
-
-
-@register.filter(is_safe=False)
-def number(value: Decimal | int | None, places: int = 0) -> str:
-    return EMPTY if _is_empty(value) else format_number(value, places=int(places))
+def number(value: Number | None, places: int = 0) -> str:
+    if value is None or value == "":
+        return EMPTY
+    return format_number(value, places=int(places))

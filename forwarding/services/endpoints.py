@@ -345,9 +345,10 @@ def endpoint_test_create(*, endpoint: PostbackEndpoint, now: dt.datetime | None 
         .filter(pk=endpoint.affiliate_id)
         .values_list("pk", flat=True)
     )
-    endpoint = PostbackEndpoint.objects.select_related("campaign").filter(pk=endpoint.pk).first()
-    if endpoint is None:  # deleted since the caller read it
+    current = PostbackEndpoint.objects.select_related("campaign").filter(pk=endpoint.pk).first()
+    if current is None:  # deleted since the caller read it
         raise NotFoundError("Postback endpoint not found.")
+    endpoint = current
     if not endpoint.is_active:
         raise ApplicationError(
             "The endpoint is disabled: enable it before testing.",

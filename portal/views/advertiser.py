@@ -5,7 +5,7 @@ tracker services do every write.
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,7 +22,7 @@ from campaigns.partner_keys import (
 )
 from core.exceptions import ApplicationError, NotFoundError
 from portal import selectors
-from portal.access import advertiser_required
+from portal.access import AdvertiserRequest, advertiser_required
 from portal.charts import traffic_charts
 from portal.forms import (
     ApplicationFilterForm,
@@ -63,7 +63,7 @@ def _filters(form) -> dict:
 
 
 @advertiser_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AdvertiserRequest) -> HttpResponse:
     period_form = PeriodForm(request.GET or None)
     period = selectors.period_last_days(period_form.period_days())
     summary = selectors.traffic_summary(viewer=request.user, period=period)
@@ -97,7 +97,7 @@ CAMPAIGN_SORTS = {"name": "name", "status": "status", "visibility": "visibility"
 
 
 @advertiser_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AdvertiserRequest) -> HttpResponse | StreamingHttpResponse:
     form = CampaignFilterForm(request.GET or None)
     queryset = selectors.campaigns_filtered(
         campaign_selectors.campaign_list(viewer=request.user),
@@ -154,7 +154,7 @@ def _landing_preview(url: str) -> tuple[str, str]:
 KNOWN_AFFILIATES_SHOWN = 500
 
 
-def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
+def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
     initial = CampaignForm.initial_from(campaign) if campaign else None
     form = CampaignForm(request.POST or None, initial=initial)
     preview, preview_error = "", ""
@@ -203,20 +203,20 @@ def _campaign_editor(request: HttpRequest, campaign=None) -> HttpResponse:
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AdvertiserRequest) -> HttpResponse:
     return _campaign_editor(request)
 
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_edit(request: AdvertiserRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
     return _campaign_editor(request, campaign)
 
 
 @advertiser_required
 @require_POST
-def campaign_status(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_status(request: AdvertiserRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
     status = request.POST.get("status", "")
     if status not in (CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.ARCHIVED):
@@ -238,7 +238,7 @@ _NO_SUCH_AFFILIATE = "No approved affiliate has this id or email."
 
 @advertiser_required
 @require_POST
-def campaign_invite(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_invite(request: AdvertiserRequest, campaign_id: int) -> HttpResponse:
     """Invite an affiliate, named by id or email, into the campaign: approved access at once.
 
     An unknown affiliate and one whose account is not approved get the same answer, so the
@@ -293,7 +293,7 @@ APPLICATION_SORTS = {
 
 
 @advertiser_required
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: AdvertiserRequest) -> HttpResponse | StreamingHttpResponse:
     form = ApplicationFilterForm(request.GET or None)
     queryset = campaign_selectors.access_list(viewer=request.user)
     if status := _filters(form).get("status"):
@@ -327,7 +327,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 @advertiser_required
 @require_POST
-def application_decide(request: HttpRequest, access_id: int) -> HttpResponse:
+def application_decide(request: AdvertiserRequest, access_id: int) -> HttpResponse:
     access = campaign_selectors.access_get(viewer=request.user, access_id=access_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -355,7 +355,7 @@ def application_decide(request: HttpRequest, access_id: int) -> HttpResponse:
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def partner_key_list(request: HttpRequest) -> HttpResponse:
+def partner_key_list(request: AdvertiserRequest) -> HttpResponse:
     form = PartnerKeyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -376,7 +376,7 @@ def partner_key_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/advertiser/partner_keys.html", {"form": form, "keys": keys})
 
 
-def _partner_key_secret(request: HttpRequest, key, *, created: bool) -> HttpResponse:
+def _partner_key_secret(request: AdvertiserRequest, key, *, created: bool) -> HttpResponse:
     """The one page that shows a key's signing secret: right after creating or rotating it."""
     return render(
         request,
@@ -391,7 +391,7 @@ def _partner_key_secret(request: HttpRequest, key, *, created: bool) -> HttpResp
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def partner_key_edit(request: HttpRequest, partner_key_id: int) -> HttpResponse:
+def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpResponse:
     key = campaign_selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
     form = PartnerKeyEditForm(
         request.POST or None,
@@ -425,7 +425,7 @@ def partner_key_edit(request: HttpRequest, partner_key_id: int) -> HttpResponse:
 
 @advertiser_required
 @require_POST
-def partner_key_rotate_view(request: HttpRequest, partner_key_id: int) -> HttpResponse:
+def partner_key_rotate_view(request: AdvertiserRequest, partner_key_id: int) -> HttpResponse:
     key = campaign_selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
     rotated = partner_key_rotate(partner_key=key, now=timezone.now())
     return _partner_key_secret(request, rotated, created=False)
@@ -471,7 +471,7 @@ CONVERSION_CSV_COLUMNS = [
 
 
 @advertiser_required
-def conversion_list_view(request: HttpRequest) -> HttpResponse:
+def conversion_list_view(request: AdvertiserRequest) -> HttpResponse | StreamingHttpResponse:
     campaigns = (
         campaign_selectors.campaign_list(viewer=request.user)
         .prefetch_related(None)
@@ -504,7 +504,7 @@ def conversion_list_view(request: HttpRequest) -> HttpResponse:
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
+def conversion_detail(request: AdvertiserRequest, conversion_id: int) -> HttpResponse:
     conversion = conversion_get(viewer=request.user, conversion_id=conversion_id)
     form = ConversionStatusForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

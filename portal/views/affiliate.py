@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,7 +33,7 @@ from payouts.exports import payouts_csv, statement_csv
 from payouts.selectors import affiliate_balances, payout_list
 from payouts.services import payout_minimum_amount, payout_request_create
 from portal import selectors
-from portal.access import affiliate_required
+from portal.access import AffiliateRequest, affiliate_required
 from portal.charts import traffic_charts
 from portal.forms import (
     ApplyForm,
@@ -55,12 +55,12 @@ def _filters(form) -> dict:
     return form.cleaned_data if form.is_valid() else {}
 
 
-def _affiliate(request: HttpRequest) -> Affiliate:
+def _affiliate(request: AffiliateRequest) -> Affiliate:
     return request.profile
 
 
 @affiliate_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AffiliateRequest) -> HttpResponse:
     period_form = PeriodForm(request.GET or None)
     period = selectors.period_last_days(period_form.period_days())
     summary = selectors.traffic_summary(viewer=request.user, period=period)
@@ -92,7 +92,7 @@ BROWSE_SORTS = {"name": "name", "visibility": "visibility", "status": "status", 
 
 
 @affiliate_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AffiliateRequest) -> HttpResponse:
     form = BrowseFilterForm(request.GET or None)
     filters = _filters(form)
     queryset, access_rows = selectors.campaigns_with_access(
@@ -113,7 +113,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def campaign_apply(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_apply(request: AffiliateRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
     form = ApplyForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
@@ -130,7 +130,7 @@ def campaign_apply(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def campaign_link(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_link(request: AffiliateRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
     link = campaign_services.link_get_or_create(campaign=campaign, affiliate=_affiliate(request))
     return redirect("portal:affiliate-link", link_id=link.pk)
@@ -146,7 +146,7 @@ LINK_SORTS = {"campaign": "campaign__name", "created": "id"}
 
 
 @affiliate_required
-def link_list(request: HttpRequest) -> HttpResponse:
+def link_list(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
     table = Table(
         request,
         campaign_selectors.link_list(viewer=request.user),
@@ -171,7 +171,7 @@ def link_list(request: HttpRequest) -> HttpResponse:
 
 
 @affiliate_required
-def link_detail(request: HttpRequest, link_id: int) -> HttpResponse:
+def link_detail(request: AffiliateRequest, link_id: int) -> HttpResponse:
     """The sub id builder: the link with the sub ids and end user id typed in."""
     link = campaign_selectors.link_get(viewer=request.user, link_id=link_id)
     form = LinkBuilderForm(request.GET or None)
@@ -199,7 +199,7 @@ def _endpoint_data(form: EndpointForm) -> dict:
     }
 
 
-def _visible_campaigns(request: HttpRequest) -> list[tuple[int, str]]:
+def _visible_campaigns(request: AffiliateRequest) -> list[tuple[int, str]]:
     return list(
         campaign_selectors.campaign_list(viewer=request.user)
         .prefetch_related(None)
@@ -209,7 +209,7 @@ def _visible_campaigns(request: HttpRequest) -> list[tuple[int, str]]:
 
 @affiliate_required
 @require_http_methods(["GET", "POST"])
-def endpoint_list_view(request: HttpRequest) -> HttpResponse:
+def endpoint_list_view(request: AffiliateRequest) -> HttpResponse:
     form = EndpointForm(
         request.POST or None,
         campaigns=_visible_campaigns(request),
@@ -241,7 +241,7 @@ def endpoint_list_view(request: HttpRequest) -> HttpResponse:
 
 @affiliate_required
 @require_http_methods(["GET", "POST"])
-def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def endpoint_edit(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     form = EndpointForm(
         request.POST or None,
@@ -272,7 +272,7 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def endpoint_delete(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     endpoint_services.endpoint_delete(endpoint=endpoint)
     messages.success(request, "Postback endpoint deleted.")
@@ -281,7 +281,7 @@ def endpoint_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def endpoint_rotate(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     rotated = endpoint_services.endpoint_secret_rotate(endpoint=endpoint)
     return render(
@@ -291,7 +291,7 @@ def endpoint_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+def endpoint_test(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
     try:
         delivery = endpoint_services.endpoint_test_create(endpoint=endpoint)
@@ -304,7 +304,9 @@ def endpoint_test(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 
 @affiliate_required
-def endpoint_test_result(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
+def endpoint_test_result(
+    request: AffiliateRequest, endpoint_id: int, delivery_id: int
+) -> HttpResponse:
     """One endpoint test: "sending" while the worker has not sent it yet, then its answer.
 
     Reloading by hand works; portal/poll.js refreshes the result panel in place until it is final.
@@ -339,7 +341,7 @@ DELIVERY_SORTS = {"id": "id", "created": "created_at", "event": "event", "status
 
 
 @affiliate_required
-def delivery_list_view(request: HttpRequest) -> HttpResponse:
+def delivery_list_view(request: AffiliateRequest) -> HttpResponse:
     endpoints = list(endpoint_list(viewer=request.user))
     form = DeliveryFilterForm(request.GET or None, endpoints=endpoints)
     filters = _filters(form)
@@ -359,7 +361,7 @@ def delivery_list_view(request: HttpRequest) -> HttpResponse:
 
 @affiliate_required
 @require_POST
-def delivery_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
+def delivery_replay(request: AffiliateRequest, delivery_id: int) -> HttpResponse:
     delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
     try:
         delivery_services.delivery_replay(delivery=delivery)
@@ -411,7 +413,7 @@ CONVERSION_CSV_COLUMNS = [
 
 
 @affiliate_required
-def conversion_list_view(request: HttpRequest) -> HttpResponse:
+def conversion_list_view(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
     campaigns = campaign_selectors.link_list(viewer=request.user).values_list(
         "campaign_id", "campaign__name"
     )
@@ -469,7 +471,7 @@ def _payout_refusal(
 
 @affiliate_required
 @require_http_methods(["GET", "POST"])
-def payouts(request: HttpRequest) -> HttpResponse:
+def payouts(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
     affiliate = _affiliate(request)
     form = PayoutRequestForm(
         request.POST or None, initial={"method": affiliate.payout_method, "currency": "USD"}
@@ -513,7 +515,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
 
 
 @affiliate_required
-def statement(request: HttpRequest, currency: str) -> HttpResponse:
+def statement(request: AffiliateRequest, currency: str) -> HttpResponse | StreamingHttpResponse:
     """The affiliate's ledger lines in one currency, as CSV (its own account only)."""
     currency = currency.upper()
     return csv_response(
@@ -531,7 +533,7 @@ POINTS_SORTS = {"user": "user_id", "points": "points", "updated": "updated_at"}
 
 
 @affiliate_required
-def points(request: HttpRequest) -> HttpResponse:
+def points(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
     form = SearchForm(request.GET or None)
     table = Table(
         request,

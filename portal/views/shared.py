@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_safe
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Role
 from accounts.services import partner_profile_of, user_register
 from accounts.throttling import (
@@ -72,7 +73,7 @@ class PortalLogoutView(LogoutView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Send each role to its own portal; admins work in the Django admin."""
     user = request.user
     if user.is_network_admin:
@@ -109,7 +110,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def pending(request: HttpRequest) -> HttpResponse:
+def pending(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What a partner whose account is not approved (yet) sees instead of its portal."""
     profile = partner_profile_of(request.user)
     if request.user.is_network_admin or (profile is not None and profile.is_approved):
@@ -117,14 +118,14 @@ def pending(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/pending.html", {"profile": profile})
 
 
-_PROFILE_BASES = {
+_PROFILE_BASES: dict[str, str] = {
     Role.ADVERTISER: "portal/advertiser/base.html",
     Role.AFFILIATE: "portal/affiliate/base.html",
 }
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in partner's own account as the network holds it (read-only: the network
     changes company, status and payout details), with the link to change the password.
 

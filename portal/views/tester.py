@@ -15,7 +15,7 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -24,7 +24,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns.models import PartnerKey
 from campaigns.partner_keys import partner_key_signature
 from core.net import client_ip
-from portal.access import advertiser_required
+from portal.access import AdvertiserRequest, advertiser_required
 from portal.forms import PostbackTesterForm
 from tracker.models import Conversion, PostbackLog
 from tracker.postback_answers import postback_answer
@@ -100,7 +100,7 @@ def _tester_request(
 
 
 def _tester_send(
-    *, request: HttpRequest, tester_request: TesterRequest, now: dt.datetime
+    *, request: AdvertiserRequest, tester_request: TesterRequest, now: dt.datetime
 ) -> TesterResult:
     result = postback_receive(inbound=tester_request.inbound, now=now)
     status, payload = postback_answer(result)
@@ -124,7 +124,7 @@ def _tester_send(
 
 @advertiser_required
 @require_http_methods(["GET", "POST"])
-def postback_tester(request: HttpRequest, partner_key_id: int) -> HttpResponse:
+def postback_tester(request: AdvertiserRequest, partner_key_id: int) -> HttpResponse:
     partner_key = campaign_selectors.partner_key_get(
         viewer=request.user, partner_key_id=partner_key_id
     )

@@ -174,6 +174,7 @@ def report_period(
 
 def stats_list(*, viewer: User, dimension: str | None = None) -> QuerySet:
     """The rollup rows the viewer may read: HourlyStat, or HourlyDimStat of one `dimension`."""
+    queryset: QuerySet[HourlyStat] | QuerySet[HourlyDimStat]
     if dimension is None:
         queryset = HourlyStat.objects.all()
     else:

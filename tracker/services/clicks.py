@@ -24,6 +24,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
@@ -45,7 +46,17 @@ from core.exceptions import ApplicationError
 from core.sql import hot_connection
 from core.tokens import new_click_id
 from tracker.models import BlockedReason, Click
-from tracker.sql.clicks import LinkContext, click_insert, click_record_fast, link_by_token
+from tracker.sql.clicks import (
+    ClickValues,
+    LinkAnnotations,
+    LinkContext,
+    click_insert,
+    click_record_fast,
+    link_by_token,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 SUB_FIELDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 # Parameter name -> Click field, in order of precedence: the canonical name beats its aliases.
@@ -76,17 +87,17 @@ class ClickOutcome:
         *,
         redirect_url: str | None,
         click: Click | None = None,
-        click_values: dict[str, object] | None = None,
+        click_values: ClickValues | None = None,
         created: bool = True,
     ) -> None:
-        if (click is None) == (click_values is None):
+        if click is not None and click_values is None:
+            self.click = click
+        elif click is None and click_values is not None:
+            self._click_values = click_values
+        else:
             raise ValueError("Give either the click or its values.")
         self.redirect_url = redirect_url
         self.created = created
-        if click is not None:
-            self.click = click
-        else:
-            self._click_values = click_values
 
     @functools.cached_property
     def click(self) -> Click:
@@ -122,7 +133,7 @@ def click_params_parse(params: Mapping[str, str]) -> tuple[dict[str, str], dict[
 
 
 @functools.cache
-def _link_queryset() -> QuerySet[TrackingLink]:
+def _link_queryset() -> "QuerySet[WithAnnotations[TrackingLink, LinkAnnotations]]":
     """Links with campaign, affiliate, the pair's access status and whether click caps exist.
 
     Built once per process (callers only `.filter()` it, which clones): building it is a good
@@ -196,7 +207,7 @@ def _visit_values(
     referer: str,
     country: str,
     now: dt.datetime,
-) -> dict[str, object]:
+) -> ClickValues:
     """The click's field values (attnames) that come from the visit, not from the link."""
     fields, extra = click_params_parse(params)
     user_agent = _clean(user_agent)
@@ -213,7 +224,7 @@ def _visit_values(
     }
 
 
-def _link_values_add(values: dict[str, object], *, link: LinkContext, now: dt.datetime) -> None:
+def _link_values_add(values: ClickValues, *, link: LinkContext, now: dt.datetime) -> None:
     """Complete the visit's values with the link's ids and the reason the click is blocked."""
     values["link_id"] = link.link_id
     values["affiliate_id"] = link.affiliate_id
@@ -221,7 +232,7 @@ def _link_values_add(values: dict[str, object], *, link: LinkContext, now: dt.da
     values["blocked_reason"] = _blocked_reason(link=link, country=values["country"], now=now)
 
 
-def _redirect_url(*, click: Mapping[str, object], link: LinkContext) -> str | None:
+def _redirect_url(*, click: ClickValues, link: LinkContext) -> str | None:
     """`click`: the click's values by attname."""
     if click["blocked_reason"]:
         template = link.fallback_url or settings.DEFAULT_FALLBACK_URL
@@ -241,7 +252,7 @@ def _redirect_url(*, click: Mapping[str, object], link: LinkContext) -> str | No
     return template_fill(template, values)
 
 
-def _click_as_values(click: Click) -> dict[str, object]:
+def _click_as_values(click: Click) -> ClickValues:
     return {field.attname: getattr(click, field.attname) for field in Click._meta.concrete_fields}
 
 

@@ -108,7 +108,7 @@ def _conversion_event_apply(
     points_before: Decimal,
     source: str,
     actor: User | None,
-    postback_log_id: object,
+    postback_log_id: uuid.UUID | None,
     reason: str,
     now: dt.datetime,
     may_forward: bool,
@@ -166,7 +166,7 @@ def conversion_created_apply(
     conversion: Conversion,
     source: str,
     actor: User | None = None,
-    postback_log_id: object = None,
+    postback_log_id: uuid.UUID | None = None,
     now: dt.datetime,
     may_forward: bool = True,
 ) -> ConversionHistory:
@@ -196,7 +196,7 @@ def conversion_transition_apply(
     reason: str,
     now: dt.datetime,
     revenue: Decimal | None = None,
-    postback_log_id: object = None,
+    postback_log_id: uuid.UUID | None = None,
     may_forward: bool = True,
 ) -> Conversion:
     """Move a locked conversion to `to_status`; the caller has checked the transition.
@@ -571,6 +571,8 @@ def conversions_auto_approve_due(*, now: dt.datetime | None = None) -> int:
         "pk", "auto_approve_after_hours"
     )
     for campaign_id, hours in campaigns:
+        if hours is None:  # excluded by the filter; the row type cannot say so
+            continue
         due = Conversion.objects.filter(
             campaign_id=campaign_id,
             status=ConversionStatus.PENDING,

@@ -40,7 +40,14 @@ from campaigns.partner_keys import partner_key_resolve, partner_key_verify_reque
 from core.exceptions import ApplicationError
 from core.net import address_in_networks
 from core.sql import model_insert
-from tracker.models import ChangeSource, Click, Conversion, PostbackLog, PostbackOutcome
+from tracker.models import (
+    CLICK_ID_MAX_LENGTH,
+    ChangeSource,
+    Click,
+    Conversion,
+    PostbackLog,
+    PostbackOutcome,
+)
 from tracker.postback_params import (
     ENDPOINT_API,
     STATUS_TEST,
@@ -141,7 +148,7 @@ def _click_find(
     *, fields: PostbackFields, advertiser_id: int | None, affiliate_id: int | None, now: dt.datetime
 ) -> ClickAttribution | None:
     if fields.click_id:
-        if len(fields.click_id) > Click._meta.get_field("click_id").max_length:
+        if len(fields.click_id) > CLICK_ID_MAX_LENGTH:
             return None
         return click_by_id(
             click_id=fields.click_id, advertiser_id=advertiser_id, affiliate_id=affiliate_id
@@ -286,10 +293,10 @@ def _receive(
             return PostbackResult(log_id=log_id, error=error)
     except (OperationalError, InterfaceError):
         logger.exception("postback %s: database unavailable, request not recorded", log_id)
-        error = ApplicationError(
+        unavailable = ApplicationError(
             "The service is temporarily unavailable; retry later.", code="unavailable", status=503
         )
-        return PostbackResult(log_id=log_id, error=error)
+        return PostbackResult(log_id=log_id, error=unavailable)
     return result
 
 

@@ -8,7 +8,7 @@ SQL here encodes of them is only "nothing can block this click" (`_CLEAR_STATUSE
 """
 
 import datetime as dt
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from accounts.models import Affiliate, ApprovalStatus
 from campaigns.models import (
@@ -20,10 +20,24 @@ from campaigns.models import (
     CapAction,
     TrackingLink,
 )
-from core.sql import execute_fetchone, hot_connection, prepared
+from core.sql import column_of, execute_fetchone, execute_returning, hot_connection, prepared
 from tracker.models import Click
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 UNIQUENESS_WINDOW = dt.timedelta(hours=24)
+
+# A click's field values by attname, as many types as the model's fields: the hot path builds
+# and inserts these rather than Click instances.
+ClickValues = dict[str, Any]
+
+
+class LinkAnnotations(TypedDict):
+    """What `tracker.services.clicks._link_queryset()` adds to each link."""
+
+    access_status: str | None
+    has_click_caps: bool
 
 
 class LinkContext(NamedTuple):
@@ -43,7 +57,7 @@ class LinkContext(NamedTuple):
     has_click_caps: bool
 
     @classmethod
-    def of(cls, link: TrackingLink) -> "LinkContext":
+    def of(cls, link: "WithAnnotations[TrackingLink, LinkAnnotations]") -> "LinkContext":
         """From a link of `_link_queryset()`."""
         campaign = link.campaign
         return cls(
@@ -83,8 +97,10 @@ WHERE link.token = %s
 
 def _link_context(row: tuple) -> LinkContext:
     """From the columns of `_LINK_BY_TOKEN_SQL`, in order."""
-    countries = _ALLOWED_COUNTRIES.from_db_value(row[7], None, hot_connection())
-    return LinkContext(*row[:7], countries or [], *row[8:11], bool(row[11]))
+    countries = _ALLOWED_COUNTRIES.from_db_value(
+        row[7], _ALLOWED_COUNTRIES.cached_col, hot_connection()
+    )
+    return LinkContext._make((*row[:7], countries or [], *row[8:11], bool(row[11])))
 
 
 def link_by_token(token: str) -> LinkContext | None:
@@ -100,7 +116,7 @@ _IS_UNIQUE = Click._meta.get_field("is_unique")
 _CLICK_INSERT_SQL = (
     "INSERT INTO {table} ({columns}) VALUES ({values}) RETURNING id, is_unique".format(  # noqa: S608
         table=Click._meta.db_table,
-        columns=", ".join(field.column for field in _INSERT_FIELDS),
+        columns=", ".join(column_of(field) for field in _INSERT_FIELDS),
         values=", ".join(
             (
                 f"NOT EXISTS (SELECT 1 FROM {Click._meta.db_table} WHERE link_id = %s"  # noqa: S608
@@ -114,7 +130,7 @@ _CLICK_INSERT_SQL = (
 )
 
 
-def click_insert(values: dict[str, object]) -> None:
+def click_insert(values: ClickValues) -> None:
     """INSERT the click, deciding `is_unique` in the same statement (one round trip).
 
     Sets `id` and `is_unique` in `values`.
@@ -131,7 +147,7 @@ def click_insert(values: dict[str, object]) -> None:
     at = _INSERT_FIELDS.index(_IS_UNIQUE)
     since = db.ops.adapt_datetimefield_value(values["created_at"] - UNIQUENESS_WINDOW)
     params[at : at + 1] = [values["link_id"], values["fingerprint"], since]
-    values["id"], is_unique = execute_fetchone(_CLICK_INSERT_SQL, params)
+    values["id"], is_unique = execute_returning(_CLICK_INSERT_SQL, params)
     values["is_unique"] = bool(is_unique)
 
 
@@ -164,7 +180,7 @@ SELECT link.*, inserted.id, inserted.is_unique FROM link LEFT JOIN inserted ON T
     link_columns=_LINK_COLUMNS,
     link_sql=_LINK_BY_TOKEN_SQL,
     table=Click._meta.db_table,
-    columns=", ".join(field.column for field in _INSERT_FIELDS),
+    columns=", ".join(column_of(field) for field in _INSERT_FIELDS),
     values=", ".join(
         _FROM_LINK.get(field.attname)
         or (
@@ -190,7 +206,7 @@ _CLEAR_STATUSES = [
 ]
 
 
-def click_record_fast(token: str, values: dict[str, object]) -> LinkContext | None:
+def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
     """Run `_CLICK_FAST_SQL`. Returns the link (None: unknown token); when the click was inserted,
     `values` gets its link ids, `blocked_reason`, `id` and `is_unique`."""
     db = hot_connection()

@@ -75,7 +75,9 @@ def legacy_click(request: HttpRequest) -> JsonResponse:
                 message=f"{name} must be a positive integer.", code=f"invalid_{name}", status=400
             )
         ids[name] = int(raw)
-    params = {name: value for name, value in request.GET.items() if name not in _LEGACY_ID_PARAMS}
+    params = {
+        name: value for name, value in request.GET.dict().items() if name not in _LEGACY_ID_PARAMS
+    }
     try:
         outcome = click_record_external(
             affiliate_id=ids["affiliate_id"],

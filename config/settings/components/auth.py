@@ -1,6 +1,7 @@
 """Who may log in and how: backends, passwords, JWT and its cookies, lockouts, login pages."""
 
 from datetime import timedelta
+from typing import Literal
 
 from config.env import env
 from config.settings.components.security import SECRET_KEY
@@ -31,7 +32,7 @@ AUTH_COOKIE_ACCESS = "access_token"
 AUTH_COOKIE_REFRESH = "refresh_token"
 # The refresh cookie is only sent to the endpoints that use it.
 AUTH_COOKIE_REFRESH_PATH = "/api/auth/"
-AUTH_COOKIE_SAMESITE = "Lax"
+AUTH_COOKIE_SAMESITE: Literal["Lax", "Strict"] = "Lax"
 AUTH_COOKIE_SECURE = env.bool("AUTH_COOKIE_SECURE", default=False)
 
 # Brute-force protection (django-axes): 5 failures for one email from one IP lock that pair out

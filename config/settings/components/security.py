@@ -30,7 +30,7 @@ CONTENT_SECURITY_POLICY = {
 }
 # Powerful browser features no page here uses are switched off. The clipboard keeps the
 # browsers' default (this origin only): the portal's copy buttons write to it.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     "accelerometer": [],
     "browsing-topics": [],
     "camera": [],

@@ -258,7 +258,7 @@ class Command(BaseCommand):
                     cursor.execute("CHECKPOINT")
                 except ProgrammingError:  # needs superuser or pg_checkpoint: measure anyway
                     self.stderr.write("CHECKPOINT refused (no privilege); figures may be noisier.")
-            figures: dict[str, dict[str, float]] = {}
+            figures: dict[str, dict[str, Any]] = {}
             raw_click_queries = 0
             for name, (user, path) in endpoints.items():
                 client = clients[user.pk]
@@ -323,7 +323,9 @@ class Command(BaseCommand):
         rss_peak = _status_kib("VmHWM") if can_reset else None
         return {
             "python_peak_kib": python_peak // 1024,
-            "rss_growth_kib": None if rss_peak is None else max(0, rss_peak - rss_before),
+            "rss_growth_kib": (
+                None if rss_peak is None or rss_before is None else max(0, rss_peak - rss_before)
+            ),
             "bytes": size,
             # Streamed CSV: its data rows, the header line excluded (0 for a JSON body).
             "rows": max(0, rows - 1) if response.streaming else 0,

@@ -634,9 +634,11 @@ class Command(BaseCommand):
             clicks = conn.execute(
                 "SELECT count(*) FROM tracker_click WHERE link_id = ANY(%s)",
                 (seed["click_link_ids"],),
-            ).fetchone()[0]
-            conversions = conn.execute("SELECT count(*) FROM tracker_conversion").fetchone()[0]
-        return {"database_clicks": clicks, "database_conversions": conversions}
+            ).fetchone()
+            conversions = conn.execute("SELECT count(*) FROM tracker_conversion").fetchone()
+        if clicks is None or conversions is None:  # a count(*) always answers one row
+            raise CommandError("count(*) returned no row")
+        return {"database_clicks": clicks[0], "database_conversions": conversions[0]}
 
     @staticmethod
     def _access_log_count(path: Path, *, prefix: str, status: int) -> int:

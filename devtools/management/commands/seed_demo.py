@@ -57,6 +57,7 @@ from campaigns.models import (
 )
 from core import tokens
 from core.exceptions import ApplicationError
+from core.sql import column_of, concrete_field
 from forwarding.models import Delivery
 from payouts.ledger import ledger_conversion_status_changed, ledger_hold_release_due
 from payouts.models import LedgerEntry, LedgerTransaction
@@ -815,7 +816,7 @@ class TrafficGenerator:
 
 
 def _columns(model: type[models.Model], names: Sequence[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in names]
+    return [column_of(concrete_field(model, name)) for name in names]
 
 
 def _field_names(model: type[models.Model], names: Sequence[str]) -> list[str]:
@@ -834,10 +835,9 @@ class CopyWriter:
 
     @staticmethod
     def _copy_sql(model: type[models.Model], names: Sequence[str]) -> sql.Composed:
-        columns = [model._meta.get_field(name).column for name in names]
         return sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(model._meta.db_table),
-            sql.SQL(", ").join(sql.Identifier(column) for column in columns),
+            sql.SQL(", ").join([sql.Identifier(column) for column in _columns(model, names)]),
         )
 
     @staticmethod
