@@ -225,7 +225,8 @@ def _signing_secrets(*, partner_key: PartnerKey, now: dt.datetime) -> list[str]:
 
 
 def partner_key_postback_url(*, partner_key: PartnerKey) -> str:
-    """The URL template to give the partner, with the macros of seed 002."""
+    """The URL template to give the partner, with the macros of the partner guide
+    (docs/partners.md)."""
     return (
         f"{settings.PUBLIC_BASE_URL}/postback/{partner_key.key}"
         "?click_id={click_id}&status={status}&payout={payout}&offer_id={offer_id}"

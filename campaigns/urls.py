@@ -1,4 +1,4 @@
-"""Campaigns API, included under `/api/` (paths as in DESIGN.md section 6, no trailing slash)."""
+"""Campaigns API, included under `/api/` (paths without a trailing slash)."""
 
 from django.urls import path
 

@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/", include("forwarding.urls")),
     path("api/", include("tracker.urls_api")),
     path("api/", include("reporting.urls")),
-    # Seeds 000/001 listing endpoints (login required, scoped): /clicks, /conversions, ...
+    # The first integrations' listing endpoints (login required, scoped): /clicks, /conversions
     path("", include("tracker.urls_legacy_api")),
 ]
 

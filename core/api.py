@@ -86,7 +86,7 @@ def _code_and_message(exc: Exception, status_code: int) -> tuple[str, str]:
 
 
 # Server-rendered pages keep Django's HTML error pages; every other path speaks JSON (the API,
-# the postbacks, the seeds' endpoints, /healthz).
+# the postbacks, the legacy endpoints, /healthz).
 _HTML_PREFIXES = ("/portal/", "/admin/", "/static/")
 
 # Machine codes of error answers that no view wrote (Django's own 4xx/5xx).

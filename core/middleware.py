@@ -25,8 +25,8 @@ class TrackingFastPathMiddleware:
     The click redirect and the partner postback need none of it: no session or auth cookie is
     read (the views take no user), CSRF does not apply (the click is GET/HEAD only and the
     postback views are csrf_exempt), there is no message to show, no page to frame and no login
-    to lock out. Skipping them is a measurable share of a click's CPU (see the README's
-    benchmark section). Placed right after SecurityMiddleware, so HTTPS redirects and security
+    to lock out. Skipping them is a measurable share of a click's CPU
+    (docs/performance.md). Placed right after SecurityMiddleware, so HTTPS redirects and security
     headers still apply; an unknown path under these prefixes raises Resolver404, which the
     handler turns into the project's 404 answer exactly as it would without this middleware.
     """

@@ -301,9 +301,10 @@ class PayoutApproveApi(APIView):
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
 
-@extend_schema_view(post=extend_schema(operation_id="payouts_approve_seed_path"))
-class PayoutApproveSeedPathApi(PayoutApproveApi):
-    """Seed 004's `POST /api/payouts/approve/<id>`: the same endpoint under its own operation id."""
+@extend_schema_view(post=extend_schema(operation_id="payouts_approve_legacy_path"))
+class PayoutApproveLegacyPathApi(PayoutApproveApi):
+    """`POST /api/payouts/approve/<id>`, the path the first API clients use: the same endpoint
+    under its own operation id."""
 
 
 class PayoutRejectApi(APIView):

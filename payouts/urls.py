@@ -7,10 +7,10 @@ urlpatterns = [
     path("payouts", apis.PayoutListCreateApi.as_view(), name="payout-list"),
     path("payouts/export.csv", apis.PayoutExportApi.as_view(), name="payout-export"),
     path("payouts/<int:payout_id>", apis.PayoutDetailApi.as_view(), name="payout-detail"),
-    # Seed 004's path and the resource-style one: the same endpoint.
+    # The first API clients' path and the resource-style one: the same endpoint.
     path(
         "payouts/approve/<int:payout_id>",
-        apis.PayoutApproveSeedPathApi.as_view(),
+        apis.PayoutApproveLegacyPathApi.as_view(),
         name="payout-approve-legacy",
     ),
     path("payouts/<int:payout_id>/approve", apis.PayoutApproveApi.as_view(), name="payout-approve"),

@@ -1,5 +1,5 @@
 """Reports API: `GET /api/reports` (JSON pages or streamed CSV) and the campaign dashboard
-`GET /api/analytics/campaign/<id>` (seed 004). Both read the hourly rollups through
+`GET /api/analytics/campaign/<id>`. Both read the hourly rollups through
 `reporting.services.reports`, scoped to the viewer; what a role may not see (affiliates: revenue
 and margin; advertisers: the affiliates' payout, margin and EPC) is not in the rows at all.
 """

@@ -364,7 +364,7 @@ class PointsListApi(GenericAPIView):
         )
 
 
-# --- seeds 000/001: legacy listings ------------------------------------------------------------
+# --- the first integrations' listings ------------------------------------------------------------
 
 LEGACY_LIMIT_DEFAULT = 100
 LEGACY_LIMIT_MAX = 1000
@@ -391,7 +391,7 @@ class LegacyListQuerySerializer(LegacyLimitQuerySerializer):
 class _LegacyListApi(APIView):
     """`{"success": true, "status": "success", "data": [...]}`, newest first, at most `limit`.
 
-    Errors keep the API's shape plus `"success": false`, as the seeds' clients test `success`.
+    Errors keep the API's shape plus `"success": false`, as those clients test `success`.
     """
 
     permission_classes = [IsAnyApprovedRole]
@@ -492,8 +492,8 @@ def _legacy_schema(
     return extend_schema(
         summary=summary,
         description=(
-            "Seeds 000/001. Login required; scoped like `/api/clicks` and `/api/conversions`: an "
-            "affiliate id the caller may not see is a 404. Newest first, `?limit=` (default "
+            "The first integrations' listing. Login required; scoped like `/api/clicks` and "
+            "`/api/conversions`: an affiliate id the caller may not see is a 404. Newest first, `?limit=` (default "
             f"{LEGACY_LIMIT_DEFAULT}, at most {LEGACY_LIMIT_MAX})."
         ),
         parameters=[LegacyLimitQuerySerializer if by_path else LegacyListQuerySerializer],

@@ -56,7 +56,7 @@ class Click(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        # Indexes are what queries need, nothing more (measured in README, "Reporting"): a
+        # Indexes are what queries need, nothing more (measured in docs/performance.md): a
         # UniqueConstraint on click_id (unlike unique=True, no second `_like` pattern index: click
         # ids are looked up exactly), the uniqueness lookup of the click path, the scoped lists
         # by campaign and by affiliate, and a BRIN on created_at (clicks arrive in time order)

@@ -108,7 +108,7 @@ def points_list(*, viewer: User) -> QuerySet[EndUserPoints]:
 
 
 def affiliate_get_for_traffic(*, viewer: User, affiliate_id: int) -> Affiliate:
-    """An affiliate whose traffic the viewer may list (the seeds' `/affiliates/<id>/clicks`).
+    """An affiliate whose traffic the viewer may list (the legacy `/affiliates/<id>/clicks`).
 
     Admin: any affiliate; affiliate: itself only; advertiser: an affiliate holding a tracking
     link to one of its campaigns. Anything else is NotFoundError, so an id reveals nothing.

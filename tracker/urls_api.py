@@ -1,4 +1,4 @@
-"""Tracker API, included under `/api/` (paths as in DESIGN.md section 6, no trailing slash)."""
+"""Tracker API, included under `/api/` (paths without a trailing slash)."""
 
 from django.urls import path
 

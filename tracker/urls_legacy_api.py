@@ -1,4 +1,5 @@
-"""Seeds 000/001 listing endpoints at the site root: login required, scoped like the API."""
+"""The first integrations' listing endpoints at the site root: login required, scoped like
+the API."""
 
 from django.urls import path
 

@@ -1,6 +1,6 @@
 """The `benchmark` command: wrk's output parsed exactly, and one short real run (gunicorn, wrk,
 PostgreSQL) that must account for every click. Figures are not asserted: speed is the command's
-business, not the test suite's (see the README's benchmark section)."""
+business, not the test suite's (see docs/performance.md)."""
 
 import json
 import shutil

@@ -7,7 +7,7 @@
   B-tree indexes stay).
 
 Measured: 14 to 15 % less WAL per postback (5,695 and 5,699 bytes with these indexes and the
-ledger's two of payouts 0003, 4,844 to 4,898 without; the README's click-path section).
+ledger's two of payouts 0003, 4,844 to 4,898 without; docs/performance.md).
 """
 
 import django.db.models.deletion

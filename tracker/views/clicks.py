@@ -2,7 +2,8 @@
 
 `/c/<token>` and `/api/track/click/<token>` answer 302 (or a plain 404). HEAD is answered exactly
 like GET, click included: the response headers must be the same, and the Location carries the new
-click id. The legacy `/click` (seeds 000/001) answers JSON with both `status` and `success`.
+click id. The legacy `/click` of the first integrations answers JSON with both `status` and
+`success`.
 """
 
 import datetime as dt
@@ -64,7 +65,7 @@ def _legacy_timestamp(at: dt.datetime) -> str:
 
 @require_safe
 def legacy_click(request: HttpRequest) -> JsonResponse:
-    """Seed 000/001 `GET /click?affiliate_id=&campaign_id=&click_id=`."""
+    """The first integrations' `GET /click?affiliate_id=&campaign_id=&click_id=`."""
     ids: dict[str, int] = {}
     for name in ("affiliate_id", "campaign_id"):
         raw = request.GET.get(name, "").strip()
