@@ -493,8 +493,8 @@ def _legacy_schema(
         summary=summary,
         description=(
             "The first integrations' listing. Login required; scoped like `/api/clicks` and "
-            "`/api/conversions`: an affiliate id the caller may not see is a 404. Newest first, `?limit=` (default "
-            f"{LEGACY_LIMIT_DEFAULT}, at most {LEGACY_LIMIT_MAX})."
+            "`/api/conversions`: an affiliate id the caller may not see is a 404. Newest first, "
+            f"`?limit=` (default {LEGACY_LIMIT_DEFAULT}, at most {LEGACY_LIMIT_MAX})."
         ),
         parameters=[LegacyLimitQuerySerializer if by_path else LegacyListQuerySerializer],
         responses={200: envelope, **error_responses(400, 401, 403, 404)},
