@@ -15,6 +15,7 @@ from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Affiliate, User
 from campaigns import selectors, services
+from campaigns.events import campaign_default_event_sync
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -41,6 +42,11 @@ class CapInline(admin.TabularInline):
     extra = 0
     fields = ["scope", "period", "metric", "limit", "action"]
     formfield_overrides = _MONEY_FORM_FIELDS
+    verbose_name = "campaign cap"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cap]:
+        # The events' own caps are edited with their event.
+        return super().get_queryset(request).filter(event__isnull=True)
 
 
 def _report(
@@ -224,6 +230,11 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
         invite_affiliate,
     ]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The default event carries the campaign's terms: the console's edits reach it too.
+        campaign_default_event_sync(campaign=form.instance)
 
     @admin.display(description="Payout")
     def payout_display(self, obj: Campaign) -> str:

@@ -141,7 +141,7 @@ class CampaignOutputSerializer(serializers.Serializer):
     allow_multiple_conversions = serializers.BooleanField()
     timezone = serializers.CharField()
     allowed_countries = serializers.ListField(child=serializers.CharField())
-    caps = CapSerializer(many=True, source="caps.all")
+    caps = CapSerializer(many=True, source="campaign_caps")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -168,7 +168,7 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
     attribution_window_hours = serializers.IntegerField()
     hold_days = serializers.IntegerField()
     allowed_countries = serializers.ListField(child=serializers.CharField())
-    caps = CapSerializer(many=True, source="caps.all")
+    caps = CapSerializer(many=True, source="campaign_caps")
     access_status = serializers.SerializerMethodField()
     access_invited_at = serializers.SerializerMethodField(
         help_text="When the affiliate was invited into the campaign; null when it was not."

@@ -12,6 +12,7 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from campaigns.models import Campaign, Cap, CapAction, CapCounter, CapMetric, CapPeriod, CapScope
 from core.money import MONEY_DECIMAL_PLACES
@@ -85,14 +86,19 @@ class _Consumption(TypedDict):
 
 
 def caps_consume(
-    *, campaign: Campaign, affiliate_id: int, payout: Decimal, at: dt.datetime
+    *, campaign: Campaign, event_id: int | None, affiliate_id: int, payout: Decimal, at: dt.datetime
 ) -> bool:
-    """Consume one conversion (and `payout` of budget) from every cap of the campaign.
+    """Consume one conversion (and `payout` of budget) from every campaign cap of the campaign
+    and every cap of the event.
 
     Returns False, consuming nothing, when any cap would go over its limit. Must run inside a
     transaction; with several caps it opens a savepoint so that a partial consumption is undone.
     """
-    caps = list(campaign.caps.all())
+    caps = list(
+        Cap.objects.filter(campaign=campaign)
+        .filter(Q(event__isnull=True) | Q(event_id=event_id))
+        .order_by("id")
+    )
     if not caps:
         return True
     consumptions: list[_Consumption] = [
@@ -119,7 +125,7 @@ def caps_consume(
 
 def caps_block_clicks(*, campaign: Campaign, affiliate_id: int, at: dt.datetime) -> bool:
     """True when a cap whose action blocks clicks is used up for this affiliate right now."""
-    caps = [cap for cap in campaign.caps.all() if cap.action == CapAction.BLOCK_CLICKS]
+    caps = [cap for cap in campaign.campaign_caps if cap.action == CapAction.BLOCK_CLICKS]
     for cap in caps:
         period_start = cap_period_start(period=cap.period, at=at, timezone_name=campaign.timezone)
         used = (

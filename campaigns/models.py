@@ -83,6 +83,138 @@ class Campaign(TimeStampedModel):
     def __str__(self) -> str:
         return f"#{self.pk} {self.name}"
 
+    @property
+    def campaign_caps(self) -> list["Cap"]:
+        """The caps on the whole campaign (the events' own caps are theirs); uses a prefetch."""
+        return [cap for cap in self.caps.all() if cap.event_id is None]
+
+
+class EventInitialStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    PENDING = "pending", "Pending"
+
+
+DEFAULT_EVENT_CODE = "default"
+EVENT_CODE_MAX_LENGTH = 50
+
+
+class ConversionEvent(TimeStampedModel):
+    """A goal of a campaign (`lead`, `sale`, `deposit`) with its own terms and caps.
+
+    Exactly one event per campaign is the default: postbacks that name no event convert on it,
+    and its terms are the campaign's own payout fields (the campaign services keep the two equal).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    code = models.SlugField(max_length=EVENT_CODE_MAX_LENGTH)
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+    payout_type = models.CharField(max_length=16, choices=PayoutType.choices)
+    payout_amount = money_field()
+    revshare_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    default_revenue = money_field()
+    allow_multiple = models.BooleanField(
+        default=False,
+        help_text="Several conversions of this event per click, each with its own transaction id.",
+    )
+    initial_status = models.CharField(
+        max_length=16, choices=EventInitialStatus.choices, default=EventInitialStatus.APPROVED
+    )
+
+    class Meta:
+        ordering = ["-is_default", "id"]
+        verbose_name = "conversion event"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="event_code_unique"),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(is_default=True), name="event_one_default"
+            ),
+            models.CheckConstraint(condition=Q(payout_amount__gte=0), name="event_payout_gte_0"),
+            models.CheckConstraint(
+                condition=Q(revshare_percent__gte=0) & Q(revshare_percent__lte=100),
+                name="event_revshare_0_100",
+            ),
+            models.CheckConstraint(condition=Q(default_revenue__gte=0), name="event_revenue_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class PricingRule(TimeStampedModel):
+    """Overrides an event's terms for matching conversions: the most specific valid rule wins.
+
+    Specificity: affiliate 8 + event 4 + country 2 + sub1 1 (an empty criterion matches all);
+    ties go to the later `starts_at`, then the higher id. Valid from `starts_at` (null: always)
+    until `ends_at` (null: open), excluded.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="pricing_rules")
+    event = models.ForeignKey(
+        ConversionEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pricing_rules",
+        help_text="Empty: every event of the campaign.",
+    )
+    affiliate = models.ForeignKey(
+        Affiliate,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pricing_rules",
+        help_text="Empty: every affiliate.",
+    )
+    country = models.CharField(max_length=2, blank=True, help_text="Empty: every country.")
+    sub1 = models.CharField(max_length=255, blank=True, help_text="Empty: any sub1.")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    payout_type = models.CharField(max_length=16, choices=PayoutType.choices)
+    payout_amount = money_field()
+    revshare_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    revenue_amount = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Revenue when the partner sends none; empty keeps the event's.",
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["campaign", "ends_at"], name="pricing_rule_campaign")]
+        constraints = [
+            models.CheckConstraint(condition=Q(payout_amount__gte=0), name="rule_payout_gte_0"),
+            models.CheckConstraint(
+                condition=Q(revshare_percent__gte=0) & Q(revshare_percent__lte=100),
+                name="rule_revshare_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue_amount__isnull=True) | Q(revenue_amount__gte=0),
+                name="rule_revenue_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True)
+                | Q(ends_at__isnull=True)
+                | Q(ends_at__gt=models.F("starts_at")),
+                name="rule_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rule #{self.pk}"
+
+    @property
+    def specificity(self) -> int:
+        return (
+            (8 if self.affiliate_id else 0)
+            + (4 if self.event_id else 0)
+            + (2 if self.country else 0)
+            + (1 if self.sub1 else 0)
+        )
+
 
 class CapScope(models.TextChoices):
     CAMPAIGN = "campaign", "Campaign-wide"
@@ -108,6 +240,10 @@ class CapAction(models.TextChoices):
 
 class Cap(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="caps")
+    # Empty: a campaign cap, counting every event; else it counts that event's conversions only.
+    event = models.ForeignKey(
+        ConversionEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="caps"
+    )
     scope = models.CharField(max_length=16, choices=CapScope.choices, default=CapScope.CAMPAIGN)
     period = models.CharField(max_length=16, choices=CapPeriod.choices, default=CapPeriod.DAY)
     metric = models.CharField(
@@ -122,7 +258,14 @@ class Cap(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "scope", "period", "metric"], name="cap_unique_per_kind"
+                fields=["campaign", "scope", "period", "metric"],
+                condition=Q(event__isnull=True),
+                name="cap_unique_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "scope", "period", "metric"],
+                condition=Q(event__isnull=False),
+                name="cap_unique_per_event_kind",
             ),
             models.CheckConstraint(condition=Q(limit__gte=0), name="cap_limit_gte_0"),
         ]

@@ -5,6 +5,10 @@ missing one (NotFoundError, 404). Admins see everything; an advertiser sees its 
 and what hangs off them; an affiliate sees the campaigns it may promote and its own rows.
 """
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Affiliate, ApprovalStatus, User
@@ -13,10 +17,13 @@ from campaigns.models import (
     Campaign,
     CampaignAccess,
     CampaignStatus,
+    ConversionEvent,
     PartnerKey,
+    PricingRule,
     TrackingLink,
     Visibility,
 )
+from campaigns.pricing_rules import pricing_rule_sort_key
 from core.exceptions import NotFoundError
 
 # An access row lets an affiliate see a private campaign while it is pending (it was invited or
@@ -168,3 +175,107 @@ def partner_key_get(*, viewer: User, partner_key_id: int) -> PartnerKey:
     if partner_key is None:
         raise NotFoundError("Partner key not found.")
     return partner_key
+
+
+def event_list(*, viewer: User, campaign: Campaign) -> QuerySet[ConversionEvent]:
+    """The events of a campaign the viewer may see (the caller resolved the campaign with
+    `campaign_get`, which decides visibility): the default event first."""
+    return ConversionEvent.objects.filter(campaign=campaign).prefetch_related("caps")
+
+
+def event_get(*, viewer: User, event_id: int) -> ConversionEvent:
+    """An event of a campaign the viewer may see; 404 otherwise."""
+    visible = campaign_list(viewer=viewer).values("pk")
+    event = (
+        ConversionEvent.objects.filter(pk=event_id, campaign_id__in=visible)
+        .select_related("campaign")
+        .prefetch_related("caps")
+        .first()
+    )
+    if event is None:
+        raise NotFoundError("Event not found.")
+    return event
+
+
+def pricing_rule_list(*, viewer: User) -> QuerySet[PricingRule]:
+    """Admin: every rule; advertiser: its campaigns' rules; anyone else (affiliates included,
+    who see only the payout that applies to them): none."""
+    if viewer.is_network_admin:
+        queryset = PricingRule.objects.all()
+    elif viewer.is_advertiser:
+        queryset = PricingRule.objects.filter(campaign__advertiser_id=viewer.pk)
+    else:
+        queryset = PricingRule.objects.none()
+    return queryset.select_related("campaign", "event", "affiliate__user").order_by("-id")
+
+
+def pricing_rule_get(*, viewer: User, rule_id: int) -> PricingRule:
+    rule = pricing_rule_list(viewer=viewer).filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFoundError("Pricing rule not found.")
+    return rule
+
+
+@dataclass(frozen=True)
+class PayoutTerms:
+    payout_type: str
+    payout_amount: Decimal
+    revshare_percent: Decimal
+    rule_id: int | None  # None: the event's own terms
+
+
+@dataclass(frozen=True)
+class EventPayout:
+    """What one affiliate earns on one event right now: `base` for any country and sub1, and
+    the rules that pay differently for some countries or sub1 values (`description`, terms)."""
+
+    event: ConversionEvent
+    base: PayoutTerms
+    conditional: list[tuple[str, PayoutTerms]]
+
+
+def _terms(source: ConversionEvent | PricingRule, rule_id: int | None) -> PayoutTerms:
+    return PayoutTerms(
+        payout_type=source.payout_type,
+        payout_amount=source.payout_amount,
+        revshare_percent=source.revshare_percent,
+        rule_id=rule_id,
+    )
+
+
+def event_payouts_for_affiliate(
+    *, campaign: Campaign, affiliate_id: int, at: dt.datetime
+) -> list[EventPayout]:
+    """Per event of the campaign, the payout that applies to the affiliate at `at` (never the
+    revenue): its own rules and everyone's, never another affiliate's. Two queries."""
+    events = list(ConversionEvent.objects.filter(campaign=campaign))
+    rules = list(
+        PricingRule.objects.filter(
+            Q(affiliate__isnull=True) | Q(affiliate_id=affiliate_id),
+            Q(starts_at__isnull=True) | Q(starts_at__lte=at),
+            Q(ends_at__isnull=True) | Q(ends_at__gt=at),
+            campaign=campaign,
+        )
+    )
+    payouts = []
+    for event in events:
+        applying = sorted(
+            (rule for rule in rules if rule.event_id in (None, event.pk)),
+            key=pricing_rule_sort_key,
+            reverse=True,
+        )
+        unconditional = [rule for rule in applying if not rule.country and not rule.sub1]
+        base_rule = unconditional[0] if unconditional else None
+        base = _terms(event, None) if base_rule is None else _terms(base_rule, base_rule.pk)
+        base_score = base_rule.specificity if base_rule else 0
+        conditional = []
+        for rule in applying:
+            if (rule.country or rule.sub1) and rule.specificity > base_score:
+                condition = ", ".join(
+                    part
+                    for part in (rule.country, f"sub1 {rule.sub1}" if rule.sub1 else "")
+                    if part
+                )
+                conditional.append((condition, _terms(rule, rule.pk)))
+        payouts.append(EventPayout(event=event, base=base, conditional=conditional))
+    return payouts

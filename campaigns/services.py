@@ -8,36 +8,42 @@ assume the caller was allowed to reach the objects it passes in.
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, User
+from campaigns.events import campaign_default_event_sync
 from campaigns.macros import LANDING_MACROS, TemplateError, template_validate
 from campaigns.models import (
     AccessStatus,
     Campaign,
     CampaignAccess,
     CampaignStatus,
-    Cap,
-    CapAction,
-    CapMetric,
-    CapPeriod,
-    CapScope,
     PayoutType,
     TrackingLink,
     Visibility,
 )
 from campaigns.tasks import send_access_decision_email, send_access_invitation_email
+from campaigns.terms import (
+    CapSpec,
+    FieldErrors,
+    Invalid,
+    caps_clean,
+    caps_replace,
+    clean_bool,
+    clean_choice,
+    clean_money,
+    clean_percent,
+    clean_text,
+)
 from core import tokens
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError, NotFoundError
-from core.money import parse_money
 from core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -48,50 +54,8 @@ _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 # --- Campaign fields ---------------------------------------------------------------------------
 
 
-class _Invalid(ValueError):
-    """One field's value is unusable; the message is shown to the user under that field."""
-
-
-@dataclass
-class _Errors:
-    """Field errors collected over a whole payload, each with the code it would raise alone."""
-
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    codes: list[str] = field(default_factory=list)
-
-    def add(self, name: str, message: str, code: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-        self.codes.append(code)
-
-    def raise_if_any(self) -> None:
-        if not self.fields:
-            return
-        if len(self.codes) == 1:
-            messages = next(iter(self.fields.values()))
-            raise ApplicationError(messages[0], code=self.codes[0], fields=self.fields)
-        raise ApplicationError(
-            "The campaign has invalid fields.", code="invalid", fields=self.fields
-        )
-
-
-def _clean_text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
-    def clean(raw: Any) -> str:
-        if raw is None:
-            raw = ""
-        if not isinstance(raw, str):
-            raise _Invalid("Must be a string.")
-        value = raw.strip()
-        if required and not value:
-            raise _Invalid("This field is required.")
-        if len(value) > max_length:
-            raise _Invalid(f"At most {max_length} characters.")
-        return value
-
-    return clean
-
-
 def _clean_url(*, required: bool) -> Callable[[Any], str]:
-    text = _clean_text(2000, required=required)
+    text = clean_text(2000, required=required)
 
     def clean(raw: Any) -> str:
         value = text(raw)
@@ -99,19 +63,8 @@ def _clean_url(*, required: bool) -> Callable[[Any], str]:
             try:
                 template_validate(value, allowed=LANDING_MACROS)
             except TemplateError as exc:
-                raise _Invalid(str(exc)) from exc
+                raise Invalid(str(exc)) from exc
         return value
-
-    return clean
-
-
-def _clean_choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
-    values = [str(choice) for choice in choices.values]
-
-    def clean(raw: Any) -> str:
-        if raw not in values:
-            raise _Invalid(f"Choose one of: {', '.join(values)}.")
-        return str(raw)
 
     return clean
 
@@ -119,32 +72,18 @@ def _clean_choice(choices: type[models.TextChoices]) -> Callable[[Any], str]:
 def _clean_currency(raw: Any) -> str:
     value = raw.strip().upper() if isinstance(raw, str) else ""
     if value not in CURRENCY_CODES:
-        raise _Invalid(f"Unknown ISO 4217 currency code: {raw!r}.")
-    return value
-
-
-def _clean_money(raw: Any) -> Decimal:
-    try:
-        return parse_money(raw)
-    except ValueError as exc:
-        raise _Invalid(f"Not a non-negative amount with at most 4 decimal places ({exc}).") from exc
-
-
-def _clean_percent(raw: Any) -> Decimal:
-    value = _clean_money(raw)
-    if value > 100:
-        raise _Invalid("A percentage is at most 100.")
+        raise Invalid(f"Unknown ISO 4217 currency code: {raw!r}.")
     return value
 
 
 def _parse_int(raw: Any) -> int:
     if isinstance(raw, bool):
-        raise _Invalid("Must be a whole number.")
+        raise Invalid("Must be a whole number.")
     if isinstance(raw, int):
         return raw
     if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
         return int(raw.strip())
-    raise _Invalid("Must be a whole number.")
+    raise Invalid("Must be a whole number.")
 
 
 def _clean_int(*, minimum: int, nullable: bool = False) -> Callable[[Any], int | None]:
@@ -153,30 +92,20 @@ def _clean_int(*, minimum: int, nullable: bool = False) -> Callable[[Any], int |
             return None
         value = _parse_int(raw)
         if not minimum <= value <= POSITIVE_INT_MAX:
-            raise _Invalid(f"Must be between {minimum} and {POSITIVE_INT_MAX}.")
+            raise Invalid(f"Must be between {minimum} and {POSITIVE_INT_MAX}.")
         return value
 
     return clean
 
 
-def _clean_bool(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "yes", "on"):
-        return True
-    if isinstance(raw, str) and raw.strip().lower() in ("false", "0", "no", "off", ""):
-        return False
-    raise _Invalid("Must be true or false.")
-
-
 def _clean_timezone(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise _Invalid("Must be an IANA time zone name such as Europe/Berlin.")
+        raise Invalid("Must be an IANA time zone name such as Europe/Berlin.")
     name = raw.strip()
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise _Invalid(f"Unknown time zone: {name!r}.") from exc
+        raise Invalid(f"Unknown time zone: {name!r}.") from exc
     return name
 
 
@@ -184,36 +113,36 @@ def _clean_countries(raw: Any) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list | tuple):
-        raise _Invalid("Must be a list of 2-letter country codes.")
+        raise Invalid("Must be a list of 2-letter country codes.")
     codes: list[str] = []
     for item in raw:
         code = item.strip().upper() if isinstance(item, str) else ""
         if not _COUNTRY_CODE.match(code):
-            raise _Invalid(f"Not a 2-letter country code: {item!r}.")
+            raise Invalid(f"Not a 2-letter country code: {item!r}.")
         if code not in codes:
             codes.append(code)
     return codes
 
 
 _FIELD_CLEANERS: dict[str, tuple[Callable[[Any], Any], str]] = {
-    "name": (_clean_text(200, required=True), "invalid_name"),
-    "description": (_clean_text(20_000), "invalid_description"),
+    "name": (clean_text(200, required=True), "invalid_name"),
+    "description": (clean_text(20_000), "invalid_description"),
     "landing_url": (_clean_url(required=True), "invalid_landing_url"),
     "fallback_url": (_clean_url(required=False), "invalid_fallback_url"),
     "currency": (_clean_currency, "invalid_currency"),
-    "payout_type": (_clean_choice(PayoutType), "invalid_payout_type"),
-    "payout_amount": (_clean_money, "invalid_payout_amount"),
-    "revshare_percent": (_clean_percent, "invalid_revshare_percent"),
-    "default_revenue": (_clean_money, "invalid_default_revenue"),
-    "visibility": (_clean_choice(Visibility), "invalid_visibility"),
-    "external_offer_id": (_clean_text(100), "invalid_external_offer_id"),
+    "payout_type": (clean_choice(PayoutType), "invalid_payout_type"),
+    "payout_amount": (clean_money, "invalid_payout_amount"),
+    "revshare_percent": (clean_percent, "invalid_revshare_percent"),
+    "default_revenue": (clean_money, "invalid_default_revenue"),
+    "visibility": (clean_choice(Visibility), "invalid_visibility"),
+    "external_offer_id": (clean_text(100), "invalid_external_offer_id"),
     "attribution_window_hours": (_clean_int(minimum=1), "invalid_attribution_window_hours"),
     "hold_days": (_clean_int(minimum=0), "invalid_hold_days"),
     "auto_approve_after_hours": (
         _clean_int(minimum=0, nullable=True),
         "invalid_auto_approve_after_hours",
     ),
-    "allow_multiple_conversions": (_clean_bool, "invalid_allow_multiple_conversions"),
+    "allow_multiple_conversions": (clean_bool, "invalid_allow_multiple_conversions"),
     "timezone": (_clean_timezone, "invalid_timezone"),
     "allowed_countries": (_clean_countries, "invalid_allowed_countries"),
 }
@@ -236,65 +165,7 @@ _CREATE_DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class _CapSpec:
-    scope: str
-    period: str
-    metric: str
-    limit: Decimal
-    action: str
-
-    @property
-    def kind(self) -> tuple[str, str, str]:
-        return (self.scope, self.period, self.metric)
-
-
-def _clean_caps(raw: Any, errors: _Errors) -> list[_CapSpec] | None:
-    if raw is None:
-        raw = []
-    if not isinstance(raw, list | tuple):
-        errors.add("caps", "Must be a list of caps.", "invalid_caps")
-        return None
-    specs: list[_CapSpec] = []
-    seen: set[tuple[str, str, str]] = set()
-    ok = True
-    for position, item in enumerate(raw, start=1):
-        if not isinstance(item, Mapping):
-            errors.add("caps", f"Cap {position}: must be an object.", "invalid_caps")
-            ok = False
-            continue
-        try:
-            spec = _CapSpec(
-                scope=_clean_choice(CapScope)(item.get("scope", CapScope.CAMPAIGN)),
-                period=_clean_choice(CapPeriod)(item.get("period")),
-                metric=_clean_choice(CapMetric)(item.get("metric", CapMetric.CONVERSIONS)),
-                limit=_clean_money(item.get("limit")),
-                action=_clean_choice(CapAction)(item.get("action", CapAction.REJECT_CONVERSIONS)),
-            )
-        except _Invalid as exc:
-            errors.add("caps", f"Cap {position}: {exc}", "invalid_caps")
-            ok = False
-            continue
-        if spec.metric == CapMetric.CONVERSIONS and spec.limit != spec.limit.to_integral_value():
-            errors.add(
-                "caps", f"Cap {position}: a conversion cap is a whole number.", "invalid_caps"
-            )
-            ok = False
-            continue
-        if spec.kind in seen:
-            errors.add(
-                "caps",
-                f"Cap {position}: a {spec.scope} {spec.period} {spec.metric} cap is listed twice.",
-                "duplicate_cap",
-            )
-            ok = False
-            continue
-        seen.add(spec.kind)
-        specs.append(spec)
-    return specs if ok else None
-
-
-def _check_payout_model(values: Mapping[str, Any], errors: _Errors) -> None:
+def _check_payout_model(values: Mapping[str, Any], errors: FieldErrors) -> None:
     if "revshare_percent" in errors.fields or "payout_type" in errors.fields:
         return
     if values.get("payout_type") == PayoutType.REVSHARE:
@@ -309,22 +180,22 @@ def _check_payout_model(values: Mapping[str, Any], errors: _Errors) -> None:
 
 def _clean_campaign_data(
     data: Mapping[str, Any], *, current: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[_CapSpec] | None]:
+) -> tuple[dict[str, Any], list[CapSpec] | None]:
     """Validate every field in `data`, then the rules across fields against `current` + data.
 
     Unknown keys are ignored (the API's input serializer decides what reaches us; read-only
     fields such as `id` may ride along). Raises one ApplicationError listing every bad field.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     for name, (clean, code) in _FIELD_CLEANERS.items():
         if name not in data:
             continue
         try:
             cleaned[name] = clean(data[name])
-        except _Invalid as exc:
+        except Invalid as exc:
             errors.add(name, str(exc), code)
-    caps = _clean_caps(data["caps"], errors) if "caps" in data else None
+    caps = caps_clean(data["caps"], errors) if "caps" in data else None
     merged = {**current, **cleaned}
     for required in ("name", "landing_url", "payout_type"):
         if required not in merged and required not in errors.fields:
@@ -332,34 +203,6 @@ def _clean_campaign_data(
     _check_payout_model(merged, errors)
     errors.raise_if_any()
     return cleaned, caps
-
-
-def _caps_replace(*, campaign: Campaign, specs: list[_CapSpec]) -> None:
-    """Make the campaign's caps exactly `specs`.
-
-    A cap of a kind that stays keeps its row (and so its counters): lowering a daily limit
-    mid-day must not forget what was already used today.
-    """
-    existing = {(cap.scope, cap.period, cap.metric): cap for cap in campaign.caps.all()}
-    wanted = {spec.kind for spec in specs}
-    Cap.objects.filter(
-        pk__in=[cap.pk for kind, cap in existing.items() if kind not in wanted]
-    ).delete()
-    for spec in specs:
-        cap = existing.get(spec.kind)
-        if cap is None:
-            Cap.objects.create(
-                campaign=campaign,
-                scope=spec.scope,
-                period=spec.period,
-                metric=spec.metric,
-                limit=spec.limit,
-                action=spec.action,
-            )
-        elif (cap.limit, cap.action) != (spec.limit, spec.action):
-            cap.limit = spec.limit
-            cap.action = spec.action
-            cap.save(update_fields=["limit", "action"])
 
 
 _STATUS_TRANSITIONS = {
@@ -415,7 +258,8 @@ def campaign_create(*, advertiser: Advertiser, data: Mapping[str, Any]) -> Campa
         advertiser=advertiser, status=status, **{**_CREATE_DEFAULTS, **cleaned}
     )
     if caps:
-        _caps_replace(campaign=campaign, specs=caps)
+        caps_replace(campaign=campaign, specs=caps)
+    campaign_default_event_sync(campaign=campaign)
     return campaign
 
 
@@ -440,7 +284,8 @@ def campaign_update(*, campaign: Campaign, data: Mapping[str, Any]) -> Campaign:
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
     if caps is not None:
-        _caps_replace(campaign=locked, specs=caps)
+        caps_replace(campaign=locked, specs=caps)
+    campaign_default_event_sync(campaign=locked)
     return locked
 
 

@@ -53,6 +53,11 @@ class PostbackEndpoint(models.Model):
         help_text="Only this campaign's events; empty for every campaign.",
     )
     is_active = models.BooleanField(default=True)
+    conversion_events = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Conversion event codes (lead, sale, ...) to forward; empty for every event.",
+    )
     secret = models.CharField(max_length=100)
     previous_secret = models.CharField(max_length=100, blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)

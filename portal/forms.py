@@ -255,7 +255,7 @@ class CampaignForm(forms.Form):
         for name in ("payout_amount", "default_revenue"):
             initial[name] = money_text(initial[name], min_places=2)
         initial["revshare_percent"] = money_text(initial["revshare_percent"])
-        for row, cap in enumerate(list(campaign.caps.all())[:CAP_ROWS]):
+        for row, cap in enumerate(campaign.campaign_caps[:CAP_ROWS]):
             initial.update(
                 {
                     f"cap{row}_period": cap.period,

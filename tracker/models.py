@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Affiliate, User
-from campaigns.models import Campaign, PartnerKey, TrackingLink
+from campaigns.models import Campaign, ConversionEvent, PartnerKey, PricingRule, TrackingLink
 from core.fields import money_field
 from core.formatting import format_number
 
@@ -83,11 +83,14 @@ class ConversionStatus(models.TextChoices):
 
 
 class Conversion(models.Model):
-    """One attributed conversion. Identity (dedupe) is enforced by two unique constraints:
+    """One attributed conversion of one event. Identity (dedupe) is two unique constraints:
 
-    - (`click`, `dedupe_slot`): `dedupe_slot` is "" on single-conversion campaigns (one per click)
-      and the transaction id on campaigns that allow several conversions per click;
-    - (`campaign`, `transaction_id`) whenever a transaction id was given.
+    - (`click`, `event`, `dedupe_slot`): `dedupe_slot` is "" for events converting once per click
+      and the transaction id for events that allow several conversions per click;
+    - (`campaign`, `event`, `transaction_id`) whenever a transaction id was given.
+
+    So one click brings one `lead` and one `sale`. `pricing_rule` is the rule that priced it
+    (null: the event's own terms); a later status change never reprices.
     """
 
     # No single-column indexes on these three: `conversion_per_click` and the two time indexes
@@ -103,6 +106,13 @@ class Conversion(models.Model):
     )
     partner_key = models.ForeignKey(
         PartnerKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
+    )
+    # Covered by the identity constraints, which lead with click and campaign.
+    event = models.ForeignKey(
+        ConversionEvent, on_delete=models.PROTECT, related_name="conversions", db_index=False
+    )
+    pricing_rule = models.ForeignKey(
+        PricingRule, null=True, blank=True, on_delete=models.PROTECT, related_name="conversions"
     )
     dedupe_slot = models.CharField(max_length=255, blank=True)
     transaction_id = models.CharField(max_length=255, blank=True)
@@ -128,11 +138,13 @@ class Conversion(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["click", "dedupe_slot"], name="conversion_per_click"),
             models.UniqueConstraint(
-                fields=["campaign", "transaction_id"],
+                fields=["click", "event", "dedupe_slot"], name="conversion_per_click_event"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "event", "transaction_id"],
                 condition=~Q(transaction_id=""),
-                name="conversion_unique_transaction",
+                name="conversion_unique_event_transaction",
             ),
             models.CheckConstraint(condition=Q(revenue__gte=0), name="conversion_revenue_gte_0"),
             models.CheckConstraint(condition=Q(payout__gte=0), name="conversion_payout_gte_0"),

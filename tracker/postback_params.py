@@ -6,7 +6,8 @@ wins. JSON numbers are read as Decimal so `50.00` stays exact. Known parameters 
 `currency`, `offer_id` / `survey_id` / `campaign_id` (the partner's offer id), `transaction_id`,
 `conversion_id` (the partner's id, stored as `external_conversion_id`), `user_id`,
 `affiliate_id`, `sub_id` (= sub1), `sub_id1`..`sub_id5` (also `sub1`..`sub5`), `country`,
-`device_id`, `ip`, `user_agent`, `reason`. Everything else is kept verbatim in `custom_data`
+`device_id`, `ip`, `user_agent`, `reason`, `event` (aliases `goal`, `event_code`: the
+conversion event's code). Everything else is kept verbatim in `custom_data`
 (nested JSON as-is; a JSON decimal becomes a JSON string with its exact text, so `3.50` stays
 `"3.50"`; whole numbers stay integers).
 
@@ -59,6 +60,7 @@ PARAM_ALIASES: dict[str, tuple[str, ...]] = {
     "ip": ("ip",),
     "user_agent": ("user_agent",),
     "reason": ("reason",),
+    "event": ("event", "goal", "event_code"),
 }
 LEGACY_EXTRA_ALIASES = {"payout": ("payout", "revenue", "amount")}
 OPTIONAL_PARAMS = [
@@ -83,6 +85,9 @@ OPTIONAL_PARAMS = [
     "ip",
     "user_agent",
     "reason",
+    "event",
+    "goal",
+    "event_code",
     "+ any custom fields",
 ]
 _MAX_LENGTH = {"ip": 64, "user_agent": 2000}
@@ -115,7 +120,10 @@ class PostbackInbound:
 @dataclass
 class PostbackFields:
     click_id: str = ""
+    # Without a `status` parameter the event's initial status applies (`status_given` False).
     status: str = ConversionStatus.APPROVED
+    status_given: bool = False
+    event: str = ""
     payout: Decimal | None = None
     currency: str = ""
     offer_id: str = ""
@@ -296,6 +304,7 @@ def postback_fields_parse(
             fields={"status": [f"Choose one of: {', '.join(VALID_STATUSES)}."]},
         )
     fields.status = status
+    fields.status_given = "status" in values
     if "payout" in values:
         try:
             fields.payout = parse_money(values["payout"])
@@ -331,6 +340,7 @@ def postback_fields_parse(
         "reason",
     ):
         setattr(fields, canonical, values.get(canonical, ""))
+    fields.event = values.get("event", "").lower()
     fields.sub_ids = {f"sub{n}": values[f"sub{n}"] for n in range(1, 6) if f"sub{n}" in values}
     country = values.get("country", "")
     if len(country) == 2 and country.isascii() and country.isalpha():

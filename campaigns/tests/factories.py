@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
+from campaigns.events import campaign_default_event_sync
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -43,6 +44,12 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     revshare_percent = Decimal("80")
     default_revenue = Decimal("0")
     visibility = Visibility.PUBLIC
+
+    @factory.post_generation
+    def default_event(obj, create, extracted, **kwargs):
+        # Every campaign has its default event, as the campaign services make it.
+        if create:
+            campaign_default_event_sync(campaign=obj)
 
 
 class CapFactory(factory.django.DjangoModelFactory):

@@ -49,7 +49,9 @@ def test_cap_period_start_is_computed_in_the_campaign_time_zone(
 def test_caps_consume_with_no_caps_always_succeeds():
     campaign = CampaignFactory()
 
-    assert caps_consume(campaign=campaign, affiliate_id=1, payout=Decimal("9"), at=_at(2024, 1, 1))
+    assert caps_consume(
+        campaign=campaign, event_id=None, affiliate_id=1, payout=Decimal("9"), at=_at(2024, 1, 1)
+    )
     assert CapCounter.objects.count() == 0
 
 
@@ -67,8 +69,12 @@ def test_caps_consume_counts_conversions_and_payout_per_period_and_affiliate():
     at = _at(2024, 5, 1, 22, 30)  # already 2 May in Berlin
 
     with transaction.atomic():
-        assert caps_consume(campaign=campaign, affiliate_id=7, payout=Decimal("1.25"), at=at)
-        assert caps_consume(campaign=campaign, affiliate_id=8, payout=Decimal("2.5"), at=at)
+        assert caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=7, payout=Decimal("1.25"), at=at
+        )
+        assert caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=8, payout=Decimal("2.5"), at=at
+        )
 
     rows = set(CapCounter.objects.values_list("cap_id", "affiliate_key", "period_start", "used"))
     assert rows == {
@@ -92,9 +98,15 @@ def test_caps_consume_when_the_second_cap_fails_the_first_is_not_consumed():
     at = _at(2024, 6, 1, 12)
 
     with transaction.atomic():
-        first = caps_consume(campaign=campaign, affiliate_id=3, payout=Decimal("4"), at=at)
-        second = caps_consume(campaign=campaign, affiliate_id=3, payout=Decimal("4"), at=at)
-        exact_fit = caps_consume(campaign=campaign, affiliate_id=3, payout=Decimal("1"), at=at)
+        first = caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=3, payout=Decimal("4"), at=at
+        )
+        second = caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=3, payout=Decimal("4"), at=at
+        )
+        exact_fit = caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=3, payout=Decimal("1"), at=at
+        )
 
     assert (first, second, exact_fit) == (True, False, True)
     assert CapCounter.objects.get(cap=conversions).used == Decimal("2.0000")
@@ -108,7 +120,7 @@ def test_caps_consume_starts_a_new_period_with_a_fresh_counter():
 
     with transaction.atomic():
         results = [
-            caps_consume(campaign=campaign, affiliate_id=1, payout=Decimal(0), at=at)
+            caps_consume(campaign=campaign, event_id=None, affiliate_id=1, payout=Decimal(0), at=at)
             for at in (_at(2024, 3, 4, 3, 0), _at(2024, 3, 4, 4, 0), _at(2024, 3, 4, 5, 0))
         ]
 
@@ -134,7 +146,11 @@ def test_caps_consume_is_exact_under_concurrency():
             with transaction.atomic():
                 results.append(
                     caps_consume(
-                        campaign=campaign, affiliate_id=1, payout=Decimal(1), at=_at(2024, 1, 1)
+                        campaign=campaign,
+                        event_id=None,
+                        affiliate_id=1,
+                        payout=Decimal(1),
+                        at=_at(2024, 1, 1),
                     )
                 )
         except BaseException as exc:  # collected and asserted in the main thread
@@ -167,7 +183,9 @@ def test_caps_block_clicks_only_for_used_up_click_blocking_caps():
 
     before = caps_block_clicks(campaign=campaign, affiliate_id=11, at=at)
     with transaction.atomic():
-        assert caps_consume(campaign=campaign, affiliate_id=11, payout=Decimal(0), at=at)
+        assert caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=11, payout=Decimal(0), at=at
+        )
 
     assert before is False
     assert caps_block_clicks(campaign=campaign, affiliate_id=11, at=at) is True
@@ -183,9 +201,11 @@ def test_caps_block_clicks_ignores_caps_that_only_reject_conversions():
     at = _at(2024, 7, 1, 9)
 
     with transaction.atomic():
-        assert caps_consume(campaign=campaign, affiliate_id=affiliate.pk, payout=Decimal(0), at=at)
+        assert caps_consume(
+            campaign=campaign, event_id=None, affiliate_id=affiliate.pk, payout=Decimal(0), at=at
+        )
         assert not caps_consume(
-            campaign=campaign, affiliate_id=affiliate.pk, payout=Decimal(0), at=at
+            campaign=campaign, event_id=None, affiliate_id=affiliate.pk, payout=Decimal(0), at=at
         )
 
     assert caps_block_clicks(campaign=campaign, affiliate_id=affiliate.pk, at=at) is False

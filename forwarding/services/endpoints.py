@@ -11,6 +11,7 @@ most the client's timeout, never a web process.
 """
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -62,8 +63,12 @@ FORWARD_MACROS = frozenset(
         "user_id",
         "country",
         "timestamp",
+        "event",
+        "event_name",
     }
 )
+CONVERSION_EVENTS_MAX = 50
+_EVENT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 DEFAULT_EVENTS = (ForwardEvent.APPROVED,)
 URL_MAX_LENGTH = 2000
 # Well-known ports below 1024 belong to other protocols (SSH, SMTP, ...): only 80 and 443 there.
@@ -135,6 +140,32 @@ def _events_clean(events: Any) -> list[str]:
     return [event for event in ForwardEvent.values if event in cleaned]
 
 
+def _conversion_events_clean(codes: Any) -> list[str]:
+    """The conversion event codes (`lead`, `sale`) the endpoint wants; empty: every event."""
+    if codes is None:
+        return []
+    if isinstance(codes, str):
+        codes = [part for part in codes.replace(",", " ").split() if part]
+    if not isinstance(codes, list | tuple) or len(codes) > CONVERSION_EVENTS_MAX:
+        raise _invalid(
+            "conversion_events",
+            f"A list of at most {CONVERSION_EVENTS_MAX} event codes (empty for every event).",
+            "invalid_conversion_events",
+        )
+    cleaned: list[str] = []
+    for code in codes:
+        value = code.strip().lower() if isinstance(code, str) else ""
+        if not _EVENT_CODE.match(value):
+            raise _invalid(
+                "conversion_events",
+                f"Not an event code: {code!r} (lowercase letters, digits, '-' or '_').",
+                "invalid_conversion_events",
+            )
+        if value not in cleaned:
+            cleaned.append(value)
+    return cleaned
+
+
 def _campaign_clean(affiliate: Affiliate, campaign: Any) -> Campaign | None:
     if campaign in (None, ""):
         return None
@@ -172,6 +203,7 @@ def endpoint_create(
     campaign: Campaign | int | None = None,
     is_active: bool = True,
     name: str = "",
+    conversion_events: Iterable[str] | None = None,
     now: dt.datetime | None = None,
 ) -> PostbackEndpoint:
     """Save a new endpoint after linting it; its `secret` is generated here.
@@ -179,7 +211,8 @@ def endpoint_create(
     The caller shows `secret` once (the API returns it only from create and rotate). Refusals
     are ApplicationError 400 with the field named: `invalid_url` (unknown macro, scheme, port),
     `unsafe_url` (credentials in the URL, a host resolving to a non-public address),
-    `invalid_method`, `invalid_events`, `invalid_campaign` (not a campaign the affiliate sees).
+    `invalid_method`, `invalid_events`, `invalid_campaign` (not a campaign the affiliate sees),
+    `invalid_conversion_events`.
     """
     now = now or timezone.now()
     return PostbackEndpoint.objects.create(
@@ -190,20 +223,26 @@ def endpoint_create(
         events=_events_clean(list(DEFAULT_EVENTS) if events is None else list(events)),
         campaign=_campaign_clean(affiliate, campaign),
         is_active=_bool_clean("is_active", is_active),
+        conversion_events=_conversion_events_clean(
+            None if conversion_events is None else list(conversion_events)
+        ),
         secret=endpoint_secret_new(),
         created_at=now,
         updated_at=now,
     )
 
 
-_UPDATABLE = frozenset({"name", "url", "method", "events", "campaign", "is_active"})
+_UPDATABLE = frozenset(
+    {"name", "url", "method", "events", "campaign", "is_active", "conversion_events"}
+)
 
 
 @transaction.atomic
 def endpoint_update(
     *, endpoint: PostbackEndpoint, data: Mapping[str, Any], now: dt.datetime | None = None
 ) -> PostbackEndpoint:
-    """Change some of `name url method events campaign is_active` (the same lint as create).
+    """Change some of `name url method events campaign is_active conversion_events` (the same
+    lint as create).
 
     Deactivating cancels the endpoint's pending deliveries (they can be replayed). Reactivating a
     disabled endpoint clears its disabled and failing state. Pending deliveries use the new URL
@@ -236,6 +275,9 @@ def endpoint_update(
     if "campaign" in data:
         locked.campaign = _campaign_clean(locked.affiliate, data["campaign"])
         fields.append("campaign")
+    if "conversion_events" in data:
+        locked.conversion_events = _conversion_events_clean(data["conversion_events"])
+        fields.append("conversion_events")
     was_active = locked.is_active
     if "is_active" in data:
         locked.is_active = _bool_clean("is_active", data["is_active"])

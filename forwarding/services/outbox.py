@@ -36,13 +36,21 @@ def unix_text(moment: dt.datetime) -> str:
     return str(int(moment.timestamp()))
 
 
-def endpoints_due(*, affiliate_id: int, campaign_id: int, event: str) -> list[PostbackEndpoint]:
-    """The affiliate's active endpoints that want `event` of this campaign."""
+def endpoints_due(
+    *, affiliate_id: int, campaign_id: int, event: str, conversion_event: str = ""
+) -> list[PostbackEndpoint]:
+    """The affiliate's active endpoints that want `event` (a status) of this campaign's
+    `conversion_event` (its code; an endpoint with no codes wants every one)."""
     # `events` is a short JSON list: filtered here so SQLite (quickstart) works like PostgreSQL.
     endpoints = PostbackEndpoint.objects.filter(affiliate_id=affiliate_id, is_active=True).filter(
         Q(campaign__isnull=True) | Q(campaign_id=campaign_id)
     )
-    return [endpoint for endpoint in endpoints if event in endpoint.events]
+    return [
+        endpoint
+        for endpoint in endpoints
+        if event in endpoint.events
+        and (not endpoint.conversion_events or conversion_event in endpoint.conversion_events)
+    ]
 
 
 def _deliveries_insert(
@@ -92,6 +100,7 @@ def deliveries_create(
     conversion_id: int | None,
     values: Mapping[str, str],
     now: dt.datetime,
+    conversion_event: str = "",
 ) -> list[int]:
     """Queue one event to every endpoint of the affiliate that wants it; the queued ids.
 
@@ -101,7 +110,12 @@ def deliveries_create(
     (the unique constraint decides), so an event is queued once per endpoint. `values` are the
     event's macro values, all strings; each row adds its own `event_id`.
     """
-    endpoints = endpoints_due(affiliate_id=affiliate_id, campaign_id=campaign_id, event=event)
+    endpoints = endpoints_due(
+        affiliate_id=affiliate_id,
+        campaign_id=campaign_id,
+        event=event,
+        conversion_event=conversion_event,
+    )
     if not endpoints:
         return []
     ids = _deliveries_insert(

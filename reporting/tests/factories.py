@@ -6,7 +6,7 @@ compare whole tables."""
 import datetime as dt
 from decimal import Decimal
 
-from campaigns.models import TrackingLink
+from campaigns.models import ConversionEvent, TrackingLink
 from core import tokens
 from reporting.models import HourlyDimStat, HourlyStat
 from reporting.services.rollups import METRIC_COLUMNS
@@ -49,11 +49,15 @@ def conversion_add(
     revenue: Decimal = Decimal("5.0000"),
     payout: Decimal = Decimal("4.0000"),
     transaction_id: str = "",
+    event: ConversionEvent | None = None,
 ) -> Conversion:
+    if event is None:
+        event = ConversionEvent.objects.get(campaign_id=click.campaign_id, is_default=True)
     conversion = Conversion.objects.create(
         click=click,
         campaign_id=click.campaign_id,
         affiliate_id=click.affiliate_id,
+        event=event,
         dedupe_slot=transaction_id,
         transaction_id=transaction_id,
         status=status,

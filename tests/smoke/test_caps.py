@@ -68,7 +68,9 @@ def test_a_payout_budget_is_exact_to_the_last_ten_thousandth():
     # when 0.1000, 0.2000, then 0.0001 are consumed
     with transaction.atomic():
         results = [
-            caps_consume(campaign=campaign, affiliate_id=1, payout=Decimal(amount), at=at)
+            caps_consume(
+                campaign=campaign, event_id=None, affiliate_id=1, payout=Decimal(amount), at=at
+            )
             for amount in ("0.1000", "0.2000", "0.0001", "0.0000")
         ]
 

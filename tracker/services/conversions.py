@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from campaigns.caps import caps_consume
-from campaigns.models import Campaign, PartnerKey
+from campaigns.events import event_for_postback
+from campaigns.models import Campaign, ConversionEvent, EventInitialStatus, PartnerKey
+from campaigns.pricing_rules import pricing_rule_candidates
 from core.exceptions import ApplicationError, NotFoundError
 from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
@@ -37,7 +39,7 @@ from tracker.models import (
 )
 from tracker.postback_params import PostbackFields
 from tracker.services.forwards import forwards_queue_for_change
-from tracker.services.pricing import conversion_money
+from tracker.services.pricing import conversion_price
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ConversionStatus.PENDING: frozenset({ConversionStatus.APPROVED, ConversionStatus.REJECTED}),
@@ -201,9 +203,10 @@ def conversion_transition_apply(
 ) -> Conversion:
     """Move a locked conversion to `to_status`; the caller has checked the transition.
 
-    A move into approved that carries a `revenue` re-prices the conversion with the campaign's
-    terms. Caps are the caller's business (partners' approvals consume them, overrides do not).
-    One UPDATE of the conversion (status, money and points together).
+    A move into approved that carries a `revenue` re-prices the conversion with the terms that
+    priced it (its pricing rule, else its event's): the rule is never chosen again. Caps are the
+    caller's business (partners' approvals consume them, overrides do not). One UPDATE of the
+    conversion (status, money and points together).
     """
     from_status = conversion.status
     points_before = conversion.points_awarded
@@ -215,9 +218,10 @@ def conversion_transition_apply(
         conversion.approved_at = now
         fields.append("approved_at")
         if revenue is not None:
-            conversion.revenue, conversion.payout = conversion_money(
-                campaign=conversion.campaign, revenue=revenue
+            price = conversion_price(
+                event=conversion.event, rule=conversion.pricing_rule, revenue=revenue
             )
+            conversion.revenue, conversion.payout = price.revenue, price.payout
             fields += ["revenue", "payout"]
     conversion.points_awarded = points_awarded_for(conversion=conversion, status=to_status)
     if conversion.points_awarded != points_before:
@@ -256,7 +260,7 @@ def conversion_status_change(
         raise ApplicationError(f"Unknown change source {source!r}.", code="invalid_source")
     conversion = (
         Conversion.objects.select_for_update(of=("self",))
-        .select_related("campaign")
+        .select_related("campaign", "event")
         .filter(pk=conversion_id)
         .first()
     )
@@ -299,6 +303,7 @@ class ClickAttribution:
     click: Click
     has_caps: bool = True  # False: the campaign has no cap, nothing to consume
     may_forward: bool = True  # False: the affiliate has no active postback endpoint
+    has_rules: bool = True  # False: the campaign has no pricing rule, none to choose
 
 
 @dataclass(frozen=True)
@@ -312,17 +317,26 @@ class RecordOutcome:
 
 
 def _conversion_existing_for_update(
-    *, click: Click, campaign: Campaign, transaction_id: str, dedupe_slot: str
+    *,
+    click: Click,
+    campaign: Campaign,
+    event: ConversionEvent,
+    transaction_id: str,
+    dedupe_slot: str,
 ) -> Conversion | None:
-    """The conversion this postback names, locked; None when there is none yet.
+    """The conversion of `event` this postback names, locked; None when there is none yet.
 
-    A transaction id names a conversion of the campaign, but a postback may only touch the
+    A transaction id names a conversion of the campaign's event, but a postback may only touch the
     conversions of the click it names: one whose transaction id belongs to another click's
     conversion is refused (409 `transaction_id_conflict`), and says nothing about that conversion.
     """
-    conversions = Conversion.objects.select_for_update(of=("self",)).select_related("campaign")
+    conversions = Conversion.objects.select_for_update(of=("self",)).select_related(
+        "campaign", "event", "pricing_rule"
+    )
     if transaction_id:
-        existing = conversions.filter(campaign=campaign, transaction_id=transaction_id).first()
+        existing = conversions.filter(
+            campaign=campaign, event=event, transaction_id=transaction_id
+        ).first()
         if existing is not None:
             if existing.click_id != click.pk:
                 raise ApplicationError(
@@ -332,7 +346,7 @@ def _conversion_existing_for_update(
                     fields={"transaction_id": ["Already used by another click's conversion."]},
                 )
             return existing
-    return conversions.filter(click=click, dedupe_slot=dedupe_slot).first()
+    return conversions.filter(click=click, event=event, dedupe_slot=dedupe_slot).first()
 
 
 def _partner_reason(fields: PostbackFields) -> str:
@@ -359,8 +373,8 @@ def _conversion_update(
         and existing.transaction_id != fields.transaction_id
     ):
         raise ApplicationError(
-            "This click already converted under another transaction_id, and its campaign "
-            "allows one conversion per click.",
+            "This click already converted on this event under another transaction_id, and the "
+            "event allows one conversion per click.",
             code="click_already_converted",
             status=409,
         )
@@ -372,6 +386,13 @@ def _conversion_update(
     ):
         # The partner repeating a postback we refused gets the same answer again.
         return RecordOutcome("rejected", existing, existing.reason)
+    if (
+        not fields.status_given
+        and requested == EventInitialStatus.PENDING
+        and existing.status != ConversionStatus.PENDING
+    ):
+        # A repeat without a status of a conversion decided since: nothing to change.
+        return RecordOutcome("duplicate", existing)
     if not conversion_transition_check(from_status=existing.status, to_status=requested):
         return RecordOutcome("duplicate", existing)
     if existing.status == ConversionStatus.REJECTED:
@@ -381,12 +402,17 @@ def _conversion_update(
                 code="reason_required",
                 fields={"reason": ["Required to re-approve a rejected conversion."]},
             )
-        _, payout = conversion_money(
-            campaign=existing.campaign,
+        payout = conversion_price(
+            event=existing.event,
+            rule=existing.pricing_rule,
             revenue=existing.revenue if fields.payout is None else fields.payout,
-        )
+        ).payout
         if has_caps and not caps_consume(
-            campaign=existing.campaign, affiliate_id=existing.affiliate_id, payout=payout, at=now
+            campaign=existing.campaign,
+            event_id=existing.event_id,
+            affiliate_id=existing.affiliate_id,
+            payout=payout,
+            at=now,
         ):
             return RecordOutcome("rejected", existing, REASON_CAP_REACHED)
     conversion_transition_apply(
@@ -427,9 +453,13 @@ def conversion_record(
             code="currency_mismatch",
             fields={"currency": [f"Must be {campaign.currency}."]},
         )
-    if campaign.allow_multiple_conversions and not fields.transaction_id:
+    event = event_for_postback(campaign_id=campaign.pk, code=fields.event)
+    if not fields.status_given:
+        fields.status = event.initial_status
+    if event.allow_multiple and not fields.transaction_id:
         raise ApplicationError(
-            "This campaign allows several conversions per click: each needs a transaction_id.",
+            f"The event {event.code!r} allows several conversions per click: each needs a "
+            "transaction_id.",
             code="missing_transaction_id",
             fields={"transaction_id": ["This parameter is required for this campaign."]},
         )
@@ -437,11 +467,12 @@ def conversion_record(
         fields.warnings.append(
             f"affiliate_id {fields.affiliate_id[:40]!r} does not match the click's affiliate"
         )
-    dedupe_slot = fields.transaction_id if campaign.allow_multiple_conversions else ""
+    dedupe_slot = fields.transaction_id if event.allow_multiple else ""
     if fields.status == ConversionStatus.REVERSED:
         existing = _conversion_existing_for_update(
             click=click,
             campaign=campaign,
+            event=event,
             transaction_id=fields.transaction_id,
             dedupe_slot=dedupe_slot,
         )
@@ -460,12 +491,29 @@ def conversion_record(
         status, reason = ConversionStatus.REJECTED, REASON_CLICK_BLOCKED
     elif now - click.created_at > dt.timedelta(hours=campaign.attribution_window_hours):
         status, reason = ConversionStatus.REJECTED, REASON_OUTSIDE_ATTRIBUTION_WINDOW
-    revenue, payout = conversion_money(campaign=campaign, revenue=fields.payout)
+    country = fields.country or click.country
+    rules = (
+        pricing_rule_candidates(
+            campaign_id=campaign.pk,
+            event_id=event.pk,
+            affiliate_id=click.affiliate_id,
+            country=country,
+            sub1=click.sub1,
+            at=now,
+        )
+        if attribution.has_rules
+        else []
+    )
+    rule = rules[0] if rules else None
+    price = conversion_price(event=event, rule=rule, revenue=fields.payout)
+    revenue, payout = price.revenue, price.payout
     conversion = Conversion(
         click=click,
         campaign=campaign,
         affiliate_id=click.affiliate_id,
         partner_key=partner_key,
+        event=event,
+        pricing_rule=rule,
         dedupe_slot=dedupe_slot,
         transaction_id=fields.transaction_id,
         external_conversion_id=fields.conversion_id,
@@ -476,7 +524,7 @@ def conversion_record(
         revenue=revenue,
         payout=payout,
         user_id=click.user_id or fields.user_id,
-        country=fields.country or click.country,
+        country=country,
         device_id=fields.device_id,
         ip=fields.ip or (click.ip or ""),
         user_agent=fields.user_agent or click.user_agent,
@@ -491,6 +539,7 @@ def conversion_record(
         existing = _conversion_existing_for_update(
             click=click,
             campaign=campaign,
+            event=event,
             transaction_id=fields.transaction_id,
             dedupe_slot=dedupe_slot,
         )
@@ -507,7 +556,11 @@ def conversion_record(
         attribution.has_caps
         and status in (ConversionStatus.PENDING, ConversionStatus.APPROVED)
         and not caps_consume(
-            campaign=campaign, affiliate_id=click.affiliate_id, payout=payout, at=now
+            campaign=campaign,
+            event_id=event.pk,
+            affiliate_id=click.affiliate_id,
+            payout=payout,
+            at=now,
         )
     ):
         conversion.status = ConversionStatus.REJECTED

@@ -9,11 +9,11 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ConversionEvent
 from forwarding.models import ForwardEvent
 from forwarding.services.outbox import deliveries_create, forward_money_text, unix_text
 from tracker.models import Click, Conversion, ConversionHistory, ConversionStatus
-from tracker.services.pricing import conversion_money
+from tracker.services.pricing import conversion_price
 
 
 def _click_values(click: Click, campaign: Campaign) -> dict[str, str]:
@@ -56,6 +56,8 @@ def conversion_event_values(
         user_id=conversion.user_id,
         country=conversion.country,
         timestamp=unix_text(history.created_at),
+        event=conversion.event.code,
+        event_name=conversion.event.name,
     )
     return values
 
@@ -73,6 +75,7 @@ def forwards_queue_for_change(
         conversion_id=conversion.pk,
         values=conversion_event_values(conversion=conversion, history=history),
         now=now,
+        conversion_event=conversion.event.code,
     )
 
 
@@ -81,6 +84,7 @@ def forwards_queue_for_test_postback(
     advertiser_id: int,
     click_id: str,
     revenue: Decimal | None,
+    event_code: str = "",
     transaction_id: str = "",
     user_id: str = "",
     now: dt.datetime,
@@ -88,8 +92,10 @@ def forwards_queue_for_test_postback(
     """A partner's `status=test` postback, forwarded to the click's affiliate's endpoints that
     subscribed to test events. Nothing when the click is unknown or not the advertiser's.
 
-    The values are those a real conversion would carry (payout by the campaign's terms), with
-    `status=test` and no conversion id. Each test postback is forwarded (no dedupe).
+    The values are those a real conversion of the event `event_code` (empty: the campaign's
+    default event; an unknown code forwards nothing) would carry, priced by the event's own
+    terms (a test matches no pricing rule), with `status=test` and no conversion id. Each test
+    postback is forwarded (no dedupe).
     """
     click = (
         Click.objects.select_related("campaign")
@@ -100,7 +106,13 @@ def forwards_queue_for_test_postback(
     )
     if click is None:
         return []
-    _, payout = conversion_money(campaign=click.campaign, revenue=revenue)
+    events = ConversionEvent.objects.filter(campaign_id=click.campaign_id)
+    event = (
+        events.filter(code=event_code) if event_code else events.filter(is_default=True)
+    ).first()
+    if event is None:
+        return []
+    payout = conversion_price(event=event, rule=None, revenue=revenue).payout
     end_user = click.user_id or user_id
     values = _click_values(click, click.campaign)
     values.update(
@@ -113,6 +125,8 @@ def forwards_queue_for_test_postback(
         user_id=end_user,
         country=click.country,
         timestamp=unix_text(now),
+        event=event.code,
+        event_name=event.name,
     )
     return deliveries_create(
         affiliate_id=click.affiliate_id,
@@ -122,4 +136,5 @@ def forwards_queue_for_test_postback(
         conversion_id=None,
         values=values,
         now=now,
+        conversion_event=event.code,
     )

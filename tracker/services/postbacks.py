@@ -383,6 +383,7 @@ def _postback_process(
                 advertiser_id=partner_key.advertiser_id,
                 click_id=fields.click_id,
                 revenue=fields.payout,
+                event_code=fields.event,
                 transaction_id=fields.transaction_id,
                 user_id=fields.user_id,
                 now=now,

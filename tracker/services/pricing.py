@@ -1,18 +1,35 @@
 """What a conversion is worth: the revenue the partner pays and the affiliate's payout.
 
-Decimal only, 4 places, ROUND_HALF_UP, applied here before anything is saved.
+The event's terms, or those of the pricing rule that won for the conversion. Revenue: the
+postback's `payout`, else the rule's `revenue_amount` when it has one, else the event's default
+revenue. Payout: `fixed` pays the fixed amount whatever the revenue, `revshare` a percentage of
+it. Decimal only, 4 places, ROUND_HALF_UP, applied here before anything is saved.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from campaigns.models import Campaign, PayoutType
+from campaigns.models import ConversionEvent, PayoutType, PricingRule
 from core.money import quantize_money, revshare_payout
 
 
-def conversion_money(*, campaign: Campaign, revenue: Decimal | None) -> tuple[Decimal, Decimal]:
-    """(revenue, affiliate payout): the postback's payout else the campaign's default revenue;
-    fixed campaigns pay their fixed amount whatever the revenue, revshare ones a percentage."""
-    revenue = quantize_money(campaign.default_revenue if revenue is None else revenue)
-    if campaign.payout_type == PayoutType.REVSHARE:
-        return revenue, revshare_payout(revenue=revenue, percent=campaign.revshare_percent)
-    return revenue, quantize_money(campaign.payout_amount)
+@dataclass(frozen=True)
+class Price:
+    revenue: Decimal
+    payout: Decimal
+
+
+def conversion_price(
+    *, event: ConversionEvent, rule: PricingRule | None, revenue: Decimal | None
+) -> Price:
+    """The conversion's revenue and payout from the partner's amount (None: not sent)."""
+    if revenue is None:
+        if rule is not None and rule.revenue_amount is not None:
+            revenue = rule.revenue_amount
+        else:
+            revenue = event.default_revenue
+    revenue = quantize_money(revenue)
+    terms: ConversionEvent | PricingRule = event if rule is None else rule
+    if terms.payout_type == PayoutType.REVSHARE:
+        return Price(revenue, revshare_payout(revenue=revenue, percent=terms.revshare_percent))
+    return Price(revenue, quantize_money(terms.payout_amount))

@@ -1,9 +1,9 @@
 """The postback's hand-written SQL: its click lookup, one prepared statement that also says what
-the rest of the request may skip (caps, forwarding)."""
+the rest of the request may skip (caps, pricing rules, forwarding)."""
 
 import functools
 
-from campaigns.models import Campaign, Cap
+from campaigns.models import Campaign, Cap, PricingRule
 from core.sql import execute_fetchone, model_columns, model_from_row
 from forwarding.models import PostbackEndpoint
 from tracker.models import Click
@@ -22,6 +22,10 @@ def _click_by_id_sql(*, by_advertiser: bool, by_affiliate: bool) -> str:
     return f"""
 SELECT {model_columns(Click, "click")}, {model_columns(Campaign, "campaign")},
        EXISTS (SELECT 1 FROM {Cap._meta.db_table} cap WHERE cap.campaign_id = click.campaign_id),
+       EXISTS (
+           SELECT 1 FROM {PricingRule._meta.db_table} pricing_rule
+           WHERE pricing_rule.campaign_id = click.campaign_id
+       ),
        EXISTS (
            SELECT 1 FROM {PostbackEndpoint._meta.db_table} endpoint
            WHERE endpoint.affiliate_id = click.affiliate_id AND endpoint.is_active
@@ -53,5 +57,10 @@ def click_by_id(
     campaign_columns = len(Campaign._meta.concrete_fields)
     click = model_from_row(Click, row[:click_columns])
     click.campaign = model_from_row(Campaign, row[click_columns : click_columns + campaign_columns])
-    has_caps, may_forward = row[click_columns + campaign_columns :]
-    return ClickAttribution(click=click, has_caps=bool(has_caps), may_forward=bool(may_forward))
+    has_caps, has_rules, may_forward = row[click_columns + campaign_columns :]
+    return ClickAttribution(
+        click=click,
+        has_caps=bool(has_caps),
+        may_forward=bool(may_forward),
+        has_rules=bool(has_rules),
+    )

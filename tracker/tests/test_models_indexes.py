@@ -29,10 +29,11 @@ def test_conversion_table_has_no_index_another_covers():
         "conv_affiliate_time",
         "conv_campaign_time",
         "conv_status_time",
-        "conversion_per_click",
-        "conversion_unique_transaction",
+        "conversion_per_click_event",
+        "conversion_unique_event_transaction",
         "tracker_conversion_created_at_3bf3e5ff",
         "tracker_conversion_partner_key_id_88559278",
+        "tracker_conversion_pricing_rule_id_b8e0bb14",
         "tracker_conversion_pkey",
     ]
 

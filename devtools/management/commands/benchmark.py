@@ -737,6 +737,7 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
+        from campaigns.events import campaign_default_event_sync
         from campaigns.models import (
             AccessStatus,
             Campaign,
@@ -793,6 +794,8 @@ class Command(BaseCommand):
                 external_offer_id="BENCH-P",
                 **common,
             )
+            for campaign in [*click_campaigns, postback_campaign]:
+                campaign_default_event_sync(campaign=campaign)
             links = {}
             for campaign in [*click_campaigns, postback_campaign]:
                 for affiliate in affiliates:

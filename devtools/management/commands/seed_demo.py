@@ -7,7 +7,7 @@ Contract:
 - Traffic is ADDED on every run: `--clicks 2000` twice gives 4000 demo clicks. `--reset-traffic`
   first deletes every click, conversion (with its history), cap counter and end-user points row
   of the demo campaigns and affiliates.
-- Conversions carry the money the postback service computes (its own `conversion_money`: revenue,
+- Conversions carry the money the postback service computes (its own `conversion_price`: revenue,
   fixed or revshare payout, 4 places, ROUND_HALF_UP), a ConversionHistory row per change, and
   consume the demo daily cap exactly like live traffic (over the cap: rejected `cap_reached`).
   End-user points are recomputed from the conversions' `points_awarded` at the end.
@@ -40,6 +40,7 @@ from tqdm import tqdm
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
 from accounts.services import user_register
 from campaigns.caps import cap_period_start
+from campaigns.events import campaign_default_event_sync
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -50,6 +51,7 @@ from campaigns.models import (
     CapMetric,
     CapPeriod,
     CapScope,
+    ConversionEvent,
     PartnerKey,
     PayoutType,
     TrackingLink,
@@ -72,7 +74,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
-from tracker.services.conversions import conversion_money
+from tracker.services.pricing import conversion_price
 
 # Published demo credentials (README, end-of-run summary): known on purpose.
 ADMIN_EMAIL = "admin@clickledger.local"
@@ -238,6 +240,7 @@ def demo_network_ensure(*, now: datetime) -> DemoNetwork:
             name=spec.fields["name"],
             defaults={**defaults, "status": CampaignStatus.ACTIVE},
         )
+        campaign_default_event_sync(campaign=campaigns[spec.slug])
     cap, _ = Cap.objects.get_or_create(
         campaign=campaigns[DAILY_CAP_CAMPAIGN],
         scope=CapScope.CAMPAIGN,
@@ -433,6 +436,8 @@ CONVERSION_FIELDS = (
     "created_at",
     "updated_at",
     "approved_at",
+    "event_id",
+    "pricing_rule_id",
 )
 HISTORY_FIELDS = (
     "conversion_id",
@@ -602,6 +607,12 @@ class TrafficGenerator:
         self.sources = _Weighted(SOURCES, [source[1] for source in SOURCES])
         self.visitors: dict[int, _Visitors] = {link.pk: _Visitors() for link in network.links}
         self.campaigns_by_id = {campaign.pk: campaign for campaign in network.campaigns.values()}
+        self.default_events = {
+            event.campaign_id: event
+            for event in ConversionEvent.objects.filter(
+                campaign_id__in=self.campaigns_by_id, is_default=True
+            )
+        }
         self.cap = network.cap
         self.cap_used: dict = dict(cap_used or {})
         self.partner_key_id = network.partner_key.pk
@@ -715,9 +726,9 @@ class TrafficGenerator:
         decided_ts = min(created_ts + rng.uniform(600, 3 * DAY), now_ts)
         created_at = datetime.fromtimestamp(created_ts, tz=UTC)
         decided_at = datetime.fromtimestamp(decided_ts, tz=UTC)
-        revenue, payout = conversion_money(
-            campaign=campaign, revenue=self._postback_payout(campaign)
-        )
+        event = self.default_events[campaign.pk]
+        price = conversion_price(event=event, rule=None, revenue=self._postback_payout(campaign))
+        revenue, payout = price.revenue, price.payout
         roll = rng.random()
         pending, approved, rejected, reversed_ = (
             ConversionStatus.PENDING,
@@ -793,6 +804,8 @@ class TrafficGenerator:
                 created_at,
                 steps[-1][3],
                 approved_at,
+                event.pk,
+                None,
             )
         )
         for from_status, to_status, step_reason, at in steps:

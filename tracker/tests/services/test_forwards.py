@@ -83,6 +83,8 @@ def test_an_approved_conversion_is_queued_to_each_endpoint_that_wants_it_with_ev
             "user_id": "U-1",
             "country": "DE",
             "timestamp": str(int(history.created_at.timestamp())),
+            "event": "default",
+            "event_name": "Conversion",
         }
 
 
