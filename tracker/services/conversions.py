@@ -304,6 +304,8 @@ class ClickAttribution:
     has_caps: bool = True  # False: the campaign has no cap, nothing to consume
     may_forward: bool = True  # False: the affiliate has no active postback endpoint
     has_rules: bool = True  # False: the campaign has no pricing rule, none to choose
+    # The event the postback names (or the default one), when the lookup read it already.
+    event: ConversionEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -453,7 +455,7 @@ def conversion_record(
             code="currency_mismatch",
             fields={"currency": [f"Must be {campaign.currency}."]},
         )
-    event = event_for_postback(campaign_id=campaign.pk, code=fields.event)
+    event = attribution.event or event_for_postback(campaign_id=campaign.pk, code=fields.event)
     if not fields.status_given:
         fields.status = event.initial_status
     if event.allow_multiple and not fields.transaction_id:

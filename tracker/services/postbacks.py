@@ -151,7 +151,10 @@ def _click_find(
         if len(fields.click_id) > CLICK_ID_MAX_LENGTH:
             return None
         return click_by_id(
-            click_id=fields.click_id, advertiser_id=advertiser_id, affiliate_id=affiliate_id
+            click_id=fields.click_id,
+            advertiser_id=advertiser_id,
+            affiliate_id=affiliate_id,
+            event_code=fields.event,
         )
     click = _click_fallback(fields=fields, advertiser_id=advertiser_id, now=now)
     return None if click is None else ClickAttribution(click=click)
