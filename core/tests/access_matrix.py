@@ -450,6 +450,13 @@ ROWS += [
         "/api/partner-keys/{key_a}/rotate",
         ADVERTISER_A_OBJECT,
     ),
+    Row(
+        "api/partner-keys/<int:partner_key_id>/sandbox",
+        "POST",
+        "/api/partner-keys/{key_a}/sandbox",
+        ADVERTISER_A_OBJECT,
+        body={"params": {"click_id": "{click_id_a}", "status": "pending"}},
+    ),
     # --- payouts -------------------------------------------------------------------------------
     Row("api/balance", "GET", "/api/balance?affiliate_id={affiliate_a}", AFFILIATE_A_OBJECT),
     Row("api/payouts", "GET", "/api/payouts", ADMIN_OR_AFFILIATE),

@@ -98,6 +98,8 @@ def _partner_key_authorize(
     if partner_key is None:
         raise ApplicationError("Invalid postback key.", code="invalid_key", status=404)
     log.partner_key = partner_key
+    if inbound.authorized_key is not None and inbound.authorized_key.pk == partner_key.pk:
+        return partner_key
     partner_key_verify_request(
         partner_key=partner_key,
         source_ip=inbound.source_ip,

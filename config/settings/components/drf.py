@@ -33,6 +33,7 @@ REST_FRAMEWORK = {
         "auth_login": env.str("THROTTLE_AUTH_LOGIN", default="30/minute"),
         "auth_refresh": env.str("THROTTLE_AUTH_REFRESH", default="60/minute"),
         "auth_password_reset": env.str("THROTTLE_AUTH_PASSWORD_RESET", default="10/hour"),
+        "postback_sandbox": env.str("THROTTLE_POSTBACK_SANDBOX", default="60/minute"),
     },
     # Same trust as core.net.client_ip: only the N nearest proxies' X-Forwarded-For entries.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
