@@ -69,6 +69,15 @@ def _ip_allowlist_clean(entries: Iterable[Any]) -> list[str]:
     return cleaned
 
 
+def api_key_status(api_key: ApiKey, *, now: dt.datetime) -> str:
+    """`revoked`, `expired` or `active`."""
+    if api_key.revoked:
+        return "revoked"
+    if api_key.expiry_date is not None and api_key.expiry_date <= now:
+        return "expired"
+    return "active"
+
+
 def user_may_use_api(user: User) -> bool:
     """Active admins and staff, and active partners whose account is approved."""
     if not user.is_active:

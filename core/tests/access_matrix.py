@@ -123,6 +123,9 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
+    advertiser_api_key = api_key_create(
+        user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
+    )
     return {
         "advertiser": advertiser.pk,
         "affiliate": affiliate.pk,
@@ -144,6 +147,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
         "api_key": api_key.api_key.pk,
+        "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
         "affiliate_user": affiliate.user,
     }
@@ -945,6 +949,22 @@ ROWS += [
         expect(302, 403, 302, 404, 403, 403),
         body={"status": "rejected", "reason": "fraud"},
     ),
+    _page("portal/advertiser/api-keys/", "GET", "/portal/advertiser/api-keys/", ADVERTISER_PAGE),
+    _page(
+        "portal/advertiser/api-keys/",
+        "POST",
+        "/portal/advertiser/api-keys/",
+        ADVERTISER_PAGE,
+        body={"name": "Portal key", "scope": "read"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/advertiser/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/advertiser/api-keys/{advertiser_api_key_a}/revoke/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={},
+    ),
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
@@ -1046,6 +1066,22 @@ ROWS += [
         note="the caller's own ledger only: there is no other affiliate to name",
     ),
     _page("portal/affiliate/points/", "GET", "/portal/affiliate/points/", AFFILIATE_PAGE),
+    _page("portal/affiliate/api-keys/", "GET", "/portal/affiliate/api-keys/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/api-keys/",
+        "POST",
+        "/portal/affiliate/api-keys/",
+        AFFILIATE_PAGE,
+        body={"name": "Portal key", "scope": "write"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/affiliate/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/affiliate/api-keys/{api_key_a}/revoke/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
     # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
     Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
     Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
