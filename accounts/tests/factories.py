@@ -32,6 +32,7 @@ class StaffUserFactory(UserFactory):
     """A staff user that is not a superuser: the API lets it do what its Django permissions
     allow. `permissions=["payouts.change_payoutrequest", ...]` grants exactly those."""
 
+    email = factory.Sequence(lambda n: f"staff{n}@example.test")
     role = Role.ADMIN
     is_staff = True
 
