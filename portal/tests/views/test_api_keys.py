@@ -53,7 +53,7 @@ def test_create_shows_the_key_once(portal, factory):
     assert f"{row.prefix}…" in html
     assert "Nightly export" in html
     assert "Read and write" in html
-    assert "2100-01-01 00:00" in html
+    assert "2100-01-01 00:00 UTC" in html
     assert key.partition(".")[2] not in html
     assert f'href="/portal/{portal}/api-keys/" aria-current="page">API keys<' in html
 
