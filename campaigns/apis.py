@@ -25,6 +25,7 @@ from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsAnyApprovedRole,
     IsApprovedAffiliate,
+    staff_permissions,
 )
 from accounts.selectors import advertiser_get, own_affiliate
 from campaigns import selectors, services
@@ -276,6 +277,7 @@ def _campaign_data(validated: dict[str, Any]) -> dict[str, Any]:
 
 
 class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.campaign", POST="add")
     # `queryset`, `filterset_class` and `pagination_class` also describe the list in the schema.
     queryset = Campaign.objects.none()
     filter_backends = [DjangoFilterBackend]
@@ -324,6 +326,7 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
 
 
 class CampaignDetailApi(MethodPermissionsMixin, APIView):
+    admin_permissions = staff_permissions("campaigns.campaign", PATCH="change")
     permissions_by_method = {"GET": [IsAnyApprovedRole], "PATCH": [IsAdminOrApprovedAdvertiser]}
 
     @extend_schema(
@@ -357,6 +360,7 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
 
 
 class _CampaignSetStatusApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaign", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
     target_status: ClassVar[str]
 
@@ -464,6 +468,7 @@ class CampaignApplyApi(APIView):
 
 
 class ApplicationListApi(GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess")
     queryset = CampaignAccess.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ApplicationFilter
@@ -486,6 +491,7 @@ class ApplicationListApi(GenericAPIView):
 
 
 class _ApplicationDecideApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
     decision: ClassVar[str]
 
@@ -545,6 +551,7 @@ class ApplicationRevokeApi(_ApplicationDecideApi):
 
 
 class CampaignInviteApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -664,6 +671,7 @@ class PartnerKeyWithSecretOutputSerializer(PartnerKeyOutputSerializer):
 
 
 class PartnerKeyListCreateApi(GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", POST="add")
     queryset = PartnerKey.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PartnerKeyFilter
@@ -716,6 +724,7 @@ class PartnerKeyListCreateApi(GenericAPIView):
 
 
 class PartnerKeyDetailApi(APIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", PATCH="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -744,6 +753,7 @@ class PartnerKeyDetailApi(APIView):
 
 
 class PartnerKeyRotateApi(APIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(

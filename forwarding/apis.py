@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, User
-from accounts.permissions import IsAdminOrApprovedAffiliate
+from accounts.permissions import IsAdminOrApprovedAffiliate, staff_permissions
 from accounts.selectors import affiliate_get, own_affiliate
 from core.api_schema import error_response, error_responses
 from core.exceptions import ApplicationError, NotFoundError
@@ -120,6 +120,7 @@ def _affiliate_for_new_endpoint(user: User, affiliate_id: int | None) -> Affilia
 
 
 class EndpointListCreateApi(GenericAPIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="add")
     queryset = PostbackEndpoint.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PostbackEndpointFilter
@@ -172,6 +173,9 @@ class EndpointListCreateApi(GenericAPIView):
 
 
 class EndpointDetailApi(APIView):
+    admin_permissions = staff_permissions(
+        "forwarding.postbackendpoint", PATCH="change", DELETE="delete"
+    )
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(_EndpointFieldsSerializer):
@@ -253,6 +257,7 @@ class EndpointTestOutputSerializer(DeliveryOutputSerializer):
 
 
 class EndpointTestApi(APIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -288,6 +293,7 @@ class EndpointTestApi(APIView):
 
 
 class EndpointRotateSecretApi(APIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -303,6 +309,7 @@ class EndpointRotateSecretApi(APIView):
 
 
 class DeliveryListApi(GenericAPIView):
+    admin_permissions = staff_permissions("forwarding.delivery")
     queryset = Delivery.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = DeliveryFilter
@@ -324,6 +331,7 @@ class DeliveryListApi(GenericAPIView):
 
 
 class DeliveryDetailApi(APIView):
+    admin_permissions = staff_permissions("forwarding.delivery")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -340,6 +348,7 @@ class DeliveryDetailApi(APIView):
 
 
 class DeliveryReplayApi(APIView):
+    admin_permissions = staff_permissions("forwarding.delivery", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(

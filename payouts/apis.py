@@ -26,7 +26,12 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, PayoutMethod, User
-from accounts.permissions import IsAdminOrApprovedAffiliate, IsApprovedAffiliate, IsNetworkAdmin
+from accounts.permissions import (
+    IsAdminOrApprovedAffiliate,
+    IsApprovedAffiliate,
+    IsNetworkAdmin,
+    staff_permissions,
+)
 from accounts.selectors import affiliate_get
 from core.api_schema import error_response
 from core.currencies import CURRENCY_CODES
@@ -164,6 +169,7 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class BalanceApi(APIView):
+    admin_permissions = staff_permissions("payouts.ledgeraccount")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(serializers.Serializer):
@@ -207,6 +213,8 @@ class BalanceApi(APIView):
 
 class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
     """GET: payouts the viewer may see. POST: the calling affiliate asks for a payout."""
+
+    admin_permissions = staff_permissions("payouts.payoutrequest")
 
     class InputSerializer(serializers.Serializer):
         amount = MoneySerializerField(**_MONEY)
@@ -269,6 +277,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
 
 
 class PayoutDetailApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -288,6 +297,7 @@ _DECISION_ERRORS = {
 
 
 class PayoutApproveApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     @extend_schema(
@@ -308,6 +318,7 @@ class PayoutApproveLegacyPathApi(PayoutApproveApi):
 
 
 class PayoutRejectApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     class InputSerializer(serializers.Serializer):
@@ -336,6 +347,7 @@ class PayoutRejectApi(APIView):
 
 
 class PayoutMarkPaidApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     class InputSerializer(serializers.Serializer):
@@ -373,6 +385,7 @@ def _csv_response(lines, *, filename: str) -> StreamingHttpResponse:
 
 
 class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -394,6 +407,7 @@ class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView
 
 
 class StatementExportApi(_CsvNegotiationMixin, APIView):
+    admin_permissions = staff_permissions("payouts.ledgertransaction")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(serializers.Serializer):

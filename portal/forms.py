@@ -6,7 +6,7 @@ from typing import Any, TypedDict
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import PayoutMethod, Role
+from accounts.models import ApiKeyScope, PayoutMethod, Role
 from campaigns.models import (
     AccessStatus,
     CampaignStatus,
@@ -338,6 +338,30 @@ class PartnerKeyCreateForm(forms.Form):
     name = forms.CharField(label="Name", max_length=100, required=False)
     ip_allowlist = _allowlist_field()
     require_signature = forms.BooleanField(label="Require an HMAC signature", required=False)
+
+    def allowlist(self) -> list[str]:
+        raw = self.cleaned_data["ip_allowlist"].replace(",", "\n")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=50, help_text="What uses it, e.g. “reporting script”."
+    )
+    scope = forms.ChoiceField(
+        label="Scope",
+        choices=ApiKeyScope.choices,
+        initial=ApiKeyScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read: it may only fetch data. Read and write: it may do what you may.",
+    )
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="It works through this day (UTC). Empty: it never expires.",
+    )
+    ip_allowlist = _allowlist_field()
 
     def allowlist(self) -> list[str]:
         raw = self.cleaned_data["ip_allowlist"].replace(",", "\n")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views import advertiser, affiliate, shared, tester
+from portal.views import advertiser, affiliate, api_keys, shared, tester
 
 app_name = "portal"
 
@@ -66,6 +66,12 @@ urlpatterns = [
         advertiser.conversion_detail,
         name="advertiser-conversion",
     ),
+    path("advertiser/api-keys/", api_keys.advertiser_api_keys, name="advertiser-api-keys"),
+    path(
+        "advertiser/api-keys/<int:api_key_id>/revoke/",
+        api_keys.advertiser_api_key_revoke,
+        name="advertiser-api-key-revoke",
+    ),
     # Affiliate portal
     path("affiliate/", affiliate.dashboard, name="affiliate-dashboard"),
     path("affiliate/campaigns/", affiliate.campaign_list, name="affiliate-campaigns"),
@@ -121,4 +127,10 @@ urlpatterns = [
         name="affiliate-statement",
     ),
     path("affiliate/points/", affiliate.points, name="affiliate-points"),
+    path("affiliate/api-keys/", api_keys.affiliate_api_keys, name="affiliate-api-keys"),
+    path(
+        "affiliate/api-keys/<int:api_key_id>/revoke/",
+        api_keys.affiliate_api_key_revoke,
+        name="affiliate-api-key-revoke",
+    ),
 ]

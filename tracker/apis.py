@@ -24,6 +24,7 @@ from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsAdminOrApprovedAffiliate,
     IsAnyApprovedRole,
+    staff_permissions,
 )
 from campaigns.selectors import partner_key_get
 from core.api_schema import error_responses
@@ -80,6 +81,7 @@ class ClickOutputSerializer(serializers.Serializer):
 
 
 class ClickListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.click")
     queryset = Click.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ClickFilter
@@ -255,6 +257,7 @@ _ROLE_VIEWS = (
 
 
 class ConversionListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.conversion")
     queryset = Conversion.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ConversionFilter
@@ -278,6 +281,7 @@ class ConversionListApi(GenericAPIView):
 
 
 class ConversionDetailApi(APIView):
+    admin_permissions = staff_permissions("tracker.conversion")
     permission_classes = [IsAnyApprovedRole]
 
     @extend_schema(
@@ -292,6 +296,7 @@ class ConversionDetailApi(APIView):
 
 
 class ConversionStatusApi(APIView):
+    admin_permissions = staff_permissions("tracker.conversion", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -345,6 +350,7 @@ class PointsOutputSerializer(serializers.Serializer):
 
 
 class PointsListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.enduserpoints")
     queryset = EndUserPoints.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PointsFilter
@@ -507,18 +513,24 @@ def _legacy_schema(
 
 
 class LegacyClickListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.click")
+
     @_legacy_schema("Clicks (legacy `?affiliate_id=`)", LegacyClickOutputSerializer, by_path=False)
     def get(self, request: AuthenticatedRequest) -> Response:
         return self._clicks(request, None)
 
 
 class LegacyAffiliateClickListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.click")
+
     @_legacy_schema("Clicks of an affiliate (legacy)", LegacyClickOutputSerializer, by_path=True)
     def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         return self._clicks(request, affiliate_id)
 
 
 class LegacyConversionListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.conversion")
+
     @_legacy_schema(
         "Conversions (legacy `?affiliate_id=`)", LegacyConversionOutputSerializer, by_path=False
     )
@@ -527,6 +539,8 @@ class LegacyConversionListApi(_LegacyListApi):
 
 
 class LegacyAffiliateConversionListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.conversion")
+
     @_legacy_schema(
         "Conversions of an affiliate (legacy)", LegacyConversionOutputSerializer, by_path=True
     )

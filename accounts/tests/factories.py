@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.models import Permission
 
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
 
@@ -25,6 +26,23 @@ class AdminUserFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+class StaffUserFactory(UserFactory):
+    """A staff user that is not a superuser: the API lets it do what its Django permissions
+    allow. `permissions=["payouts.change_payoutrequest", ...]` grants exactly those."""
+
+    email = factory.Sequence(lambda n: f"staff{n}@example.test")
+    role = Role.ADMIN
+    is_staff = True
+
+    @factory.post_generation
+    def permissions(obj, create, extracted, **kwargs):
+        for permission in extracted or ():
+            app_label, codename = permission.split(".")
+            obj.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
 
 
 class AdvertiserFactory(factory.django.DjangoModelFactory):

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    # The API key base model and hashing (accounts.ApiKey); its own APIKey model is unused.
+    "rest_framework_api_key",
     "axes",
     "django_filters",
     "drf_spectacular",

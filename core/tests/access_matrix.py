@@ -11,6 +11,18 @@ Every path names tenant A's object. So per row: `advertiser_a` / `affiliate_a` a
 `advertiser_b` / `affiliate_b` the other tenant (404 when the role may use the endpoint at all),
 `admin` sees everything, `anonymous` gets 401 unless the endpoint is public.
 
+Two more kinds of caller are derived from those (`Row.__post_init__`), unless a row names them:
+- API keys (`KEY_ROLES`): a read key and a write key of affiliate A and of advertiser A. A key
+  authenticates API requests as its owner: a write key gets its owner's answer, a read key too on
+  safe methods and 403 (`insufficient_scope`) on every other. Pages ignore keys: a key's caller
+  is anonymous there.
+- Staff that are not superusers (`STAFF_ROLES`): `staff_viewer` holds every `view_*` permission,
+  `staff_payouts` every permission of the payouts app. On an admin API route staff get the
+  admin's answer when they hold the permission the view names, else 403: the viewer reads
+  everything and changes nothing, the payouts staff use the payouts routes only. Routes open to
+  any account (`/api/auth/me`, the caller's own API keys) and public ones answer them as the
+  admin. In the console they get what their permissions show.
+
 The server-rendered pages follow their own rules. The portal sends anonymous visitors to its
 login page (302), answers 403 to the other portal's role and to admins, and 404 for another
 tenant's object. The Django admin is for staff only: everyone else is sent to the admin's login
@@ -24,19 +36,21 @@ from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.api_keys import api_key_create
 from accounts.models import ApprovalStatus, User
 from accounts.tests.factories import (
     DEFAULT_PASSWORD,
     AdminUserFactory,
     AdvertiserFactory,
     AffiliateFactory,
+    StaffUserFactory,
 )
 from campaigns.models import AccessStatus, Campaign, Visibility
 from campaigns.tests.factories import (
@@ -51,7 +65,17 @@ from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
 from tracker.tests.factories import ClickFactory, postback
 
-ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+BASE_ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+# role -> (owner role, scope): requests that carry one API key of the owner and nothing else.
+KEY_ROLES = {
+    "affiliate_a_read_key": ("affiliate_a", "read"),
+    "affiliate_a_write_key": ("affiliate_a", "write"),
+    "advertiser_a_read_key": ("advertiser_a", "read"),
+    "advertiser_a_write_key": ("advertiser_a", "write"),
+}
+STAFF_ROLES = ("staff_viewer", "staff_payouts")
+ROLES = (*BASE_ROLES, *KEY_ROLES, *STAFF_ROLES)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Server-rendered pages (HTML, form posts, session login); everything else is the JSON API.
 PAGE_PREFIXES = ("portal/", "admin/")
 
@@ -60,6 +84,8 @@ PAGE_PREFIXES = ("portal/", "admin/")
 class World:
     users: dict[str, User | None]
     ids: dict[str, Any]
+    # KEY_ROLES -> the key their requests carry.
+    api_keys: dict[str, str] = field(default_factory=dict)
     # Free text that only tenant A's / B's objects carry (leak detection).
     markers: dict[str, str] = field(default_factory=lambda: {"a": "MARK-A", "b": "MARK-B"})
 
@@ -96,6 +122,10 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         affiliate=affiliate, amount="70", currency="USD"
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
+    api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
+    advertiser_api_key = api_key_create(
+        user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
+    )
     return {
         "advertiser": advertiser.pk,
         "affiliate": affiliate.pk,
@@ -116,6 +146,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "delivery": delivery.pk,
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
+        "api_key": api_key.api_key.pk,
+        "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
         "affiliate_user": affiliate.user,
     }
@@ -184,8 +216,25 @@ def world_build(*, receiver_url: str) -> World:
         "advertiser_b": b["advertiser_user"],
         "affiliate_a": a["affiliate_user"],
         "affiliate_b": b["affiliate_user"],
+        "staff_viewer": _staff("Viewers", Permission.objects.filter(codename__startswith="view_")),
+        "staff_payouts": _staff(
+            "Payouts", Permission.objects.filter(content_type__app_label="payouts")
+        ),
     }
-    return World(users=users, ids=ids)
+    api_keys = {
+        role: api_key_create(user=users[owner], name=role, scope=scope, now=timezone.now()).key
+        for role, (owner, scope) in KEY_ROLES.items()
+    }
+    return World(users=users, ids=ids, api_keys=api_keys)
+
+
+def _staff(group_name: str, permissions) -> User:
+    """A staff user (not a superuser) whose group holds `permissions`."""
+    group = Group.objects.create(name=group_name)
+    group.permissions.set(permissions)
+    user = StaffUserFactory()
+    user.groups.add(group)
+    return user
 
 
 @dataclass(frozen=True)
@@ -211,6 +260,40 @@ class Row:
         """Server-rendered (HTML, form posts) rather than the JSON API."""
         return self.route.startswith(PAGE_PREFIXES)
 
+    def __post_init__(self) -> None:
+        # Frozen: the derived roles are filled in once, here.
+        object.__setattr__(self, "expect", {**_derived_expectations(self), **self.expect})
+        if "anonymous" in self.to_login:
+            object.__setattr__(self, "to_login", (*self.to_login, *KEY_ROLES))
+
+
+# API routes where staff are answered as the admin: open to every account, or about the caller's
+# own API keys (no model permission involved).
+STAFF_AS_ADMIN_ROUTES = {"api/auth/me", "api/api-keys", "api/api-keys/<int:api_key_id>/revoke"}
+# The payouts app's API routes: `staff_payouts` holds their permissions.
+PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv")
+
+
+def _derived_expectations(row: Row) -> dict[str, int]:
+    """The key and staff roles' answers, from the base roles' (see the module's docstring)."""
+    base = row.expect
+    public = len({base[role] for role in BASE_ROLES if role in base}) == 1
+    safe = row.method in SAFE_METHODS
+    derived: dict[str, int] = {}
+    for role, (owner, scope) in KEY_ROLES.items():
+        if row.is_page or public:
+            derived[role] = base["anonymous"]
+        elif scope == "read" and not safe:
+            derived[role] = 403
+        else:
+            derived[role] = base[owner]
+    if row.is_page or public or row.route in STAFF_AS_ADMIN_ROUTES:
+        derived.update(dict.fromkeys(STAFF_ROLES, base["admin"]))
+    else:
+        derived["staff_viewer"] = base["admin"] if safe else 403
+        derived["staff_payouts"] = base["admin"] if row.route.startswith(PAYOUTS_ROUTES) else 403
+    return derived
+
 
 def expect(
     anonymous: int,
@@ -220,6 +303,7 @@ def expect(
     affiliate_a: int,
     affiliate_b: int,
 ) -> dict[str, int]:
+    """The base roles' answers; the key and staff roles' are derived (`Row.__post_init__`)."""
     return {
         "anonymous": anonymous,
         "admin": admin,
@@ -232,6 +316,10 @@ def expect(
 
 def everyone(code: int) -> dict[str, int]:
     return expect(code, code, code, code, code, code)
+
+
+# Managing API keys needs a login: a request authenticated by a key is refused (403).
+KEYS_REFUSED = dict.fromkeys(KEY_ROLES, 403)
 
 
 ROWS: list[Row] = []
@@ -291,6 +379,22 @@ ROWS += [
         body={"refresh": "{refresh_a}"},
     ),
     Row("api/auth/me", "GET", "/api/auth/me", ANY_USER),
+    # --- the caller's own API keys ------------------------------------------------------------
+    Row("api/api-keys", "GET", "/api/api-keys", ANY_USER),
+    Row(
+        "api/api-keys",
+        "POST",
+        "/api/api-keys",
+        expect(401, 201, 201, 201, 201, 201) | KEYS_REFUSED,
+        body={"name": "Matrix key", "scope": "write"},
+    ),
+    Row(
+        "api/api-keys/<int:api_key_id>/revoke",
+        "POST",
+        "/api/api-keys/{api_key_a}/revoke",
+        expect(401, 404, 404, 404, 200, 404) | KEYS_REFUSED,
+        note="keys are personal: only the owner reaches its key, admins included",
+    ),
     # --- partners (admin) ----------------------------------------------------------------------
     Row("api/affiliates", "GET", "/api/affiliates", ADMIN_ONLY),
     Row(
@@ -852,6 +956,22 @@ ROWS += [
         expect(302, 403, 302, 404, 403, 403),
         body={"status": "rejected", "reason": "fraud"},
     ),
+    _page("portal/advertiser/api-keys/", "GET", "/portal/advertiser/api-keys/", ADVERTISER_PAGE),
+    _page(
+        "portal/advertiser/api-keys/",
+        "POST",
+        "/portal/advertiser/api-keys/",
+        ADVERTISER_PAGE,
+        body={"name": "Portal key", "scope": "read"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/advertiser/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/advertiser/api-keys/{advertiser_api_key_a}/revoke/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={},
+    ),
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
@@ -953,6 +1073,22 @@ ROWS += [
         note="the caller's own ledger only: there is no other affiliate to name",
     ),
     _page("portal/affiliate/points/", "GET", "/portal/affiliate/points/", AFFILIATE_PAGE),
+    _page("portal/affiliate/api-keys/", "GET", "/portal/affiliate/api-keys/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/api-keys/",
+        "POST",
+        "/portal/affiliate/api-keys/",
+        AFFILIATE_PAGE,
+        body={"name": "Portal key", "scope": "write"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/affiliate/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/affiliate/api-keys/{api_key_a}/revoke/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
     # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
     Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
     Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
@@ -1033,13 +1169,22 @@ NOT_STAFF = ("anonymous", "advertiser_a", "advertiser_b", "affiliate_a", "affili
 
 
 def _admin(
-    route: str, path: str, admin_status: int = 200, *, method: str = "GET", note: str = ""
+    route: str,
+    path: str,
+    admin_status: int = 200,
+    *,
+    method: str = "GET",
+    note: str = "",
+    staff: tuple[int, int] | None = None,
 ) -> Row:
+    """`staff`: the answers to (`staff_viewer`, `staff_payouts`); by default the admin's."""
+    viewer, payouts = staff or (admin_status, admin_status)
     return Row(
         f"admin/{route}",
         method,
         path,
-        expect(302, admin_status, 302, 302, 302, 302),
+        expect(302, admin_status, 302, 302, 302, 302)
+        | {"staff_viewer": viewer, "staff_payouts": payouts},
         note=note,
         to_login=NOT_STAFF,
     )
@@ -1057,6 +1202,7 @@ ADMIN_MODELS = {
     "axes.accesslog": "no add",
     "axes.accessfailurelog": "no add",
     "accounts.user": "full",
+    "accounts.apikey": "no add",
     "accounts.advertiser": "full",
     "accounts.affiliate": "full",
     "campaigns.campaign": "full",
@@ -1089,12 +1235,21 @@ def _admin_model_rows(label: str, rights: str) -> list[Row]:
     url = f"/admin/{base}"
     obj = f"{url}{{{admin_object_key(label)}}}/"
     add, delete = _ADMIN_ADD_DELETE[rights]
+    # The viewer reads every model and changes none; the payouts staff reach the payouts models
+    # only, as the admin does (whose pages there add and delete nothing).
+    payouts = app_label == "payouts"
+    read = (200, 200 if payouts else 403)
     return [
-        _admin(base, url),
-        _admin(f"{base}add/", f"{url}add/", add),
-        _admin(f"{base}<path:object_id>/history/", f"{obj}history/"),
-        _admin(f"{base}<path:object_id>/delete/", f"{obj}delete/", delete),
-        _admin(f"{base}<path:object_id>/change/", f"{obj}change/"),
+        _admin(base, url, staff=read),
+        _admin(f"{base}add/", f"{url}add/", add, staff=(403, add if payouts else 403)),
+        _admin(f"{base}<path:object_id>/history/", f"{obj}history/", staff=read),
+        _admin(
+            f"{base}<path:object_id>/delete/",
+            f"{obj}delete/",
+            delete,
+            staff=(403, delete if payouts else 403),
+        ),
+        _admin(f"{base}<path:object_id>/change/", f"{obj}change/", staff=read),
         *[
             _admin(f"{base}<path:object_id>/", obj, 302, method=method)
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -1141,8 +1296,15 @@ ROWS += [
     _admin(
         "^(?P<app_label>" + "|".join(_admin_app_labels()) + ")/$",
         "/admin/campaigns/",
+        staff=(200, 404),
+        note="an app none of whose models the payouts staff may see: 404",
     ),
-    _admin("accounts/user/<id>/password/", "/admin/accounts/user/{affiliate_a}/password/"),
+    _admin(
+        "accounts/user/<id>/password/",
+        "/admin/accounts/user/{affiliate_a}/password/",
+        staff=(403, 403),
+        note="needs accounts.change_user",
+    ),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
     *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
 ]

@@ -56,6 +56,8 @@ _VALIDITY_NOT_IN_SCHEMA = {
     "POST /api/campaigns": "references another row",
     "POST /api/partner-keys": "references another row",
     "POST /api/postback-endpoints": "references another row",
+    # `expires_at` must be in the future and `ip_allowlist` hold addresses or CIDR ranges.
+    "POST /api/api-keys": "depends on the clock and on address syntax",
     # Admins must name the affiliate (`missing_affiliate_id`); affiliates must not.
     "GET /api/balance": "required for one role only",
     "GET /api/statement.csv": "required for one role only",

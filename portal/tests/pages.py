@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.api_keys import api_key_create, api_key_revoke
+from accounts.models import ApiKey, ApiKeyScope, User
 from accounts.tests.factories import AffiliateFactory
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
 from campaigns.tests.factories import CampaignAccessFactory
@@ -63,6 +64,8 @@ NOT_PAGES = frozenset(
         "affiliate-endpoint-delete",
         "affiliate-delivery-replay",
         "affiliate-statement",
+        "advertiser-api-key-revoke",
+        "affiliate-api-key-revoke",
     }
 )
 
@@ -167,6 +170,22 @@ def demo_world() -> DemoWorld:
         affiliate=affiliate.affiliate, amount=Decimal("1000.5"), currency="USD", method="paypal"
     )
 
+    # API keys with everything a key shows: an allowlist, an expiry, a use; one revoked.
+    for user in (advertiser, affiliate):
+        used = api_key_create(
+            user=user,
+            name="Nightly reporting script",
+            scope=ApiKeyScope.WRITE,
+            expires_at=timezone.now() + dt.timedelta(days=90),
+            ip_allowlist=["203.0.113.0/24", "2001:db8::/32"],
+            now=timezone.now(),
+        ).api_key
+        ApiKey.objects.filter(pk=used.pk).update(last_used_at=timezone.now())
+        api_key_revoke(
+            api_key=api_key_create(user=user, name="Old laptop", now=timezone.now()).api_key,
+            now=timezone.now(),
+        )
+
     conversion = (
         Conversion.objects.filter(campaign__advertiser_id=advertiser.pk)
         .select_related("click")
@@ -255,6 +274,13 @@ def demo_world() -> DemoWorld:
         page("advertiser-conversions", "advertiser", f"{adv}/conversions/"),
         page("advertiser-conversion-detail", "advertiser", f"{adv}/conversions/{conversion.pk}/"),
         page("advertiser-profile", "advertiser", "/portal/profile/"),
+        page("advertiser-api-keys", "advertiser", f"{adv}/api-keys/"),
+        page(
+            "advertiser-api-key-created",
+            "advertiser",
+            f"{adv}/api-keys/",
+            {"name": "Warehouse sync", "scope": "read", "expires_on": "", "ip_allowlist": ""},
+        ),
         page("affiliate-dashboard", "affiliate", f"{aff}/"),
         page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
         page("affiliate-links", "affiliate", f"{aff}/links/"),
@@ -295,6 +321,18 @@ def demo_world() -> DemoWorld:
         page("affiliate-points", "affiliate", f"{aff}/points/"),
         page("affiliate-points-search", "affiliate", f"{aff}/points/?q={end_user.user_id}"),
         page("affiliate-profile", "affiliate", "/portal/profile/"),
+        page("affiliate-api-keys", "affiliate", f"{aff}/api-keys/"),
+        page(
+            "affiliate-api-key-created",
+            "affiliate",
+            f"{aff}/api-keys/",
+            {
+                "name": "Offerwall server",
+                "scope": "write",
+                "expires_on": "2099-12-31",
+                "ip_allowlist": "198.51.100.7",
+            },
+        ),
         page("console-index", "admin", "/admin/"),
     ]
     payout = PayoutRequest.objects.filter(affiliate_id=affiliate.pk).get()

@@ -7,6 +7,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer header, else the httpOnly `access_token` cookie (which then requires CSRF).
         "accounts.authentication.CookieJWTAuthentication",
+        # `Authorization: Api-Key <key>` or `X-Api-Key` (accounts.api_keys).
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -24,6 +24,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApprovalStatusEnum": "accounts.models.ApprovalStatus",
         "PayoutMethodEnum": "accounts.models.PayoutMethod",
+        "ApiKeyScopeEnum": "accounts.models.ApiKeyScope",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "ApplicationStatusEnum": "campaigns.models.AccessStatus",
         "ConversionStatusEnum": "tracker.models.ConversionStatus",
