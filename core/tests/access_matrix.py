@@ -28,6 +28,8 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -147,6 +149,13 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         ),
         "axes.accesslog": lambda: AccessLog.objects.create(**seen),
         "axes.accessfailurelog": lambda: AccessFailureLog.objects.create(**seen),
+        # Unconfirmed: a confirmed device would make its user's session need a second factor.
+        "otp_totp.totpdevice": lambda: TOTPDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="app", confirmed=False
+        ),
+        "otp_static.staticdevice": lambda: StaticDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
+        ),
     }
     ids = {}
     for model in admin.site._registry:
@@ -709,6 +718,14 @@ ROWS += [
     Row("portal/login/", "GET", "/portal/login/", SIGNED_OUT_PAGE),
     Row("portal/login/", "POST", "/portal/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/login/", "PUT", "/portal/login/", SIGNED_OUT_PAGE, body={}),
+    Row(
+        "portal/login/code/",
+        "GET",
+        "/portal/login/code/",
+        everyone(302),
+        note="no password step under way: back to the login page",
+    ),
+    Row("portal/login/code/", "POST", "/portal/login/code/", everyone(302), body={}),
     Row("portal/logout/", "GET", "/portal/logout/", everyone(405), note="POST only"),
     Row("portal/logout/", "POST", "/portal/logout/", everyone(302), body={}),
     Row("portal/signup/", "GET", "/portal/signup/", SIGNED_OUT_PAGE),
@@ -720,6 +737,21 @@ ROWS += [
         "/portal/profile/",
         expect(302, 302, 200, 200, 200, 200),
         note="the admin is sent to the Django admin",
+    ),
+    _page(
+        "portal/two-factor/",
+        "GET",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        note="every signed-in user's own second factor, the admin's too",
+    ),
+    _page(
+        "portal/two-factor/",
+        "POST",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        body={},
+        note="no action: the page again",
     ),
     # --- advertiser portal ---------------------------------------------------------------------
     _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
@@ -947,9 +979,9 @@ ROWS += [
     ),
     _page("portal/affiliate/points/", "GET", "/portal/affiliate/points/", AFFILIATE_PAGE),
     # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
-    Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
-    Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
-    Row("portal/auth/login/", "PUT", "/portal/auth/login/", everyone(200), body={}),
+    Row("portal/auth/login/", "GET", "/portal/auth/login/", SIGNED_OUT_PAGE, note="the portal's"),
+    Row("portal/auth/login/", "POST", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
+    Row("portal/auth/login/", "PUT", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/auth/logout/", "GET", "/portal/auth/logout/", everyone(405), note="POST only"),
     Row(
         "portal/auth/logout/",
@@ -1065,6 +1097,8 @@ ADMIN_MODELS = {
     "tracker.enduserpoints": "no add or delete",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
+    "otp_totp.totpdevice": "no add",
+    "otp_static.staticdevice": "no add",
 }
 _ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
 
@@ -1137,5 +1171,17 @@ ROWS += [
     ),
     _admin("accounts/user/<id>/password/", "/admin/accounts/user/{affiliate_a}/password/"),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/config/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/config/",
+        403,
+        note="the secret is never shown in the console",
+    ),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/qrcode/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/qrcode/",
+        403,
+        note="the secret is never shown in the console",
+    ),
     *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
 ]
