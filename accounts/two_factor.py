@@ -44,11 +44,6 @@ def otp_is_required(user: User) -> bool:
     return otp_role_of(user) in settings.OTP_REQUIRED_ROLES
 
 
-def otp_totp_device(user: User) -> TOTPDevice | None:
-    """The user's confirmed authenticator app, if two-factor authentication is on."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
 def otp_is_enabled(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 

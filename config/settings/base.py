@@ -50,8 +50,8 @@ INSTALLED_APPS = [
     "csp",
     # Two-factor authentication: TOTP apps, and one-time recovery codes (accounts.two_factor).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "accounts.apps.TwoFactorAppsConfig",  # django_otp.plugins.otp_totp
+    "accounts.apps.TwoFactorRecoveryCodesConfig",  # django_otp.plugins.otp_static
     "core",
     "accounts",
     "campaigns",
