@@ -4,6 +4,8 @@ from django_otp.plugins.otp_totp import apps as otp_totp_apps
 
 
 class AccountsConfig(AppConfig):
+    # The one "accounts" loads: this module holds other apps' configurations too.
+    default = True
     name = "accounts"
     verbose_name = "Accounts"
 
