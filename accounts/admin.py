@@ -7,6 +7,10 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts import services
@@ -196,3 +200,32 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- Two-factor devices (django-otp) -------------------------------------------------------------
+# Operators see who has two-factor authentication and delete a user's devices to reset a lost
+# phone (the user then sets it up again, or logs in with the password alone if the role does not
+# require it). They never add or edit one, and never see a secret or a recovery code
+# (OTP_ADMIN_HIDE_SENSITIVE_DATA hides them from django-otp's pages).
+
+
+class _TwoFactorDeviceAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(TOTPDevice)
+class TwoFactorAppAdmin(_TwoFactorDeviceAdmin, TOTPDeviceAdmin):
+    pass
+
+
+@admin.register(StaticDevice)
+class RecoveryCodesAdmin(_TwoFactorDeviceAdmin, StaticDeviceAdmin):
+    pass

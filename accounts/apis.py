@@ -151,6 +151,17 @@ class LoginApi(APIView):
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+        otp = _StrictCharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            default="",
+            write_only=True,
+            help_text=(
+                "The two-factor code (6 digits from the authenticator app, or an unused "
+                "recovery code), for accounts with two-factor authentication on."
+            ),
+        )
 
         class Meta:
             ref_name = "LoginInput"
@@ -167,13 +178,20 @@ class LoginApi(APIView):
             "Sets `access_token` and `refresh_token` (httpOnly, SameSite=Lax) and a fresh "
             "`csrftoken` cookie. Pending, rejected and suspended partners may log in to read "
             "their status; other endpoints refuse them. Five failures for one email from one "
-            "IP lock that pair out for 15 minutes (429 `too_many_attempts`)."
+            "IP lock that pair out for 15 minutes (429 `too_many_attempts`). An account with "
+            "two-factor authentication on also sends `otp` (401 `otp_required` without it, "
+            "`invalid_otp` when it is wrong or already used); one whose role must use it and "
+            "has not set it up yet is refused with 403 `otp_enrolment_required`."
         ),
         request=InputSerializer,
         responses={
             200: OutputSerializer,
             400: _INVALID,
-            401: error_response("`invalid_credentials`."),
+            401: error_response("`invalid_credentials`, `otp_required` or `invalid_otp`."),
+            403: error_response(
+                "`otp_enrolment_required`: the role must use two-factor authentication; set it "
+                "up in the portal first."
+            ),
             429: error_response("`too_many_attempts` (locked out) or `throttled`."),
         },
         auth=[],

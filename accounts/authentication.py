@@ -35,6 +35,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.api_keys import api_key_authenticate
 from accounts.models import User
+from accounts.two_factor import otp_enrolment_refuse, otp_login_check
 from core.exceptions import ApplicationError
 from core.net import client_ip
 
@@ -160,13 +161,16 @@ def _token_refused() -> ApplicationError:
     )
 
 
-def user_login(*, request: Request, email: str, password: str) -> TokenPair:
-    """Check the credentials through the authentication backends (django-axes first) and issue
-    a new token pair.
+def user_login(*, request: Request, email: str, password: str, otp: str = "") -> TokenPair:
+    """Check the credentials through the authentication backends (django-axes first), then the
+    second factor, and issue a new token pair.
 
     Raises `too_many_attempts` (429) while the email+IP pair is locked out, which includes the
-    failure that reaches the limit, and `invalid_credentials` (401) otherwise. Also rotates the
-    CSRF token, so that the response sets a fresh `csrftoken` cookie for cookie-based clients.
+    failure that reaches the limit, and `invalid_credentials` (401) otherwise. A user with
+    two-factor authentication on must send `otp`, a code from the app or a recovery code
+    (`otp_required`, `invalid_otp`: 401); a user whose role requires it and who has not set it up
+    is refused (`otp_enrolment_required`, 403). Also rotates the CSRF token, so that the
+    response sets a fresh `csrftoken` cookie for cookie-based clients.
     """
     email = email.strip().lower()
     user = authenticate(request, email=email, password=password)
@@ -178,6 +182,8 @@ def user_login(*, request: Request, email: str, password: str) -> TokenPair:
         raise ApplicationError(
             "The email or password is wrong.", code="invalid_credentials", status=401
         )
+    if otp_login_check(user=user, token=otp) is None:
+        otp_enrolment_refuse(user=user)
     # Not the `user_logged_in` signal: axes' receiver would open a server-side session (to log its
     # hash) for a client that authenticates with tokens. Its two effects that matter, by hand:
     update_last_login(User, user)

@@ -1,16 +1,18 @@
 from django.urls import path
 
-from portal.views import advertiser, affiliate, api_keys, shared, tester
+from portal.views import advertiser, affiliate, api_keys, shared, tester, two_factor
 
 app_name = "portal"
 
 urlpatterns = [
     path("", shared.home, name="home"),
     path("login/", shared.PortalLoginView.as_view(), name="login"),
+    path("login/code/", shared.login_code, name="login-code"),
     path("logout/", shared.PortalLogoutView.as_view(), name="logout"),
     path("signup/", shared.signup, name="signup"),
     path("pending/", shared.pending, name="pending"),
     path("profile/", shared.profile, name="profile"),
+    path("two-factor/", two_factor.two_factor, name="two-factor"),
     # Advertiser portal
     path("advertiser/", advertiser.dashboard, name="advertiser-dashboard"),
     path("advertiser/campaigns/", advertiser.campaign_list, name="advertiser-campaigns"),

@@ -40,6 +40,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -179,6 +181,13 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         ),
         "axes.accesslog": lambda: AccessLog.objects.create(**seen),
         "axes.accessfailurelog": lambda: AccessFailureLog.objects.create(**seen),
+        # Unconfirmed: a confirmed device would make its user's session need a second factor.
+        "otp_totp.totpdevice": lambda: TOTPDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="app", confirmed=False
+        ),
+        "otp_static.staticdevice": lambda: StaticDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
+        ),
     }
     ids = {}
     for model in admin.site._registry:
@@ -820,6 +829,14 @@ ROWS += [
     Row("portal/login/", "GET", "/portal/login/", SIGNED_OUT_PAGE),
     Row("portal/login/", "POST", "/portal/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/login/", "PUT", "/portal/login/", SIGNED_OUT_PAGE, body={}),
+    Row(
+        "portal/login/code/",
+        "GET",
+        "/portal/login/code/",
+        everyone(302),
+        note="no password step under way: back to the login page",
+    ),
+    Row("portal/login/code/", "POST", "/portal/login/code/", everyone(302), body={}),
     Row("portal/logout/", "GET", "/portal/logout/", everyone(405), note="POST only"),
     Row("portal/logout/", "POST", "/portal/logout/", everyone(302), body={}),
     Row("portal/signup/", "GET", "/portal/signup/", SIGNED_OUT_PAGE),
@@ -831,6 +848,21 @@ ROWS += [
         "/portal/profile/",
         expect(302, 302, 200, 200, 200, 200),
         note="the admin is sent to the Django admin",
+    ),
+    _page(
+        "portal/two-factor/",
+        "GET",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        note="every signed-in user's own second factor, the admin's too",
+    ),
+    _page(
+        "portal/two-factor/",
+        "POST",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        body={},
+        note="no action: the page again",
     ),
     # --- advertiser portal ---------------------------------------------------------------------
     _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
@@ -1090,9 +1122,9 @@ ROWS += [
         body={},
     ),
     # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
-    Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
-    Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
-    Row("portal/auth/login/", "PUT", "/portal/auth/login/", everyone(200), body={}),
+    Row("portal/auth/login/", "GET", "/portal/auth/login/", SIGNED_OUT_PAGE, note="the portal's"),
+    Row("portal/auth/login/", "POST", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
+    Row("portal/auth/login/", "PUT", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/auth/logout/", "GET", "/portal/auth/logout/", everyone(405), note="POST only"),
     Row(
         "portal/auth/logout/",
@@ -1218,6 +1250,8 @@ ADMIN_MODELS = {
     "tracker.enduserpoints": "no add or delete",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
+    "otp_totp.totpdevice": "no add",
+    "otp_static.staticdevice": "no add",
 }
 _ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
 
@@ -1306,5 +1340,17 @@ ROWS += [
         note="needs accounts.change_user",
     ),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/config/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/config/",
+        403,
+        note="the secret is never shown in the console",
+    ),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/qrcode/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/qrcode/",
+        403,
+        note="the secret is never shown in the console",
+    ),
     *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
 ]

@@ -21,10 +21,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.models import ApiKey, ApiKeyScope, User
-from accounts.tests.factories import AffiliateFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, AffiliateFactory
+from accounts.two_factor import otp_enrolment_start
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
 from campaigns.tests.factories import CampaignAccessFactory
 from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
@@ -202,6 +204,11 @@ def demo_world() -> DemoWorld:
         .order_by("-id")
         .first()
     )
+    # Two-factor authentication: the advertiser half-way through setting it up (its page shows
+    # the QR code), and an affiliate who has it on (its password leads to the code step).
+    otp_enrolment_start(user=advertiser)
+    with_code = AffiliateFactory(company="Two-factor affiliate")
+    TOTPDevice.objects.create(user=with_code.user, name="Authenticator app", confirmed=True)
     # Someone who never logs in here: a login would invalidate the reset token.
     uid = urlsafe_base64_encode(force_bytes(applicant.user.pk))
     token = default_token_generator.make_token(applicant.user)
@@ -225,6 +232,15 @@ def demo_world() -> DemoWorld:
         page("password-reset-confirm", "anonymous", f"/portal/auth/reset/{uid}/{token}/"),
         page("password-reset-expired", "anonymous", f"/portal/auth/reset/{uid}/expired-token/"),
         page("password-reset-complete", "anonymous", "/portal/auth/reset/done/"),
+        # The password of an account with two-factor authentication on answers the code step,
+        # which the same visitor then opens again by its own address.
+        page(
+            "login-password-then-code",
+            "anonymous",
+            "/portal/login/",
+            {"username": with_code.user.email, "password": DEFAULT_PASSWORD},
+        ),
+        page("login-code", "anonymous", "/portal/login/code/"),
         page("pending", "pending", "/portal/pending/"),
         page("pending-profile", "pending", "/portal/profile/"),
         page("advertiser-dashboard", "advertiser", f"{adv}/"),
@@ -281,6 +297,7 @@ def demo_world() -> DemoWorld:
             f"{adv}/api-keys/",
             {"name": "Warehouse sync", "scope": "read", "expires_on": "", "ip_allowlist": ""},
         ),
+        page("advertiser-two-factor-setup", "advertiser", "/portal/two-factor/"),
         page("affiliate-dashboard", "affiliate", f"{aff}/"),
         page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
         page("affiliate-links", "affiliate", f"{aff}/links/"),
@@ -333,6 +350,7 @@ def demo_world() -> DemoWorld:
                 "ip_allowlist": "198.51.100.7",
             },
         ),
+        page("affiliate-two-factor", "affiliate", "/portal/two-factor/"),
         page("console-index", "admin", "/admin/"),
     ]
     payout = PayoutRequest.objects.filter(affiliate_id=affiliate.pk).get()
