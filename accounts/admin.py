@@ -12,6 +12,7 @@ from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 
 
 class PartnerLookupsMixin(admin.ModelAdmin):
@@ -85,7 +86,11 @@ def _status_action(status: ApprovalStatus) -> Callable[..., Any]:
         for profile in queryset.select_related("user").order_by("pk"):
             try:
                 services.partner_status_set(
-                    profile=profile, status=status, actor=request.user, reason=reason
+                    profile=profile,
+                    status=status,
+                    actor=request.user,
+                    reason=reason,
+                    source=AuditSource.CONSOLE,
                 )
                 changed += 1
             except ApplicationError as exc:

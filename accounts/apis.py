@@ -34,6 +34,7 @@ from accounts.permissions import (
 )
 from accounts.services import partner_profile_of, partner_status_set, user_register
 from core.api_schema import error_response
+from core.audit import audit_source_for_request
 from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import paginated_response
 
@@ -463,6 +464,7 @@ class _PartnerStatusApi(APIView):
             status=self.target_status,
             actor=request.user,
             reason=serializer.validated_data["reason"],
+            source=audit_source_for_request(request),
         )
         return Response(self._serialize(profile))
 

@@ -25,9 +25,11 @@ from campaigns.models import (
     PayoutType,
     TrackingLink,
 )
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_percent
 from core.forms import form_field
+from core.models import AuditSource
 from core.money_fields import MoneyFormField
 
 # Amounts and percentages typed into the admin are read like everywhere else: plain decimals.
@@ -73,7 +75,9 @@ def _campaign_status_action(status: CampaignStatus, label: str) -> Callable[...,
         changed, errors = 0, []
         for campaign in queryset.order_by("pk"):
             try:
-                services.campaign_set_status(campaign=campaign, status=status, actor=request.user)
+                services.campaign_set_status(
+                    campaign=campaign, status=status, actor=request.user, source=AuditSource.CONSOLE
+                )
                 changed += 1
             except ApplicationError as exc:
                 errors.append(f"{campaign}: {exc.message}")
@@ -225,6 +229,48 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         invite_affiliate,
     ]
 
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool
+    ) -> None:
+        """Saves the form's fields and writes the change to the audit log (same transaction:
+        the admin's change view is atomic)."""
+        fields = [
+            name
+            for name in CampaignAdminForm.Meta.fields
+            if not change or name in form.changed_data
+        ]
+        stored = Campaign.objects.filter(pk=obj.pk).first() if change else None
+        before = audit_snapshot(stored, fields) if stored is not None else {}
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            source=AuditSource.CONSOLE,
+            action="update" if change else "create",
+            obj_type=Campaign,
+            obj_id=obj.pk,
+            obj_repr=str(obj),
+            before=before,
+            after=audit_snapshot(obj, fields),
+        )
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        """Saves the caps inline and logs how the caps changed, if they did."""
+        campaign = form.instance
+        before = services.campaign_caps_snapshot(campaign) if change else []
+        super().save_related(request, form, formsets, change)
+        audit_record(
+            actor=request.user,
+            source=AuditSource.CONSOLE,
+            action="update",
+            obj_type=Campaign,
+            obj_id=campaign.pk,
+            obj_repr=str(campaign),
+            before={"caps": before},
+            after={"caps": services.campaign_caps_snapshot(campaign)},
+        )
+
     @admin.display(description="Payout")
     def payout_display(self, obj: Campaign) -> str:
         if obj.payout_type == PayoutType.FIXED:
@@ -247,7 +293,11 @@ def _access_decide_action(status: str, label: str, *, asks_reason: bool) -> Call
         for access in queryset.order_by("pk"):
             try:
                 services.access_decide(
-                    access=access, status=status, actor=request.user, reason=reason
+                    access=access,
+                    status=status,
+                    actor=request.user,
+                    reason=reason,
+                    source=AuditSource.CONSOLE,
                 )
                 changed += 1
             except ApplicationError as exc:
@@ -325,14 +375,19 @@ def _describe_partner_key(key: PartnerKey) -> str:
     describe=_describe_partner_key,
 )
 def rotate_partner_keys(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PartnerKey]
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[PartnerKey]
 ) -> None:
     from campaigns.partner_keys import partner_key_rotate
 
     changed, errors = 0, []
     for partner_key in queryset.order_by("pk"):
         try:
-            partner_key_rotate(partner_key=partner_key, now=timezone.now())
+            partner_key_rotate(
+                partner_key=partner_key,
+                now=timezone.now(),
+                actor=request.user,
+                source=AuditSource.CONSOLE,
+            )
             changed += 1
         except ApplicationError as exc:
             errors.append(f"{partner_key}: {exc.message}")
