@@ -184,16 +184,19 @@ def operator_webhook_update(
 def operator_webhook_delete(
     *, webhook: OperatorWebhook, actor: User | None = None, source: str = AuditSource.SYSTEM
 ) -> None:
-    """Delete the webhook with its deliveries and their attempts."""
+    """Delete the webhook with its deliveries and their attempts (a missing one: no-op)."""
+    locked = OperatorWebhook.objects.select_for_update().filter(pk=webhook.pk).first()
+    if locked is None:
+        return
     _audit(
-        webhook,
+        locked,
         action="delete",
         actor=actor,
         source=source,
-        before=audit_snapshot(webhook, _AUDITED_FIELDS),
+        before=audit_snapshot(locked, _AUDITED_FIELDS),
         after={},
     )
-    webhook.delete()
+    locked.delete()
 
 
 @transaction.atomic
