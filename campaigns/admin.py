@@ -25,7 +25,8 @@ from campaigns.models import (
     PayoutType,
     TrackingLink,
 )
-from core.audit import audit_record, audit_snapshot
+from core.admin import AuditedSaveMixin
+from core.audit import audit_record
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_percent
 from core.forms import form_field
@@ -198,9 +199,9 @@ class CampaignAdminForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
-    """Field edits in the admin go straight to the model (admins are trusted operators);
-    status changes go through the actions so that the transition rules apply."""
+class CampaignAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
+    """Field edits in the admin go straight to the model (admins are trusted operators), and to
+    the audit log; status changes go through the actions so that the transition rules apply."""
 
     list_display = [
         "id",
@@ -228,30 +229,6 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
         invite_affiliate,
     ]
-
-    def save_model(
-        self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool
-    ) -> None:
-        """Saves the form's fields and writes the change to the audit log (same transaction:
-        the admin's change view is atomic)."""
-        fields = [
-            name
-            for name in CampaignAdminForm.Meta.fields
-            if not change or name in form.changed_data
-        ]
-        stored = Campaign.objects.filter(pk=obj.pk).first() if change else None
-        before = audit_snapshot(stored, fields) if stored is not None else {}
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            source=AuditSource.CONSOLE,
-            action="update" if change else "create",
-            obj_type=Campaign,
-            obj_id=obj.pk,
-            obj_repr=str(obj),
-            before=before,
-            after=audit_snapshot(obj, fields),
-        )
 
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
@@ -395,7 +372,7 @@ def rotate_partner_keys(
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
+class PartnerKeyAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "name", "advertiser", "is_active", "require_signature", "rotated_at"]
     list_filter = ["is_active", "require_signature"]
     search_fields = ["name", "key", "previous_key", "advertiser__user__email"]

@@ -1,11 +1,40 @@
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from core.models import AuditEntry
+from core.audit import audit_record, audit_snapshot
+from core.models import AuditEntry, AuditSource
+
+
+class AuditedSaveMixin:
+    """For a ModelAdmin whose change form saves the model directly: the fields the form
+    changed go to the audit log (source `console`), in the change view's transaction."""
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm, change: bool
+    ) -> None:
+        concrete = {field.name for field in obj._meta.concrete_fields}
+        fields = [
+            name for name in (form.changed_data if change else form.fields) if name in concrete
+        ]
+        stored = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
+        before = audit_snapshot(stored, fields) if stored is not None else {}
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        audit_record(
+            actor=request.user,
+            source=AuditSource.CONSOLE,
+            action="update" if change else "create",
+            obj_type=type(obj),
+            obj_id=obj.pk,
+            obj_repr=str(obj),
+            before=before,
+            after=audit_snapshot(obj, fields),
+        )
 
 
 @admin.register(AuditEntry)
