@@ -421,6 +421,7 @@ class _OperatorWebhookFieldsSerializer(serializers.Serializer):
 
 class OperatorWebhookListCreateApi(GenericAPIView):
     queryset = OperatorWebhook.objects.none()
+    filter_backends: list[type] = []  # newest first, paginated, nothing to filter or order by
     pagination_class = StandardPagination
     permission_classes = [IsNetworkAdmin]
 
