@@ -74,6 +74,7 @@ def _ip_allowlist_clean(entries: Iterable[Any]) -> list[str]:
     return cleaned
 
 
+@transaction.atomic
 def partner_key_create(
     *,
     advertiser: Advertiser,
