@@ -19,6 +19,7 @@ from accounts.api_keys import api_key_revoke
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Advertiser, Affiliate, ApiKey, ApprovalStatus, User
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 
 
 class PartnerLookupsMixin(admin.ModelAdmin):
@@ -92,7 +93,11 @@ def _status_action(status: ApprovalStatus) -> Callable[..., Any]:
         for profile in queryset.select_related("user").order_by("pk"):
             try:
                 services.partner_status_set(
-                    profile=profile, status=status, actor=request.user, reason=reason
+                    profile=profile,
+                    status=status,
+                    actor=request.user,
+                    reason=reason,
+                    source=AuditSource.CONSOLE,
                 )
                 changed += 1
             except ApplicationError as exc:

@@ -41,6 +41,7 @@ from accounts.permissions import (
 )
 from accounts.services import partner_profile_of, partner_status_set, user_register
 from core.api_schema import error_response, error_responses
+from core.audit import audit_source_for_request
 from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination, paginated_response
 
@@ -492,6 +493,7 @@ class _PartnerStatusApi(APIView):
             status=self.target_status,
             actor=request.user,
             reason=serializer.validated_data["reason"],
+            source=audit_source_for_request(request),
         )
         return Response(self._serialize(profile))
 

@@ -50,6 +50,7 @@ from campaigns.partner_keys import (
     partner_key_update,
 )
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError, NotFoundError
 from core.money_fields import MoneySerializerField
 from core.pagination import StandardPagination, paginated_response
@@ -320,7 +321,12 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = _campaign_data(serializer.validated_data)
         advertiser = _advertiser_for_new_object(request.user, data.pop("advertiser_id", None))
-        campaign = services.campaign_create(advertiser=advertiser, data=data)
+        campaign = services.campaign_create(
+            advertiser=advertiser,
+            data=data,
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign.pk)
         return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
@@ -354,7 +360,12 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = CampaignInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.campaign_update(campaign=campaign, data=_campaign_data(serializer.validated_data))
+        services.campaign_update(
+            campaign=campaign,
+            data=_campaign_data(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         return Response(CampaignOutputSerializer(campaign).data)
 
@@ -367,7 +378,10 @@ class _CampaignSetStatusApi(APIView):
     def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         services.campaign_set_status(
-            campaign=campaign, status=self.target_status, actor=request.user
+            campaign=campaign,
+            status=self.target_status,
+            actor=request.user,
+            source=audit_source_for_request(request),
         )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         return Response(CampaignOutputSerializer(campaign).data)
@@ -510,6 +524,7 @@ class _ApplicationDecideApi(APIView):
             status=self.decision,
             actor=request.user,
             reason=serializer.validated_data.get("reason", ""),
+            source=audit_source_for_request(request),
         )
         access = selectors.access_get(viewer=request.user, access_id=application_id)
         return Response(ApplicationOutputSerializer(access).data)
@@ -717,7 +732,12 @@ class PartnerKeyListCreateApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         advertiser = _advertiser_for_new_object(request.user, data.pop("advertiser_id", None))
-        partner_key = partner_key_create(advertiser=advertiser, **data)
+        partner_key = partner_key_create(
+            advertiser=advertiser,
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **data,
+        )
         return Response(
             PartnerKeyWithSecretOutputSerializer(partner_key).data, status=status.HTTP_201_CREATED
         )
@@ -748,7 +768,12 @@ class PartnerKeyDetailApi(APIView):
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        partner_key = partner_key_update(partner_key=partner_key, **serializer.validated_data)
+        partner_key = partner_key_update(
+            partner_key=partner_key,
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **serializer.validated_data,
+        )
         return Response(PartnerKeyOutputSerializer(partner_key).data)
 
 
@@ -768,5 +793,10 @@ class PartnerKeyRotateApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, partner_key_id: int) -> Response:
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
-        partner_key = partner_key_rotate(partner_key=partner_key, now=timezone.now())
+        partner_key = partner_key_rotate(
+            partner_key=partner_key,
+            now=timezone.now(),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         return Response(PartnerKeyWithSecretOutputSerializer(partner_key).data)

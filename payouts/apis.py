@@ -34,6 +34,7 @@ from accounts.permissions import (
 )
 from accounts.selectors import affiliate_get
 from core.api_schema import error_response
+from core.audit import audit_source_for_request
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.filters import query_params_check
@@ -307,7 +308,9 @@ class PayoutApproveApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
-        services.payout_approve(payout=payout, actor=request.user)
+        services.payout_approve(
+            payout=payout, actor=request.user, source=audit_source_for_request(request)
+        )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
 
@@ -341,7 +344,10 @@ class PayoutRejectApi(APIView):
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
         services.payout_reject(
-            payout=payout, actor=request.user, reason=serializer.validated_data["reason"]
+            payout=payout,
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            source=audit_source_for_request(request),
         )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
@@ -373,7 +379,10 @@ class PayoutMarkPaidApi(APIView):
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
         services.payout_mark_paid(
-            payout=payout, actor=request.user, reference=serializer.validated_data["reference"]
+            payout=payout,
+            actor=request.user,
+            reference=serializer.validated_data["reference"],
+            source=audit_source_for_request(request),
         )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 

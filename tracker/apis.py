@@ -28,6 +28,7 @@ from accounts.permissions import (
 )
 from campaigns.selectors import partner_key_get
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError
 from core.filters import query_params_check
 from core.pagination import StandardPagination, paginated_response
@@ -331,6 +332,7 @@ class ConversionStatusApi(APIView):
             reason=serializer.validated_data.get("reason", ""),
             actor=user,
             source=ChangeSource.ADMIN if user.is_network_admin else ChangeSource.ADVERTISER,
+            audit_source=audit_source_for_request(request),
         )
         conversion = selectors.conversion_get(viewer=user, conversion_id=conversion_id)
         return Response(_conversion_serializer(user, detail=True)(conversion).data)

@@ -61,8 +61,14 @@ from campaigns.tests.factories import (
     PartnerKeyFactory,
     TrackingLinkFactory,
 )
+from core.audit import audit_record
+from core.models import AuditSource
 from forwarding.models import DeliveryStatus
-from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from forwarding.tests.factories import (
+    DeliveryFactory,
+    OperatorWebhookFactory,
+    PostbackEndpointFactory,
+)
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
 from tracker.tests.factories import ClickFactory, postback
@@ -188,6 +194,14 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         "otp_static.staticdevice": lambda: StaticDevice.objects.create(
             user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
         ),
+        "core.auditentry": lambda: audit_record(
+            actor=None,
+            source=AuditSource.SYSTEM,
+            action="create",
+            obj_type="campaigns.campaign",
+            obj_id=0,
+            after={"name": "matrix"},
+        ),
     }
     ids = {}
     for model in admin.site._registry:
@@ -216,6 +230,9 @@ def world_build(*, receiver_url: str) -> World:
         receiver_url=receiver_url,
         now=timezone.now().date().isoformat(),
         campaign_content_type=ContentType.objects.get_for_model(Campaign).pk,
+        # The receiver without the query's macros: an operator webhook's URL takes none.
+        operator_receiver_url=receiver_url.partition("?")[0],
+        operator_webhook=OperatorWebhookFactory(url=receiver_url.partition("?")[0]).pk,
     )
     ids.update(_admin_objects(blacklisted_email=b["affiliate_email"]))
     users = {
@@ -683,6 +700,27 @@ ROWS += [
         "POST",
         "/api/deliveries/{delivery_a}/replay",
         AFFILIATE_A_OBJECT,
+    ),
+    Row("api/operator-webhooks", "GET", "/api/operator-webhooks", ADMIN_ONLY),
+    Row(
+        "api/operator-webhooks",
+        "POST",
+        "/api/operator-webhooks",
+        expect(401, 201, 403, 403, 403, 403),
+        body={"url": "{operator_receiver_url}", "events": ["payout.requested"]},
+    ),
+    Row(
+        "api/operator-webhooks/<int:webhook_id>",
+        "PATCH",
+        "/api/operator-webhooks/{operator_webhook}",
+        ADMIN_ONLY,
+        body={"is_active": True},
+    ),
+    Row(
+        "api/operator-webhooks/<int:webhook_id>",
+        "DELETE",
+        "/api/operator-webhooks/{operator_webhook}",
+        expect(401, 204, 403, 403, 403, 403),
     ),
     # --- reports -------------------------------------------------------------------------------
     Row("api/reports", "GET", "/api/reports", APPROVED_ROLES),
@@ -1252,6 +1290,8 @@ ADMIN_MODELS = {
     "forwarding.delivery": "no add or delete",
     "otp_totp.totpdevice": "no add",
     "otp_static.staticdevice": "no add",
+    "forwarding.operatorwebhook": "full",
+    "core.auditentry": "no add or delete",
 }
 _ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
 

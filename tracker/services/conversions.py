@@ -26,7 +26,9 @@ from campaigns.caps import caps_consume
 from campaigns.events import event_for_postback
 from campaigns.models import Campaign, ConversionEvent, EventInitialStatus, PartnerKey
 from campaigns.pricing_rules import pricing_rule_candidates
+from core.audit import audit_record
 from core.exceptions import ApplicationError, NotFoundError
+from core.models import AuditSource
 from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
@@ -243,12 +245,19 @@ def conversion_transition_apply(
 
 @transaction.atomic
 def conversion_status_change(
-    *, conversion_id: int, status: str, actor: User | None, reason: str, source: str
+    *,
+    conversion_id: int,
+    status: str,
+    actor: User | None,
+    reason: str,
+    source: str,
+    audit_source: str = AuditSource.SYSTEM,
 ) -> Conversion:
     """An admin's or advertiser's status change (the caller has checked who may do it).
 
     Locks the conversion row. Same status: returned unchanged, nothing recorded. Re-approving a
     rejected conversion needs a reason; overrides bypass caps (also our own `cap_reached`).
+    The change is written to the audit log with `audit_source` (console, portal, api...).
     """
     if status not in ConversionStatus.values:
         raise ApplicationError(
@@ -279,7 +288,8 @@ def conversion_status_change(
             code="reason_required",
             fields={"reason": ["Required to re-approve a rejected conversion."]},
         )
-    return conversion_transition_apply(
+    previous = conversion.status
+    changed = conversion_transition_apply(
         conversion=conversion,
         to_status=status,
         source=source,
@@ -287,6 +297,17 @@ def conversion_status_change(
         reason=reason,
         now=timezone.now(),
     )
+    audit_record(
+        actor=actor,
+        source=audit_source,
+        action="status_change",
+        obj_type=Conversion,
+        obj_id=conversion.pk,
+        obj_repr=f"conversion #{conversion.pk}",
+        before={"status": previous},
+        after={"status": status, **({"reason": reason} if reason else {})},
+    )
+    return changed
 
 
 # --- recording a partner's postback ------------------------------------------------------------

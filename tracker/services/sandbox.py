@@ -158,15 +158,16 @@ def postback_sandbox(
             }
             for entry in entries.order_by("pk")
         ]
+        # The affiliates' endpoints only: operator webhooks are the network's, not the key's.
         deliveries = Delivery.objects.filter(
-            Q(pk__gt=last_delivery) if last_delivery else Q()
+            Q(pk__gt=last_delivery) if last_delivery else Q(), endpoint__isnull=False
         ).select_related("endpoint")
         report.forwards = [
             {
                 "endpoint_id": delivery.endpoint_id,
-                "endpoint_name": delivery.endpoint.name,
+                "endpoint_name": delivery.endpoint.name if delivery.endpoint else "",
                 "status_event": delivery.event,
-                "method": delivery.endpoint.method,
+                "method": delivery.endpoint.method if delivery.endpoint else "",
             }
             for delivery in deliveries.order_by("pk")
         ]

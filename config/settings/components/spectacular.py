@@ -31,5 +31,6 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "forwarding.models.DeliveryStatus",
         "EndpointMethodEnum": "forwarding.models.EndpointMethod",
         "ForwardEventEnum": "forwarding.models.ForwardEvent",
+        "OperatorEventTypeEnum": "core.models.OperatorEventType",
     },
 }
