@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -33,6 +34,7 @@ from core.exceptions import ApplicationError
 from core.filters import query_params_check
 from core.pagination import StandardPagination, paginated_response
 from tracker import selectors
+from tracker.explain import click_explain, conversion_explain
 from tracker.filters import ClickFilter, ConversionFilter, PointsFilter
 from tracker.models import (
     BlockedReason,
@@ -635,3 +637,44 @@ class PartnerKeySandboxApi(APIView):
                 "forwards": report.forwards,
             }
         )
+
+
+# --- explanations ------------------------------------------------------------------------------
+
+_EXPLAIN_VIEWS = (
+    "Scoped like the object (another tenant's is a 404) and redacted like it: affiliates never "
+    "read revenue or the partner's raw parameters, advertisers never the affiliate's payout."
+)
+
+
+class ConversionExplainApi(APIView):
+    permission_classes = [IsAnyApprovedRole]
+
+    @extend_schema(
+        summary="Why this conversion was recorded and paid as it was",
+        description=(
+            "The decision trace: the click and the attribution window arithmetic, the event, "
+            "the pricing rule that priced it and the candidates it beat (ranked by specificity: "
+            "affiliate 8, event 4, country 2, sub1 1; then later start, then higher id), the "
+            "caps with their counters in the conversion's period, and every status change "
+            "with its source request. " + _EXPLAIN_VIEWS
+        ),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: AuthenticatedRequest, conversion_id: int) -> Response:
+        return Response(conversion_explain(viewer=request.user, conversion_id=conversion_id))
+
+
+class ClickExplainApi(APIView):
+    permission_classes = [IsAnyApprovedRole]
+
+    @extend_schema(
+        summary="Where this click went, and why",
+        description=(
+            "The click's checks (campaign status, country targeting) with their inputs, where "
+            "the visitor was sent and the conversions it brought. " + _EXPLAIN_VIEWS
+        ),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: AuthenticatedRequest, click_id: str) -> Response:
+        return Response(click_explain(viewer=request.user, click_id=click_id))

@@ -581,6 +581,13 @@ ROWS += [
         ADVERTISER_A_OBJECT,
     ),
     Row(
+        "api/conversions/<int:conversion_id>/explain",
+        "GET",
+        "/api/conversions/{conversion_a}/explain",
+        TRAFFIC_A,
+    ),
+    Row("api/clicks/<str:click_id>/explain", "GET", "/api/clicks/{click_id_a}/explain", TRAFFIC_A),
+    Row(
         "api/partner-keys/<int:partner_key_id>/sandbox",
         "POST",
         "/api/partner-keys/{key_a}/sandbox",

@@ -12,9 +12,7 @@ def test_the_owner_tries_a_pasted_postback_url_and_nothing_is_recorded(net):
     client = net.client_as("advertiser1")
     url = f"https://partner.example/cb?click_id={click.click_id}&payout=5.00&status=pending"
 
-    response = client.post(
-        f"/api/partner-keys/{net.partner_key1.pk}/sandbox", {"url": url}, format="json"
-    )
+    response = client.post(f"/api/partner-keys/{net.key1.pk}/sandbox", {"url": url}, format="json")
 
     body = response.json()
     assert response.status_code == 200, body
@@ -28,7 +26,7 @@ def test_a_refusal_is_answered_as_the_real_postback_would_answer_it(net):
     client = net.client_as("advertiser1")
 
     response = client.post(
-        f"/api/partner-keys/{net.partner_key1.pk}/sandbox",
+        f"/api/partner-keys/{net.key1.pk}/sandbox",
         {"params": {"click_id": "no-such-click"}},
         format="json",
     )
@@ -43,7 +41,7 @@ def test_a_refusal_is_answered_as_the_real_postback_would_answer_it(net):
 def test_without_parameters_the_sandbox_says_what_is_missing(net):
     client = net.client_as("advertiser1")
 
-    response = client.post(f"/api/partner-keys/{net.partner_key1.pk}/sandbox", {}, format="json")
+    response = client.post(f"/api/partner-keys/{net.key1.pk}/sandbox", {}, format="json")
 
     assert response.status_code == 400
     assert response.json()["code"] == "missing_params"
@@ -54,7 +52,7 @@ def test_another_advertisers_key_is_not_found(net):
     client = net.client_as("advertiser2")
 
     response = client.post(
-        f"/api/partner-keys/{net.partner_key1.pk}/sandbox",
+        f"/api/partner-keys/{net.key1.pk}/sandbox",
         {"params": {"click_id": "x"}},
         format="json",
     )
