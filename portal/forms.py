@@ -524,6 +524,13 @@ class PostbackTesterForm(forms.Form):
         "custom field.",
     )
 
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would happen, record nothing",
+        required=False,
+        help_text="Runs the same checks in a transaction that is rolled back: no conversion, "
+        "no money, no log row, nothing forwarded.",
+    )
+
     OWN_FIELDS = ("click_id", "status", "payout", "currency", "transaction_id", "user_id")
 
     def clean_payout(self) -> str:

@@ -45,7 +45,7 @@ from tracker.models import (
     EndUserPoints,
 )
 from tracker.services.conversions import conversion_status_change
-from tracker.services.sandbox import postback_sandbox
+from tracker.services.sandbox import postback_sandbox, sandbox_report_view
 
 
 def _money_field(**kwargs: Any) -> serializers.DecimalField:
@@ -584,7 +584,8 @@ class PartnerKeySandboxApi(APIView):
             "forwarded. Answers what the real postback would have done: `result` or `error` "
             "(with `http_status`, the status the real postback would answer), the conversion "
             "with its money, every cap's counter before and after, the ledger entries and the "
-            "forwards that would be queued. The key's IP allowlist and signature rule are not "
+            "forwards that would be queued (an advertiser reads its own ledger lines, never the "
+            "affiliate's payout). The key's IP allowlist and signature rule are not "
             "applied (they are the partner server's)."
         ),
         request=InputSerializer,
@@ -620,23 +621,7 @@ class PartnerKeySandboxApi(APIView):
                 fields={"params": ["Give the parameters or a postback URL."]},
             )
         report = postback_sandbox(partner_key=partner_key, params=params)
-        error = report.error
-        return Response(
-            {
-                "result": report.result,
-                "reason": report.reason,
-                "http_status": error.status if error else 200,
-                "error": (
-                    {"code": error.code, "message": error.message, "fields": error.fields or {}}
-                    if error
-                    else None
-                ),
-                "conversion": report.conversion,
-                "caps": report.caps,
-                "ledger_entries": report.ledger_entries,
-                "forwards": report.forwards,
-            }
-        )
+        return Response(sandbox_report_view(report=report, viewer=request.user))
 
 
 # --- explanations ------------------------------------------------------------------------------

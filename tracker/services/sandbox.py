@@ -18,11 +18,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.caps import cap_period_start
 from campaigns.models import Cap, CapCounter, PartnerKey
 from core.exceptions import ApplicationError
 from forwarding.models import Delivery
-from payouts.models import LedgerEntry
+from payouts.models import LedgerEntry, OwnerType
 from tracker.models import Conversion
 from tracker.postback_params import ENDPOINT_SANDBOX, PostbackInbound
 from tracker.services.postbacks import postback_receive
@@ -175,3 +176,36 @@ def postback_sandbox(
         # included.
         transaction.set_rollback(True)
     return report
+
+
+def sandbox_report_view(*, report: SandboxReport, viewer: User) -> dict[str, Any]:
+    """The report as `viewer` may read it: an advertiser reads its own ledger lines and never
+    the affiliate's payout (as everywhere else); an admin reads everything."""
+    error = report.error
+    conversion = dict(report.conversion) if report.conversion else None
+    entries = report.ledger_entries
+    if not viewer.is_network_admin:
+        if conversion is not None:
+            conversion.pop("payout", None)
+            conversion.pop("points_awarded", None)
+        entries = [
+            entry
+            for entry in entries
+            if entry["owner_type"] == OwnerType.ADVERTISER and entry["owner_id"] == viewer.pk
+        ]
+    return {
+        "result": report.result,
+        "reason": report.reason,
+        "http_status": error.status if error else 200,
+        "error": (
+            {"code": error.code, "message": error.message, "fields": error.fields or {}}
+            if error
+            else None
+        ),
+        "conversion": conversion,
+        "caps": report.caps
+        if viewer.is_network_admin
+        else [cap for cap in report.caps if cap["metric"] != "payout"],
+        "ledger_entries": entries,
+        "forwards": report.forwards,
+    }
