@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db import OperationalError, connections, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
@@ -24,6 +25,7 @@ from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_number
 from core.models import AuditSource
+from tracker.explain import conversion_trace
 from tracker.models import (
     ChangeSource,
     Click,
@@ -279,14 +281,24 @@ class ConversionAdmin(ReadOnlyAdmin):
             {"fields": ("user_id", "country", "ip", "user_agent", "device_id", "sub_ids_pretty")},
         ),
         ("Custom data", {"fields": ("custom_data_pretty",)}),
+        ("Why", {"fields": ("explanation",)}),
     )
     readonly_fields = [
+        "explanation",
         "revenue_display",
         "payout_display",
         "points_display",
         "sub_ids_pretty",
         "custom_data_pretty",
     ]
+
+    @admin.display(description="Decision trace")
+    def explanation(self, obj: Conversion) -> str:
+        # The console is the operator's: the whole trace, unredacted.
+        if obj.pk is None:
+            return ""
+        trace = conversion_trace(conversion_id=obj.pk)
+        return render_to_string("tracker/_conversion_explanation.html", {"explanation": trace})
 
     @admin.display(description="Revenue", ordering="revenue")
     def revenue_display(self, obj: Conversion) -> str:

@@ -155,11 +155,20 @@ def _hidden_for(viewer: User) -> frozenset[str]:
 
 
 def conversion_explain(*, viewer: User, conversion_id: int) -> dict[str, Any]:
-    """The decision trace of one conversion the viewer may see (404 otherwise)."""
+    """The decision trace of one conversion the viewer may see (404 otherwise), redacted for
+    the viewer."""
     conversion = conversion_get(viewer=viewer, conversion_id=conversion_id)
+    return explanation_redact(
+        conversion_trace(conversion_id=conversion.pk), hidden=_hidden_for(viewer)
+    )
+
+
+def conversion_trace(*, conversion_id: int) -> dict[str, Any]:
+    """The whole decision trace of a conversion, unscoped and unredacted: for the operator's
+    console, or after `conversion_explain` decided the viewer may see it."""
     conversion = Conversion.objects.select_related(
         "click", "campaign", "event", "pricing_rule__event"
-    ).get(pk=conversion.pk)
+    ).get(pk=conversion_id)
     click, event = conversion.click, conversion.event
     rules = PricingRule.objects.filter(campaign_id=conversion.campaign_id).select_related("event")
     ranked = pricing_rules_ranked(
@@ -220,7 +229,7 @@ def conversion_explain(*, viewer: User, conversion_id: int) -> dict[str, Any]:
         "caps": _caps_view(conversion=conversion),
         "history": _history_view(conversion),
     }
-    return explanation_redact(trace, hidden=_hidden_for(viewer))
+    return trace
 
 
 def click_explain(*, viewer: User, click_id: str) -> dict[str, Any]:

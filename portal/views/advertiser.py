@@ -39,6 +39,7 @@ from portal.forms import (
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
+from tracker.explain import conversion_explain
 from tracker.models import ChangeSource
 from tracker.selectors import conversion_get, conversion_list
 from tracker.services.conversions import conversion_status_change
@@ -539,5 +540,9 @@ def conversion_detail(request: AdvertiserRequest, conversion_id: int) -> HttpRes
     return render(
         request,
         "portal/advertiser/conversion_detail.html",
-        {"conversion": conversion, "form": form},
+        {
+            "conversion": conversion,
+            "form": form,
+            "explanation": conversion_explain(viewer=request.user, conversion_id=conversion.pk),
+        },
     )

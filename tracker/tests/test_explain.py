@@ -153,3 +153,26 @@ def test_another_tenants_conversion_is_not_found_over_the_api(net):
     assert response.status_code == 404
     assert own.status_code == 200
     assert own.json()["pricing"]["pricing_rule_id"] is not None
+
+
+@pytest.mark.django_db
+def test_the_advertisers_conversion_page_and_the_console_show_the_trace(net):
+    world, _, _, (for_affiliate, _, _) = _capped_world()
+    click = world.click(country="GB")
+    Client().get(world.postback_path, {"click_id": click.click_id, "event": "lead"})
+    conversion = Conversion.objects.get()
+    advertiser = Client()
+    advertiser.force_login(world.advertiser.user)
+    console = Client()
+    console.force_login(net.admin)
+
+    page = advertiser.get(f"/portal/advertiser/conversions/{conversion.pk}/")
+    change_form = console.get(f"/admin/tracker/conversion/{conversion.pk}/change/")
+
+    for response in (page, change_form):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert f'<dd id="explanation-priced-by">pricing rule #{for_affiliate.pk}</dd>' in html
+        assert "<td>#" in html
+        assert "won" in html
+        assert "beaten" in html
