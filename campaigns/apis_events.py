@@ -7,7 +7,7 @@ what the partner pays). Another tenant's campaign or event answers 404 like a mi
 
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,15 +47,20 @@ class EventAffiliateOutputSerializer(serializers.Serializer):
 
 
 class EventOutputSerializer(EventAffiliateOutputSerializer):
-    """The owner's and the admin's view of an event."""
+    """The owner's and the admin's view of an event.
+
+    The fields an affiliate does not get are `required=False`, so that one schema describes
+    both views (the affiliate's is this one without them).
+    """
 
     default_revenue = serializers.DecimalField(
         max_digits=18,
         decimal_places=4,
-        help_text="Revenue when the partner's postback has no payout.",
+        required=False,
+        help_text="Revenue when the partner's postback has no payout (not shown to affiliates).",
     )
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField(required=False, help_text="Not shown to affiliates.")
+    updated_at = serializers.DateTimeField(required=False, help_text="Not shown to affiliates.")
 
     class Meta:
         ref_name = "ConversionEvent"
@@ -101,17 +106,6 @@ def _event_serializer(viewer: User) -> type[serializers.Serializer]:
     return EventAffiliateOutputSerializer if viewer.is_affiliate else EventOutputSerializer
 
 
-def _event_for_viewer(*, many: bool = False) -> PolymorphicProxySerializer:
-    """For the schema: admins and advertisers get `ConversionEvent`, affiliates the view without
-    revenue."""
-    return PolymorphicProxySerializer(
-        component_name="ConversionEventForViewer",
-        serializers=[EventOutputSerializer, EventAffiliateOutputSerializer],
-        resource_type_field_name=None,
-        many=many,
-    )
-
-
 class CampaignEventListCreateApi(MethodPermissionsMixin, APIView):
     permissions_by_method = {"GET": [IsAnyApprovedRole], "POST": [IsAdminOrApprovedAdvertiser]}
     # OPTIONS (DRF's metadata) describes POST's input from it.
@@ -120,11 +114,11 @@ class CampaignEventListCreateApi(MethodPermissionsMixin, APIView):
     @extend_schema(
         summary="List a campaign's conversion events",
         description=(
-            "The default event first. Owner advertiser and admins get `ConversionEvent`; an "
-            "affiliate that may see the campaign gets the events without `default_revenue` "
-            "(`ConversionEventForAffiliate`). Not paginated: a campaign has a handful of events."
+            "The default event first. An affiliate that may see the campaign gets the events "
+            "without `default_revenue`, `created_at` and `updated_at` (affiliates never see "
+            "revenue). Not paginated: a campaign has a handful of events."
         ),
-        responses={200: _event_for_viewer(many=True), **error_responses(401, 403, 404)},
+        responses={200: EventOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
