@@ -18,4 +18,9 @@ urlpatterns = [
         name="api-conversion-status",
     ),
     path("points", apis.PointsListApi.as_view(), name="api-points"),
+    path(
+        "partner-keys/<int:partner_key_id>/sandbox",
+        apis.PartnerKeySandboxApi.as_view(),
+        name="api-partner-key-sandbox",
+    ),
 ]
