@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
@@ -15,16 +15,31 @@ from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Affiliate, User
 from campaigns import selectors, services
-from campaigns.events import campaign_default_event_sync
+from campaigns.events import (
+    campaign_default_event_sync,
+    event_create,
+    event_delete,
+    event_update,
+    event_validate,
+)
 from campaigns.models import (
     AccessStatus,
     Campaign,
     CampaignAccess,
     CampaignStatus,
     Cap,
+    ConversionEvent,
     PartnerKey,
     PayoutType,
+    PricingRule,
     TrackingLink,
+)
+from campaigns.pricing_rules import (
+    pricing_rule_create,
+    pricing_rule_delete,
+    pricing_rule_describe,
+    pricing_rule_update,
+    pricing_rule_validate,
 )
 from core.admin import AuditedSaveMixin
 from core.audit import audit_record
@@ -406,3 +421,273 @@ class PartnerKeyAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Keys are issued with generated secrets through the API or the portal, not typed in.
         return False
+
+
+# --- conversion events and pricing rules ---------------------------------------------------------
+
+
+def _form_errors_from(form: forms.ModelForm, exc: ApplicationError) -> None:
+    """An ApplicationError from a service's validation, as the form's errors."""
+    if not exc.fields:
+        raise forms.ValidationError(exc.message) from exc
+    for name, errors in exc.fields.items():
+        if name in form.errors:
+            continue  # the form field's own error already says it
+        target = name if name in form.fields else None
+        for error in errors:
+            form.add_error(target, error)
+
+
+class EventCapInline(admin.TabularInline):
+    model = Cap
+    fk_name = "event"
+    extra = 0
+    fields = ["scope", "period", "metric", "limit", "action"]
+    formfield_overrides = _MONEY_FORM_FIELDS
+    verbose_name = "event cap"
+
+
+class ConversionEventAdminForm(forms.ModelForm):
+    """Checked with the API's rules (`event_validate`); saved by `event_create`/`event_update`."""
+
+    class Meta:
+        model = ConversionEvent
+        fields = [
+            "campaign",
+            "code",
+            "name",
+            "payout_type",
+            "payout_amount",
+            "revshare_percent",
+            "default_revenue",
+            "allow_multiple",
+            "initial_status",
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name != "campaign"}
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        campaign = self.instance.campaign if self.instance.pk else self.cleaned_data.get("campaign")
+        if campaign is None:
+            return self.cleaned_data
+        try:
+            event_validate(
+                campaign=campaign,
+                data=self.service_data(),
+                event=self.instance if self.instance.pk else None,
+            )
+        except ApplicationError as exc:
+            _form_errors_from(self, exc)
+        return self.cleaned_data
+
+
+class _ServiceDeleteMixin(admin.ModelAdmin):
+    """Deletes go through the service (`service_delete`), whose refusals become messages."""
+
+    def service_delete(self, obj: Any) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.service_delete(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset.order_by("pk"):
+            try:
+                self.service_delete(obj)
+            except ApplicationError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+
+
+@admin.register(ConversionEvent)
+class ConversionEventAdmin(_ServiceDeleteMixin, admin.ModelAdmin):
+    """The campaign's default event is edited here or through the campaign (both write both);
+    it and events with conversions cannot be deleted."""
+
+    list_display = [
+        "id",
+        "campaign",
+        "code",
+        "name",
+        "is_default",
+        "payout_type",
+        "payout_display",
+        "initial_status",
+        "allow_multiple",
+    ]
+    list_filter = ["is_default", "payout_type", "initial_status", "campaign"]
+    search_fields = ["code", "name", "campaign__name"]
+    list_select_related = ["campaign"]
+    form = ConversionEventAdminForm
+    formfield_overrides = _MONEY_FORM_FIELDS
+    fields = [*ConversionEventAdminForm.Meta.fields, "is_default", "created_at", "updated_at"]
+    readonly_fields = ["is_default", "created_at", "updated_at"]
+    inlines = [EventCapInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # An event never moves to another campaign.
+        return [*self.readonly_fields, "campaign"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.service_data()
+        if change:
+            event_update(event=obj, data=data)
+        else:
+            created = event_create(campaign=form.cleaned_data["campaign"], data=data)
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # An event's cap belongs to the event's campaign too (the campaign's cap counters).
+        for cap in formset.save(commit=False):
+            cap.campaign_id = form.instance.campaign_id
+            cap.save()
+        for cap in formset.deleted_objects:
+            cap.delete()
+
+    def service_delete(self, obj: ConversionEvent) -> None:
+        event_delete(event=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and (obj.is_default or obj.conversions.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="Payout")
+    def payout_display(self, obj: ConversionEvent) -> str:
+        if obj.payout_type == PayoutType.FIXED:
+            return format_money(obj.payout_amount, obj.campaign.currency)
+        return f"{format_percent(obj.revshare_percent)} of revenue"
+
+
+class PricingRuleActiveFilter(admin.SimpleListFilter):
+    title = "active now"
+    parameter_name = "active"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No: not started or ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        now = timezone.now()
+        valid = (Q(starts_at__isnull=True) | Q(starts_at__lte=now)) & (
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+        if self.value() == "yes":
+            return queryset.filter(valid)
+        if self.value() == "no":
+            return queryset.exclude(valid)
+        return queryset
+
+
+class PricingRuleAdminForm(forms.ModelForm):
+    """Checked with the API's rules (`pricing_rule_validate`); saved by the rule services."""
+
+    class Meta:
+        model = PricingRule
+        fields = [
+            "campaign",
+            "event",
+            "affiliate",
+            "country",
+            "sub1",
+            "starts_at",
+            "ends_at",
+            "payout_type",
+            "payout_amount",
+            "revshare_percent",
+            "revenue_amount",
+            "note",
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: value for name, value in self.cleaned_data.items() if name != "campaign"}
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        campaign = self.instance.campaign if self.instance.pk else self.cleaned_data.get("campaign")
+        if campaign is None:
+            return self.cleaned_data
+        try:
+            pricing_rule_validate(
+                campaign=campaign,
+                data=self.service_data(),
+                rule=self.instance if self.instance.pk else None,
+            )
+        except ApplicationError as exc:
+            _form_errors_from(self, exc)
+        return self.cleaned_data
+
+
+@admin.register(PricingRule)
+class PricingRuleAdmin(_ServiceDeleteMixin, PartnerLookupsMixin, admin.ModelAdmin):
+    """A rule that priced conversions cannot be deleted: end it with `ends_at`."""
+
+    list_display = [
+        "id",
+        "campaign",
+        "description",
+        "payout_type",
+        "terms_display",
+        "validity",
+        "is_active",
+        "note",
+    ]
+    list_filter = [
+        PricingRuleActiveFilter,
+        "campaign",
+        "event__code",
+        "affiliate",
+        "country",
+        "payout_type",
+    ]
+    search_fields = ["note", "campaign__name", "event__code", "affiliate__user__email", "sub1"]
+    list_select_related = ["campaign", "event", "affiliate__user"]
+    form = PricingRuleAdminForm
+    formfield_overrides = _MONEY_FORM_FIELDS
+    fields = [*PricingRuleAdminForm.Meta.fields, "description", "created_at", "updated_at"]
+    readonly_fields = ["description", "created_at", "updated_at"]
+    raw_id_fields = ["event", "affiliate"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.readonly_fields, "campaign"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.service_data()
+        if change:
+            pricing_rule_update(rule=obj, data=data)
+        else:
+            created = pricing_rule_create(campaign=form.cleaned_data["campaign"], data=data)
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def service_delete(self, obj: PricingRule) -> None:
+        pricing_rule_delete(rule=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.conversions.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="Applies to")
+    def description(self, obj: PricingRule) -> str:
+        return pricing_rule_describe(obj) if obj.pk else ""
+
+    @admin.display(description="Terms")
+    def terms_display(self, obj: PricingRule) -> str:
+        if obj.payout_type == PayoutType.FIXED:
+            return format_money(obj.payout_amount, obj.campaign.currency)
+        return f"{format_percent(obj.revshare_percent)} of revenue"
+
+    @admin.display(description="Valid")
+    def validity(self, obj: PricingRule) -> str:
+        start = obj.starts_at.strftime("%Y-%m-%d %H:%M") if obj.starts_at else "always"
+        end = obj.ends_at.strftime("%Y-%m-%d %H:%M") if obj.ends_at else "open"
+        return f"{start} to {end} UTC"
+
+    @admin.display(description="Active now", boolean=True)
+    def is_active(self, obj: PricingRule) -> bool:
+        now = timezone.now()
+        return (obj.starts_at is None or obj.starts_at <= now) and (
+            obj.ends_at is None or now < obj.ends_at
+        )

@@ -39,6 +39,7 @@ from campaigns.models import (
     CapMetric,
     CapPeriod,
     CapScope,
+    ConversionEvent,
     PartnerKey,
     PayoutType,
     Visibility,
@@ -151,6 +152,57 @@ class CampaignOutputSerializer(serializers.Serializer):
         ref_name = "Campaign"
 
 
+class PayoutConditionSerializer(serializers.Serializer):
+    condition = serializers.CharField(help_text="Where it applies: `GB`, `sub1 promo`, ...")
+    payout_type = serializers.ChoiceField(choices=PayoutType.choices)
+    payout_amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    revshare_percent = serializers.DecimalField(max_digits=7, decimal_places=4)
+
+    class Meta:
+        ref_name = "EventPayoutCondition"
+
+
+class EventPayoutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    payout_type = serializers.ChoiceField(choices=PayoutType.choices)
+    payout_amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    revshare_percent = serializers.DecimalField(max_digits=7, decimal_places=4)
+    rule_id = serializers.IntegerField(
+        allow_null=True, help_text="The pricing rule these terms come from; null: the event's."
+    )
+    conditional = PayoutConditionSerializer(
+        many=True, help_text="Other terms for some countries or sub1 values."
+    )
+
+    class Meta:
+        ref_name = "EventPayout"
+
+
+def _event_payouts_data(payouts: list[selectors.EventPayout]) -> list[dict[str, Any]]:
+    """`event_payouts_for_affiliate` as `EventPayoutSerializer` reads it."""
+    return [
+        {
+            "code": payout.event.code,
+            "name": payout.event.name,
+            "payout_type": payout.base.payout_type,
+            "payout_amount": payout.base.payout_amount,
+            "revshare_percent": payout.base.revshare_percent,
+            "rule_id": payout.base.rule_id,
+            "conditional": [
+                {
+                    "condition": condition,
+                    "payout_type": terms.payout_type,
+                    "payout_amount": terms.payout_amount,
+                    "revshare_percent": terms.revshare_percent,
+                }
+                for condition, terms in payout.conditional
+            ],
+        }
+        for payout in payouts
+    ]
+
+
 class CampaignAffiliateOutputSerializer(serializers.Serializer):
     """An affiliate's view: the terms it is paid on, never revenue or the advertiser's setup.
 
@@ -175,10 +227,24 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
     access_invited_at = serializers.SerializerMethodField(
         help_text="When the affiliate was invited into the campaign; null when it was not."
     )
+    events = serializers.SerializerMethodField(
+        help_text=(
+            "Per conversion event, what this affiliate earns now: its own pricing rules and "
+            "everyone's (never another affiliate's), no revenue."
+        )
+    )
     created_at = serializers.DateTimeField()
 
     class Meta:
         ref_name = "CampaignForAffiliate"
+
+    @extend_schema_field(EventPayoutSerializer(many=True))
+    def get_events(self, campaign: Campaign) -> list[dict[str, Any]]:
+        payouts = selectors.event_payouts_from(
+            events=getattr(campaign, "viewer_events", []),
+            rules=getattr(campaign, "viewer_rules", []),
+        )
+        return list(EventPayoutSerializer(_event_payouts_data(payouts), many=True).data)
 
     def _access(self, campaign: Campaign) -> CampaignAccess | None:
         accesses = getattr(campaign, "viewer_accesses", [])
@@ -203,9 +269,20 @@ def _viewer_access(viewer: User) -> Prefetch:
     )
 
 
+def _viewer_payouts(viewer: User) -> list[Prefetch]:
+    """The campaign's events and the pricing rules that may pay the affiliate now, as
+    `viewer_events` and `viewer_rules` (one query each for a whole page)."""
+    rules = selectors.pricing_rules_for_affiliate_at(affiliate_id=viewer.pk, at=timezone.now())
+    return [
+        Prefetch("events", queryset=ConversionEvent.objects.all(), to_attr="viewer_events"),
+        Prefetch("pricing_rules", queryset=rules, to_attr="viewer_rules"),
+    ]
+
+
 def _with_viewer_access(queryset: QuerySet[Campaign], viewer: User) -> QuerySet[Campaign]:
-    """Attach the affiliate's own application to each campaign (one query for the page)."""
-    return queryset.prefetch_related(_viewer_access(viewer))
+    """Attach the affiliate's own application and payouts to each campaign (three queries for
+    the page)."""
+    return queryset.prefetch_related(_viewer_access(viewer), *_viewer_payouts(viewer))
 
 
 def _campaign_output(campaign: Campaign, viewer: User) -> dict[str, Any]:
@@ -292,7 +369,8 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
         summary="List campaigns",
         description=(
             "Admin: all campaigns; advertiser: its own; affiliate: those it may promote, in the "
-            "affiliate view (`CampaignForAffiliate`: no revenue, landing URL or advertiser)."
+            "affiliate view (`CampaignForAffiliate`: no revenue, landing URL or advertiser), "
+            "each with its `events` payouts (prefetched for the whole page: three queries more)."
         ),
         responses={200: _campaign_for_viewer(many=True), **error_responses(400, 401, 403)},
     )
@@ -337,14 +415,17 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
 
     @extend_schema(
         summary="One campaign",
-        description="Affiliates get the affiliate view (`CampaignForAffiliate`).",
+        description=(
+            "Affiliates get the affiliate view (`CampaignForAffiliate`), with what they earn "
+            "per conversion event (`events`: their own pricing rules and everyone's)."
+        ),
         responses={200: _campaign_for_viewer(), **error_responses(401, 403, 404)},
     )
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         user = request.user
         campaign = selectors.campaign_get(viewer=user, campaign_id=campaign_id)
         if user.is_affiliate:
-            prefetch_related_objects([campaign], _viewer_access(user))
+            prefetch_related_objects([campaign], _viewer_access(user), *_viewer_payouts(user))
         return Response(_campaign_output(campaign, user))
 
     @extend_schema(

@@ -4,6 +4,8 @@ A filter narrows what the viewer may see; it never widens it: scoping is the sel
 """
 
 import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from campaigns.models import (
     AccessStatus,
@@ -12,6 +14,7 @@ from campaigns.models import (
     CampaignStatus,
     PartnerKey,
     PayoutType,
+    PricingRule,
     Visibility,
 )
 from core.filters import BooleanFilter, IdFilter
@@ -61,3 +64,36 @@ class PartnerKeyFilter(django_filters.FilterSet):
     class Meta:
         model = PartnerKey
         fields: list[str] = []
+
+
+class PricingRuleFilter(django_filters.FilterSet):
+    event = django_filters.CharFilter(
+        method="filter_event",
+        help_text="An event code: the rules for that event (rules for every event excluded).",
+    )
+    affiliate = IdFilter(field_name="affiliate_id", help_text="The rules of that affiliate.")
+    country = django_filters.CharFilter(
+        field_name="country", lookup_expr="iexact", help_text="ISO country code (GB, US, ...)."
+    )
+    active = BooleanFilter(
+        method="filter_active",
+        help_text="true: valid now (started, not ended); false: not yet started or ended.",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"), ("starts_at", "starts_at"), ("created_at", "created_at")),
+        help_text="id, starts_at or created_at; prefix with - for descending. Default: -id.",
+    )
+
+    class Meta:
+        model = PricingRule
+        fields: list[str] = []
+
+    def filter_event(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(event__code=value.strip().lower())
+
+    def filter_active(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        now = timezone.now()
+        valid = (Q(starts_at__isnull=True) | Q(starts_at__lte=now)) & (
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+        return queryset.filter(valid) if value else queryset.exclude(valid)

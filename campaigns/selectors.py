@@ -243,6 +243,16 @@ def _terms(source: ConversionEvent | PricingRule, rule_id: int | None) -> Payout
     )
 
 
+def pricing_rules_for_affiliate_at(*, affiliate_id: int, at: dt.datetime) -> QuerySet[PricingRule]:
+    """The rules that may apply to the affiliate's conversions at `at` (any campaign): its own
+    and everyone's, never another affiliate's; the caller narrows to a campaign."""
+    return PricingRule.objects.filter(
+        Q(affiliate__isnull=True) | Q(affiliate_id=affiliate_id),
+        Q(starts_at__isnull=True) | Q(starts_at__lte=at),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at),
+    )
+
+
 def event_payouts_for_affiliate(
     *, campaign: Campaign, affiliate_id: int, at: dt.datetime
 ) -> list[EventPayout]:
@@ -250,13 +260,17 @@ def event_payouts_for_affiliate(
     revenue): its own rules and everyone's, never another affiliate's. Two queries."""
     events = list(ConversionEvent.objects.filter(campaign=campaign))
     rules = list(
-        PricingRule.objects.filter(
-            Q(affiliate__isnull=True) | Q(affiliate_id=affiliate_id),
-            Q(starts_at__isnull=True) | Q(starts_at__lte=at),
-            Q(ends_at__isnull=True) | Q(ends_at__gt=at),
-            campaign=campaign,
-        )
+        pricing_rules_for_affiliate_at(affiliate_id=affiliate_id, at=at).filter(campaign=campaign)
     )
+    return event_payouts_from(events=events, rules=rules)
+
+
+def event_payouts_from(
+    *, events: list[ConversionEvent], rules: list[PricingRule]
+) -> list[EventPayout]:
+    """`event_payouts_for_affiliate` from rows already read (`rules` from
+    `pricing_rules_for_affiliate_at`, one campaign's): a list page prefetches them for every
+    campaign at once."""
     payouts = []
     for event in events:
         applying = sorted(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import apis
+from campaigns import apis, apis_events, apis_pricing_rules
 
 urlpatterns = [
     path("campaigns", apis.CampaignListCreateApi.as_view(), name="api-campaigns"),
@@ -36,6 +36,32 @@ urlpatterns = [
         "campaigns/<int:campaign_id>/link",
         apis.CampaignLinkApi.as_view(),
         name="api-campaign-link",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/events",
+        apis_events.CampaignEventListCreateApi.as_view(),
+        name="api-campaign-events",
+    ),
+    path("events/<int:event_id>", apis_events.EventDetailApi.as_view(), name="api-event"),
+    path(
+        "campaigns/<int:campaign_id>/pricing-rules",
+        apis_pricing_rules.CampaignPricingRuleListCreateApi.as_view(),
+        name="api-campaign-pricing-rules",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/pricing-rules/import",
+        apis_pricing_rules.CampaignPricingRuleImportApi.as_view(),
+        name="api-campaign-pricing-rules-import",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/pricing-rules/preview",
+        apis_pricing_rules.CampaignPricingRulePreviewApi.as_view(),
+        name="api-campaign-pricing-rules-preview",
+    ),
+    path(
+        "pricing-rules/<int:rule_id>",
+        apis_pricing_rules.PricingRuleDetailApi.as_view(),
+        name="api-pricing-rule",
     ),
     path("applications", apis.ApplicationListApi.as_view(), name="api-applications"),
     path(

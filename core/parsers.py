@@ -48,3 +48,12 @@ class JSONParser(parsers.JSONParser):
         if json_depth_exceeds(data, JSON_MAX_DEPTH):
             raise too_deep
         return data
+
+
+class CsvParser(parsers.BaseParser):
+    """A `text/csv` body, handed to the view as bytes under `csv` (the CSV imports read it)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> dict[str, bytes]:
+        return {"csv": stream.read() if stream is not None else b""}

@@ -60,6 +60,10 @@ class EndpointOutputSerializer(serializers.Serializer):
         source="campaign_id", allow_null=True, help_text="null: every campaign."
     )
     is_active = serializers.BooleanField()
+    conversion_events = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Conversion event codes (lead, sale, ...) forwarded; empty: every event.",
+    )
     failing_since = serializers.DateTimeField(allow_null=True)
     last_success_at = serializers.DateTimeField(allow_null=True)
     disabled_at = serializers.DateTimeField(allow_null=True)
@@ -100,6 +104,12 @@ class _EndpointFieldsSerializer(serializers.Serializer):
         allow_null=True, required=False, help_text="A campaign id, or null for every campaign."
     )
     is_active = serializers.BooleanField(required=False)
+    conversion_events = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=50,
+        required=False,
+        help_text="Conversion event codes (lead, sale, ...) to forward; empty: every event.",
+    )
 
 
 def _affiliate_for_new_endpoint(user: User, affiliate_id: int | None) -> Affiliate:

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ConversionEvent
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_number
 from core.models import AuditSource
@@ -84,6 +84,22 @@ def _pretty_json(value: Any) -> str:
         '<pre class="console-pre">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str),
     )
+
+
+class EventCodeFilter(admin.SimpleListFilter):
+    """By conversion event code (`lead` on every campaign); the codes come from the events
+    table, not from a scan of the conversions."""
+
+    title = "event"
+    parameter_name = "event"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        codes = ConversionEvent.objects.order_by("code").values_list("code", flat=True).distinct()
+        return [(code, code) for code in codes[:200]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(event__code=value) if value else queryset
 
 
 class ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
@@ -235,15 +251,17 @@ class ConversionAdmin(ReadOnlyAdmin):
         "created_at",
         "status",
         "campaign",
+        "event_code",
         "affiliate",
         "click_id_display",
         "transaction_id",
+        "pricing_rule_display",
         "revenue_display",
         "payout_display",
         "currency",
     ]
-    list_filter = ["status", "campaign", "affiliate"]
-    list_select_related = ["campaign", "affiliate__user", "click"]
+    list_filter = ["status", EventCodeFilter, "campaign", "affiliate"]
+    list_select_related = ["campaign", "affiliate__user", "click", "event"]
     search_fields = ["transaction_id"]  # shows the search box; see get_search_results
     search_help_text = "Exact click id or transaction id."
     date_hierarchy = "created_at"
@@ -258,6 +276,8 @@ class ConversionAdmin(ReadOnlyAdmin):
                 "fields": (
                     "click",
                     "campaign",
+                    "event",
+                    "pricing_rule",
                     "affiliate",
                     "partner_key",
                     "status",
@@ -315,6 +335,14 @@ class ConversionAdmin(ReadOnlyAdmin):
     @admin.display(description="Click", ordering="click__click_id")
     def click_id_display(self, obj: Conversion) -> str:
         return obj.click.click_id
+
+    @admin.display(description="Event", ordering="event__code")
+    def event_code(self, obj: Conversion) -> str:
+        return obj.event.code
+
+    @admin.display(description="Pricing rule")
+    def pricing_rule_display(self, obj: Conversion) -> str:
+        return f"#{obj.pricing_rule_id}" if obj.pricing_rule_id else "event terms"
 
     @admin.display(description="Sub ids")
     def sub_ids_pretty(self, obj: Conversion) -> str:

@@ -125,6 +125,8 @@ class _ConversionSerializer(serializers.Serializer):
     click_id = serializers.CharField(source="click.click_id")
     campaign_id = serializers.IntegerField()
     affiliate_id = serializers.IntegerField()
+    event = serializers.CharField(source="event.code", help_text="The conversion event's code.")
+    event_name = serializers.CharField(source="event.name")
     status = serializers.ChoiceField(choices=ConversionStatus.choices)
     reason = serializers.CharField()
     currency = serializers.CharField()
@@ -157,6 +159,9 @@ class ConversionAdvertiserSerializer(_ConversionSerializer):
     advertiser would know the network's margin."""
 
     revenue = _money_field(help_text="What the partner pays for the conversion.")
+    pricing_rule_id = serializers.IntegerField(
+        allow_null=True, help_text="The pricing rule that priced it; null: the event's terms."
+    )
     offer_id = serializers.CharField(help_text="The partner's offer id, as posted back.")
     external_conversion_id = serializers.CharField(
         help_text="The partner's `conversion_id`, as posted back."

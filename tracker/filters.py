@@ -8,6 +8,7 @@ RFC 3339 date-times for anything finer. Junk in any of them is a 400 (see core.f
 from typing import Any
 
 import django_filters
+from django.db.models import QuerySet
 
 from core.filters import BooleanFilter, CreatedRangeFilterSet, IdFilter
 from tracker.models import BlockedReason, Click, Conversion, ConversionStatus, EndUserPoints
@@ -55,6 +56,9 @@ class ConversionFilter(CreatedRangeFilterSet):
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
     )
     status = django_filters.ChoiceFilter(choices=ConversionStatus.choices)
+    event = django_filters.CharFilter(
+        method="filter_event", help_text="A conversion event's code (lead, sale, default, ...)."
+    )
     click_id = django_filters.CharFilter(field_name="click__click_id")
     transaction_id = django_filters.CharFilter()
     sub1 = django_filters.CharFilter(field_name="click__sub1", help_text="The click's sub1.")
@@ -93,6 +97,9 @@ class ConversionFilter(CreatedRangeFilterSet):
         ordering.model = self.queryset.model
         ordering.parent = self
         self.filters["ordering"] = ordering
+
+    def filter_event(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(event__code=value.strip().lower())
 
 
 class PointsFilter(django_filters.FilterSet):

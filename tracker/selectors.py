@@ -53,7 +53,8 @@ def click_list(*, viewer: User) -> QuerySet[Click]:
 
 
 def conversion_list(*, viewer: User) -> QuerySet[Conversion]:
-    """Newest first, with the click joined (its `click_id` and sub ids are part of the output)."""
+    """Newest first, with the click and the event joined (their `click_id`, sub ids and event
+    code are part of the output)."""
     if viewer.is_network_admin:
         queryset = Conversion.objects.all()
     elif viewer.is_advertiser:
@@ -62,7 +63,7 @@ def conversion_list(*, viewer: User) -> QuerySet[Conversion]:
         queryset = Conversion.objects.filter(affiliate_id=viewer.pk)
     else:
         queryset = Conversion.objects.none()
-    return queryset.select_related("click").order_by("-id")
+    return queryset.select_related("click", "event").order_by("-id")
 
 
 def conversion_get(*, viewer: User, conversion_id: int) -> Conversion:

@@ -21,8 +21,10 @@ from campaigns.models import (
     CampaignAccess,
     CampaignStatus,
     Cap,
+    ConversionEvent,
     PartnerKey,
     PayoutType,
+    PricingRule,
     TrackingLink,
     Visibility,
 )
@@ -50,6 +52,29 @@ class CampaignFactory(factory.django.DjangoModelFactory):
         # Every campaign has its default event, as the campaign services make it.
         if create:
             campaign_default_event_sync(campaign=obj)
+
+
+class ConversionEventFactory(factory.django.DjangoModelFactory):
+    """A non-default event (the default one comes with its campaign)."""
+
+    class Meta:
+        model = ConversionEvent
+
+    campaign = factory.SubFactory(CampaignFactory)
+    code = factory.Sequence(lambda n: f"event-{n}")
+    name = factory.Sequence(lambda n: f"Event {n}")
+    payout_type = PayoutType.FIXED
+    payout_amount = Decimal("2")
+    default_revenue = Decimal("5")
+
+
+class PricingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PricingRule
+
+    campaign = factory.SubFactory(CampaignFactory)
+    payout_type = PayoutType.FIXED
+    payout_amount = Decimal("3")
 
 
 class CapFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,9 @@
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
@@ -10,7 +12,10 @@ from campaigns.models import (
     Campaign,
     CampaignAccess,
     CampaignStatus,
+    Cap,
+    ConversionEvent,
     PartnerKey,
+    PricingRule,
     TrackingLink,
     Visibility,
 )
@@ -18,7 +23,9 @@ from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
     CapFactory,
+    ConversionEventFactory,
     PartnerKeyFactory,
+    PricingRuleFactory,
     TrackingLinkFactory,
 )
 
@@ -287,3 +294,162 @@ def test_invite_action_asks_which_affiliate_then_invites_it_to_each_campaign(
         f"{archived}: An archived campaign cannot take new affiliates.",
         f"{affiliate} invited to 1 campaign(s); 1 already had its access.",
     ]
+
+
+# --- conversion events and pricing rules ------------------------------------------------------
+
+
+def _event_form(campaign, **changes) -> dict:
+    data = {
+        "campaign": campaign.pk,
+        "code": "sale",
+        "name": "Sale",
+        "payout_type": "fixed",
+        "payout_amount": "4",
+        "revshare_percent": "0",
+        "default_revenue": "10",
+        "initial_status": "approved",
+        "caps-TOTAL_FORMS": "1",
+        "caps-INITIAL_FORMS": "0",
+        "caps-0-scope": "campaign",
+        "caps-0-period": "day",
+        "caps-0-metric": "conversions",
+        "caps-0-limit": "20",
+        "caps-0-action": "reject",
+    }
+    data.update(changes)
+    return data
+
+
+def test_event_admin_lists_filters_and_renders_with_its_caps(client):
+    campaign = CampaignFactory(name="Summer")
+    sale = ConversionEventFactory(campaign=campaign, code="sale")
+    CapFactory(campaign=campaign, event=sale)
+    ConversionEventFactory()
+
+    listed = client.get(_url(ConversionEvent, "changelist"), {"campaign__id__exact": campaign.pk})
+    searched = client.get(_url(ConversionEvent, "changelist"), {"q": "summer"})
+    change = client.get(_url(ConversionEvent, "change", sale.pk))
+
+    default = ConversionEvent.objects.get(campaign=campaign, is_default=True)
+    assert list(listed.context["cl"].result_list) == [default, sale]
+    assert list(searched.context["cl"].result_list) == [default, sale]
+    assert change.status_code == 200
+    assert change.context["inline_admin_formsets"][0].formset.queryset.count() == 1
+
+
+def test_event_add_form_goes_through_the_service_rules(client):
+    campaign = CampaignFactory()
+    ConversionEventFactory(campaign=campaign, code="lead")
+
+    duplicate = client.post(_url(ConversionEvent, "add"), _event_form(campaign, code="lead"))
+    no_percent = client.post(
+        _url(ConversionEvent, "add"), _event_form(campaign, payout_type="revshare")
+    )
+    accepted = client.post(_url(ConversionEvent, "add"), _event_form(campaign))
+
+    assert duplicate.context["adminform"].form.errors == {
+        "code": ["Already used by another event of this campaign."]
+    }
+    assert no_percent.context["adminform"].form.errors == {
+        "revshare_percent": ["A revenue share needs a percentage above 0 and at most 100."]
+    }
+    assert accepted.status_code == 302
+    sale = ConversionEvent.objects.get(campaign=campaign, code="sale")
+    assert (sale.is_default, sale.payout_amount, sale.default_revenue) == (
+        False,
+        Decimal("4.0000"),
+        Decimal("10.0000"),
+    )
+    cap = Cap.objects.get(event=sale)
+    assert (cap.campaign_id, cap.limit) == (campaign.pk, Decimal("20.0000"))
+
+
+def test_editing_the_default_event_in_the_admin_changes_the_campaigns_terms(client):
+    campaign = CampaignFactory()
+    default = ConversionEvent.objects.get(campaign=campaign, is_default=True)
+    data = _event_form(
+        campaign, code="default", name="Install", payout_amount="2.5", **{"caps-TOTAL_FORMS": "0"}
+    )
+
+    response = client.post(_url(ConversionEvent, "change", default.pk), data)
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert (campaign.payout_type, campaign.payout_amount) == ("fixed", Decimal("2.5000"))
+
+
+def test_the_default_event_cannot_be_deleted_and_others_go_through_the_service(client):
+    campaign = CampaignFactory()
+    default = ConversionEvent.objects.get(campaign=campaign, is_default=True)
+    spare = ConversionEventFactory(campaign=campaign)
+
+    refused = client.get(_url(ConversionEvent, "delete", default.pk))
+    bulk = client.post(
+        _url(ConversionEvent, "changelist"),
+        {"action": "delete_selected", "_selected_action": [spare.pk], "post": "yes"},
+    )
+
+    assert refused.status_code == 403
+    assert bulk.status_code == 302
+    assert list(ConversionEvent.objects.filter(campaign=campaign)) == [default]
+
+
+def test_pricing_rule_admin_lists_filters_and_shows_the_description(client):
+    campaign = CampaignFactory(name="Summer")
+    affiliate = AffiliateFactory()
+    sale = ConversionEventFactory(campaign=campaign, code="sale")
+    rule = PricingRuleFactory(campaign=campaign, event=sale, affiliate=affiliate, country="GB")
+    ended = PricingRuleFactory(
+        campaign=campaign, ends_at=timezone.now() - dt.timedelta(days=1), note="old deal"
+    )
+    url = _url(PricingRule, "changelist")
+
+    def listed(params: dict) -> list:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    assert listed({"active": "yes"}) == [rule]
+    assert listed({"active": "no"}) == [ended]
+    assert listed({"event__code": "sale"}) == [rule]
+    assert listed({"country": "GB"}) == [rule]
+    assert listed({"campaign__id__exact": campaign.pk}) == [ended, rule]
+    assert listed({"affiliate__user__exact": affiliate.pk}) == [rule]
+    assert listed({"q": "old deal"}) == [ended]
+    change = client.get(_url(PricingRule, "change", rule.pk)).content.decode()
+    assert f"affiliate #{affiliate.pk}, event sale, GB" in change
+
+
+def test_pricing_rule_add_form_goes_through_the_service_rules(client):
+    campaign = CampaignFactory()
+    other = ConversionEventFactory()
+    data = {
+        "campaign": campaign.pk,
+        "event": other.pk,
+        "country": "GB",
+        "sub1": "",
+        "starts_at_0": "2026-07-02",
+        "starts_at_1": "00:00:00",
+        "ends_at_0": "2026-07-01",
+        "ends_at_1": "00:00:00",
+        "payout_type": "fixed",
+        "payout_amount": "3",
+        "revshare_percent": "0",
+        "revenue_amount": "",
+        "note": "",
+    }
+
+    refused = client.post(_url(PricingRule, "add"), data)
+    accepted = client.post(
+        _url(PricingRule, "add"), {**data, "event": "", "ends_at_0": "", "ends_at_1": ""}
+    )
+
+    assert set(refused.context["adminform"].form.errors) == {"event", "ends_at"}
+    assert accepted.status_code == 302
+    rule = PricingRule.objects.get()
+    assert (rule.campaign_id, rule.country, rule.payout_amount) == (
+        campaign.pk,
+        "GB",
+        Decimal("3.0000"),
+    )

@@ -58,7 +58,9 @@ from campaigns.models import AccessStatus, Campaign, Visibility
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
+    ConversionEventFactory,
     PartnerKeyFactory,
+    PricingRuleFactory,
     TrackingLinkFactory,
 )
 from core.audit import audit_record
@@ -116,6 +118,12 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         campaign=applied_to, affiliate=affiliate, status=AccessStatus.PENDING
     )
     key = PartnerKeyFactory(advertiser=advertiser, name=f"{mark} key")
+    # An event without conversions (deletable) and a rule for the tenant's own affiliate that
+    # priced none (deletable): the conversion below is on the default event.
+    event = ConversionEventFactory(campaign=campaign, code="lead", name=f"{mark} lead")
+    rule = PricingRuleFactory(
+        campaign=campaign, event=event, affiliate=affiliate, note=f"{mark} rule"
+    )
     link = TrackingLinkFactory(campaign=campaign, affiliate=affiliate)
     click = ClickFactory(link=link, sub1=f"{mark}-sub", user_id=f"{mark}-player")
     conversion = postback(key, click_id=click.click_id, payout="5.00", transaction_id=f"{mark}-txn")
@@ -144,6 +152,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "access": link.campaign.accesses.get(affiliate=affiliate).pk,
         "key": key.pk,
         "key_secret": key.key,
+        "event": event.pk,
+        "rule": rule.pk,
         "link": link.pk,
         "link_token": link.token,
         "click": click.pk,
@@ -271,7 +281,8 @@ class Row:
     method: str
     path: str
     expect: dict[str, int]
-    body: dict[str, Any] | None = None
+    # A dict is sent as JSON (or a form, for pages); a string as a text/csv body.
+    body: dict[str, Any] | str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     note: str = ""
     # Roles whose 302 is a denial: a redirect to the portal's or the admin's login page.
@@ -539,6 +550,78 @@ ROWS += [
         "GET",
         "/api/campaigns/{campaign_a}/link",
         expect(401, 403, 403, 403, 200, 404),
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/events",
+        "GET",
+        "/api/campaigns/{campaign_a}/events",
+        TRAFFIC_A,
+        note="affiliates that may see the campaign get the events without revenue",
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/events",
+        "POST",
+        "/api/campaigns/{campaign_a}/events",
+        expect(401, 201, 201, 404, 403, 403),
+        body={"code": "sale", "name": "Sale", "payout_type": "fixed", "payout_amount": "4"},
+    ),
+    Row("api/events/<int:event_id>", "GET", "/api/events/{event_a}", ADVERTISER_A_OBJECT),
+    Row(
+        "api/events/<int:event_id>",
+        "PATCH",
+        "/api/events/{event_a}",
+        ADVERTISER_A_OBJECT,
+        body={"name": "Qualified lead"},
+    ),
+    Row(
+        "api/events/<int:event_id>",
+        "DELETE",
+        "/api/events/{event_a}",
+        expect(401, 204, 204, 404, 403, 403),
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/pricing-rules",
+        "GET",
+        "/api/campaigns/{campaign_a}/pricing-rules",
+        ADVERTISER_A_OBJECT,
+        note="affiliates never list rules, not even their own",
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/pricing-rules",
+        "POST",
+        "/api/campaigns/{campaign_a}/pricing-rules",
+        expect(401, 201, 201, 404, 403, 403),
+        body={"event": "lead", "country": "GB", "payout_type": "fixed", "payout_amount": "6"},
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/pricing-rules/import",
+        "POST",
+        "/api/campaigns/{campaign_a}/pricing-rules/import",
+        ADVERTISER_A_OBJECT,
+        body="event,country,payout_type,payout_amount\nlead,US,fixed,7\n",
+        note="a text/csv body",
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/pricing-rules/preview",
+        "GET",
+        "/api/campaigns/{campaign_a}/pricing-rules/preview?affiliate={affiliate_a}&event=lead",
+        ADVERTISER_A_OBJECT,
+    ),
+    Row(
+        "api/pricing-rules/<int:rule_id>", "GET", "/api/pricing-rules/{rule_a}", ADVERTISER_A_OBJECT
+    ),
+    Row(
+        "api/pricing-rules/<int:rule_id>",
+        "PATCH",
+        "/api/pricing-rules/{rule_a}",
+        ADVERTISER_A_OBJECT,
+        body={"payout_amount": "9"},
+    ),
+    Row(
+        "api/pricing-rules/<int:rule_id>",
+        "DELETE",
+        "/api/pricing-rules/{rule_a}",
+        expect(401, 204, 204, 404, 403, 403),
     ),
     Row("api/applications", "GET", "/api/applications", APPROVED_ROLES),
     Row(
@@ -1268,7 +1351,8 @@ def _admin(
 
 
 # What the admin lets staff do per registered model (the ModelAdmins' has_*_permission):
-# "full" add and delete, "no add" delete only, "no add or delete" neither (the change page may
+# "full" add and delete, "no add" delete only, "no delete" add only (for the object the rows
+# open), "no add or delete" neither (the change page may
 # still be a read-only view). Every model has its changelist, change page and history. A model
 # registered without a line here has routes without rows: the guard fails.
 ADMIN_MODELS = {
@@ -1286,6 +1370,9 @@ ADMIN_MODELS = {
     "campaigns.campaignaccess": "no add",
     "campaigns.trackinglink": "no add",
     "campaigns.partnerkey": "no add",
+    # Its first object is a campaign's default event, which cannot be deleted.
+    "campaigns.conversionevent": "no delete",
+    "campaigns.pricingrule": "full",
     "payouts.payoutrequest": "no add or delete",
     "payouts.ledgertransaction": "no add or delete",
     "payouts.ledgeraccount": "no add or delete",
@@ -1300,7 +1387,12 @@ ADMIN_MODELS = {
     "forwarding.operatorwebhook": "full",
     "core.auditentry": "no add or delete",
 }
-_ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
+_ADMIN_ADD_DELETE = {
+    "full": (200, 200),
+    "no add": (403, 200),
+    "no delete": (200, 403),
+    "no add or delete": (403, 403),
+}
 
 
 def admin_object_key(label: str) -> str:

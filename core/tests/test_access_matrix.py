@@ -135,7 +135,10 @@ def _request(client: APIClient, row: Row, world: World):
     headers = _fill(row.headers, world.ids)
     if row.body is None:
         return client.generic(row.method, path, **headers)
-    if row.is_page:  # an HTML form post
+    if isinstance(row.body, str):  # a CSV import
+        body = _fill(row.body, world.ids)
+        content_type = "text/csv"
+    elif row.is_page:  # an HTML form post
         body = urlencode(_fill(row.body, world.ids))
         content_type = "application/x-www-form-urlencoded"
     else:
@@ -249,6 +252,10 @@ _LISTS: dict[str, tuple[str, dict[str, Any]]] = {
             "affiliate_b": _ids("application_b", "access_b"),
         },
     ),
+    "/api/campaigns/{campaign_a}/pricing-rules": (
+        "id",
+        {"admin": _ids("rule_a"), "advertiser_a": _ids("rule_a")},
+    ),
     "/api/partner-keys": (
         "id",
         {
@@ -321,7 +328,7 @@ def test_lists_hold_exactly_the_viewers_rows(path: str, world: World):
         expected = _expected_rows(path, role, world.ids)
         if expected is None:
             continue
-        body = _client(world, role).get(path).json()
+        body = _client(world, role).get(_fill(path, world.ids)).json()
         rows = body["results"] if "results" in body else body["data"]
         got[role] = {row[key] for row in rows}
         want[role] = expected

@@ -56,6 +56,7 @@ def endpoint_body(endpoint: PostbackEndpoint, **changes) -> dict:
         "method": endpoint.method,
         "events": endpoint.events,
         "campaign": endpoint.campaign_id,
+        "conversion_events": endpoint.conversion_events,
         "is_active": endpoint.is_active,
         "failing_since": None,
         "last_success_at": iso(endpoint.last_success_at),
@@ -652,6 +653,7 @@ def test_endpoint_list_options_describe_the_create_input():
         "events",
         "campaign",
         "is_active",
+        "conversion_events",
         "affiliate_id",
     }
 
@@ -775,3 +777,33 @@ def test_the_schema_documents_the_queued_test_and_where_to_poll_it():
     extra = set(schemas["EndpointTest"]["properties"]) - set(schemas["Delivery"]["properties"])
     assert extra == {"poll_url"}
     assert ref(detail, "200") == "#/components/schemas/Delivery"
+
+
+def test_endpoint_conversion_events_are_set_read_and_changed():
+    net = network()
+    client = net.client_as("affiliate1")
+
+    created = client.post(
+        "/api/postback-endpoints",
+        {
+            "url": "https://receiver.example/pb?cid={click_id}",
+            "conversion_events": ["Sale", "lead"],
+        },
+        format="json",
+    )
+    endpoint = PostbackEndpoint.objects.get()
+    changed = client.patch(
+        f"/api/postback-endpoints/{endpoint.pk}", {"conversion_events": []}, format="json"
+    )
+    refused = client.patch(
+        f"/api/postback-endpoints/{endpoint.pk}", {"conversion_events": ["no good"]}, format="json"
+    )
+
+    assert (created.status_code, created.json()["conversion_events"]) == (201, ["sale", "lead"])
+    assert (changed.status_code, changed.json()) == (
+        200,
+        endpoint_body(endpoint, conversion_events=[]),
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_conversion_events")
+    endpoint.refresh_from_db()
+    assert endpoint.conversion_events == []

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from campaigns.tests.factories import ConversionEventFactory, PricingRuleFactory, network
 from core.formatting import format_money
 from tracker.admin import EstimatedCountPaginator
 from tracker.models import (
@@ -24,6 +25,7 @@ from tracker.models import (
     EndUserPoints,
     PostbackLog,
 )
+from tracker.tests.factories import ClickFactory, postback
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +352,23 @@ def test_filtering_by_affiliate_uses_the_link_the_admin_offers(client, changelis
     for link in links:
         assert client.get(changelist + link.replace("&amp;", "&")).status_code == 200, link
     assert client.get(f"{changelist}?affiliate__user__exact={affiliate.pk}").status_code == 200
+
+
+def test_conversion_changelist_shows_and_filters_by_event_and_rule(client):
+    net = network()
+    ConversionEventFactory(campaign=net.campaign1, code="sale")
+    rule = PricingRuleFactory(campaign=net.campaign1, country="")
+    lead = postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="5")
+    sale = postback(
+        net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="5", event="sale"
+    )
+    client.force_login(net.admin)
+    url = reverse("admin:tracker_conversion_changelist")
+
+    everything = client.get(url)
+    sales = client.get(url, {"event": "sale"})
+
+    assert [row.pk for row in everything.context["cl"].result_list] == [sale.pk, lead.pk]
+    assert [row.pk for row in sales.context["cl"].result_list] == [sale.pk]
+    assert f"#{rule.pk}" in everything.content.decode()
+    assert ("sale", "sale") in everything.context["cl"].filter_specs[1].lookup_choices

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from campaigns.tests.factories import network
+from campaigns.tests.factories import ConversionEventFactory, PricingRuleFactory, network
 from core.models import AuditEntry
 from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
@@ -69,6 +69,8 @@ def _conversion_body(conversion: Conversion) -> dict:
         "click_id": click.click_id,
         "campaign_id": conversion.campaign_id,
         "affiliate_id": conversion.affiliate_id,
+        "event": "default",
+        "event_name": "Conversion",
         "status": conversion.status,
         "reason": conversion.reason,
         "currency": "USD",
@@ -99,6 +101,7 @@ def advertiser_conversion_body(conversion: Conversion) -> dict:
     return {
         **_conversion_body(conversion),
         "revenue": "5.0000",
+        "pricing_rule_id": None,
         "offer_id": "",
         "external_conversion_id": "",
     }
@@ -667,6 +670,52 @@ def test_points_list_queries_do_not_grow_with_rows(django_assert_max_num_queries
         response = client.get("/api/points")
 
     assert response.json()["count"] == 8
+
+
+# --- conversion events ------------------------------------------------------------------------
+
+
+def test_conversions_name_their_event_and_the_rule_that_priced_them():
+    net = network()
+    sale = ConversionEventFactory(campaign=net.campaign1, code="sale", name="First sale")
+    rule = PricingRuleFactory(campaign=net.campaign1, event=sale, affiliate=net.affiliate1)
+    lead = converted(net)
+    first_sale = converted(net, event="sale")
+
+    bodies = {
+        role: net.client_as(role).get(f"/api/conversions/{first_sale.pk}").json()
+        for role in ("admin", "advertiser1", "affiliate1")
+    }
+    listed = net.client_as("advertiser1").get("/api/conversions").json()["results"]
+
+    assert {role: (b["event"], b["event_name"]) for role, b in bodies.items()} == dict.fromkeys(
+        ("admin", "advertiser1", "affiliate1"), ("sale", "First sale")
+    )
+    assert (bodies["admin"]["pricing_rule_id"], bodies["advertiser1"]["pricing_rule_id"]) == (
+        rule.pk,
+        rule.pk,
+    )
+    # The affiliate learns its payout, not which rule of the advertiser's set it.
+    assert "pricing_rule_id" not in bodies["affiliate1"]
+    assert [(row["id"], row["event"], row["pricing_rule_id"]) for row in listed] == [
+        (first_sale.pk, "sale", rule.pk),
+        (lead.pk, "default", None),
+    ]
+
+
+def test_conversion_list_filters_by_event_code():
+    net = network()
+    ConversionEventFactory(campaign=net.campaign1, code="sale")
+    converted(net)
+    sale = converted(net, event="sale")
+
+    response = net.client_as("affiliate1").get("/api/conversions", {"event": "SALE"})
+    default = net.client_as("affiliate1").get("/api/conversions", {"event": "default"})
+    none = net.client_as("affiliate1").get("/api/conversions", {"event": "deposit"})
+
+    assert [row["id"] for row in response.json()["results"]] == [sale.pk]
+    assert default.json()["count"] == 1
+    assert none.json()["count"] == 0
 
 
 def test_a_status_change_is_in_the_audit_log_with_its_source():
