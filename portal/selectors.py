@@ -162,6 +162,47 @@ def traffic_summary(*, viewer: User, period: Period) -> TrafficSummary:
 
 
 @dataclass(frozen=True)
+class EventStats:
+    """One conversion event's conversions in a period, in one currency (events are named by
+    code: the same code on several campaigns is one row). Money of approved conversions, None
+    for what the viewer may not read."""
+
+    code: str
+    currency: str
+    conversions: int
+    approved: int
+    pending: int
+    revenue: Decimal | None
+    payout: Decimal | None
+
+
+def event_breakdown(
+    *, viewer: User, date_from: dt.date, date_to: dt.date, now: dt.datetime | None = None
+) -> list[EventStats]:
+    """The viewer's conversions per event code and currency over whole UTC days, from the
+    rollups' event rows (one query through the reports service). Clicks have no event: their
+    row is left out, so an event with no conversion in the period does not show."""
+    report = report_build(
+        viewer=viewer,
+        query=ReportQuery(group_by=("event",), date_from=date_from, date_to=date_to),
+        now=now,
+    )
+    return [
+        EventStats(
+            code=row["event"],
+            currency=row["currency"],
+            conversions=row["conversions"],
+            approved=row["conversions_approved"],
+            pending=row["conversions_pending"],
+            revenue=row.get(REVENUE),
+            payout=row.get(PAYOUT),
+        )
+        for row in report.shaped()
+        if row["event"]
+    ]
+
+
+@dataclass(frozen=True)
 class AffiliateRank:
     affiliate_id: int
     name: str
@@ -360,6 +401,7 @@ class ConsoleOverview:
     today: ConsolePeriod
     month: ConsolePeriod
     pending: list[PendingWork]
+    events: list[EventStats] = field(default_factory=list)  # this month
 
     @property
     def money(self) -> list[ConsoleMoney]:
@@ -391,7 +433,8 @@ _PENDING_QUEUES = (
 
 def console_overview(*, viewer: User, now: dt.datetime | None = None) -> ConsoleOverview:
     """The operator console's index: the network's figures of today and of this month (UTC)
-    from the hourly rollups (one query through the reports service), and how many rows wait in
+    from the hourly rollups (one query through the reports service), this month's conversions
+    per event (one more), and how many rows wait in
     each approval queue the viewer may open (one indexed COUNT per queue)."""
     today = (now or timezone.now()).astimezone(dt.UTC).date()
     month_start = today.replace(day=1)
@@ -433,4 +476,5 @@ def console_overview(*, viewer: User, now: dt.datetime | None = None) -> Console
         today=period("Today", today, [row for row in rows if row["date"] == today]),
         month=period("This month", month_start, rows),
         pending=pending,
+        events=event_breakdown(viewer=viewer, date_from=month_start, date_to=today, now=now),
     )

@@ -98,6 +98,14 @@ class ReportRowSerializer(serializers.Serializer):
     sub3 = serializers.CharField(required=False, allow_blank=True)
     sub4 = serializers.CharField(required=False, allow_blank=True)
     sub5 = serializers.CharField(required=False, allow_blank=True)
+    event = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            'Conversion event code (group_by=event); "" on the row of the clicks, which have '
+            "no event."
+        ),
+    )
     currency = serializers.CharField(required=False)
     clicks = serializers.IntegerField(required=False)
     unique_clicks = serializers.IntegerField(required=False)
@@ -153,7 +161,9 @@ class ReportsApi(APIView):
         group_by = serializers.CharField(
             required=False,
             default="day",
-            help_text=f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5).",
+            help_text=(
+                f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5/event)."
+            ),
         )
         campaign_id = _id_list_field("Campaign ids, comma-separated.")
         affiliate_id = _id_list_field("Affiliate ids, comma-separated.")
@@ -166,6 +176,10 @@ class ReportsApi(APIView):
         sub3 = serializers.CharField(required=False, allow_blank=True)
         sub4 = serializers.CharField(required=False, allow_blank=True)
         sub5 = serializers.CharField(required=False, allow_blank=True)
+        event = serializers.CharField(
+            required=False,
+            help_text="Conversion event codes, e.g. lead,sale (their rows carry no clicks).",
+        )
         format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
 
         def to_query(self) -> reports.ReportQuery:
@@ -178,6 +192,8 @@ class ReportsApi(APIView):
             for sub in ("sub1", "sub2", "sub3", "sub4", "sub5"):
                 if sub in data:
                     dimension_values[sub] = (data[sub],)
+            if "event" in data:
+                dimension_values["event"] = _text_list(data["event"])
             return reports.ReportQuery(
                 group_by=_text_list(data["group_by"]),
                 date_from=data.get("date_from"),

@@ -6,14 +6,17 @@ Two grains, both by UTC hour, campaign, affiliate and currency:
 
 - `HourlyStat`: nothing more. Dashboards and reports by day, hour, campaign and affiliate read it;
   its size depends on time and on (campaign, affiliate) pairs, never on traffic volume.
-- `HourlyDimStat`: one row per value of ONE breakdown dimension (country or one of sub1..sub5),
-  so every click and conversion is counted once per dimension. Reports grouped or filtered by a
-  dimension read the rows of that dimension only. Its size grows with each dimension's own
-  cardinality, not with the product of all of them (a row per combination of the six would be
-  as large as the raw click table as soon as one sub id is high-cardinality).
+- `HourlyDimStat`: one row per value of ONE breakdown dimension (country, one of sub1..sub5, or
+  the conversion event), so every click and conversion is counted once per dimension. Reports
+  grouped or filtered by a dimension read the rows of that dimension only. Its size grows with
+  each dimension's own cardinality, not with the product of all of them (a row per combination
+  of them would be as large as the raw click table as soon as one sub id is high-cardinality).
 
 Clicks count in the hour they were made; conversions in the hour they were created (whatever
-their click's hour), with their click's country and sub ids, and by their CURRENT status. Money
+their click's hour), with their click's country and sub ids, and by their CURRENT status.
+In the `event` dimension a conversion counts under its event's id (as text: renaming an event's
+code relabels its past rows without a rebuild; reports show the code); a click has no event, so
+every click counts in the event-less row (value "") and the event rows carry conversions only. Money
 (`revenue`, `payout`) is that of approved conversions only: what the ledger books.
 """
 
@@ -33,6 +36,7 @@ class StatsDimension(models.TextChoices):
     SUB3 = "sub3", "Sub ID 3"
     SUB4 = "sub4", "Sub ID 4"
     SUB5 = "sub5", "Sub ID 5"
+    EVENT = "event", "Conversion event"
 
 
 class StatsMetrics(models.Model):

@@ -16,11 +16,14 @@ from campaigns.models import (
     CampaignAccess,
     Cap,
     CapCounter,
+    ConversionEvent,
     PartnerKey,
     PayoutType,
+    PricingRule,
     TrackingLink,
     Visibility,
 )
+from campaigns.pricing_rules import pricing_rule_candidates
 from tracker.models import (
     BlockedReason,
     Click,
@@ -29,6 +32,7 @@ from tracker.models import (
     ConversionStatus,
     EndUserPoints,
 )
+from tracker.services.pricing import conversion_price
 
 pytestmark = pytest.mark.django_db
 
@@ -36,9 +40,12 @@ DEMO_TOKENS = [
     "demo-link-aff1-c1",
     "demo-link-aff1-c2",
     "demo-link-aff1-c3",
+    "demo-link-aff1-c4",
     "demo-link-aff2-c1",
     "demo-link-aff2-c2",
+    "demo-link-aff2-c4",
 ]
+SHOP = "DEMO-SHOP-2E"
 FOUR_PLACES = Decimal("0.0001")
 # The traffic generator weighs hours of the absolute clock: with "now" a few seconds later, a draw
 # near an hour's edge changes which clicks convert. Tests that compare two runs freeze both here.
@@ -61,6 +68,8 @@ def demo_object_counts() -> dict[str, int]:
         "accesses": CampaignAccess.objects.count(),
         "links": TrackingLink.objects.count(),
         "partner_keys": PartnerKey.objects.count(),
+        "events": ConversionEvent.objects.count(),
+        "pricing_rules": PricingRule.objects.count(),
     }
 
 
@@ -85,11 +94,13 @@ def test_second_run_adds_traffic_but_no_demo_objects():
         "users": 5,
         "advertisers": 1,
         "affiliates": 3,
-        "campaigns": 3,
+        "campaigns": 4,
         "caps": 1,
-        "accesses": 5,
-        "links": 5,
+        "accesses": 7,
+        "links": 7,
         "partner_keys": 1,
+        "events": 6,
+        "pricing_rules": 2,
     }
     assert demo_object_counts() == objects_after_first
     assert traffic_after_first["clicks"] == 200
@@ -102,7 +113,8 @@ def test_second_run_adds_traffic_but_no_demo_objects():
 
 
 def test_demo_objects_have_the_documented_shape():
-    seed(clicks=0)
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        seed(clicks=0)
 
     advertiser = Advertiser.objects.get(user__email="advertiser@clickledger.local")
     key = PartnerKey.objects.get()
@@ -144,7 +156,52 @@ def test_demo_objects_have_the_documented_shape():
             Decimal("0.0000"),
             Decimal("65.5000"),
         ),
+        SHOP: (
+            PayoutType.FIXED,
+            "USD",
+            Visibility.PUBLIC,
+            Decimal("1.5000"),
+            Decimal("0.0000"),
+        ),
     }
+    shop = campaigns[SHOP]
+    assert [
+        (e.code, e.is_default, e.payout_type, e.payout_amount, e.revshare_percent, e.allow_multiple)
+        for e in shop.events.order_by("id")
+    ] == [
+        ("default", True, PayoutType.FIXED, Decimal("1.5000"), Decimal("0.0000"), False),
+        ("lead", False, PayoutType.FIXED, Decimal("1.5000"), Decimal("0.0000"), False),
+        ("sale", False, PayoutType.REVSHARE, Decimal("0.0000"), Decimal("30.0000"), True),
+    ]
+    affiliate1 = Affiliate.objects.get(user__email="affiliate1@clickledger.local")
+    week_start = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)  # the Monday of FROZEN_NOW's week
+    assert [
+        (
+            rule.event.code,
+            rule.affiliate_id,
+            rule.country,
+            rule.starts_at,
+            rule.ends_at,
+            rule.payout_type,
+            rule.payout_amount,
+            rule.revshare_percent,
+            rule.specificity,
+        )
+        for rule in shop.pricing_rules.select_related("event").order_by("id")
+    ] == [
+        ("sale", affiliate1.pk, "", None, None, "revshare", Decimal(0), Decimal(40), 12),
+        (
+            "lead",
+            None,
+            "US",
+            week_start,
+            week_start + dt.timedelta(days=7),
+            "fixed",
+            Decimal("2.5000"),
+            Decimal(0),
+            6,
+        ),
+    ]
     cap = Cap.objects.get()
     assert (cap.campaign_id, cap.scope, cap.period, cap.metric, cap.limit) == (
         campaigns["DEMO-LEAD-001"].pk,
@@ -204,6 +261,8 @@ def test_seeded_money_is_exact_per_payout_model():
         campaign = conversion.campaign
         assert conversion.currency == campaign.currency
         assert conversion.revenue == conversion.revenue.quantize(FOUR_PLACES)
+        if campaign.external_offer_id == SHOP:
+            continue  # its events and rules: test_seeded_events_are_priced_as_the_postbacks_are
         if campaign.payout_type == PayoutType.FIXED:
             assert conversion.revenue in {
                 Decimal("4.0000"),
@@ -389,3 +448,90 @@ def test_a_bulk_load_leaves_the_planner_statistics_of_the_tables_it_filled():
         "tracker_conversion": Conversion.objects.count(),
         "tracker_conversionhistory": ConversionHistory.objects.count(),
     }
+
+
+def test_seeded_events_are_priced_as_the_postbacks_are():
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        seed(clicks=3000, seed=12, conversion_rate=0.3)
+
+    shop = Campaign.objects.get(external_offer_id=SHOP)
+    events = {event.code: event for event in shop.events.all()}
+    conversions = list(
+        Conversion.objects.filter(campaign=shop)
+        .select_related("click", "event", "pricing_rule")
+        .order_by("created_at", "id")
+    )
+    by_click: dict[int, list[Conversion]] = defaultdict(list)
+    for conversion in conversions:
+        by_click[conversion.click_id].append(conversion)
+        # the rule the postback service would choose from the database, and its price
+        candidates = pricing_rule_candidates(
+            campaign_id=shop.pk,
+            event_id=conversion.event_id,
+            affiliate_id=conversion.affiliate_id,
+            country=conversion.click.country,
+            sub1=conversion.click.sub1,
+            at=conversion.created_at,
+        )
+        rule = candidates[0] if candidates else None
+        assert conversion.pricing_rule == rule
+        sent = conversion.revenue  # what the partner's postback carried, or the default
+        assert (
+            conversion.payout
+            == conversion_price(event=conversion.event, rule=rule, revenue=sent).payout
+        )
+        assert conversion.dedupe_slot == (
+            conversion.transaction_id if conversion.event.allow_multiple else ""
+        )
+    # every converting click leads first; some then buy, once or twice
+    shapes = Counter(tuple(c.event.code for c in chain) for chain in by_click.values())
+    assert set(shapes) == {("lead",), ("lead", "sale"), ("lead", "sale", "sale")}
+    assert not any(c.event_id == events["default"].pk for c in conversions)
+    # both rules priced conversions: affiliate 1's sales at 40 %, this week's US leads at $2.50
+    rules = {rule.note: rule for rule in shop.pricing_rules.all()}
+    affiliate_rule = rules["Affiliate 1: 40 % on sales"]
+    promo = rules["Promo 2026-W44: US leads $2.50"]
+    priced = Counter(c.pricing_rule_id for c in conversions)
+    assert priced[affiliate_rule.pk] > 0
+    assert priced[promo.pk] > 0
+    for conversion in conversions:
+        if conversion.pricing_rule_id == promo.pk:
+            assert conversion.payout == Decimal("2.5000")
+            assert conversion.click.country == "US"
+            assert conversion.created_at >= promo.starts_at
+        elif conversion.event.code == "lead":
+            assert conversion.payout == Decimal("1.5000")
+        if conversion.pricing_rule_id == affiliate_rule.pk:
+            assert conversion.payout == (conversion.revenue * 40 / 100).quantize(
+                FOUR_PLACES, rounding=ROUND_HALF_UP
+            )
+    # the rollups count each event: the report by event adds up to the conversions
+    from reporting.models import HourlyDimStat
+
+    counted = Counter()
+    for value, *counts in HourlyDimStat.objects.filter(
+        dimension="event", campaign=shop
+    ).values_list(
+        "value",
+        "conversions_pending",
+        "conversions_approved",
+        "conversions_rejected",
+        "conversions_reversed",
+    ):
+        counted[value] += sum(counts)
+    assert +counted == Counter(str(c.event_id) for c in conversions)
+
+
+def test_a_second_run_in_a_later_week_adds_that_weeks_promo_only():
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        seed(clicks=0)
+        seed(clicks=0)
+    with time_machine.travel(FROZEN_NOW + dt.timedelta(days=7), tick=False):
+        seed(clicks=0)
+
+    assert sorted(PricingRule.objects.values_list("note", flat=True)) == [
+        "Affiliate 1: 40 % on sales",
+        "Promo 2026-W44: US leads $2.50",
+        "Promo 2026-W45: US leads $2.50",
+    ]
+    assert ConversionEvent.objects.filter(campaign__external_offer_id=SHOP).count() == 3

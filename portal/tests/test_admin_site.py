@@ -117,6 +117,13 @@ def test_index_shows_today_and_this_month_from_the_rollups(admin_client):
             {"revenue": Decimal("5.0000"), "payout": Decimal("4.0000"), "margin": Decimal("1")},
         ),
     ]
+    assert [
+        (row.code, row.currency, row.conversions, row.approved, row.revenue, row.payout)
+        for row in console.events
+    ] == [
+        ("default", "EUR", 2, 1, Decimal("3.0000"), Decimal("2.5000")),
+        ("default", "USD", 1, 1, Decimal("5.0000"), Decimal("4.0000")),
+    ]
     html = response.content.decode()
     for row in [
         '<tr><th scope="row">Clicks</th><td class="number">2</td><td class="number">4</td></tr>',

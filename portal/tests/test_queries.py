@@ -190,7 +190,7 @@ class Page:
 PAGES = {
     # Advertiser portal
     "adv dashboard": Page("advertiser1", "/portal/advertiser/", _top_affiliates,
-                          _context_list("top_affiliates"), 6, growth=3),  # top 5
+                          _context_list("top_affiliates"), 7, growth=3),  # top 5
     "adv campaigns": Page("advertiser1", "/portal/advertiser/campaigns/?sort=name", _campaigns,
                           _table, 6),
     "adv campaigns csv": Page("advertiser1", "/portal/advertiser/campaigns/?format=csv",
@@ -222,7 +222,7 @@ PAGES = {
                         lambda response: 1, 3, growth=0),
     # Affiliate portal
     "aff dashboard": Page("affiliate1", "/portal/affiliate/", _endpoints,
-                          _context_list("endpoints"), 6, growth=1),  # the first 3
+                          _context_list("endpoints"), 7, growth=1),  # the first 3
     "aff campaigns": Page("affiliate1", "/portal/affiliate/campaigns/?sort=name", _browse,
                           _table, 7),
     "aff links": Page("affiliate1", "/portal/affiliate/links/", _links, _table, 5),

@@ -69,6 +69,9 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
     period_form = PeriodForm(request.GET or None)
     period = selectors.period_last_days(period_form.period_days())
     summary = selectors.traffic_summary(viewer=request.user, period=period)
+    events = selectors.event_breakdown(
+        viewer=request.user, date_from=period.date_from, date_to=period.date_to
+    )
     charts = traffic_charts(summary.daily)
     return render(
         request,
@@ -76,6 +79,7 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
         {
             "period_form": period_form,
             "summary": summary,
+            "events": events,
             "charts": charts,
             "top_affiliates": selectors.top_affiliates(viewer=request.user, period=period),
             "pending_applications": campaign_selectors.access_list(viewer=request.user)

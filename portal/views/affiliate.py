@@ -65,6 +65,9 @@ def dashboard(request: AffiliateRequest) -> HttpResponse:
     period_form = PeriodForm(request.GET or None)
     period = selectors.period_last_days(period_form.period_days())
     summary = selectors.traffic_summary(viewer=request.user, period=period)
+    events = selectors.event_breakdown(
+        viewer=request.user, date_from=period.date_from, date_to=period.date_to
+    )
     charts = traffic_charts(summary.daily)
     return render(
         request,
@@ -72,6 +75,7 @@ def dashboard(request: AffiliateRequest) -> HttpResponse:
         {
             "period_form": period_form,
             "summary": summary,
+            "events": events,
             "charts": charts,
             "balances": sorted(affiliate_balances(affiliate_id=request.user.pk).items()),
             "endpoints": list(endpoint_list(viewer=request.user)[:3]),

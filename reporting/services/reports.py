@@ -23,6 +23,12 @@ Metrics (money per currency: a row is always per currency):
 - revenue, payout: of approved conversions (what the ledger books); margin = revenue - payout;
 - epc = payout / clicks (what affiliates earn per click, 4 places), null without clicks: an
   affiliates' figure, so advertisers do not get it (their own cost per click is revenue / clicks).
+
+The `event` dimension (the conversion event's code; codes are per campaign, so grouping by event
+alone adds up the same code across campaigns): clicks have no event, so a report grouped by event
+has one row per event code with the conversion metrics and zero clicks (conversion_rate and epc
+null), and an event-less row (`event` "") with the clicks and no conversion. The totals are the
+same as without the dimension. Filtering by event codes keeps their rows only, so no clicks.
 """
 
 import datetime as dt
@@ -32,12 +38,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
-from campaigns.models import Campaign
+from campaigns.models import Campaign, ConversionEvent
 from core.exceptions import ApplicationError
 from core.money import quantize_money
 from reporting.models import HourlyDimStat, HourlyStat, StatsDimension
@@ -56,6 +62,7 @@ _RATE_PLACES = Decimal("0.01")
 _ZERO = Decimal("0.0000")
 _MONEY_SUMS = (REVENUE, PAYOUT)
 _MONEY_OUTPUT = (REVENUE, PAYOUT, MARGIN, EPC)
+_EVENT_CODE = "event_code"
 _EMPTY_METRICS = {column: _ZERO if column in _MONEY_SUMS else 0 for column in METRIC_COLUMNS}
 
 # Output column order; `report_columns` drops what the viewer may not see.
@@ -92,7 +99,7 @@ class ReportQuery:
     campaign_ids: tuple[int, ...] = ()
     affiliate_ids: tuple[int, ...] = ()
     statuses: tuple[str, ...] = ()
-    # Values of ONE dimension (country or sub1..sub5) to keep, e.g. {"country": ("US", "GB")}.
+    # Values of ONE dimension (country, sub1..sub5, event) to keep, e.g. {"country": ("US",)}.
     dimension_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -248,15 +255,15 @@ def report_row(
         "epc": _ratio(payout, clicks, Decimal("0.0001")),
     }
     if dimension is not None:
-        values[dimension] = row.get("value")
+        values[dimension] = row.get(_EVENT_CODE if dimension == StatsDimension.EVENT else "value")
     return {column: values.get(column) for column in columns}
 
 
 def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = None) -> Report:
     """The viewer's report: grouped rows (ordered by the groups, then currency) and totals.
 
-    Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5) is grouped or
-    filtered; at most one dimension per report, because each dimension's rows count every click
+    Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5, event) is grouped
+    or filtered; at most one dimension per report, because each dimension's rows count every click
     once. Raises ApplicationError (400) for an invalid combination.
     """
     group_by = tuple(dict.fromkeys(query.group_by))
@@ -273,7 +280,7 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
     if len(dimensions) > 1:
         raise _invalid(
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5 at a time.",
+            "A report can group or filter by one of country, sub1..sub5, event at a time.",
         )
     bad_status = [status for status in query.statuses if status not in STATUSES]
     if bad_status:
@@ -288,7 +295,27 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
         base = base.filter(campaign_id__in=query.campaign_ids)
     if query.affiliate_ids:
         base = base.filter(affiliate_id__in=query.affiliate_ids)
-    if dimension and query.dimension_values.get(dimension):
+    if dimension == StatsDimension.EVENT:
+        # The rollups key events by id (a renamed code relabels past rows); reports name them
+        # by code, looked up per row in the rollup row's own campaign (unique there).
+        events = ConversionEvent.objects.annotate(key=Cast("id", CharField()))
+        if query.dimension_values.get(dimension):
+            base = base.filter(
+                value__in=events.filter(code__in=query.dimension_values[dimension]).values("key")
+            )
+        base = base.annotate(
+            **{
+                _EVENT_CODE: Coalesce(
+                    Subquery(
+                        events.filter(campaign_id=OuterRef("campaign_id"), key=OuterRef("value"))
+                        .order_by()
+                        .values("code")[:1]
+                    ),
+                    Value(""),
+                )
+            }
+        )
+    elif dimension and query.dimension_values.get(dimension):
         base = base.filter(value__in=query.dimension_values[dimension])
 
     keys: list[str] = []
@@ -303,6 +330,8 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
             keys += ["campaign_id", "campaign__name"]
         elif group == "affiliate":
             keys.append("affiliate_id")
+        elif group == StatsDimension.EVENT:
+            keys.append(_EVENT_CODE)
         else:
             keys.append("value")
     sums = report_sums(viewer=viewer)

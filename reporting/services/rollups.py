@@ -37,8 +37,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import CharField, Count, Exists, F, Max, Min, OuterRef, Q, Sum, Value
+from django.db.models.functions import Cast, TruncHour
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -54,6 +54,10 @@ GAP_SCAN_LIMIT = 100_000
 _UPSERT_BATCH = 5_000
 
 DIMENSIONS = tuple(StatsDimension.values)
+# The dimensions a click carries itself; a conversion counts with its click's values of these.
+_CLICK_DIMENSIONS = tuple(
+    dimension for dimension in DIMENSIONS if dimension != StatsDimension.EVENT
+)
 KEY_FIELDS = ("campaign_id", "dimension", "hour", "affiliate_id", "currency", "value")
 CLICK_COLUMNS = ("clicks", "unique_clicks", "blocked_clicks")
 CONVERSION_COLUMNS = (
@@ -107,10 +111,11 @@ def click_retention_horizon(*, now: dt.datetime) -> dt.datetime | None:
 
 
 def _rows_by_dimension(
-    queryset, *, created_field: str, value_prefix: str, currency: str, metrics: dict
+    queryset, *, created_field: str, values: dict, currency: str, metrics: dict
 ) -> Iterator[dict]:
     """Aggregated rows of `queryset` per (hour, campaign, affiliate, currency, value), one pass
-    per dimension, as HourlyDimStat keyword arguments."""
+    per dimension (`values`: each dimension's value expression), as HourlyDimStat keyword
+    arguments."""
     for dimension in DIMENSIONS:
         rows = (
             queryset.annotate(bucket=TruncHour(created_field, tzinfo=dt.UTC))
@@ -118,7 +123,7 @@ def _rows_by_dimension(
                 "bucket",
                 "campaign_id",
                 "affiliate_id",
-                value=F(value_prefix + dimension),
+                value=values[dimension],
                 stat_currency=F(currency),
             )
             .annotate(**metrics)
@@ -135,7 +140,11 @@ def _click_rows(start: dt.datetime, end: dt.datetime) -> Iterator[dict]:
     return _rows_by_dimension(
         Click.objects.filter(created_at__gte=start, created_at__lt=end),
         created_field="created_at",
-        value_prefix="",
+        # A click has no event: its clicks count in the event dimension's "" row.
+        values={
+            **{dimension: F(dimension) for dimension in _CLICK_DIMENSIONS},
+            StatsDimension.EVENT: Value(""),
+        },
         # Clicks have no currency of their own: they count in their campaign's.
         currency="campaign__currency",
         metrics={
@@ -151,7 +160,10 @@ def _conversion_rows(start: dt.datetime, end: dt.datetime) -> Iterator[dict]:
     return _rows_by_dimension(
         Conversion.objects.filter(created_at__gte=start, created_at__lt=end),
         created_field="created_at",
-        value_prefix="click__",
+        values={
+            **{dimension: F(f"click__{dimension}") for dimension in _CLICK_DIMENSIONS},
+            StatsDimension.EVENT: Cast("event_id", CharField()),
+        },
         currency="currency",
         metrics={
             "conversions_pending": Count("id", filter=Q(status=ConversionStatus.PENDING)),
@@ -185,9 +197,12 @@ def _upsert_batch(batch: list[HourlyDimStat], columns: tuple[str, ...]) -> None:
     )
 
 
-def _dimension_values_sql(alias: str) -> str:
-    pairs = ", ".join(f"('{dimension}', {alias}.{dimension})" for dimension in DIMENSIONS)
-    return f"CROSS JOIN LATERAL (VALUES {pairs}) AS d(dimension, value)"
+def _dimension_values_sql(alias: str, *, event: str) -> str:
+    """Unpivot the dimensions: the click `alias`'s own columns, and `event` (an SQL expression:
+    the conversion's event id as text, or '' for a click)."""
+    pairs = [f"('{dimension}', {alias}.{dimension})" for dimension in _CLICK_DIMENSIONS]
+    pairs.append(f"('{StatsDimension.EVENT.value}', {event})")
+    return f"CROSS JOIN LATERAL (VALUES {', '.join(pairs)}) AS d(dimension, value)"
 
 
 _T = {
@@ -198,7 +213,7 @@ _T = {
     "campaign": Campaign._meta.db_table,
 }
 _DIM_KEY = "campaign_id, dimension, hour, affiliate_id, currency, value"
-# PostgreSQL: one statement per part, a single pass over the raw rows (the six dimensions are
+# PostgreSQL: one statement per part, a single pass over the raw rows (the dimensions are
 # unpivoted with LATERAL VALUES) and no rows through Python. Same results as the ORM path below
 # (`test_the_sql_and_portable_paths_agree`).
 _CLICKS_SQL = f"""
@@ -210,7 +225,7 @@ SELECT date_trunc('hour', c.created_at), c.campaign_id, c.affiliate_id, cp.curre
     count(*) FILTER (WHERE c.blocked_reason <> ''), 0, 0, 0, 0, 0, 0
 FROM {_T["click"]} c
 JOIN {_T["campaign"]} cp ON cp.id = c.campaign_id
-{_dimension_values_sql("c")}
+{_dimension_values_sql("c", event="''::varchar")}
 WHERE c.created_at >= %s AND c.created_at < %s
 GROUP BY 1, 2, 3, 4, 5, 6
 ON CONFLICT ({_DIM_KEY}) DO UPDATE SET clicks = EXCLUDED.clicks,
@@ -230,7 +245,7 @@ SELECT date_trunc('hour', v.created_at), v.campaign_id, v.affiliate_id, v.curren
     coalesce(sum(v.payout) FILTER (WHERE v.status = 'approved'), 0)
 FROM {_T["conversion"]} v
 JOIN {_T["click"]} c ON c.id = v.click_id
-{_dimension_values_sql("c")}
+{_dimension_values_sql("c", event="v.event_id::varchar")}
 WHERE v.created_at >= %s AND v.created_at < %s
 GROUP BY 1, 2, 3, 4, 5, 6
 ON CONFLICT ({_DIM_KEY}) DO UPDATE SET

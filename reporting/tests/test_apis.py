@@ -6,12 +6,12 @@ import time_machine
 
 from accounts.models import ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
-from campaigns.models import TrackingLink
+from campaigns.models import ConversionEvent, TrackingLink
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
 from reporting.models import HourlyStat
 from reporting.services.rollups import stats_refresh
 from reporting.tests.factories import click_add, conversion_add
-from tracker.models import ConversionStatus
+from tracker.models import Click, ConversionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -341,6 +341,127 @@ def test_report_for_the_admin_by_country_with_margin(api_client, network):
     ]
 
 
+def _sale_traffic(network) -> None:
+    """A `sale` on the USD campaign: on the converted click (which also led) and on a new one."""
+    sale = ConversionEvent.objects.create(
+        campaign=network["usd"],
+        code="sale",
+        name="Sale",
+        payout_type="revshare",
+        revshare_percent=Decimal("10"),
+        allow_multiple=True,
+    )
+    link = TrackingLink.objects.get(campaign=network["usd"], affiliate=network["aff1"])
+    led = Click.objects.get(link=link, created_at=DAY + 9 * H)
+    for transaction_id, payout in (("T-1", "6.0000"), ("T-2", "1.5000")):
+        conversion_add(
+            click=led,
+            status=ConversionStatus.APPROVED,
+            at=DAY + 14 * H,
+            revenue=Decimal("20.0000"),
+            payout=Decimal(payout),
+            transaction_id=transaction_id,
+            event=sale,
+        )
+    conversion_add(
+        click=click_add(link=link, at=DAY + 15 * H, country="US"),
+        status=ConversionStatus.PENDING,
+        at=DAY + 15 * H,
+        event=sale,
+    )
+    stats_refresh(now=NOW)
+
+
+def test_report_by_event_has_a_row_per_event_and_the_clicks_on_the_event_less_row(
+    api_client, network
+):
+    # given lead-then-sale traffic on the USD campaign, read by the admin
+    _sale_traffic(network)
+    api_client.force_authenticate(network["admin"])
+
+    # when it groups by event
+    response = api_client.get("/api/reports?group_by=event&date_from=2026-03-10&date_to=2026-03-10")
+
+    # then each event code has its conversions and money, the clicks sit on the "" row, and
+    # the totals are those of the report without the dimension
+    assert response.status_code == 200
+    body = response.json()
+    assert [
+        (
+            row["event"],
+            row["currency"],
+            row["clicks"],
+            row["conversions"],
+            row["conversions_approved"],
+            row["payout"],
+            row["conversion_rate"],
+        )
+        for row in body["results"]
+    ] == [
+        ("", "EUR", 1, 0, 0, "0.0000", "0.00"),
+        ("", "USD", 4, 0, 0, "0.0000", "0.00"),
+        ("default", "EUR", 0, 1, 0, "0.0000", None),
+        ("default", "USD", 0, 1, 1, "4.0000", None),
+        ("sale", "USD", 0, 3, 2, "7.5000", None),
+    ]
+    plain = api_client.get("/api/reports?group_by=campaign&date_from=2026-03-10&date_to=2026-03-10")
+    assert body["totals"] == plain.json()["totals"]
+    assert [(row["clicks"], row["conversions"], row["payout"]) for row in body["totals"]] == [
+        (1, 1, "0.0000"),
+        (4, 4, "11.5000"),
+    ]
+
+
+def test_report_filters_by_event_codes_and_follows_a_renamed_code(api_client, network):
+    # given sale traffic, read by the affiliate that brought it
+    _sale_traffic(network)
+    api_client.force_authenticate(network["aff1"].user)
+
+    # when it keeps the sale rows by campaign, then after the code is renamed
+    url = "/api/reports?group_by=campaign,event&event=sale&date_from=2026-03-10&date_to=2026-03-10"
+    before = api_client.get(url)
+    ConversionEvent.objects.filter(code="sale").update(code="purchase")
+    renamed = api_client.get(url.replace("event=sale", "event=purchase,lead"))
+
+    # then only the sale conversions show (no clicks: those have no event), without revenue,
+    # and the past rows carry the new code with no rebuild
+    assert before.status_code == 200
+    expected = [
+        (network["usd"].pk, "sale", 0, 3, "7.5000"),
+    ]
+    rows = [
+        (row["campaign_id"], row["event"], row["clicks"], row["conversions"], row["payout"])
+        for row in before.json()["results"]
+    ]
+    assert rows == expected
+    assert "revenue" not in before.json()["results"][0]
+    assert [(row["event"], row["conversions"]) for row in renamed.json()["results"]] == [
+        ("purchase", 3)
+    ]
+
+
+def test_report_csv_by_event_has_the_event_column(api_client, network):
+    # given an advertiser with sale traffic
+    _sale_traffic(network)
+    api_client.force_authenticate(network["advertiser_a"].user)
+
+    # when it exports the report by event as CSV
+    response = api_client.get(
+        "/api/reports?group_by=event&date_from=2026-03-10&date_to=2026-03-10&format=csv"
+    )
+
+    # then each event is a line, with the advertiser's money (revenue, no payout)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode().split("\r\n") == [
+        "event,currency,clicks,unique_clicks,blocked_clicks,conversions,conversions_pending,"
+        "conversions_approved,conversions_rejected,conversions_reversed,conversion_rate,revenue",
+        ",USD,4,4,0,0,0,0,0,0,0.00,0.0000",
+        "default,USD,0,0,0,1,0,1,0,0,,5.0000",
+        "sale,USD,0,0,0,3,1,2,0,0,,40.0000",
+        "",
+    ]
+
+
 def test_report_filters_by_a_sub_id_and_pages(api_client, network):
     # given an admin
     api_client.force_authenticate(network["admin"])
@@ -420,12 +541,17 @@ def test_report_csv_neutralises_formulas_in_sub_ids(api_client, network):
         (
             "group_by=country,sub1",
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5 at a time.",
+            "A report can group or filter by one of country, sub1..sub5, event at a time.",
+        ),
+        (
+            "group_by=event&country=US",
+            "group_by",
+            "A report can group or filter by one of country, sub1..sub5, event at a time.",
         ),
         (
             "group_by=sub1&country=US",
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5 at a time.",
+            "A report can group or filter by one of country, sub1..sub5, event at a time.",
         ),
         ("status=won", "status", "Unknown status 'won'"),
         ("tz=Mars/Olympus", "tz", "Unknown time zone 'Mars/Olympus'"),
@@ -446,8 +572,8 @@ def test_report_refuses_invalid_parameters(api_client, network, query, field, me
 
 
 REPORT_PARAMETERS = (
-    "affiliate_id, campaign_id, country, date_from, date_to, format, group_by, page, page_size, "
-    "status, sub1, sub2, sub3, sub4, sub5, tz"
+    "affiliate_id, campaign_id, country, date_from, date_to, event, format, group_by, page, "
+    "page_size, status, sub1, sub2, sub3, sub4, sub5, tz"
 )
 
 

@@ -8,9 +8,16 @@ Contract:
   first deletes every click, conversion (with its history), cap counter and end-user points row
   of the demo campaigns and affiliates.
 - Conversions carry the money the postback service computes (its own `conversion_price`: revenue,
-  fixed or revshare payout, 4 places, ROUND_HALF_UP), a ConversionHistory row per change, and
+  fixed or revshare payout, 4 places, ROUND_HALF_UP; the winning pricing rule, ranked by
+  `pricing_rules_ranked` over the rule set loaded once, priced and stored as the conversion's
+  `pricing_rule_id`), a ConversionHistory row per change, and
   consume the demo daily cap exactly like live traffic (over the cap: rejected `cap_reached`).
   End-user points are recomputed from the conversions' `points_awarded` at the end.
+- The shop campaign converts on two events: `lead` (fixed payout, once per click), then on some
+  clicks one or two `sale`s (revshare, several per click, each with its own transaction id).
+  Its events are found by (campaign, code) and its pricing rules by (campaign, note): the
+  affiliate-1 sale rule once, the dated promo once per ISO week (its note names the week, so a
+  run in a later week adds that week's promo and keeps the old ones).
 - Rows are written in batches, each batch (clicks + their conversions + history + cap counters)
   in one transaction: PostgreSQL COPY with ids drawn from the tables' sequences, else
   bulk_create (SQLite quickstart).
@@ -54,9 +61,11 @@ from campaigns.models import (
     ConversionEvent,
     PartnerKey,
     PayoutType,
+    PricingRule,
     TrackingLink,
     Visibility,
 )
+from campaigns.pricing_rules import pricing_rules_ranked
 from core import tokens
 from core.exceptions import ApplicationError
 from core.sql import column_of, concrete_field
@@ -96,6 +105,27 @@ class CampaignSpec:
     fields: dict[str, Any]
 
 
+SHOP_CAMPAIGN = CampaignSpec(
+    slug="c4",
+    fields={
+        "name": "Demo: Shop lead + sale (USD)",
+        "description": (
+            "Two events: a lead (fixed $1.50, approved on arrival) and each sale (30 % of the "
+            "order value, several per click); affiliate 1 earns 40 % on sales; this week, US "
+            "leads pay $2.50."
+        ),
+        "landing_url": "https://shop.example.com/?clickid={click_id}&aff={affiliate_id}",
+        "fallback_url": "https://shop.example.com/",
+        "currency": "USD",
+        # The default event (postbacks naming no event) mirrors these: the lead's terms.
+        "payout_type": PayoutType.FIXED,
+        "payout_amount": Decimal("1.5000"),
+        "revshare_percent": Decimal("0"),
+        "default_revenue": Decimal("3.0000"),
+        "visibility": Visibility.PUBLIC,
+        "external_offer_id": "DEMO-SHOP-2E",
+    },
+)
 CAMPAIGN_SPECS = (
     CampaignSpec(
         slug="c1",
@@ -152,7 +182,51 @@ CAMPAIGN_SPECS = (
             "allowed_countries": EU_COUNTRIES,
         },
     ),
+    SHOP_CAMPAIGN,
 )
+# (code, fields) of the shop campaign's events besides its default one.
+SHOP_EVENTS = (
+    (
+        "lead",
+        {
+            "name": "Lead (sign-up)",
+            "payout_type": PayoutType.FIXED,
+            "payout_amount": Decimal("1.5000"),
+            "revshare_percent": Decimal("0"),
+            "default_revenue": Decimal("3.0000"),
+            "allow_multiple": False,
+        },
+    ),
+    (
+        "sale",
+        {
+            "name": "Sale",
+            "payout_type": PayoutType.REVSHARE,
+            "payout_amount": Decimal("0"),
+            "revshare_percent": Decimal("30"),
+            "default_revenue": Decimal("0"),
+            "allow_multiple": True,
+        },
+    ),
+)
+SHOP_AFFILIATE_SALE_NOTE = "Affiliate 1: 40 % on sales"
+SHOP_PROMO_COUNTRY = "US"
+# Share of the shop's leads followed by a sale, and of those by a second sale.
+SALE_AFTER_LEAD_RATE = 0.45
+SECOND_SALE_RATE = 0.25
+
+
+def shop_promo_note(week_start: datetime) -> str:
+    year, week, _day = week_start.isocalendar()
+    return f"Promo {year}-W{week:02d}: US leads $2.50"
+
+
+def week_start_of(moment: datetime) -> datetime:
+    """Monday 00:00 UTC of the moment's week."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
 DAILY_CAP_CAMPAIGN = "c1"
 DAILY_CAP_LIMIT = Decimal("200")
 
@@ -163,6 +237,8 @@ LINK_SPECS = (
     (0, "c3", 0.10),
     (1, "c1", 0.20),
     (1, "c2", 0.15),
+    (0, "c4", 0.12),
+    (1, "c4", 0.08),
 )
 
 
@@ -181,6 +257,8 @@ class DemoNetwork:
     link_weights: list[float]
     partner_key: PartnerKey
     cap: Cap
+    shop_events: dict[str, ConversionEvent] = field(default_factory=dict)
+    shop_rules: list[PricingRule] = field(default_factory=list)
 
 
 def _partner_ensure(*, email: str, password: str, role: str, name: str, company: str, status: str):
@@ -241,6 +319,36 @@ def demo_network_ensure(*, now: datetime) -> DemoNetwork:
             defaults={**defaults, "status": CampaignStatus.ACTIVE},
         )
         campaign_default_event_sync(campaign=campaigns[spec.slug])
+    shop = campaigns[SHOP_CAMPAIGN.slug]
+    shop_events = {
+        code: ConversionEvent.objects.get_or_create(campaign=shop, code=code, defaults=fields)[0]
+        for code, fields in SHOP_EVENTS
+    }
+    week_start = week_start_of(now)
+    shop_rules = [
+        PricingRule.objects.get_or_create(
+            campaign=shop,
+            note=SHOP_AFFILIATE_SALE_NOTE,
+            defaults={
+                "event": shop_events["sale"],
+                "affiliate": affiliates[0],
+                "payout_type": PayoutType.REVSHARE,
+                "revshare_percent": Decimal("40"),
+            },
+        )[0],
+        PricingRule.objects.get_or_create(
+            campaign=shop,
+            note=shop_promo_note(week_start),
+            defaults={
+                "event": shop_events["lead"],
+                "country": SHOP_PROMO_COUNTRY,
+                "starts_at": week_start,
+                "ends_at": week_start + timedelta(days=7),
+                "payout_type": PayoutType.FIXED,
+                "payout_amount": Decimal("2.5000"),
+            },
+        )[0],
+    ]
     cap, _ = Cap.objects.get_or_create(
         campaign=campaigns[DAILY_CAP_CAMPAIGN],
         scope=CapScope.CAMPAIGN,
@@ -285,6 +393,8 @@ def demo_network_ensure(*, now: datetime) -> DemoNetwork:
         link_weights=[share for _i, _s, share in LINK_SPECS],
         partner_key=partner_key,
         cap=cap,
+        shop_events=shop_events,
+        shop_rules=shop_rules,
     )
 
 
@@ -613,6 +723,15 @@ class TrafficGenerator:
                 campaign_id__in=self.campaigns_by_id, is_default=True
             )
         }
+        # Every rule of the demo campaigns, loaded once and ranked per conversion in memory,
+        # exactly as the postback service ranks the candidates it reads.
+        self.rules: dict[int, list[PricingRule]] = {pk: [] for pk in self.campaigns_by_id}
+        for rule in PricingRule.objects.filter(campaign_id__in=self.campaigns_by_id).order_by("pk"):
+            self.rules[rule.campaign_id].append(rule)
+        shop = network.campaigns.get(SHOP_CAMPAIGN.slug)
+        self.funnels: dict[int, tuple[ConversionEvent, ConversionEvent]] = {}
+        if shop is not None and network.shop_events:
+            self.funnels[shop.pk] = (network.shop_events["lead"], network.shop_events["sale"])
         self.cap = network.cap
         self.cap_used: dict = dict(cap_used or {})
         self.partner_key_id = network.partner_key.pk
@@ -705,9 +824,12 @@ class TrafficGenerator:
                 self._convert(batch, len(clicks) - 1, campaign, ts, subs)
         return batch
 
-    def _postback_payout(self, campaign: Campaign) -> Decimal | None:
+    def _postback_payout(self, campaign: Campaign, event: ConversionEvent) -> Decimal | None:
         """The `payout` the partner's postback would carry (None: it sent none)."""
         rng = self.rng
+        if event.allow_multiple:
+            # A sale reports its order value.
+            return Decimal(rng.randrange(150_000, 2_500_000)).scaleb(-4)
         if campaign.payout_type == PayoutType.FIXED:
             # Most lead partners send no payout: the campaign's default revenue applies.
             if rng.random() < 0.7:
@@ -720,14 +842,49 @@ class TrafficGenerator:
     def _convert(
         self, batch: Batch, click_index: int, campaign: Campaign, click_ts: float, subs: tuple
     ) -> None:
+        funnel = self.funnels.get(campaign.pk)
+        if funnel is None:
+            self._conversion_add(
+                batch, click_index, campaign, self.default_events[campaign.pk], click_ts, subs
+            )
+            return
+        lead, sale = funnel
+        after_ts = self._conversion_add(batch, click_index, campaign, lead, click_ts, subs)
+        rng = self.rng
+        if rng.random() < SALE_AFTER_LEAD_RATE:
+            sales = 2 if rng.random() < SECOND_SALE_RATE else 1
+            for _ in range(sales):
+                after_ts = self._conversion_add(batch, click_index, campaign, sale, after_ts, subs)
+
+    def _conversion_add(
+        self,
+        batch: Batch,
+        click_index: int,
+        campaign: Campaign,
+        event: ConversionEvent,
+        after_ts: float,
+        subs: tuple,
+    ) -> float:
+        """One conversion of `event` on the click, created after `after_ts`; returns its time."""
         rng = self.rng
         now_ts = self.now.timestamp()
-        created_ts = min(click_ts + rng.expovariate(1 / 2400.0) + 20, now_ts)
+        created_ts = min(after_ts + rng.expovariate(1 / 2400.0) + 20, now_ts)
         decided_ts = min(created_ts + rng.uniform(600, 3 * DAY), now_ts)
         created_at = datetime.fromtimestamp(created_ts, tz=UTC)
         decided_at = datetime.fromtimestamp(decided_ts, tz=UTC)
-        event = self.default_events[campaign.pk]
-        price = conversion_price(event=event, rule=None, revenue=self._postback_payout(campaign))
+        click = batch.clicks[click_index]
+        ranked = pricing_rules_ranked(
+            self.rules[campaign.pk],
+            event_id=event.pk,
+            affiliate_id=click[2],
+            country=click[8],
+            sub1=click[9],
+            at=created_at,
+        )
+        rule = ranked[0] if ranked else None
+        price = conversion_price(
+            event=event, rule=rule, revenue=self._postback_payout(campaign, event)
+        )
         revenue, payout = price.revenue, price.payout
         roll = rng.random()
         pending, approved, rejected, reversed_ = (
@@ -763,7 +920,6 @@ class TrafficGenerator:
                 batch.cap_usage[period] = self.cap_used[period]
         status = steps[-1][1]
         reason = steps[-1][2]
-        click = batch.clicks[click_index]
         user_id = click[14]
         approved_at = next((at for _f, to, _r, at in steps if to == approved), None)
         points = payout if status == approved and user_id else Decimal("0.0000")
@@ -776,7 +932,8 @@ class TrafficGenerator:
         elif campaign.currency == "EUR":
             custom_data = {"platform": click[12] or "android", "app_version": "3.2.1"}
         sub_ids = {f"sub{n}": value for n, value in enumerate(subs, start=1) if value}
-        transaction_id = f"TXN-{tokens.token_urlsafe(9)}" if rng.random() < 0.85 else ""
+        has_transaction = event.allow_multiple or rng.random() < 0.85
+        transaction_id = f"TXN-{tokens.token_urlsafe(9)}" if has_transaction else ""
         conversion_index = len(batch.conversions)
         batch.conversions.append(
             (
@@ -784,7 +941,8 @@ class TrafficGenerator:
                 campaign.pk,
                 click[2],
                 self.partner_key_id,
-                "",
+                # Dedupe: once per (click, event), or per transaction for a repeatable event.
+                transaction_id if event.allow_multiple else "",
                 transaction_id,
                 f"P-{rng.getrandbits(40):010x}" if rng.random() < 0.3 else "",
                 campaign.external_offer_id,
@@ -805,7 +963,7 @@ class TrafficGenerator:
                 steps[-1][3],
                 approved_at,
                 event.pk,
-                None,
+                rule.pk if rule is not None else None,
             )
         )
         for from_status, to_status, step_reason, at in steps:
@@ -823,6 +981,7 @@ class TrafficGenerator:
                     at,
                 )
             )
+        return created_ts
 
 
 # --- Writers ------------------------------------------------------------------------------------
@@ -1172,5 +1331,10 @@ class Command(BaseCommand):
             f"    curl -si {base}/c/{link_token(0, 'c2')}?sub1=readme | grep -i ^location",
             f"    curl -s '{base}/postback/{network.partner_key.key}"
             "?click_id=<CLICK_ID>&status=approved&payout=5.00&transaction_id=TXN-README-1'",
+            "  Events (shop campaign, link demo-link-aff1-c4):",
+            f"    curl -s '{base}/postback/{network.partner_key.key}"
+            "?click_id=<CLICK_ID>&event=lead'",
+            f"    curl -s '{base}/postback/{network.partner_key.key}"
+            "?click_id=<CLICK_ID>&event=sale&transaction_id=ORDER-1&payout=80.00'",
         ]
         self.stdout.write("\n".join(lines))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, CampaignAccess, Cap, PartnerKey
 from campaigns.tests.factories import CampaignAccessFactory, network
 from portal.tests.factories import portal_client
@@ -67,14 +68,49 @@ def test_dashboard_shows_the_advertisers_own_numbers_only():
     assert "$99.00" not in html
 
 
+def test_dashboard_shows_conversions_and_revenue_per_event():
+    net = network()
+    event_create(
+        campaign=net.campaign1,
+        data={
+            "code": "lead",
+            "name": "Lead",
+            "payout_type": "fixed",
+            "payout_amount": "2",
+            "default_revenue": "3",
+            "initial_status": "pending",
+        },
+    )
+    postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="10.00")
+    lead_click = ClickFactory(link=net.link1)
+    postback(net.key1, click_id=lead_click.click_id, event="lead")
+    postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, goal="lead")
+    postback(net.key2, click_id=ClickFactory(link=net.link2).click_id, event="default")
+
+    stats_refresh()
+    response = portal_client(net, "advertiser1").get("/portal/advertiser/?days=7")
+
+    assert [
+        (row.code, row.currency, row.conversions, row.approved, row.pending, row.revenue)
+        for row in response.context["events"]
+    ] == [
+        ("default", "USD", 1, 1, 0, Decimal("10.0000")),
+        ("lead", "USD", 2, 0, 2, Decimal("0.0000")),
+    ]
+    assert {row.payout for row in response.context["events"]} == {None}
+    html = response.content.decode()
+    assert '<h2 id="events-heading">Conversions by event</h2>' in html
+    assert "<code>lead</code>" in html
+
+
 def test_dashboard_query_budget(django_assert_max_num_queries):
     net = network()
     for _ in range(5):
         postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="1")
     client = portal_client(net, "advertiser1")
 
-    # session, user, profile, the rollups by day, top affiliates, pending applications.
-    with django_assert_max_num_queries(6):
+    # session, user, profile, the rollups by day, by event, top affiliates, pending applications.
+    with django_assert_max_num_queries(7):
         response = client.get("/portal/advertiser/")
 
     assert response.status_code == 200

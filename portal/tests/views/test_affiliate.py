@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from campaigns.events import event_create
 from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibility
 from campaigns.tests.factories import CampaignFactory, network
 from config.celery import app as celery_app
@@ -64,6 +65,36 @@ def test_dashboard_shows_traffic_epc_earnings_and_the_postback_url(django_assert
     html = response.content.decode()
     assert 'value="https://me.example/pb?c={click_id}"' in html
     assert "Revenue" not in html
+
+
+def test_dashboard_shows_conversions_and_payout_per_event():
+    net = network()
+    event_create(
+        campaign=net.campaign1,
+        data={
+            "code": "sale",
+            "name": "Sale",
+            "payout_type": "revshare",
+            "revshare_percent": "10",
+            "allow_multiple": True,
+        },
+    )
+    click = ClickFactory(link=net.link1)
+    postback(net.key1, click_id=click.click_id, payout="10.00")
+    postback(net.key1, click_id=click.click_id, event="sale", transaction_id="S-1", payout="50")
+    postback(net.key1, click_id=click.click_id, event="sale", transaction_id="S-2", payout="20")
+    stats_refresh()
+
+    response = portal_client(net, "affiliate1").get("/portal/affiliate/?days=7")
+
+    assert [
+        (row.code, row.conversions, row.approved, row.payout, row.revenue)
+        for row in response.context["events"]
+    ] == [
+        ("default", 1, 1, Decimal("8.0000"), None),
+        ("sale", 2, 2, Decimal("7.0000"), None),
+    ]
+    assert "<code>sale</code>" in response.content.decode()
 
 
 def test_browse_apply_and_get_a_link():

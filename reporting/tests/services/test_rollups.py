@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 
 from accounts.tests.factories import AffiliateFactory
+from campaigns.models import ConversionEvent
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
 from reporting.models import HourlyDimStat, HourlyStat, StatsWatermark
 from reporting.services.rollups import (
@@ -111,7 +112,23 @@ def test_refresh_counts_clicks_and_conversions_per_hour_and_dimension():
             *metrics(conversions_approved=1, revenue=5, payout=4),
         ),
     ]
-    assert HourlyDimStat.objects.count() == 4 + 4 + 5 + 3 * 3
+    # clicks have no event: they count in the event-less row, conversions under their event
+    default = str(first.conversions.get().event_id)
+    assert dim_rows("event") == [
+        (T0, c, a1, "USD", "event", "", *metrics(clicks=2, unique_clicks=1)),
+        (T0, c, a2, "USD", "event", "", *metrics(clicks=1, unique_clicks=1, blocked_clicks=1)),
+        (T0 + H, c, a1, "USD", "event", "", *metrics(clicks=1, unique_clicks=1)),
+        (
+            T0 + H,
+            c,
+            a1,
+            "USD",
+            "event",
+            default,
+            *metrics(conversions_approved=1, revenue=5, payout=4),
+        ),
+    ]
+    assert HourlyDimStat.objects.count() == 4 + 4 + 5 + 3 * 3 + 4
     assert dict(StatsWatermark.objects.values_list("source", "last_id")) == {
         SOURCE_CLICKS: Click.objects.order_by("-id").first().pk,
         SOURCE_HISTORY: first.conversions.get().history.get().pk,
@@ -168,7 +185,16 @@ def test_refresh_with_nothing_new_recomputes_nothing():
 
 
 def _random_traffic(rng: random.Random, links, start: dt.datetime, hours: int, clicks: int) -> list:
+    """Random clicks; some convert on the campaign's default event, some also on a `sale`."""
     made = []
+    sales = {
+        link.campaign_id: ConversionEvent.objects.get_or_create(
+            campaign_id=link.campaign_id,
+            code="sale",
+            defaults={"name": "Sale", "payout_type": "revshare", "revshare_percent": 10},
+        )[0]
+        for link in links
+    }
     for _ in range(clicks):
         link = rng.choice(links)
         at = start + dt.timedelta(seconds=rng.randrange(hours * 3600))
@@ -197,6 +223,17 @@ def _random_traffic(rng: random.Random, links, start: dt.datetime, hours: int, c
                     payout=Decimal(rng.randrange(0, 50_000)).scaleb(-4),
                 )
             )
+            if rng.random() < 0.5:
+                made.append(
+                    conversion_add(
+                        click=click,
+                        status=rng.choice(list(ConversionStatus.values)),
+                        at=at + dt.timedelta(minutes=rng.randrange(1, 240)),
+                        revenue=Decimal(rng.randrange(0, 100_000)).scaleb(-4),
+                        payout=Decimal(rng.randrange(0, 50_000)).scaleb(-4),
+                        event=sales[link.campaign_id],
+                    )
+                )
     return made
 
 
@@ -246,12 +283,25 @@ def test_incremental_refresh_and_rebuild_agree_exactly():
     assert "Rebuilt 96 hours" in out.getvalue()
     totals = HourlyStat.objects.values_list("clicks", flat=True)
     assert sum(totals) == Click.objects.count() == 240
-    for dimension in ("country", "sub1", "sub2", "sub3", "sub4", "sub5"):
+    for dimension in ("country", "sub1", "sub2", "sub3", "sub4", "sub5", "event"):
         assert (
             sum(HourlyDimStat.objects.filter(dimension=dimension).values_list("clicks", flat=True))
             == 240
         )
     approved = [c for c in conversions if c.status == ConversionStatus.APPROVED]
+    by_event: dict[str, tuple[int, Decimal]] = {}
+    for conversion in approved:
+        count, payout = by_event.get(str(conversion.event_id), (0, Decimal(0)))
+        by_event[str(conversion.event_id)] = (count + 1, payout + conversion.payout)
+    event_rows: dict[str, tuple[int, Decimal]] = {}
+    for value, count, payout in HourlyDimStat.objects.filter(dimension="event").values_list(
+        "value", "conversions_approved", "payout"
+    ):
+        if count:
+            before = event_rows.get(value, (0, Decimal(0)))
+            event_rows[value] = (before[0] + count, before[1] + payout)
+    assert event_rows == by_event
+    assert len(by_event) == 4  # default and sale, on each campaign
     by_currency = {}
     for conversion in approved:
         by_currency.setdefault(conversion.currency, Decimal(0))
