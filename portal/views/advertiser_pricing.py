@@ -374,10 +374,11 @@ def pricing_rule_import(request: AdvertiserRequest, campaign_id: int) -> HttpRes
     """Upload: a dry run, row by row, with the content kept in the page to apply it unchanged.
     Apply: the real import, all or nothing (a row that has become wrong since shows again)."""
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
-    form = PricingImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = PricingImportForm(request.POST if posted else None, request.FILES if posted else None)
     result: ImportResult | None = None
     content_b64 = ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         applying = "apply" in request.POST
         try:
             content = form.file_content()
