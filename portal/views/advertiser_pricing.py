@@ -235,7 +235,10 @@ def _rules_filtered(queryset, filters: dict, now: dt.datetime):
 @advertiser_required
 def pricing_rule_list(request: AdvertiserRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
-    events = list(campaign_selectors.event_list(viewer=request.user, campaign=campaign))
+    # The events' caps are not shown here.
+    events = list(
+        campaign_selectors.event_list(viewer=request.user, campaign=campaign).prefetch_related(None)
+    )
     rules = campaign_selectors.pricing_rule_list(viewer=request.user).filter(campaign=campaign)
     affiliates = [
         (pk, company or email)
@@ -278,7 +281,10 @@ def pricing_rule_list(request: AdvertiserRequest, campaign_id: int) -> HttpRespo
 def _rule_editor(
     request: AdvertiserRequest, campaign: Campaign, rule: PricingRule | None = None
 ) -> HttpResponse:
-    events = list(campaign_selectors.event_list(viewer=request.user, campaign=campaign))
+    # The events' caps are not shown here.
+    events = list(
+        campaign_selectors.event_list(viewer=request.user, campaign=campaign).prefetch_related(None)
+    )
     initial = PricingRuleForm.initial_from(rule) if rule else None
     form = PricingRuleForm(request.POST or None, initial=initial, events=events)
     if request.method == "POST" and form.is_valid():
