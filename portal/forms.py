@@ -469,7 +469,7 @@ class PricingRuleFilterForm(forms.Form):
 class PricingPreviewForm(forms.Form):
     """Which rule would price a conversion with these criteria."""
 
-    preview_affiliate = forms.IntegerField(label="Affiliate id", min_value=1)
+    preview_affiliate = forms.IntegerField(label="Affiliate id", min_value=1, max_value=2**63 - 1)
     preview_event = forms.ChoiceField(label="Event")
     preview_country = forms.CharField(label="Country", required=False, max_length=2)
     preview_sub1 = forms.CharField(label="sub1", required=False, max_length=255)

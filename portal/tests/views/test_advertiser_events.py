@@ -39,9 +39,8 @@ def _sale(campaign) -> ConversionEvent:
 
 def test_the_campaign_page_lists_its_events_with_terms_status_and_caps():
     net = network()
-    sale = event_create(campaign=net.campaign1, data={**EVENT_POST, "caps": [
-        {"period": "day", "scope": "affiliate", "metric": "conversions", "limit": "20"}
-    ]})  # fmt: skip
+    caps = [{"period": "day", "scope": "affiliate", "metric": "conversions", "limit": "20"}]
+    sale = event_create(campaign=net.campaign1, data={**EVENT_POST, "caps": caps})
 
     response = portal_client(net, "advertiser1").get(
         f"/portal/advertiser/campaigns/{net.campaign1.pk}/"
