@@ -6,12 +6,20 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts import services
 from accounts.admin_actions import confirmed_action
+from accounts.api_keys import api_key_revoke
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Advertiser, Affiliate, ApprovalStatus, User
+from accounts.models import Advertiser, Affiliate, ApiKey, ApprovalStatus, User
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 
 
 class PartnerLookupsMixin(admin.ModelAdmin):
@@ -85,7 +93,11 @@ def _status_action(status: ApprovalStatus) -> Callable[..., Any]:
         for profile in queryset.select_related("user").order_by("pk"):
             try:
                 services.partner_status_set(
-                    profile=profile, status=status, actor=request.user, reason=reason
+                    profile=profile,
+                    status=status,
+                    actor=request.user,
+                    reason=reason,
+                    source=AuditSource.CONSOLE,
                 )
                 changed += 1
             except ApplicationError as exc:
@@ -130,3 +142,95 @@ class AdvertiserAdmin(PartnerAdmin):
 @admin.register(Affiliate)
 class AffiliateAdmin(PartnerAdmin):
     list_display = [*PartnerAdmin.list_display, "payout_method"]
+
+
+# The library's own key model is not used (accounts.ApiKey is): no console page for it.
+if admin.site.is_registered(LibraryAPIKey):
+    admin.site.unregister(LibraryAPIKey)
+
+
+@confirmed_action(
+    description="Revoke selected API keys",
+    question="Revoke {count} {verbose_name}? They are refused at once; this cannot be undone.",
+    button="Yes, revoke",
+    permissions=["change"],
+)
+def revoke_api_keys(
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiKey]
+) -> None:
+    now = timezone.now()
+    revoked = 0
+    for api_key in queryset.filter(revoked=False).order_by("pk"):
+        api_key_revoke(api_key=api_key, now=now)
+        revoked += 1
+    modeladmin.message_user(request, f"Revoked {revoked} API key(s).", messages.SUCCESS)
+
+
+_API_KEY_FIELDS: list[str] = [
+    "prefix",
+    "name",
+    "user",
+    "scope",
+    "ip_allowlist",
+    "created",
+    "expiry_date",
+    "last_used_at",
+    "revoked",
+    "revoked_at",
+]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by their owners (API or portal), where the key is shown once; the console
+    lists and revokes them. The hash is not shown either."""
+
+    list_display = [
+        "id",
+        "prefix",
+        "name",
+        "user",
+        "scope",
+        "created",
+        "expiry_date",
+        "last_used_at",
+        "revoked",
+    ]
+    list_filter = ["scope", "revoked", "user__role", "created", "expiry_date"]
+    search_fields = ["prefix", "name", "user__email"]
+    list_select_related = ["user"]
+    fields = tuple(_API_KEY_FIELDS)
+    readonly_fields = _API_KEY_FIELDS
+    actions = [revoke_api_keys]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+# --- Two-factor devices (django-otp) -------------------------------------------------------------
+# Operators see who has two-factor authentication and delete a user's devices to reset a lost
+# phone (the user then sets it up again, or logs in with the password alone if the role does not
+# require it). They never add or edit one, and never see a secret or a recovery code
+# (OTP_ADMIN_HIDE_SENSITIVE_DATA hides them from django-otp's pages).
+
+
+class _TwoFactorDeviceAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(TOTPDevice)
+class TwoFactorAppAdmin(_TwoFactorDeviceAdmin, TOTPDeviceAdmin):
+    pass
+
+
+@admin.register(StaticDevice)
+class RecoveryCodesAdmin(_TwoFactorDeviceAdmin, StaticDeviceAdmin):
+    pass

@@ -1,5 +1,7 @@
-"""Authentication endpoints and the accounts resources (`/api/affiliates`, `/api/advertisers`)."""
+"""Authentication endpoints, the caller's API keys, and the accounts resources
+(`/api/affiliates`, `/api/advertisers`)."""
 
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -8,6 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors
+from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.authentication import (
     TokenPair,
     auth_cookies_clear,
@@ -26,16 +30,20 @@ from accounts.authentication import (
 )
 from accounts.filters import PARTNER_ORDERING_TERMS, AdvertiserFilter, AffiliateFilter
 from accounts.http import AuthenticatedRequest
-from accounts.models import ApprovalStatus, PayoutMethod, Role, User
+from accounts.models import ApiKey, ApiKeyScope, ApprovalStatus, PayoutMethod, Role, User
 from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsAdminOrApprovedAffiliate,
+    IsApprovedUser,
     IsNetworkAdmin,
+    NotApiKey,
+    staff_permissions,
 )
 from accounts.services import partner_profile_of, partner_status_set, user_register
-from core.api_schema import error_response
+from core.api_schema import error_response, error_responses
+from core.audit import audit_source_for_request
 from core.filters import PAGINATION_PARAMETERS, query_params_check
-from core.pagination import paginated_response
+from core.pagination import StandardPagination, paginated_response
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -144,6 +152,17 @@ class LoginApi(APIView):
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+        otp = _StrictCharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            default="",
+            write_only=True,
+            help_text=(
+                "The two-factor code (6 digits from the authenticator app, or an unused "
+                "recovery code), for accounts with two-factor authentication on."
+            ),
+        )
 
         class Meta:
             ref_name = "LoginInput"
@@ -160,13 +179,20 @@ class LoginApi(APIView):
             "Sets `access_token` and `refresh_token` (httpOnly, SameSite=Lax) and a fresh "
             "`csrftoken` cookie. Pending, rejected and suspended partners may log in to read "
             "their status; other endpoints refuse them. Five failures for one email from one "
-            "IP lock that pair out for 15 minutes (429 `too_many_attempts`)."
+            "IP lock that pair out for 15 minutes (429 `too_many_attempts`). An account with "
+            "two-factor authentication on also sends `otp` (401 `otp_required` without it, "
+            "`invalid_otp` when it is wrong or already used); one whose role must use it and "
+            "has not set it up yet is refused with 403 `otp_enrolment_required`."
         ),
         request=InputSerializer,
         responses={
             200: OutputSerializer,
             400: _INVALID,
-            401: error_response("`invalid_credentials`."),
+            401: error_response("`invalid_credentials`, `otp_required` or `invalid_otp`."),
+            403: error_response(
+                "`otp_enrolment_required`: the role must use two-factor authentication; set it "
+                "up in the portal first."
+            ),
             429: error_response("`too_many_attempts` (locked out) or `throttled`."),
         },
         auth=[],
@@ -335,6 +361,7 @@ def _filtered(filterset_class, request: Request, queryset):
 
 
 class AffiliateListApi(APIView):
+    admin_permissions = staff_permissions("accounts.affiliate")
     permission_classes = [IsNetworkAdmin]
 
     @extend_schema(
@@ -361,6 +388,7 @@ class AffiliateListApi(APIView):
 
 
 class AdvertiserListApi(APIView):
+    admin_permissions = staff_permissions("accounts.advertiser")
     permission_classes = [IsNetworkAdmin]
 
     @extend_schema(
@@ -387,6 +415,7 @@ class AdvertiserListApi(APIView):
 
 
 class AffiliateDetailApi(APIView):
+    admin_permissions = staff_permissions("accounts.affiliate")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -404,6 +433,7 @@ class AffiliateDetailApi(APIView):
 
 
 class AdvertiserDetailApi(APIView):
+    admin_permissions = staff_permissions("accounts.advertiser")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(
@@ -463,11 +493,14 @@ class _PartnerStatusApi(APIView):
             status=self.target_status,
             actor=request.user,
             reason=serializer.validated_data["reason"],
+            source=audit_source_for_request(request),
         )
         return Response(self._serialize(profile))
 
 
 class _AffiliateStatusApi(_PartnerStatusApi):
+    admin_permissions = staff_permissions("accounts.affiliate", POST="change")
+
     def _partner(self, request: AuthenticatedRequest, partner_id: int):
         return selectors.affiliate_get(viewer=request.user, affiliate_id=partner_id)
 
@@ -476,6 +509,8 @@ class _AffiliateStatusApi(_PartnerStatusApi):
 
 
 class _AdvertiserStatusApi(_PartnerStatusApi):
+    admin_permissions = staff_permissions("accounts.advertiser", POST="change")
+
     def _partner(self, request: AuthenticatedRequest, partner_id: int):
         return selectors.advertiser_get(viewer=request.user, advertiser_id=partner_id)
 
@@ -519,3 +554,116 @@ class AdvertiserRejectApi(_AdvertiserStatusApi):
 @_status_schema("Suspend an advertiser (admin)", AdvertiserOutputSerializer)
 class AdvertiserSuspendApi(_AdvertiserStatusApi):
     target_status = ApprovalStatus.SUSPENDED
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to tell keys apart.")
+    scope = serializers.ChoiceField(
+        choices=ApiKeyScope.choices, help_text="`read`: GET only; `write`: what the owner may."
+    )
+    ip_allowlist = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField(source="expiry_date", allow_null=True)
+    created_at = serializers.DateTimeField(source="created")
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="Updated at most once a minute."
+    )
+    revoked = serializers.BooleanField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ApiKey"
+
+
+class ApiKeyWithSecretOutputSerializer(ApiKeyOutputSerializer):
+    key = serializers.CharField(
+        help_text="The key itself: shown in this answer only, never again (it is stored hashed)."
+    )
+
+    class Meta:
+        ref_name = "ApiKeyWithSecret"
+
+
+_API_KEY_LOGIN_ONLY = (
+    "Managing keys needs a login (JWT or the session): a request authenticated by an API key "
+    "answers 403 `login_required`."
+)
+
+
+class ApiKeyListCreateApi(GenericAPIView):
+    """The caller's own API keys."""
+
+    # `queryset` and `pagination_class` describe the paginated list in the schema.
+    queryset = ApiKey.objects.none()
+    pagination_class = StandardPagination
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsApprovedUser(), NotApiKey()]
+        return [IsApprovedUser()]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=50)
+        scope = serializers.ChoiceField(choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
+        expires_at = serializers.DateTimeField(
+            required=False, allow_null=True, help_text="None (the default): it never expires."
+        )
+        ip_allowlist = serializers.ListField(
+            child=serializers.CharField(max_length=64),
+            max_length=100,
+            required=False,
+            help_text="IP addresses or CIDR ranges; empty (the default) allows any.",
+        )
+
+        class Meta:
+            ref_name = "ApiKeyCreateInput"
+
+    # OPTIONS (DRF's metadata) describes POST's input from it.
+    serializer_class = InputSerializer
+
+    @extend_schema(
+        summary="List your API keys",
+        responses={200: ApiKeyOutputSerializer(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        return paginated_response(
+            queryset=selectors.api_key_list(viewer=request.user),
+            serializer_class=ApiKeyOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        summary="Make an API key",
+        description="The answer's `key` is the only time the key is shown. " + _API_KEY_LOGIN_ONLY,
+        request=InputSerializer,
+        responses={201: ApiKeyWithSecretOutputSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = api_key_create(user=request.user, now=timezone.now(), **serializer.validated_data)
+        data = ApiKeyOutputSerializer(issued.api_key).data
+        data["key"] = issued.key
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    permission_classes = [IsApprovedUser, NotApiKey]
+
+    @extend_schema(
+        summary="Revoke one of your API keys",
+        description="Final: the key is refused from now on (`api_key_revoked`). Revoking a "
+        "revoked key changes nothing. " + _API_KEY_LOGIN_ONLY,
+        request=None,
+        responses={200: ApiKeyOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request: AuthenticatedRequest, api_key_id: int) -> Response:
+        api_key = selectors.api_key_get(viewer=request.user, api_key_id=api_key_id)
+        api_key = api_key_revoke(api_key=api_key, now=timezone.now())
+        return Response(ApiKeyOutputSerializer(api_key).data)

@@ -1,5 +1,6 @@
 """How API clients prove who they are: JWT pairs (Bearer header or httpOnly cookies), logins
-guarded by django-axes, and refresh-token rotation that spends each refresh token exactly once.
+guarded by django-axes, refresh-token rotation that spends each refresh token exactly once, and
+API keys (`Authorization: Api-Key <key>`, accounts.api_keys) for scripts and servers.
 
 Partners whose account is pending, rejected or suspended may log in (so that they can see their
 status at `/api/auth/me`); every other endpoint refuses them through the `IsApproved*`
@@ -18,10 +19,11 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
-from rest_framework.authentication import CSRFCheck
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.request import Request
 from rest_framework_simplejwt import exceptions as jwt_exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -31,7 +33,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.api_keys import api_key_authenticate
 from accounts.models import User
+from accounts.two_factor import otp_enrolment_refuse, otp_login_check
 from core.exceptions import ApplicationError
 from core.net import client_ip
 
@@ -157,13 +161,16 @@ def _token_refused() -> ApplicationError:
     )
 
 
-def user_login(*, request: Request, email: str, password: str) -> TokenPair:
-    """Check the credentials through the authentication backends (django-axes first) and issue
-    a new token pair.
+def user_login(*, request: Request, email: str, password: str, otp: str = "") -> TokenPair:
+    """Check the credentials through the authentication backends (django-axes first), then the
+    second factor, and issue a new token pair.
 
     Raises `too_many_attempts` (429) while the email+IP pair is locked out, which includes the
-    failure that reaches the limit, and `invalid_credentials` (401) otherwise. Also rotates the
-    CSRF token, so that the response sets a fresh `csrftoken` cookie for cookie-based clients.
+    failure that reaches the limit, and `invalid_credentials` (401) otherwise. A user with
+    two-factor authentication on must send `otp`, a code from the app or a recovery code
+    (`otp_required`, `invalid_otp`: 401); a user whose role requires it and who has not set it up
+    is refused (`otp_enrolment_required`, 403). Also rotates the CSRF token, so that the
+    response sets a fresh `csrftoken` cookie for cookie-based clients.
     """
     email = email.strip().lower()
     user = authenticate(request, email=email, password=password)
@@ -175,6 +182,8 @@ def user_login(*, request: Request, email: str, password: str) -> TokenPair:
         raise ApplicationError(
             "The email or password is wrong.", code="invalid_credentials", status=401
         )
+    if otp_login_check(user=user, token=otp) is None:
+        otp_enrolment_refuse(user=user)
     # Not the `user_logged_in` signal: axes' receiver would open a server-side session (to log its
     # hash) for a client that authenticates with tokens. Its two effects that matter, by hand:
     update_last_login(User, user)
@@ -304,3 +313,56 @@ def refresh_token_from(request: Request, body_token: str) -> str:
         )
     _csrf_enforce(request)
     return cookie_token
+
+
+API_KEY_KEYWORD = "Api-Key"
+
+
+def api_key_from_request(request: HttpRequest) -> str | None:
+    """The key of `Authorization: Api-Key <key>`, else of `X-Api-Key: <key>`; None without."""
+    keyword, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if keyword.lower() == API_KEY_KEYWORD.lower():
+        return key.strip()
+    return request.META.get("HTTP_X_API_KEY", "").strip() or None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """An API key (accounts.api_keys) authenticates as its owner; `request.auth` is its row."""
+
+    def authenticate(self, request: Request):
+        key = api_key_from_request(request)
+        if key is None:
+            return None
+        try:
+            api_key = api_key_authenticate(
+                key=key,
+                method=request.method or "",
+                source_ip=client_ip(request),
+                now=timezone.now(),
+            )
+        except ApplicationError as exc:
+            if exc.status == 401:
+                raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from exc
+            raise exceptions.PermissionDenied(exc.message, code=exc.code) from exc
+        return api_key.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return API_KEY_KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """OpenAPI: `Authorization: Api-Key <key>` (or `X-Api-Key: <key>`)."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "`Api-Key <key>` (or the key alone in `X-Api-Key`). Keys are made at "
+                "`POST /api/api-keys` or in the portal; a `read` key may only use GET."
+            ),
+        }

@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 
 class Role(models.TextChoices):
@@ -127,3 +128,43 @@ class Affiliate(PartnerProfile):
 
     class Meta(PartnerProfile.Meta):
         indexes = [models.Index(fields=["status"])]
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+class ApiKeyManager(APIKeyManager):
+    def assign_key(self, obj: AbstractAPIKey) -> str:
+        """The library's key (`<prefix>.<secret>`, stored as prefix + SHA-512 hash), with our
+        own integer id instead of the library's `<prefix>.<hash>` primary key."""
+        key = super().assign_key(obj)
+        obj.pk = None
+        return key
+
+
+class ApiKey(AbstractAPIKey):
+    """A user's key for scripts and servers (`Authorization: Api-Key <key>`).
+
+    Only `prefix` and `hashed_key` are stored; the key itself is shown once, when it is made
+    (accounts.api_keys). It authenticates as `user`, with that user's rights, narrowed to
+    `scope`, `ip_allowlist` and `expiry_date`.
+    """
+
+    id = models.BigAutoField(primary_key=True)  # type: ignore[assignment]
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    scope = models.CharField(max_length=8, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
+    ip_allowlist = models.JSONField(
+        default=list, blank=True, help_text="IP addresses or CIDR ranges; empty allows any."
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[ApiKeyManager] = ApiKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        ordering = ("-created", "-id")  # type: ignore[assignment]
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        indexes = [models.Index(fields=["user", "-created"])]

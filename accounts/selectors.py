@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Advertiser, Affiliate, User
+from accounts.models import Advertiser, Affiliate, ApiKey, User
 from core.exceptions import NotFoundError
 
 
@@ -41,3 +41,16 @@ def advertiser_get(*, viewer: User, advertiser_id: int) -> Advertiser:
 def own_affiliate(user: User) -> Affiliate:
     """The affiliate profile of the logged-in affiliate (the permission class proved it exists)."""
     return affiliate_get(viewer=user, affiliate_id=user.pk)
+
+
+def api_key_list(*, viewer: User) -> QuerySet[ApiKey]:
+    """The viewer's own API keys, newest first. Keys are personal, admins' too: operators see
+    everyone's in the console."""
+    return ApiKey.objects.filter(user=viewer).order_by("-created", "-id")
+
+
+def api_key_get(*, viewer: User, api_key_id: int) -> ApiKey:
+    api_key = api_key_list(viewer=viewer).filter(pk=api_key_id).first()
+    if api_key is None:
+        raise NotFoundError("API key not found.")
+    return api_key

@@ -7,7 +7,10 @@ from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, ApprovalStatus, Role, User
 from accounts.tasks import send_partner_status_email
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
+from core.operator_events import operator_event_partner_signed_up
 from core.tasks import enqueue_on_commit
 
 _ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -15,6 +18,13 @@ _ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     ApprovalStatus.APPROVED: {ApprovalStatus.SUSPENDED, ApprovalStatus.REJECTED},
     ApprovalStatus.REJECTED: {ApprovalStatus.APPROVED},
     ApprovalStatus.SUSPENDED: {ApprovalStatus.APPROVED, ApprovalStatus.REJECTED},
+}
+
+_STATUS_VERBS: dict[str, str] = {
+    ApprovalStatus.APPROVED: "approve",
+    ApprovalStatus.REJECTED: "reject",
+    ApprovalStatus.SUSPENDED: "suspend",
+    ApprovalStatus.PENDING: "update",
 }
 
 
@@ -54,7 +64,12 @@ def user_register(
             fields={"email": ["Already registered."]},
         ) from exc
     profile_model = Advertiser if role == Role.ADVERTISER else Affiliate
-    profile_model.objects.create(user=user, company=company, contact_name=name, status=status)
+    profile = profile_model.objects.create(
+        user=user, company=company, contact_name=name, status=status
+    )
+    operator_event_partner_signed_up(
+        user_id=user.pk, role=role, profile_id=profile.pk, status=status
+    )
     return user
 
 
@@ -68,7 +83,12 @@ def partner_profile_of(user: User) -> Advertiser | Affiliate | None:
 
 @transaction.atomic
 def partner_status_set(
-    *, profile: Advertiser | Affiliate, status: str, actor: User | None, reason: str = ""
+    *,
+    profile: Advertiser | Affiliate,
+    status: str,
+    actor: User | None,
+    reason: str = "",
+    source: str = AuditSource.SYSTEM,
 ) -> Advertiser | Affiliate:
     """Approve, reject or suspend an advertiser or affiliate, and email them after commit.
 
@@ -81,10 +101,21 @@ def partner_status_set(
         raise ApplicationError(
             f"Cannot move from {locked.status} to {status}.", code="invalid_transition", status=409
         )
+    before = audit_snapshot(locked, ["status", "status_reason"])
     locked.status = status
     locked.status_reason = reason
     locked.status_changed_at = timezone.now()
     locked.status_changed_by = actor
     locked.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"])
+    audit_record(
+        actor=actor,
+        source=source,
+        action=_STATUS_VERBS[status],
+        obj_type=type(locked),
+        obj_id=locked.pk,
+        obj_repr=str(locked),
+        before=before,
+        after=audit_snapshot(locked, ["status", "status_reason"]),
+    )
     enqueue_on_commit(send_partner_status_email, user_id=locked.user_id)
     return locked

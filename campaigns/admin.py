@@ -26,9 +26,12 @@ from campaigns.models import (
     PayoutType,
     TrackingLink,
 )
+from core.admin import AuditedSaveMixin
+from core.audit import audit_record
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_percent
 from core.forms import form_field
+from core.models import AuditSource
 from core.money_fields import MoneyFormField
 
 # Amounts and percentages typed into the admin are read like everywhere else: plain decimals.
@@ -79,7 +82,9 @@ def _campaign_status_action(status: CampaignStatus, label: str) -> Callable[...,
         changed, errors = 0, []
         for campaign in queryset.order_by("pk"):
             try:
-                services.campaign_set_status(campaign=campaign, status=status, actor=request.user)
+                services.campaign_set_status(
+                    campaign=campaign, status=status, actor=request.user, source=AuditSource.CONSOLE
+                )
                 changed += 1
             except ApplicationError as exc:
                 errors.append(f"{campaign}: {exc.message}")
@@ -200,9 +205,9 @@ class CampaignAdminForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
-    """Field edits in the admin go straight to the model (admins are trusted operators);
-    status changes go through the actions so that the transition rules apply."""
+class CampaignAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
+    """Field edits in the admin go straight to the model (admins are trusted operators), and to
+    the audit log; status changes go through the actions so that the transition rules apply."""
 
     list_display = [
         "id",
@@ -231,10 +236,25 @@ class CampaignAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         invite_affiliate,
     ]
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool
+    ) -> None:
+        """Saves the caps inline and logs how the caps changed, if they did."""
+        campaign = form.instance
+        before = services.campaign_caps_snapshot(campaign) if change else []
         super().save_related(request, form, formsets, change)
+        audit_record(
+            actor=request.user,
+            source=AuditSource.CONSOLE,
+            action="update",
+            obj_type=Campaign,
+            obj_id=campaign.pk,
+            obj_repr=str(campaign),
+            before={"caps": before},
+            after={"caps": services.campaign_caps_snapshot(campaign)},
+        )
         # The default event carries the campaign's terms: the console's edits reach it too.
-        campaign_default_event_sync(campaign=form.instance)
+        campaign_default_event_sync(campaign=campaign)
 
     @admin.display(description="Payout")
     def payout_display(self, obj: Campaign) -> str:
@@ -258,7 +278,11 @@ def _access_decide_action(status: str, label: str, *, asks_reason: bool) -> Call
         for access in queryset.order_by("pk"):
             try:
                 services.access_decide(
-                    access=access, status=status, actor=request.user, reason=reason
+                    access=access,
+                    status=status,
+                    actor=request.user,
+                    reason=reason,
+                    source=AuditSource.CONSOLE,
                 )
                 changed += 1
             except ApplicationError as exc:
@@ -336,14 +360,19 @@ def _describe_partner_key(key: PartnerKey) -> str:
     describe=_describe_partner_key,
 )
 def rotate_partner_keys(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[PartnerKey]
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: QuerySet[PartnerKey]
 ) -> None:
     from campaigns.partner_keys import partner_key_rotate
 
     changed, errors = 0, []
     for partner_key in queryset.order_by("pk"):
         try:
-            partner_key_rotate(partner_key=partner_key, now=timezone.now())
+            partner_key_rotate(
+                partner_key=partner_key,
+                now=timezone.now(),
+                actor=request.user,
+                source=AuditSource.CONSOLE,
+            )
             changed += 1
         except ApplicationError as exc:
             errors.append(f"{partner_key}: {exc.message}")
@@ -351,7 +380,7 @@ def rotate_partner_keys(
 
 
 @admin.register(PartnerKey)
-class PartnerKeyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
+class PartnerKeyAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
     list_display = ["id", "name", "advertiser", "is_active", "require_signature", "rotated_at"]
     list_filter = ["is_active", "require_signature"]
     search_fields = ["name", "key", "previous_key", "advertiser__user__email"]

@@ -25,6 +25,7 @@ from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsAnyApprovedRole,
     IsApprovedAffiliate,
+    staff_permissions,
 )
 from accounts.selectors import advertiser_get, own_affiliate
 from campaigns import selectors, services
@@ -49,6 +50,7 @@ from campaigns.partner_keys import (
     partner_key_update,
 )
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError, NotFoundError
 from core.money_fields import MoneySerializerField
 from core.pagination import StandardPagination, paginated_response
@@ -276,6 +278,7 @@ def _campaign_data(validated: dict[str, Any]) -> dict[str, Any]:
 
 
 class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.campaign", POST="add")
     # `queryset`, `filterset_class` and `pagination_class` also describe the list in the schema.
     queryset = Campaign.objects.none()
     filter_backends = [DjangoFilterBackend]
@@ -318,12 +321,18 @@ class CampaignListCreateApi(MethodPermissionsMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = _campaign_data(serializer.validated_data)
         advertiser = _advertiser_for_new_object(request.user, data.pop("advertiser_id", None))
-        campaign = services.campaign_create(advertiser=advertiser, data=data)
+        campaign = services.campaign_create(
+            advertiser=advertiser,
+            data=data,
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign.pk)
         return Response(CampaignOutputSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 
 class CampaignDetailApi(MethodPermissionsMixin, APIView):
+    admin_permissions = staff_permissions("campaigns.campaign", PATCH="change")
     permissions_by_method = {"GET": [IsAnyApprovedRole], "PATCH": [IsAdminOrApprovedAdvertiser]}
 
     @extend_schema(
@@ -351,19 +360,28 @@ class CampaignDetailApi(MethodPermissionsMixin, APIView):
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = CampaignInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.campaign_update(campaign=campaign, data=_campaign_data(serializer.validated_data))
+        services.campaign_update(
+            campaign=campaign,
+            data=_campaign_data(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         return Response(CampaignOutputSerializer(campaign).data)
 
 
 class _CampaignSetStatusApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaign", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
     target_status: ClassVar[str]
 
     def post(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         services.campaign_set_status(
-            campaign=campaign, status=self.target_status, actor=request.user
+            campaign=campaign,
+            status=self.target_status,
+            actor=request.user,
+            source=audit_source_for_request(request),
         )
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         return Response(CampaignOutputSerializer(campaign).data)
@@ -464,6 +482,7 @@ class CampaignApplyApi(APIView):
 
 
 class ApplicationListApi(GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess")
     queryset = CampaignAccess.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ApplicationFilter
@@ -486,6 +505,7 @@ class ApplicationListApi(GenericAPIView):
 
 
 class _ApplicationDecideApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
     decision: ClassVar[str]
 
@@ -504,6 +524,7 @@ class _ApplicationDecideApi(APIView):
             status=self.decision,
             actor=request.user,
             reason=serializer.validated_data.get("reason", ""),
+            source=audit_source_for_request(request),
         )
         access = selectors.access_get(viewer=request.user, access_id=application_id)
         return Response(ApplicationOutputSerializer(access).data)
@@ -545,6 +566,7 @@ class ApplicationRevokeApi(_ApplicationDecideApi):
 
 
 class CampaignInviteApi(APIView):
+    admin_permissions = staff_permissions("campaigns.campaignaccess", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -664,6 +686,7 @@ class PartnerKeyWithSecretOutputSerializer(PartnerKeyOutputSerializer):
 
 
 class PartnerKeyListCreateApi(GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", POST="add")
     queryset = PartnerKey.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PartnerKeyFilter
@@ -709,13 +732,19 @@ class PartnerKeyListCreateApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         advertiser = _advertiser_for_new_object(request.user, data.pop("advertiser_id", None))
-        partner_key = partner_key_create(advertiser=advertiser, **data)
+        partner_key = partner_key_create(
+            advertiser=advertiser,
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **data,
+        )
         return Response(
             PartnerKeyWithSecretOutputSerializer(partner_key).data, status=status.HTTP_201_CREATED
         )
 
 
 class PartnerKeyDetailApi(APIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", PATCH="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -739,11 +768,17 @@ class PartnerKeyDetailApi(APIView):
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        partner_key = partner_key_update(partner_key=partner_key, **serializer.validated_data)
+        partner_key = partner_key_update(
+            partner_key=partner_key,
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **serializer.validated_data,
+        )
         return Response(PartnerKeyOutputSerializer(partner_key).data)
 
 
 class PartnerKeyRotateApi(APIView):
+    admin_permissions = staff_permissions("campaigns.partnerkey", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(
@@ -758,5 +793,10 @@ class PartnerKeyRotateApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, partner_key_id: int) -> Response:
         partner_key = selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
-        partner_key = partner_key_rotate(partner_key=partner_key, now=timezone.now())
+        partner_key = partner_key_rotate(
+            partner_key=partner_key,
+            now=timezone.now(),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         return Response(PartnerKeyWithSecretOutputSerializer(partner_key).data)

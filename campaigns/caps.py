@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from campaigns.models import Campaign, Cap, CapAction, CapCounter, CapMetric, CapPeriod, CapScope
 from core.money import MONEY_DECIMAL_PLACES
+from core.operator_events import operator_event_cap_reached
 from core.sql import execute_fetchone
 
 TOTAL_PERIOD_START = dt.date(1970, 1, 1)
@@ -114,13 +115,37 @@ def caps_consume(
     ]
     if len(consumptions) == 1:
         # A refused single upsert writes nothing: no savepoint needed.
-        return _counter_consume(**consumptions[0])
+        if _counter_consume(**consumptions[0]):
+            return True
+        _cap_reached(campaign=campaign, affiliate_id=affiliate_id, consumption=consumptions[0])
+        return False
+    refused: _Consumption | None = None
     with transaction.atomic():
         for consumption in consumptions:
             if not _counter_consume(**consumption):
                 transaction.set_rollback(True)
-                return False
-    return True
+                refused = consumption
+                break
+    if refused is None:
+        return True
+    # Outside the rolled-back savepoint: the event commits with the refused conversion.
+    _cap_reached(campaign=campaign, affiliate_id=affiliate_id, consumption=refused)
+    return False
+
+
+def _cap_reached(*, campaign: Campaign, affiliate_id: int, consumption: _Consumption) -> None:
+    """Tell the operator's webhooks, once per cap and period (the event's dedupe key)."""
+    cap = consumption["cap"]
+    operator_event_cap_reached(
+        cap_id=cap.pk,
+        campaign_id=campaign.pk,
+        affiliate_id=affiliate_id,
+        scope=cap.scope,
+        period=cap.period,
+        metric=cap.metric,
+        limit=cap.limit,
+        period_start=consumption["period_start"],
+    )
 
 
 def caps_block_clicks(*, campaign: Campaign, affiliate_id: int, at: dt.datetime) -> bool:

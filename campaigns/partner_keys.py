@@ -42,9 +42,11 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from accounts.models import Advertiser
+from accounts.models import Advertiser, User
 from campaigns.models import PARTNER_KEY_MAX_LENGTH, PartnerKey
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 from core.net import address_in_networks
 from core.sql import execute_fetchone, model_columns, model_from_row
 from core.tokens import new_partner_key, new_signing_secret
@@ -72,14 +74,17 @@ def _ip_allowlist_clean(entries: Iterable[Any]) -> list[str]:
     return cleaned
 
 
+@transaction.atomic
 def partner_key_create(
     *,
     advertiser: Advertiser,
     name: str = "",
     ip_allowlist: Iterable[str] = (),
     require_signature: bool = False,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
 ) -> PartnerKey:
-    return PartnerKey.objects.create(
+    partner_key = PartnerKey.objects.create(
         advertiser=advertiser,
         name=name,
         key=new_partner_key(),
@@ -87,9 +92,52 @@ def partner_key_create(
         ip_allowlist=_ip_allowlist_clean(ip_allowlist),
         require_signature=require_signature,
     )
+    _audit(partner_key, action="create", actor=actor, source=source, before={})
+    return partner_key
 
 
-def partner_key_update(*, partner_key: PartnerKey, **fields: Any) -> PartnerKey:
+_AUDITED_FIELDS = (
+    "advertiser",
+    "name",
+    "key",
+    "signing_secret",
+    "ip_allowlist",
+    "is_active",
+    "require_signature",
+)
+
+
+def _audit(
+    partner_key: PartnerKey,
+    *,
+    action: str,
+    actor: User | None,
+    source: str,
+    before: dict[str, Any],
+) -> None:
+    after = audit_snapshot(partner_key, _AUDITED_FIELDS)
+    if before:
+        after = {name: after[name] for name in before}
+    audit_record(
+        actor=actor,
+        source=source,
+        action=action,
+        obj_type=PartnerKey,
+        obj_id=partner_key.pk,
+        obj_repr=str(partner_key),
+        before=before,
+        after=after,
+    )
+
+
+@transaction.atomic
+def partner_key_update(
+    *,
+    partner_key: PartnerKey,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+    **fields: Any,
+) -> PartnerKey:
     """Change `name`, `ip_allowlist`, `is_active` or `require_signature`; anything else refused."""
     unknown = sorted(set(fields) - _UPDATABLE_FIELDS)
     if unknown:
@@ -100,17 +148,26 @@ def partner_key_update(*, partner_key: PartnerKey, **fields: Any) -> PartnerKey:
         )
     if "ip_allowlist" in fields:
         fields["ip_allowlist"] = _ip_allowlist_clean(fields["ip_allowlist"])
+    before = audit_snapshot(partner_key, fields)
     for name, value in fields.items():
         setattr(partner_key, name, value)
     if fields:
         partner_key.save(update_fields=[*fields, "updated_at"])
+        _audit(partner_key, action="update", actor=actor, source=source, before=before)
     return partner_key
 
 
 @transaction.atomic
-def partner_key_rotate(*, partner_key: PartnerKey, now: dt.datetime) -> PartnerKey:
+def partner_key_rotate(
+    *,
+    partner_key: PartnerKey,
+    now: dt.datetime,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> PartnerKey:
     """Issue a new key and signing secret; the current ones keep working for the grace period."""
     locked = PartnerKey.objects.select_for_update().get(pk=partner_key.pk)
+    before = audit_snapshot(locked, ["key", "signing_secret"])
     locked.previous_key = locked.key
     locked.previous_signing_secret = locked.signing_secret
     locked.previous_key_expires_at = now + dt.timedelta(
@@ -130,6 +187,7 @@ def partner_key_rotate(*, partner_key: PartnerKey, now: dt.datetime) -> PartnerK
             "updated_at",
         ]
     )
+    _audit(locked, action="rotate", actor=actor, source=source, before=before)
     return locked
 
 

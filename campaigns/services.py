@@ -24,6 +24,7 @@ from campaigns.models import (
     Campaign,
     CampaignAccess,
     CampaignStatus,
+    Cap,
     PayoutType,
     TrackingLink,
     Visibility,
@@ -42,8 +43,11 @@ from campaigns.terms import (
     clean_text,
 )
 from core import tokens
+from core.audit import audit_record, audit_snapshot
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError, NotFoundError
+from core.models import AuditSource
+from core.operator_events import operator_event_application_created
 from core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -212,6 +216,13 @@ _STATUS_TRANSITIONS = {
 }
 
 
+_STATUS_VERBS: dict[str, str] = {
+    CampaignStatus.PAUSED: "pause",
+    CampaignStatus.ACTIVE: "resume",
+    CampaignStatus.ARCHIVED: "archive",
+}
+
+
 def _check_status_transition(*, current: str, new: str) -> None:
     if new not in CampaignStatus.values:
         raise ApplicationError(
@@ -238,8 +249,24 @@ def campaign_validate(*, data: Mapping[str, Any], campaign: Campaign | None = No
     _clean_campaign_data(data, current=current)
 
 
+def campaign_caps_snapshot(campaign: Campaign) -> list[dict[str, Any]]:
+    """The campaign's caps as the audit log stores them, in a stable order."""
+    return [
+        audit_snapshot(cap, ["scope", "period", "metric", "limit", "action"])
+        for cap in Cap.objects.filter(campaign=campaign, event__isnull=True).order_by(
+            "scope", "period", "metric"
+        )
+    ]
+
+
 @transaction.atomic
-def campaign_create(*, advertiser: Advertiser, data: Mapping[str, Any]) -> Campaign:
+def campaign_create(
+    *,
+    advertiser: Advertiser,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> Campaign:
     """Create a campaign (and its caps) for `advertiser` from a validated-here payload.
 
     `name`, `landing_url` and `payout_type` are required; everything else has the model's
@@ -260,11 +287,29 @@ def campaign_create(*, advertiser: Advertiser, data: Mapping[str, Any]) -> Campa
     if caps:
         caps_replace(campaign=campaign, specs=caps)
     campaign_default_event_sync(campaign=campaign)
+    audit_record(
+        actor=actor,
+        source=source,
+        action="create",
+        obj_type=Campaign,
+        obj_id=campaign.pk,
+        obj_repr=str(campaign),
+        after={
+            **audit_snapshot(campaign, ["advertiser", "status", *_FIELD_CLEANERS]),
+            **({"caps": campaign_caps_snapshot(campaign)} if caps else {}),
+        },
+    )
     return campaign
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, data: Mapping[str, Any]) -> Campaign:
+def campaign_update(
+    *,
+    campaign: Campaign,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> Campaign:
     """Change the fields present in `data` (a partial update); `caps`, when given, replaces the
     campaign's caps as a whole (an empty list removes them).
 
@@ -279,18 +324,34 @@ def campaign_update(*, campaign: Campaign, data: Mapping[str, Any]) -> Campaign:
         _check_status_transition(current=locked.status, new=data["status"])
         cleaned["status"] = data["status"]
     changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    before = audit_snapshot(locked, changed)
     for name in changed:
         setattr(locked, name, cleaned[name])
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    after = audit_snapshot(locked, changed)
     if caps is not None:
+        before["caps"] = campaign_caps_snapshot(locked)
         caps_replace(campaign=locked, specs=caps)
+        after["caps"] = campaign_caps_snapshot(locked)
     campaign_default_event_sync(campaign=locked)
+    audit_record(
+        actor=actor,
+        source=source,
+        action="update",
+        obj_type=Campaign,
+        obj_id=locked.pk,
+        obj_repr=str(locked),
+        before=before,
+        after=after,
+    )
     return locked
 
 
 @transaction.atomic
-def campaign_set_status(*, campaign: Campaign, status: str, actor: User | None) -> Campaign:
+def campaign_set_status(
+    *, campaign: Campaign, status: str, actor: User | None, source: str = AuditSource.SYSTEM
+) -> Campaign:
     """Pause, resume or archive. Setting the current status again is a no-op; archived is final
     (409 `invalid_transition`). Paused and archived campaigns still record clicks, as blocked."""
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -305,6 +366,16 @@ def campaign_set_status(*, campaign: Campaign, status: str, actor: User | None) 
             previous,
             status,
             actor.pk if actor else None,
+        )
+        audit_record(
+            actor=actor,
+            source=source,
+            action=_STATUS_VERBS.get(status, "update"),
+            obj_type=Campaign,
+            obj_id=locked.pk,
+            obj_repr=str(locked),
+            before={"status": previous},
+            after={"status": status},
         )
     return locked
 
@@ -358,16 +429,28 @@ def access_apply(*, campaign: Campaign, affiliate: Affiliate, message: str = "")
     status = (
         AccessStatus.APPROVED if campaign.visibility == Visibility.PUBLIC else AccessStatus.PENDING
     )
-    access, _ = _access_create_or_get(
+    access, created = _access_create_or_get(
         campaign=campaign,
         affiliate=affiliate,
         status=status,
         message=message.strip()[:5000],
         actor=None,
     )
+    if created:
+        operator_event_application_created(
+            application_id=access.pk,
+            campaign_id=campaign.pk,
+            affiliate_id=affiliate.pk,
+            status=access.status,
+        )
     return access
 
 
+_ACCESS_VERBS: dict[str, str] = {
+    AccessStatus.APPROVED: "approve",
+    AccessStatus.REJECTED: "reject",
+    AccessStatus.REVOKED: "revoke",
+}
 _DECISIONS = {AccessStatus.APPROVED, AccessStatus.REJECTED, AccessStatus.REVOKED}
 _ACCESS_TRANSITIONS = {
     AccessStatus.PENDING: {AccessStatus.APPROVED, AccessStatus.REJECTED},
@@ -379,7 +462,12 @@ _ACCESS_TRANSITIONS = {
 
 @transaction.atomic
 def access_decide(
-    *, access: CampaignAccess, status: str, actor: User | None, reason: str = ""
+    *,
+    access: CampaignAccess,
+    status: str,
+    actor: User | None,
+    reason: str = "",
+    source: str = AuditSource.SYSTEM,
 ) -> CampaignAccess:
     """Approve, reject or revoke an application, and email the affiliate after commit.
 
@@ -402,12 +490,23 @@ def access_decide(
             code="invalid_transition",
             status=409,
         )
+    before = audit_snapshot(locked, ["status", "decision_reason"])
     locked.status = status
     locked.decision_reason = reason.strip()[:500]
     locked.decided_by = actor
     locked.decided_at = timezone.now()
     locked.save(
         update_fields=["status", "decision_reason", "decided_by", "decided_at", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        source=source,
+        action=_ACCESS_VERBS[status],
+        obj_type=CampaignAccess,
+        obj_id=locked.pk,
+        obj_repr=str(locked),
+        before=before,
+        after=audit_snapshot(locked, ["status", "decision_reason"]),
     )
     enqueue_on_commit(send_access_decision_email, access_id=locked.pk)
     return locked

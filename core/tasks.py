@@ -85,17 +85,23 @@ def tasks_publish(task: Any, kwargs_list: list[dict[str, Any]], *, countdown: in
 def enqueue_on_commit(task: Any, **kwargs: Any) -> None:
     """Run `task(**kwargs)` once the current transaction commits, through the outbox above.
 
-    `kwargs` must be JSON-safe (ids, strings). Outside a transaction the row is written and the
-    task published at once.
+    `task` is a task or its registered name: a module may name a task of an app it must not
+    import (the app comes after it). `kwargs` must be JSON-safe (ids, strings). Outside a
+    transaction the row is written and the task published at once.
     """
     now = timezone.now()
+    task_name = task if isinstance(task, str) else task.name
     pending = PendingTask.objects.create(
-        task_name=task.name, kwargs=kwargs, created_at=now, next_attempt_at=now + SWEEP_GRACE
+        task_name=task_name, kwargs=kwargs, created_at=now, next_attempt_at=now + SWEEP_GRACE
     )
     transaction.on_commit(lambda: _publish_and_forget(task, pending.pk, kwargs))
 
 
 def _publish_and_forget(task: Any, pending_id: int, kwargs: dict[str, Any]) -> None:
+    if isinstance(task, str):
+        task = _task_named(task)
+        if task is None:  # the sweeper reports it
+            return
     if tasks_publish(task, [kwargs], countdown=None):
         PendingTask.objects.filter(pk=pending_id).delete()
 

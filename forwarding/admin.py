@@ -1,11 +1,16 @@
-"""Django admin for forwarding: postback endpoints and the deliveries sent to them.
+"""Django admin for forwarding: postback endpoints, operator webhooks and the deliveries sent
+to them.
 
 The operator's view of the outbox: deliveries filtered by status, event, affiliate, endpoint and
 time, each with its attempts inline (time, status code, latency, response excerpt, error), and a
-bulk replay. Everything here is read-only; the actions go through the forwarding services
-so a replay or a disable behaves exactly as from the API. Secrets are never displayed.
+bulk replay. Everything here is read-only but the operator webhooks; the actions and saves go
+through the forwarding services so a replay or a disable behaves exactly as from the API.
+Secrets are never displayed, but a new operator webhook's, once.
 """
 
+from typing import Any, cast
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,11 +18,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_actions import confirmed_action
-from accounts.models import Affiliate
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import Affiliate, User
 from core.exceptions import ApplicationError
-from forwarding.models import Delivery, DeliveryAttempt, PostbackEndpoint
+from core.models import AuditSource, OperatorEventType
+from forwarding.models import Delivery, DeliveryAttempt, OperatorWebhook, PostbackEndpoint
 from forwarding.services.delivery import delivery_replay
 from forwarding.services.endpoints import endpoint_disable, endpoint_test_create, endpoint_update
+from forwarding.services.operator_webhooks import (
+    operator_webhook_create,
+    operator_webhook_delete,
+    operator_webhook_update,
+    operator_webhook_url_check,
+)
 
 
 class _ReadOnly:
@@ -39,9 +52,15 @@ def _describe_endpoint(endpoint: PostbackEndpoint) -> str:
     return f"#{endpoint.pk} {endpoint.affiliate}: {endpoint.method} {endpoint.url} ({state})"
 
 
+def _receiver(delivery: Delivery) -> PostbackEndpoint | OperatorWebhook:
+    receiver = delivery.endpoint or delivery.operator_webhook
+    assert receiver is not None  # noqa: S101 - a check constraint: exactly one is set
+    return receiver
+
+
 def _describe_delivery(delivery: Delivery) -> str:
     return (
-        f"#{delivery.pk} {delivery.event} to {delivery.endpoint.url}: {delivery.status},"
+        f"#{delivery.pk} {delivery.event} to {_receiver(delivery).url}: {delivery.status},"
         f" {delivery.attempt_count} attempt(s)"
     )
 
@@ -92,10 +111,17 @@ class PostbackEndpointAdmin(_ReadOnly, admin.ModelAdmin):
         permissions=["operate"],
         describe=_describe_endpoint,
     )
-    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[PostbackEndpoint]) -> None:
+    def enable_endpoints(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[PostbackEndpoint]
+    ) -> None:
         endpoints = list(queryset.order_by("pk"))
         for endpoint in endpoints:
-            endpoint_update(endpoint=endpoint, data={"is_active": True})
+            endpoint_update(
+                endpoint=endpoint,
+                data={"is_active": True},
+                actor=request.user,
+                source=AuditSource.CONSOLE,
+            )
         self.message_user(request, f"{len(endpoints)} endpoint(s) enabled.", messages.SUCCESS)
 
     @confirmed_action(
@@ -198,6 +224,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
         "status",
         "affiliate",
         "endpoint",
+        "operator_webhook",
         "conversion",
         "attempt_count",
         "last_status_code",
@@ -210,8 +237,9 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
         ("created_at", admin.DateFieldListFilter),
         AffiliateFilter,
         "endpoint",
+        "operator_webhook",
     ]
-    list_select_related = ["endpoint__affiliate__user"]
+    list_select_related = ["endpoint__affiliate__user", "operator_webhook"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     search_fields = ["=event_id"]
@@ -219,6 +247,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     inlines = [DeliveryAttemptInline]
     fields = [
         "endpoint",
+        "operator_webhook",
         "conversion",
         "event",
         "event_id",
@@ -242,7 +271,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="Affiliate", ordering="endpoint__affiliate")
     def affiliate(self, obj: Delivery):
-        return obj.endpoint.affiliate
+        return obj.endpoint.affiliate if obj.endpoint else "-"
 
     @admin.display(description="Conversion", ordering="conversion_id")
     def conversion(self, obj: Delivery) -> str:
@@ -263,7 +292,7 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
     def replay_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         replayed = 0
         refused: dict[str, int] = {}
-        for delivery in queryset.select_related("endpoint").order_by("pk"):
+        for delivery in queryset.select_related("endpoint", "operator_webhook").order_by("pk"):
             try:
                 delivery_replay(delivery=delivery)
             except ApplicationError as exc:
@@ -274,3 +303,75 @@ class DeliveryAdmin(_ReadOnly, admin.ModelAdmin):
             self.message_user(request, f"{replayed} delivery(ies) queued again.", messages.SUCCESS)
         for message, count in refused.items():
             self.message_user(request, f"{count} not replayed: {message}", messages.WARNING)
+
+
+def _staff(request: HttpRequest) -> User:
+    # The admin site only lets logged-in staff this far.
+    return cast(User, request.user)
+
+
+class OperatorWebhookForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=OperatorEventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = OperatorWebhook
+        fields = ["name", "url", "events", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        url = cleaned.get("url")
+        if url:
+            try:
+                operator_webhook_url_check(url)
+            except ApplicationError as exc:
+                self.add_error("url", exc.message)
+        return cleaned
+
+
+@admin.register(OperatorWebhook)
+class OperatorWebhookAdmin(admin.ModelAdmin):
+    """Saving goes through the operator-webhook services (checks, audit log); the signing
+    secret is shown once, in the message after the webhook is added."""
+
+    form = OperatorWebhookForm
+    list_display = ["id", "name", "url", "event_list", "is_active", "last_success_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["last_success_at", "failing_since", "created_at", "updated_at"]
+
+    @admin.display(description="Events")
+    def event_list(self, obj: OperatorWebhook) -> str:
+        return ", ".join(obj.events)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: OperatorWebhook,
+        form: forms.ModelForm,
+        change: bool,
+    ) -> None:
+        data = {name: form.cleaned_data[name] for name in OperatorWebhookForm.Meta.fields}
+        if change:
+            saved = operator_webhook_update(
+                webhook=obj, data=data, actor=_staff(request), source=AuditSource.CONSOLE
+            )
+        else:
+            saved = operator_webhook_create(
+                **data, actor=_staff(request), source=AuditSource.CONSOLE
+            )
+            self.message_user(
+                request,
+                f"Signing secret of the new webhook (shown once, copy it now): {saved.secret}",
+                messages.WARNING,
+            )
+        obj.pk = saved.pk
+        obj.secret = saved.secret
+
+    def delete_model(self, request: HttpRequest, obj: OperatorWebhook) -> None:
+        operator_webhook_delete(webhook=obj, actor=_staff(request), source=AuditSource.CONSOLE)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OperatorWebhook]) -> None:
+        for webhook in queryset.order_by("pk"):
+            self.delete_model(request, webhook)

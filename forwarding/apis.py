@@ -1,5 +1,5 @@
 """The forwarding REST API: the affiliates' postback endpoints, endpoint tests, and the
-deliveries sent to them (with their attempts), replayable.
+deliveries sent to them (with their attempts), replayable; the operator's webhooks (admins).
 
 Views parse and authorize; `forwarding.selectors` decides which rows a viewer may see (another
 tenant's row is a 404 like a missing one).
@@ -15,10 +15,13 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, User
-from accounts.permissions import IsAdminOrApprovedAffiliate
+from accounts.permissions import IsAdminOrApprovedAffiliate, IsNetworkAdmin, staff_permissions
 from accounts.selectors import affiliate_get, own_affiliate
 from core.api_schema import error_response, error_responses
+from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError, NotFoundError
+from core.filters import PAGINATION_PARAMETERS, query_params_check
+from core.models import OperatorEventType
 from core.pagination import StandardPagination, paginated_response
 from forwarding.filters import DeliveryFilter, PostbackEndpointFilter
 from forwarding.models import (
@@ -26,6 +29,7 @@ from forwarding.models import (
     DeliveryStatus,
     EndpointMethod,
     ForwardEvent,
+    OperatorWebhook,
     PostbackEndpoint,
 )
 from forwarding.selectors import delivery_get, delivery_list, endpoint_get, endpoint_list
@@ -37,6 +41,11 @@ from forwarding.services.endpoints import (
     endpoint_secret_rotate,
     endpoint_test_create,
     endpoint_update,
+)
+from forwarding.services.operator_webhooks import (
+    operator_webhook_create,
+    operator_webhook_delete,
+    operator_webhook_update,
 )
 
 
@@ -120,6 +129,7 @@ def _affiliate_for_new_endpoint(user: User, affiliate_id: int | None) -> Affilia
 
 
 class EndpointListCreateApi(GenericAPIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="add")
     queryset = PostbackEndpoint.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PostbackEndpointFilter
@@ -165,13 +175,21 @@ class EndpointListCreateApi(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         affiliate = _affiliate_for_new_endpoint(request.user, data.pop("affiliate_id", None))
-        endpoint = endpoint_create(affiliate=affiliate, **data)
+        endpoint = endpoint_create(
+            affiliate=affiliate,
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **data,
+        )
         return Response(
             EndpointWithSecretOutputSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
 
 
 class EndpointDetailApi(APIView):
+    admin_permissions = staff_permissions(
+        "forwarding.postbackendpoint", PATCH="change", DELETE="delete"
+    )
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(_EndpointFieldsSerializer):
@@ -191,7 +209,12 @@ class EndpointDetailApi(APIView):
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        endpoint = endpoint_update(endpoint=endpoint, data=serializer.validated_data)
+        endpoint = endpoint_update(
+            endpoint=endpoint,
+            data=serializer.validated_data,
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         return Response(EndpointOutputSerializer(endpoint).data)
 
     @extend_schema(
@@ -200,7 +223,9 @@ class EndpointDetailApi(APIView):
     )
     def delete(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-        endpoint_delete(endpoint=endpoint)
+        endpoint_delete(
+            endpoint=endpoint, actor=request.user, source=audit_source_for_request(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -253,6 +278,7 @@ class EndpointTestOutputSerializer(DeliveryOutputSerializer):
 
 
 class EndpointTestApi(APIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -288,6 +314,7 @@ class EndpointTestApi(APIView):
 
 
 class EndpointRotateSecretApi(APIView):
+    admin_permissions = staff_permissions("forwarding.postbackendpoint", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -298,11 +325,14 @@ class EndpointRotateSecretApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-        endpoint = endpoint_secret_rotate(endpoint=endpoint)
+        endpoint = endpoint_secret_rotate(
+            endpoint=endpoint, actor=request.user, source=audit_source_for_request(request)
+        )
         return Response(EndpointWithSecretOutputSerializer(endpoint).data)
 
 
 class DeliveryListApi(GenericAPIView):
+    admin_permissions = staff_permissions("forwarding.delivery")
     queryset = Delivery.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = DeliveryFilter
@@ -324,6 +354,7 @@ class DeliveryListApi(GenericAPIView):
 
 
 class DeliveryDetailApi(APIView):
+    admin_permissions = staff_permissions("forwarding.delivery")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -340,6 +371,7 @@ class DeliveryDetailApi(APIView):
 
 
 class DeliveryReplayApi(APIView):
+    admin_permissions = staff_permissions("forwarding.delivery", POST="change")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -356,3 +388,142 @@ class DeliveryReplayApi(APIView):
         delivery_replay(delivery=delivery)
         delivery = delivery_get(viewer=request.user, delivery_id=delivery_id)
         return Response(DeliveryOutputSerializer(delivery).data)
+
+
+# --- operator webhooks (admins only) -----------------------------------------------------------
+
+
+class OperatorWebhookOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.ChoiceField(choices=OperatorEventType.choices))
+    is_active = serializers.BooleanField()
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    failing_since = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "OperatorWebhook"
+
+
+class OperatorWebhookWithSecretOutputSerializer(OperatorWebhookOutputSerializer):
+    """Only the answer to create carries the signing secret."""
+
+    secret = serializers.CharField(help_text="Standard Webhooks signing secret (`whsec_...`).")
+
+    class Meta:
+        ref_name = "OperatorWebhookWithSecret"
+
+
+class _OperatorWebhookFieldsSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    url = serializers.CharField(max_length=2000, help_text="HTTPS URL; no macros.")
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=OperatorEventType.choices),
+        allow_empty=False,
+        min_length=1,
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class OperatorWebhookListCreateApi(GenericAPIView):
+    queryset = OperatorWebhook.objects.none()
+    filter_backends: list[type] = []  # newest first, paginated, nothing to filter or order by
+    pagination_class = StandardPagination
+    admin_permissions = staff_permissions("forwarding.operatorwebhook", POST="add")
+    permission_classes = [IsNetworkAdmin]
+
+    class InputSerializer(_OperatorWebhookFieldsSerializer):
+        class Meta:
+            ref_name = "OperatorWebhookCreateInput"
+
+    serializer_class = InputSerializer
+
+    @extend_schema(
+        summary="List operator webhooks (admin)",
+        responses={
+            200: OperatorWebhookOutputSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        query_params_check(request.query_params, allowed=PAGINATION_PARAMETERS)
+        return paginated_response(
+            queryset=OperatorWebhook.objects.order_by("-id"),
+            serializer_class=OperatorWebhookOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        summary="Add an operator webhook (admin)",
+        description=(
+            "A signed JSON POST of each subscribed network event. Non-public destinations are "
+            "refused. The answer is the only time `secret` is shown."
+        ),
+        request=InputSerializer,
+        responses={
+            201: OperatorWebhookWithSecretOutputSerializer,
+            **error_responses(400, 401, 403),
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        webhook = operator_webhook_create(
+            actor=request.user,
+            source=audit_source_for_request(request),
+            **serializer.validated_data,
+        )
+        return Response(
+            OperatorWebhookWithSecretOutputSerializer(webhook).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class OperatorWebhookDetailApi(APIView):
+    admin_permissions = staff_permissions(
+        "forwarding.operatorwebhook", PATCH="change", DELETE="delete"
+    )
+    permission_classes = [IsNetworkAdmin]
+
+    class InputSerializer(_OperatorWebhookFieldsSerializer):
+        class Meta:
+            ref_name = "OperatorWebhookUpdateInput"
+
+    def _webhook(self, webhook_id: int) -> OperatorWebhook:
+        webhook = OperatorWebhook.objects.filter(pk=webhook_id).first()
+        if webhook is None:
+            raise NotFoundError("Operator webhook not found.")
+        return webhook
+
+    @extend_schema(
+        summary="Change an operator webhook (admin)",
+        request=InputSerializer(partial=True),
+        responses={200: OperatorWebhookOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
+        webhook = self._webhook(webhook_id)
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        webhook = operator_webhook_update(
+            webhook=webhook,
+            data=serializer.validated_data,
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
+        return Response(OperatorWebhookOutputSerializer(webhook).data)
+
+    @extend_schema(
+        summary="Delete an operator webhook with its deliveries (admin)",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: AuthenticatedRequest, webhook_id: int) -> Response:
+        operator_webhook_delete(
+            webhook=self._webhook(webhook_id),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,5 @@
-"""Forwarding: the affiliates' postback endpoints, the outbox of events due to them (one
-`Delivery` per event and endpoint) and every attempt to send one.
+"""Forwarding: the affiliates' postback endpoints and the operator's webhooks, the outbox of
+events due to them (one `Delivery` per event and receiver) and every attempt to send one.
 
 A delivery names the conversion it forwards by id (`conversion_id`): conversions belong to the
 tracker, which comes after this app and writes the outbox rows in its own transactions.
@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from accounts.models import Affiliate
 from campaigns.models import Campaign
+from core.models import OperatorEventType
 
 
 class EndpointMethod(models.TextChoices):
@@ -76,6 +77,31 @@ class PostbackEndpoint(models.Model):
         return f"#{self.pk} {self.method} {self.url[:80]}"
 
 
+class OperatorWebhook(models.Model):
+    """An operator's receiver of network events (sign-ups, applications, caps, payouts...).
+
+    Managed by admins only (console and `/api/operator-webhooks`). Always a signed JSON POST of
+    `{"type", "id", "created_at", "data"}`; `events` lists the `OperatorEventType`s it wants.
+    `secret` is the Standard Webhooks signing secret, shown once when it is created.
+    """
+
+    name = models.CharField(max_length=100, blank=True)
+    url = models.CharField(max_length=2000)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name or self.url[:80]}"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
@@ -84,7 +110,11 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One event due to one endpoint: the outbox row, written in the event's transaction.
+    """One event due to one receiver: the outbox row, written in the event's transaction.
+
+    The receiver is an affiliate's `endpoint` or an `operator_webhook`, never both. An operator
+    event's row has `event_key` `operator:<OperatorEvent id>` and its `payload` is the whole
+    JSON body it sends.
 
     `event_key` names the event (`history:<ConversionHistory id>` for a status change,
     `test:<uuid>` for a test event), so (endpoint, conversion, event_key) is unique and an event
@@ -95,13 +125,26 @@ class Delivery(models.Model):
     """
 
     endpoint = models.ForeignKey(
-        PostbackEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        PostbackEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    operator_webhook = models.ForeignKey(
+        OperatorWebhook,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
     )
     # The tracker's conversion this event is about (None: a test event).
     conversion_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event_key = models.CharField(max_length=64)
-    event = models.CharField(max_length=16, choices=ForwardEvent.choices)
+    event = models.CharField(
+        max_length=32, choices=[*ForwardEvent.choices, *OperatorEventType.choices]
+    )
     payload = models.JSONField(default=dict)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
@@ -122,6 +165,16 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "conversion_id", "event_key"], name="delivery_once_per_event"
+            ),
+            models.UniqueConstraint(
+                fields=["operator_webhook", "event_key"],
+                condition=Q(operator_webhook__isnull=False),
+                name="delivery_once_per_operator_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(endpoint__isnull=False, operator_webhook__isnull=True)
+                | Q(endpoint__isnull=True, operator_webhook__isnull=False),
+                name="delivery_one_receiver",
             ),
         ]
         indexes = [

@@ -42,7 +42,8 @@ def delivery_list(
 ) -> QuerySet[Delivery]:
     """Deliveries the viewer may see, newest first, with their attempts prefetched in order."""
     if viewer.is_network_admin:
-        queryset = Delivery.objects.all()
+        # Operator webhooks' deliveries are in the console, not in this postback-endpoint list.
+        queryset = Delivery.objects.filter(endpoint__isnull=False)
     elif viewer.is_affiliate:
         queryset = Delivery.objects.filter(endpoint__affiliate_id=viewer.pk)
     else:

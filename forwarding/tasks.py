@@ -40,18 +40,43 @@ def deliver(*, delivery_id: int) -> None:
     delivery_attempt(delivery_id=delivery_id)
 
 
+@shared_task(
+    ignore_result=True,
+    autoretry_for=_TRANSIENT_DB_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=MAX_COUNTDOWN_SECONDS,
+    retry_jitter=True,
+    max_retries=5,
+)
+def dispatch_operator_event(*, event_id: int) -> None:
+    """Turn one network event into a delivery per subscribed operator webhook.
+
+    Published by `core.operator_events` after the event's transaction commits (by name: core
+    cannot import this app). A second run is harmless: a dispatched event is skipped and
+    (webhook, event) is unique. Retries only transient database errors; the sweeper dispatches
+    whatever is still undispatched a minute later.
+    """
+    from forwarding.services.operator_webhooks import operator_event_dispatch
+
+    operator_event_dispatch(event_id=event_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_deliveries() -> int:
-    """Queue deliveries that are due or whose claim expired, and disable endpoints failing 5 days.
+    """Queue deliveries that are due or whose claim expired, dispatch operator events left
+    undispatched, and disable endpoints failing 5 days.
 
     Running twice (or in two beat instances) only publishes duplicate messages, which the claim
-    turns into no-ops; disabling is a conditional UPDATE, so each endpoint is disabled and its
-    owner emailed once. Retries nothing: the next scheduled run does what this one missed.
+    turns into no-ops; dispatching locks each event and marks it; disabling is a conditional
+    UPDATE, so each endpoint is disabled and its owner emailed once. Retries nothing: the next
+    scheduled run does what this one missed.
     """
     from forwarding.services.endpoints import endpoints_disable_failing
+    from forwarding.services.operator_webhooks import operator_events_dispatch_due
     from forwarding.services.outbox import deliveries_requeue_due
 
     endpoints_disable_failing()
+    operator_events_dispatch_due()
     return deliveries_requeue_due()
 
 

@@ -28,4 +28,14 @@ urlpatterns = [
         apis.DeliveryReplayApi.as_view(),
         name="api-delivery-replay",
     ),
+    path(
+        "operator-webhooks",
+        apis.OperatorWebhookListCreateApi.as_view(),
+        name="api-operator-webhooks",
+    ),
+    path(
+        "operator-webhooks/<int:webhook_id>",
+        apis.OperatorWebhookDetailApi.as_view(),
+        name="api-operator-webhook",
+    ),
 ]

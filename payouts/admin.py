@@ -16,6 +16,7 @@ from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
 from core.exceptions import ApplicationError
 from core.formatting import format_money
+from core.models import AuditSource
 from payouts import services
 from payouts.exports import payouts_csv
 from payouts.models import (
@@ -136,7 +137,9 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
             request,
             queryset,
             "Approved",
-            lambda payout: services.payout_approve(payout=payout, actor=request.user),
+            lambda payout: services.payout_approve(
+                payout=payout, actor=request.user, source=AuditSource.CONSOLE
+            ),
         )
 
     @confirmed_action(
@@ -156,7 +159,10 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
             queryset,
             "Rejected",
             lambda payout: services.payout_reject(
-                payout=payout, actor=request.user, reason=reason or DEFAULT_REJECT_REASON
+                payout=payout,
+                actor=request.user,
+                reason=reason or DEFAULT_REJECT_REASON,
+                source=AuditSource.CONSOLE,
             ),
         )
 
@@ -185,7 +191,12 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
                 skipped += 1
                 continue
             try:
-                services.payout_mark_paid(payout=payout, actor=request.user, reference=reference)
+                services.payout_mark_paid(
+                    payout=payout,
+                    actor=request.user,
+                    reference=reference,
+                    source=AuditSource.CONSOLE,
+                )
                 paid += 1
             except ApplicationError as exc:
                 self.message_user(request, f"Payout #{payout.pk}: {exc.message}", messages.ERROR)

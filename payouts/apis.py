@@ -26,9 +26,15 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import Affiliate, PayoutMethod, User
-from accounts.permissions import IsAdminOrApprovedAffiliate, IsApprovedAffiliate, IsNetworkAdmin
+from accounts.permissions import (
+    IsAdminOrApprovedAffiliate,
+    IsApprovedAffiliate,
+    IsNetworkAdmin,
+    staff_permissions,
+)
 from accounts.selectors import affiliate_get
 from core.api_schema import error_response
+from core.audit import audit_source_for_request
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.filters import query_params_check
@@ -164,6 +170,7 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class BalanceApi(APIView):
+    admin_permissions = staff_permissions("payouts.ledgeraccount")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(serializers.Serializer):
@@ -207,6 +214,8 @@ class BalanceApi(APIView):
 
 class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
     """GET: payouts the viewer may see. POST: the calling affiliate asks for a payout."""
+
+    admin_permissions = staff_permissions("payouts.payoutrequest")
 
     class InputSerializer(serializers.Serializer):
         amount = MoneySerializerField(**_MONEY)
@@ -269,6 +278,7 @@ class PayoutListCreateApi(_PayoutQuerysetMixin, GenericAPIView):
 
 
 class PayoutDetailApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -288,6 +298,7 @@ _DECISION_ERRORS = {
 
 
 class PayoutApproveApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     @extend_schema(
@@ -297,7 +308,9 @@ class PayoutApproveApi(APIView):
     )
     def post(self, request: AuthenticatedRequest, payout_id: int) -> Response:
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
-        services.payout_approve(payout=payout, actor=request.user)
+        services.payout_approve(
+            payout=payout, actor=request.user, source=audit_source_for_request(request)
+        )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
 
@@ -308,6 +321,7 @@ class PayoutApproveLegacyPathApi(PayoutApproveApi):
 
 
 class PayoutRejectApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     class InputSerializer(serializers.Serializer):
@@ -330,12 +344,16 @@ class PayoutRejectApi(APIView):
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
         services.payout_reject(
-            payout=payout, actor=request.user, reason=serializer.validated_data["reason"]
+            payout=payout,
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            source=audit_source_for_request(request),
         )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
 
 class PayoutMarkPaidApi(APIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest", POST="change")
     permission_classes = [IsNetworkAdmin]
 
     class InputSerializer(serializers.Serializer):
@@ -361,7 +379,10 @@ class PayoutMarkPaidApi(APIView):
         serializer.is_valid(raise_exception=True)
         payout = selectors.payout_get(viewer=request.user, payout_id=payout_id)
         services.payout_mark_paid(
-            payout=payout, actor=request.user, reference=serializer.validated_data["reference"]
+            payout=payout,
+            actor=request.user,
+            reference=serializer.validated_data["reference"],
+            source=audit_source_for_request(request),
         )
         return Response(_payout_detail(viewer=request.user, payout_id=payout_id))
 
@@ -373,6 +394,7 @@ def _csv_response(lines, *, filename: str) -> StreamingHttpResponse:
 
 
 class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView):
+    admin_permissions = staff_permissions("payouts.payoutrequest")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     @extend_schema(
@@ -394,6 +416,7 @@ class PayoutExportApi(_CsvNegotiationMixin, _PayoutQuerysetMixin, GenericAPIView
 
 
 class StatementExportApi(_CsvNegotiationMixin, APIView):
+    admin_permissions = staff_permissions("payouts.ledgertransaction")
     permission_classes = [IsAdminOrApprovedAffiliate]
 
     class InputSerializer(serializers.Serializer):

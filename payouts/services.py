@@ -13,8 +13,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Affiliate, PayoutMethod, User
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 from core.money import parse_money, quantize_money
+from core.operator_events import operator_event_payout_requested
 from core.tasks import enqueue_on_commit
 from payouts import ledger
 from payouts.models import (
@@ -122,7 +125,18 @@ def payout_request_create(
         actor=affiliate.user,
         created_at=now,
     )
+    operator_event_payout_requested(
+        payout_id=payout.pk, affiliate_id=affiliate.pk, amount=amount, currency=currency
+    )
     return payout
+
+
+_AUDITED_FIELDS = ("status", "note", "reference")
+_AUDIT_VERBS: dict[str, str] = {
+    PayoutStatus.APPROVED: "approve",
+    PayoutStatus.REJECTED: "reject",
+    PayoutStatus.PAID: "mark_paid",
+}
 
 
 def _payout_transition(
@@ -130,6 +144,7 @@ def _payout_transition(
     payout: PayoutRequest,
     to_status: str,
     actor: User | None,
+    source: str,
     note: str = "",
     reference: str = "",
 ) -> tuple[PayoutRequest, PayoutEvent]:
@@ -142,6 +157,7 @@ def _payout_transition(
         )
     now = timezone.now()
     from_status = locked.status
+    before = audit_snapshot(locked, _AUDITED_FIELDS)
     locked.status = to_status
     locked.decided_at = now
     locked.decided_by = actor
@@ -161,6 +177,17 @@ def _payout_transition(
         actor=actor,
         note=(note or (f"reference {reference}" if reference else ""))[:500],
         created_at=now,
+    )
+    audit_record(
+        actor=actor,
+        source=source,
+        action=_AUDIT_VERBS[to_status],
+        obj_type=PayoutRequest,
+        obj_id=locked.pk,
+        obj_repr=str(locked),
+        before=before,
+        after=audit_snapshot(locked, _AUDITED_FIELDS),
+        now=now,
     )
     enqueue_on_commit(send_payout_decision_email, payout_id=locked.pk, event_id=event.pk)
     return locked, event
@@ -187,18 +214,32 @@ def _payout_move(
 
 
 @transaction.atomic
-def payout_approve(*, payout: PayoutRequest, actor: User | None) -> PayoutRequest:
+def payout_approve(
+    *, payout: PayoutRequest, actor: User | None, source: str = AuditSource.SYSTEM
+) -> PayoutRequest:
     """requested -> approved. Changes no money; emails the affiliate after commit."""
-    approved, _ = _payout_transition(payout=payout, to_status=PayoutStatus.APPROVED, actor=actor)
+    approved, _ = _payout_transition(
+        payout=payout, to_status=PayoutStatus.APPROVED, actor=actor, source=source
+    )
     return approved
 
 
 @transaction.atomic
-def payout_reject(*, payout: PayoutRequest, actor: User | None, reason: str = "") -> PayoutRequest:
+def payout_reject(
+    *,
+    payout: PayoutRequest,
+    actor: User | None,
+    reason: str = "",
+    source: str = AuditSource.SYSTEM,
+) -> PayoutRequest:
     """requested | approved -> rejected: the amount goes back to the affiliate's available
     balance. Emails the affiliate after commit."""
     rejected, _ = _payout_transition(
-        payout=payout, to_status=PayoutStatus.REJECTED, actor=actor, note=reason.strip()
+        payout=payout,
+        to_status=PayoutStatus.REJECTED,
+        actor=actor,
+        source=source,
+        note=reason.strip(),
     )
     _payout_move(
         payout=rejected,
@@ -211,7 +252,13 @@ def payout_reject(*, payout: PayoutRequest, actor: User | None, reason: str = ""
 
 
 @transaction.atomic
-def payout_mark_paid(*, payout: PayoutRequest, actor: User | None, reference: str) -> PayoutRequest:
+def payout_mark_paid(
+    *,
+    payout: PayoutRequest,
+    actor: User | None,
+    reference: str,
+    source: str = AuditSource.SYSTEM,
+) -> PayoutRequest:
     """approved -> paid, with the payment's reference: the amount moves requested -> paid."""
     reference = reference.strip()
     if not reference:
@@ -221,7 +268,11 @@ def payout_mark_paid(*, payout: PayoutRequest, actor: User | None, reference: st
             fields={"reference": ["Required."]},
         )
     paid, _ = _payout_transition(
-        payout=payout, to_status=PayoutStatus.PAID, actor=actor, reference=reference
+        payout=payout,
+        to_status=PayoutStatus.PAID,
+        actor=actor,
+        source=source,
+        reference=reference,
     )
     _payout_move(
         payout=paid,

@@ -5,6 +5,10 @@
 `@admin.register` everywhere register on it unchanged. Its index adds the network's figures of
 today and of this month and the approval queues (`portal.selectors.console_overview`) above the
 usual list of models; `templates/admin/index.html` draws them.
+
+Its login asks for the two-factor code of accounts that have it on (`ConsoleLoginForm`), and a
+session that did not pass it is not let in while the account has a device or its role requires
+one (`has_permission`), as django-otp's OTPAdminSite does for every account.
 """
 
 from typing import Any
@@ -19,6 +23,22 @@ class ConsoleAdminSite(admin.AdminSite):
     site_header = "ClickLedger operator console"
     site_title = "ClickLedger console"
     index_title = "Today on the network"
+    login_template = "admin/console_login.html"
+
+    @property
+    def login_form(self):  # type: ignore[override]
+        # Imported on use: the form reads models, which cannot load while the site is built.
+        from portal.forms import ConsoleLoginForm
+
+        return ConsoleLoginForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        from accounts.two_factor import otp_session_is_satisfied
+
+        return super().has_permission(request) and otp_session_is_satisfied(
+            request,
+            request.user,  # type: ignore[arg-type]  # logged in: super() checked is_active
+        )
 
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

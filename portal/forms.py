@@ -7,9 +7,11 @@ import datetime as dt
 from typing import Any, TypedDict
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import PayoutMethod, Role
+from accounts.models import ApiKeyScope, PayoutMethod, Role
+from accounts.two_factor import otp_login_check
 from campaigns.models import (
     EVENT_CODE_MAX_LENGTH,
     AccessStatus,
@@ -55,6 +57,44 @@ class LoginForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class ConsoleLoginForm(AdminAuthenticationForm):
+    """The console's login: the password, and the two-factor code when the account has it on.
+
+    Whoever must set two-factor authentication up and has not yet logs in with the password
+    alone and is sent to the set-up page first (portal.middleware)."""
+
+    otp = forms.CharField(
+        label="Two-factor code",
+        required=False,
+        max_length=64,
+        help_text="From your authenticator app, or a recovery code; only if two-factor "
+        "authentication is on for your account.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        user = self.get_user()
+        if user is not None:
+            try:
+                device = otp_login_check(user=user, token=cleaned_data.get("otp") or "")
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+            # django-otp marks the session verified at login when the user carries its device.
+            user.otp_device = device  # type: ignore[attr-defined]
+        return cleaned_data
+
+
+class OtpForm(forms.Form):
+    """A two-factor code: 6 digits from the authenticator app, or a recovery code."""
+
+    otp = forms.CharField(
+        label="Code",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
 
 
 class SignupForm(forms.Form):
@@ -571,6 +611,30 @@ class PartnerKeyCreateForm(forms.Form):
         return [line.strip() for line in raw.splitlines() if line.strip()]
 
 
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=50, help_text="What uses it, e.g. “reporting script”."
+    )
+    scope = forms.ChoiceField(
+        label="Scope",
+        choices=ApiKeyScope.choices,
+        initial=ApiKeyScope.READ,
+        widget=forms.RadioSelect,
+        help_text="Read: it may only fetch data. Read and write: it may do what you may.",
+    )
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="It works through this day (UTC). Empty: it never expires.",
+    )
+    ip_allowlist = _allowlist_field()
+
+    def allowlist(self) -> list[str]:
+        raw = self.cleaned_data["ip_allowlist"].replace(",", "\n")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
 class PartnerKeyEditForm(PartnerKeyCreateForm):
     is_active = forms.BooleanField(label="Active", required=False)
 
@@ -695,6 +759,13 @@ class PostbackTesterForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One name=value per line: sub_id1=banner, offer_id=…, reason=…, or any "
         "custom field.",
+    )
+
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would happen, record nothing",
+        required=False,
+        help_text="Runs the same checks in a transaction that is rolled back: no conversion, "
+        "no money, no log row, nothing forwarded.",
     )
 
     OWN_FIELDS = ("click_id", "status", "payout", "currency", "transaction_id", "user_id")

@@ -1,16 +1,26 @@
 from django.urls import path
 
-from portal.views import advertiser, advertiser_pricing, affiliate, shared, tester
+from portal.views import (
+    advertiser,
+    advertiser_pricing,
+    affiliate,
+    api_keys,
+    shared,
+    tester,
+    two_factor,
+)
 
 app_name = "portal"
 
 urlpatterns = [
     path("", shared.home, name="home"),
     path("login/", shared.PortalLoginView.as_view(), name="login"),
+    path("login/code/", shared.login_code, name="login-code"),
     path("logout/", shared.PortalLogoutView.as_view(), name="logout"),
     path("signup/", shared.signup, name="signup"),
     path("pending/", shared.pending, name="pending"),
     path("profile/", shared.profile, name="profile"),
+    path("two-factor/", two_factor.two_factor, name="two-factor"),
     # Advertiser portal
     path("advertiser/", advertiser.dashboard, name="advertiser-dashboard"),
     path("advertiser/campaigns/", advertiser.campaign_list, name="advertiser-campaigns"),
@@ -111,6 +121,12 @@ urlpatterns = [
         advertiser.conversion_detail,
         name="advertiser-conversion",
     ),
+    path("advertiser/api-keys/", api_keys.advertiser_api_keys, name="advertiser-api-keys"),
+    path(
+        "advertiser/api-keys/<int:api_key_id>/revoke/",
+        api_keys.advertiser_api_key_revoke,
+        name="advertiser-api-key-revoke",
+    ),
     # Affiliate portal
     path("affiliate/", affiliate.dashboard, name="affiliate-dashboard"),
     path("affiliate/campaigns/", affiliate.campaign_list, name="affiliate-campaigns"),
@@ -171,4 +187,10 @@ urlpatterns = [
         name="affiliate-statement",
     ),
     path("affiliate/points/", affiliate.points, name="affiliate-points"),
+    path("affiliate/api-keys/", api_keys.affiliate_api_keys, name="affiliate-api-keys"),
+    path(
+        "affiliate/api-keys/<int:api_key_id>/revoke/",
+        api_keys.affiliate_api_key_revoke,
+        name="affiliate-api-key-revoke",
+    ),
 ]

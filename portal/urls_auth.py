@@ -1,14 +1,15 @@
 """Django's account pages (`django.contrib.auth.urls`, same names and paths) under
-`/portal/auth/`, with the login and password-reset forms rate-limited like the API."""
+`/portal/auth/`, with the login and password-reset forms rate-limited like the API. Its login is
+the portal's, with the two-factor step."""
 
 from django.contrib.auth import views
 from django.urls import path
 
-from accounts.throttling import SCOPE_LOGIN, SCOPE_PASSWORD_RESET
-from portal.views.shared import throttled_posts
+from accounts.throttling import SCOPE_PASSWORD_RESET
+from portal.views.shared import PortalLoginView, throttled_posts
 
 urlpatterns = [
-    path("login/", throttled_posts(SCOPE_LOGIN)(views.LoginView.as_view()), name="login"),
+    path("login/", PortalLoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(

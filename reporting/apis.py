@@ -138,7 +138,14 @@ class ReportRowSerializer(serializers.Serializer):
         ref_name = "ReportRow"
 
 
+# Reports and analytics add up clicks and conversions (and name campaigns): staff read them with
+# the permissions to read those.
+_REPORT_PERMISSIONS = ("tracker.view_click", "tracker.view_conversion")
+_ANALYTICS_PERMISSIONS = (*_REPORT_PERMISSIONS, "campaigns.view_campaign")
+
+
 class ReportsApi(APIView):
+    admin_permissions = dict.fromkeys(("GET", "HEAD", "OPTIONS"), _REPORT_PERMISSIONS)
     permission_classes = [IsNetworkAdmin | IsApprovedAdvertiser | IsApprovedAffiliate]
     pagination_class = StandardPagination
 
@@ -257,6 +264,7 @@ class ReportsApi(APIView):
 
 
 class CampaignAnalyticsApi(APIView):
+    admin_permissions = dict.fromkeys(("GET", "HEAD", "OPTIONS"), _ANALYTICS_PERMISSIONS)
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(_PeriodInputSerializer):

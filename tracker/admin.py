@@ -23,6 +23,7 @@ from accounts.http import AuthenticatedHttpRequest
 from campaigns.models import Campaign
 from core.exceptions import ApplicationError
 from core.formatting import format_money, format_number
+from core.models import AuditSource
 from tracker.models import (
     ChangeSource,
     Click,
@@ -356,6 +357,7 @@ class ConversionAdmin(ReadOnlyAdmin):
                     actor=request.user,
                     reason=reason,
                     source=ChangeSource.ADMIN,
+                    audit_source=AuditSource.CONSOLE,
                 )
             except ApplicationError as exc:
                 self.message_user(

@@ -8,12 +8,15 @@ advertisers never the affiliate's payout nor the margin.
 """
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
@@ -22,11 +25,16 @@ from accounts.permissions import (
     IsAdminOrApprovedAdvertiser,
     IsAdminOrApprovedAffiliate,
     IsAnyApprovedRole,
+    staff_permissions,
 )
+from campaigns.selectors import partner_key_get
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
+from core.exceptions import ApplicationError
 from core.filters import query_params_check
 from core.pagination import StandardPagination, paginated_response
 from tracker import selectors
+from tracker.explain import click_explain, conversion_explain
 from tracker.filters import ClickFilter, ConversionFilter, PointsFilter
 from tracker.models import (
     BlockedReason,
@@ -37,6 +45,7 @@ from tracker.models import (
     EndUserPoints,
 )
 from tracker.services.conversions import conversion_status_change
+from tracker.services.sandbox import postback_sandbox, sandbox_report_view
 
 
 def _money_field(**kwargs: Any) -> serializers.DecimalField:
@@ -75,6 +84,7 @@ class ClickOutputSerializer(serializers.Serializer):
 
 
 class ClickListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.click")
     queryset = Click.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ClickFilter
@@ -250,6 +260,7 @@ _ROLE_VIEWS = (
 
 
 class ConversionListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.conversion")
     queryset = Conversion.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = ConversionFilter
@@ -273,6 +284,7 @@ class ConversionListApi(GenericAPIView):
 
 
 class ConversionDetailApi(APIView):
+    admin_permissions = staff_permissions("tracker.conversion")
     permission_classes = [IsAnyApprovedRole]
 
     @extend_schema(
@@ -287,6 +299,7 @@ class ConversionDetailApi(APIView):
 
 
 class ConversionStatusApi(APIView):
+    admin_permissions = staff_permissions("tracker.conversion", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     class InputSerializer(serializers.Serializer):
@@ -321,6 +334,7 @@ class ConversionStatusApi(APIView):
             reason=serializer.validated_data.get("reason", ""),
             actor=user,
             source=ChangeSource.ADMIN if user.is_network_admin else ChangeSource.ADVERTISER,
+            audit_source=audit_source_for_request(request),
         )
         conversion = selectors.conversion_get(viewer=user, conversion_id=conversion_id)
         return Response(_conversion_serializer(user, detail=True)(conversion).data)
@@ -340,6 +354,7 @@ class PointsOutputSerializer(serializers.Serializer):
 
 
 class PointsListApi(GenericAPIView):
+    admin_permissions = staff_permissions("tracker.enduserpoints")
     queryset = EndUserPoints.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PointsFilter
@@ -502,18 +517,24 @@ def _legacy_schema(
 
 
 class LegacyClickListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.click")
+
     @_legacy_schema("Clicks (legacy `?affiliate_id=`)", LegacyClickOutputSerializer, by_path=False)
     def get(self, request: AuthenticatedRequest) -> Response:
         return self._clicks(request, None)
 
 
 class LegacyAffiliateClickListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.click")
+
     @_legacy_schema("Clicks of an affiliate (legacy)", LegacyClickOutputSerializer, by_path=True)
     def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         return self._clicks(request, affiliate_id)
 
 
 class LegacyConversionListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.conversion")
+
     @_legacy_schema(
         "Conversions (legacy `?affiliate_id=`)", LegacyConversionOutputSerializer, by_path=False
     )
@@ -522,8 +543,123 @@ class LegacyConversionListApi(_LegacyListApi):
 
 
 class LegacyAffiliateConversionListApi(_LegacyListApi):
+    admin_permissions = staff_permissions("tracker.conversion")
+
     @_legacy_schema(
         "Conversions of an affiliate (legacy)", LegacyConversionOutputSerializer, by_path=True
     )
     def get(self, request: AuthenticatedRequest, affiliate_id: int) -> Response:
         return self._conversions(request, affiliate_id)
+
+
+# --- the postback sandbox ----------------------------------------------------------------------
+
+
+class PartnerKeySandboxApi(APIView):
+    permission_classes = [IsAdminOrApprovedAdvertiser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "postback_sandbox"
+
+    class InputSerializer(serializers.Serializer):
+        params = serializers.DictField(
+            child=serializers.CharField(max_length=2000, allow_blank=True),
+            required=False,
+            help_text="The postback's parameters, as the partner would send them.",
+        )
+        url = serializers.CharField(
+            max_length=8000,
+            required=False,
+            help_text="Or a whole postback URL as the partner would call it: its query is read.",
+        )
+
+        class Meta:
+            ref_name = "PostbackSandboxInput"
+
+    @extend_schema(
+        summary="Try a postback without recording it (sandbox)",
+        description=(
+            "Runs the whole postback service for this key (its profile, the click, the event, "
+            "the pricing rule, caps, the status machine, the ledger and the forwarding outbox) "
+            "in a transaction that is rolled back: nothing is recorded, counted, paid or "
+            "forwarded. Answers what the real postback would have done: `result` or `error` "
+            "(with `http_status`, the status the real postback would answer), the conversion "
+            "with its money, every cap's counter before and after, the ledger entries and the "
+            "forwards that would be queued (an advertiser reads its own ledger lines, never the "
+            "affiliate's payout). The key's IP allowlist and signature rule are not "
+            "applied (they are the partner server's)."
+        ),
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                name="PostbackSandboxResult",
+                fields={
+                    "result": serializers.CharField(),
+                    "reason": serializers.CharField(),
+                    "http_status": serializers.IntegerField(),
+                    "error": serializers.DictField(allow_null=True),
+                    "conversion": serializers.DictField(allow_null=True),
+                    "caps": serializers.ListField(child=serializers.DictField()),
+                    "ledger_entries": serializers.ListField(child=serializers.DictField()),
+                    "forwards": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **error_responses(400, 401, 403, 404),
+        },
+    )
+    def post(self, request: AuthenticatedRequest, partner_key_id: int) -> Response:
+        partner_key = partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = dict(serializer.validated_data.get("params") or {})
+        url = serializer.validated_data.get("url")
+        if url:
+            params = {**dict(parse_qsl(urlsplit(url).query, keep_blank_values=True)), **params}
+        if not params:
+            raise ApplicationError(
+                "Send the postback's `params` or its `url`.",
+                code="missing_params",
+                fields={"params": ["Give the parameters or a postback URL."]},
+            )
+        report = postback_sandbox(partner_key=partner_key, params=params)
+        return Response(sandbox_report_view(report=report, viewer=request.user))
+
+
+# --- explanations ------------------------------------------------------------------------------
+
+_EXPLAIN_VIEWS = (
+    "Scoped like the object (another tenant's is a 404) and redacted like it: affiliates never "
+    "read revenue or the partner's raw parameters, advertisers never the affiliate's payout."
+)
+
+
+class ConversionExplainApi(APIView):
+    permission_classes = [IsAnyApprovedRole]
+
+    @extend_schema(
+        summary="Why this conversion was recorded and paid as it was",
+        description=(
+            "The decision trace: the click and the attribution window arithmetic, the event, "
+            "the pricing rule that priced it and the candidates it beat (ranked by specificity: "
+            "affiliate 8, event 4, country 2, sub1 1; then later start, then higher id), the "
+            "caps with their counters in the conversion's period, and every status change "
+            "with its source request. " + _EXPLAIN_VIEWS
+        ),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: AuthenticatedRequest, conversion_id: int) -> Response:
+        return Response(conversion_explain(viewer=request.user, conversion_id=conversion_id))
+
+
+class ClickExplainApi(APIView):
+    permission_classes = [IsAnyApprovedRole]
+
+    @extend_schema(
+        summary="Where this click went, and why",
+        description=(
+            "The click's checks (campaign status, country targeting) with their inputs, where "
+            "the visitor was sent and the conversions it brought. " + _EXPLAIN_VIEWS
+        ),
+        responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: AuthenticatedRequest, click_id: str) -> Response:
+        return Response(click_explain(viewer=request.user, click_id=click_id))

@@ -25,6 +25,7 @@ from typing import Any
 from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 
+from campaigns.models import PartnerKey
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
@@ -36,6 +37,7 @@ VALID_STATUSES = (*ConversionStatus.values, STATUS_TEST)
 ENDPOINT_KEYED = "postback"
 ENDPOINT_API = "api"
 ENDPOINT_LEGACY = "legacy"
+ENDPOINT_SANDBOX = "sandbox"
 
 # canonical name -> accepted parameter names, first non-empty wins
 PARAM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -115,6 +117,9 @@ class PostbackInbound:
     signature_timestamp: str | None = None
     signature: str | None = None
     form_data: Mapping[str, str] | None = None  # multipart bodies, parsed by Django
+    # The sandbox's key, already authorized (its owner called the API): its allowlist and
+    # signature rules are for the partner's server and are not checked.
+    authorized_key: PartnerKey | None = None
 
 
 @dataclass

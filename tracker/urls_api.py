@@ -17,5 +17,16 @@ urlpatterns = [
         apis.ConversionStatusApi.as_view(),
         name="api-conversion-status",
     ),
+    path(
+        "conversions/<int:conversion_id>/explain",
+        apis.ConversionExplainApi.as_view(),
+        name="api-conversion-explain",
+    ),
+    path("clicks/<str:click_id>/explain", apis.ClickExplainApi.as_view(), name="api-click-explain"),
     path("points", apis.PointsListApi.as_view(), name="api-points"),
+    path(
+        "partner-keys/<int:partner_key_id>/sandbox",
+        apis.PartnerKeySandboxApi.as_view(),
+        name="api-partner-key-sandbox",
+    ),
 ]

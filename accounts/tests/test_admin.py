@@ -1,7 +1,9 @@
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from accounts.models import Affiliate, ApprovalStatus
+from accounts.api_keys import api_key_create
+from accounts.models import Affiliate, ApiKey, ApprovalStatus
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,32 @@ def test_admin_changelists_render(client):
         assert client.get(url).status_code == 200, url
     assert mail.outbox == []
     assert Affiliate.objects.count() == 1
+
+
+def test_console_lists_api_keys_without_their_secret_and_revokes_them(client):
+    issued = api_key_create(user=AffiliateFactory().user, name="Script", now=timezone.now())
+    row = issued.api_key
+    client.force_login(AdminUserFactory())
+
+    listed = client.get("/admin/accounts/apikey/?scope__exact=read&revoked__exact=0")
+    page = client.get(f"/admin/accounts/apikey/{row.pk}/change/")
+    add = client.get("/admin/accounts/apikey/add/")
+    asked = client.post(
+        "/admin/accounts/apikey/", {"action": "revoke_api_keys", "_selected_action": [row.pk]}
+    )
+    revoked = client.post(
+        "/admin/accounts/apikey/",
+        {"action": "revoke_api_keys", "_selected_action": [row.pk], "confirm": "yes"},
+        follow=True,
+    )
+
+    secret = issued.key.partition(".")[2]
+    assert (listed.status_code, page.status_code, add.status_code) == (200, 200, 403)
+    for response in (listed, page):
+        html = response.content.decode()
+        assert row.prefix in html
+        assert secret not in html
+        assert row.hashed_key not in html
+    assert "Revoke 1 API key?" in asked.content.decode()
+    assert ApiKey.objects.get().revoked is True
+    assert "Revoked 1 API key(s)." in revoked.content.decode()

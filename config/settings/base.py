@@ -43,11 +43,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    # The API key base model and hashing (accounts.ApiKey); its own APIKey model is unused.
+    "rest_framework_api_key",
     "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # Two-factor authentication: TOTP apps, and one-time recovery codes (accounts.two_factor).
+    "django_otp",
+    "accounts.apps.TwoFactorAppsConfig",  # django_otp.plugins.otp_totp
+    "accounts.apps.TwoFactorRecoveryCodesConfig",  # django_otp.plugins.otp_static
     "core",
     "accounts",
     "campaigns",
@@ -75,6 +81,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # A user whose role must use two-factor authentication and has no device yet is sent to
+    # enrolment before any other portal or console page.
+    "portal.middleware.TwoFactorEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Numbers on pages (money, rates, counts) in the viewer's locale: core.formatting.
     "core.middleware.FormatLocaleMiddleware",

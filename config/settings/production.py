@@ -12,6 +12,8 @@ env.use_defaults(
     # No folder of files: the broker's Redis, next database, else CACHE_URL is required
     # (config/settings/components/cache.py).
     CACHE_URL=None,
+    # Admins log in with a second factor (OTP_ADMIN_OPTIONAL=true to drop "admin" on purpose).
+    OTP_REQUIRED_ROLES=["admin"],
 )
 
 from config.settings.base import *  # noqa: E402, F403

@@ -11,6 +11,18 @@ Every path names tenant A's object. So per row: `advertiser_a` / `affiliate_a` a
 `advertiser_b` / `affiliate_b` the other tenant (404 when the role may use the endpoint at all),
 `admin` sees everything, `anonymous` gets 401 unless the endpoint is public.
 
+Two more kinds of caller are derived from those (`Row.__post_init__`), unless a row names them:
+- API keys (`KEY_ROLES`): a read key and a write key of affiliate A and of advertiser A. A key
+  authenticates API requests as its owner: a write key gets its owner's answer, a read key too on
+  safe methods and 403 (`insufficient_scope`) on every other. Pages ignore keys: a key's caller
+  is anonymous there.
+- Staff that are not superusers (`STAFF_ROLES`): `staff_viewer` holds every `view_*` permission,
+  `staff_payouts` every permission of the payouts app. On an admin API route staff get the
+  admin's answer when they hold the permission the view names, else 403: the viewer reads
+  everything and changes nothing, the payouts staff use the payouts routes only. Routes open to
+  any account (`/api/auth/me`, the caller's own API keys) and public ones answer them as the
+  admin. In the console they get what their permissions show.
+
 The server-rendered pages follow their own rules. The portal sends anonymous visitors to its
 login page (302), answers 403 to the other portal's role and to admins, and 404 for another
 tenant's object. The Django admin is for staff only: everyone else is sent to the admin's login
@@ -24,19 +36,23 @@ from typing import Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.api_keys import api_key_create
 from accounts.models import ApprovalStatus, User
 from accounts.tests.factories import (
     DEFAULT_PASSWORD,
     AdminUserFactory,
     AdvertiserFactory,
     AffiliateFactory,
+    StaffUserFactory,
 )
 from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, Visibility
@@ -47,13 +63,29 @@ from campaigns.tests.factories import (
     PartnerKeyFactory,
     TrackingLinkFactory,
 )
+from core.audit import audit_record
+from core.models import AuditSource
 from forwarding.models import DeliveryStatus
-from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from forwarding.tests.factories import (
+    DeliveryFactory,
+    OperatorWebhookFactory,
+    PostbackEndpointFactory,
+)
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
 from tracker.tests.factories import ClickFactory, postback
 
-ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+BASE_ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
+# role -> (owner role, scope): requests that carry one API key of the owner and nothing else.
+KEY_ROLES = {
+    "affiliate_a_read_key": ("affiliate_a", "read"),
+    "affiliate_a_write_key": ("affiliate_a", "write"),
+    "advertiser_a_read_key": ("advertiser_a", "read"),
+    "advertiser_a_write_key": ("advertiser_a", "write"),
+}
+STAFF_ROLES = ("staff_viewer", "staff_payouts")
+ROLES = (*BASE_ROLES, *KEY_ROLES, *STAFF_ROLES)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Server-rendered pages (HTML, form posts, session login); everything else is the JSON API.
 PAGE_PREFIXES = ("portal/", "admin/")
 
@@ -62,6 +94,8 @@ PAGE_PREFIXES = ("portal/", "admin/")
 class World:
     users: dict[str, User | None]
     ids: dict[str, Any]
+    # KEY_ROLES -> the key their requests carry.
+    api_keys: dict[str, str] = field(default_factory=dict)
     # Free text that only tenant A's / B's objects carry (leak detection).
     markers: dict[str, str] = field(default_factory=lambda: {"a": "MARK-A", "b": "MARK-B"})
 
@@ -107,6 +141,10 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         campaign=campaign,
         data={"payout_type": "fixed", "payout_amount": "2", "note": f"{mark} rule"},
     )
+    api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
+    advertiser_api_key = api_key_create(
+        user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
+    )
     return {
         "advertiser": advertiser.pk,
         "affiliate": affiliate.pk,
@@ -129,6 +167,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "approved_payout": approved_payout.pk,
         "event": event.pk,
         "rule": rule.pk,
+        "api_key": api_key.api_key.pk,
+        "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
         "affiliate_user": affiliate.user,
     }
@@ -160,6 +200,21 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         ),
         "axes.accesslog": lambda: AccessLog.objects.create(**seen),
         "axes.accessfailurelog": lambda: AccessFailureLog.objects.create(**seen),
+        # Unconfirmed: a confirmed device would make its user's session need a second factor.
+        "otp_totp.totpdevice": lambda: TOTPDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="app", confirmed=False
+        ),
+        "otp_static.staticdevice": lambda: StaticDevice.objects.create(
+            user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
+        ),
+        "core.auditentry": lambda: audit_record(
+            actor=None,
+            source=AuditSource.SYSTEM,
+            action="create",
+            obj_type="campaigns.campaign",
+            obj_id=0,
+            after={"name": "matrix"},
+        ),
     }
     ids = {}
     for model in admin.site._registry:
@@ -188,6 +243,9 @@ def world_build(*, receiver_url: str) -> World:
         receiver_url=receiver_url,
         now=timezone.now().date().isoformat(),
         campaign_content_type=ContentType.objects.get_for_model(Campaign).pk,
+        # The receiver without the query's macros: an operator webhook's URL takes none.
+        operator_receiver_url=receiver_url.partition("?")[0],
+        operator_webhook=OperatorWebhookFactory(url=receiver_url.partition("?")[0]).pk,
     )
     ids.update(_admin_objects(blacklisted_email=b["affiliate_email"]))
     users = {
@@ -197,8 +255,25 @@ def world_build(*, receiver_url: str) -> World:
         "advertiser_b": b["advertiser_user"],
         "affiliate_a": a["affiliate_user"],
         "affiliate_b": b["affiliate_user"],
+        "staff_viewer": _staff("Viewers", Permission.objects.filter(codename__startswith="view_")),
+        "staff_payouts": _staff(
+            "Payouts", Permission.objects.filter(content_type__app_label="payouts")
+        ),
     }
-    return World(users=users, ids=ids)
+    api_keys = {
+        role: api_key_create(user=users[owner], name=role, scope=scope, now=timezone.now()).key
+        for role, (owner, scope) in KEY_ROLES.items()
+    }
+    return World(users=users, ids=ids, api_keys=api_keys)
+
+
+def _staff(group_name: str, permissions) -> User:
+    """A staff user (not a superuser) whose group holds `permissions`."""
+    group = Group.objects.create(name=group_name)
+    group.permissions.set(permissions)
+    user = StaffUserFactory()
+    user.groups.add(group)
+    return user
 
 
 @dataclass(frozen=True)
@@ -224,6 +299,40 @@ class Row:
         """Server-rendered (HTML, form posts) rather than the JSON API."""
         return self.route.startswith(PAGE_PREFIXES)
 
+    def __post_init__(self) -> None:
+        # Frozen: the derived roles are filled in once, here.
+        object.__setattr__(self, "expect", {**_derived_expectations(self), **self.expect})
+        if "anonymous" in self.to_login:
+            object.__setattr__(self, "to_login", (*self.to_login, *KEY_ROLES))
+
+
+# API routes where staff are answered as the admin: open to every account, or about the caller's
+# own API keys (no model permission involved).
+STAFF_AS_ADMIN_ROUTES = {"api/auth/me", "api/api-keys", "api/api-keys/<int:api_key_id>/revoke"}
+# The payouts app's API routes: `staff_payouts` holds their permissions.
+PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv")
+
+
+def _derived_expectations(row: Row) -> dict[str, int]:
+    """The key and staff roles' answers, from the base roles' (see the module's docstring)."""
+    base = row.expect
+    public = len({base[role] for role in BASE_ROLES if role in base}) == 1
+    safe = row.method in SAFE_METHODS
+    derived: dict[str, int] = {}
+    for role, (owner, scope) in KEY_ROLES.items():
+        if row.is_page or public:
+            derived[role] = base["anonymous"]
+        elif scope == "read" and not safe:
+            derived[role] = 403
+        else:
+            derived[role] = base[owner]
+    if row.is_page or public or row.route in STAFF_AS_ADMIN_ROUTES:
+        derived.update(dict.fromkeys(STAFF_ROLES, base["admin"]))
+    else:
+        derived["staff_viewer"] = base["admin"] if safe else 403
+        derived["staff_payouts"] = base["admin"] if row.route.startswith(PAYOUTS_ROUTES) else 403
+    return derived
+
 
 def expect(
     anonymous: int,
@@ -233,6 +342,7 @@ def expect(
     affiliate_a: int,
     affiliate_b: int,
 ) -> dict[str, int]:
+    """The base roles' answers; the key and staff roles' are derived (`Row.__post_init__`)."""
     return {
         "anonymous": anonymous,
         "admin": admin,
@@ -245,6 +355,10 @@ def expect(
 
 def everyone(code: int) -> dict[str, int]:
     return expect(code, code, code, code, code, code)
+
+
+# Managing API keys needs a login: a request authenticated by a key is refused (403).
+KEYS_REFUSED = dict.fromkeys(KEY_ROLES, 403)
 
 
 ROWS: list[Row] = []
@@ -304,6 +418,22 @@ ROWS += [
         body={"refresh": "{refresh_a}"},
     ),
     Row("api/auth/me", "GET", "/api/auth/me", ANY_USER),
+    # --- the caller's own API keys ------------------------------------------------------------
+    Row("api/api-keys", "GET", "/api/api-keys", ANY_USER),
+    Row(
+        "api/api-keys",
+        "POST",
+        "/api/api-keys",
+        expect(401, 201, 201, 201, 201, 201) | KEYS_REFUSED,
+        body={"name": "Matrix key", "scope": "write"},
+    ),
+    Row(
+        "api/api-keys/<int:api_key_id>/revoke",
+        "POST",
+        "/api/api-keys/{api_key_a}/revoke",
+        expect(401, 404, 404, 404, 200, 404) | KEYS_REFUSED,
+        note="keys are personal: only the owner reaches its key, admins included",
+    ),
     # --- partners (admin) ----------------------------------------------------------------------
     Row("api/affiliates", "GET", "/api/affiliates", ADMIN_ONLY),
     Row(
@@ -463,6 +593,20 @@ ROWS += [
         "/api/partner-keys/{key_a}/rotate",
         ADVERTISER_A_OBJECT,
     ),
+    Row(
+        "api/conversions/<int:conversion_id>/explain",
+        "GET",
+        "/api/conversions/{conversion_a}/explain",
+        TRAFFIC_A,
+    ),
+    Row("api/clicks/<str:click_id>/explain", "GET", "/api/clicks/{click_id_a}/explain", TRAFFIC_A),
+    Row(
+        "api/partner-keys/<int:partner_key_id>/sandbox",
+        "POST",
+        "/api/partner-keys/{key_a}/sandbox",
+        ADVERTISER_A_OBJECT,
+        body={"params": {"click_id": "{click_id_a}", "status": "pending"}},
+    ),
     # --- payouts -------------------------------------------------------------------------------
     Row("api/balance", "GET", "/api/balance?affiliate_id={affiliate_a}", AFFILIATE_A_OBJECT),
     Row("api/payouts", "GET", "/api/payouts", ADMIN_OR_AFFILIATE),
@@ -576,6 +720,27 @@ ROWS += [
         "POST",
         "/api/deliveries/{delivery_a}/replay",
         AFFILIATE_A_OBJECT,
+    ),
+    Row("api/operator-webhooks", "GET", "/api/operator-webhooks", ADMIN_ONLY),
+    Row(
+        "api/operator-webhooks",
+        "POST",
+        "/api/operator-webhooks",
+        expect(401, 201, 403, 403, 403, 403),
+        body={"url": "{operator_receiver_url}", "events": ["payout.requested"]},
+    ),
+    Row(
+        "api/operator-webhooks/<int:webhook_id>",
+        "PATCH",
+        "/api/operator-webhooks/{operator_webhook}",
+        ADMIN_ONLY,
+        body={"is_active": True},
+    ),
+    Row(
+        "api/operator-webhooks/<int:webhook_id>",
+        "DELETE",
+        "/api/operator-webhooks/{operator_webhook}",
+        expect(401, 204, 403, 403, 403, 403),
     ),
     # --- reports -------------------------------------------------------------------------------
     Row("api/reports", "GET", "/api/reports", APPROVED_ROLES),
@@ -722,6 +887,14 @@ ROWS += [
     Row("portal/login/", "GET", "/portal/login/", SIGNED_OUT_PAGE),
     Row("portal/login/", "POST", "/portal/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/login/", "PUT", "/portal/login/", SIGNED_OUT_PAGE, body={}),
+    Row(
+        "portal/login/code/",
+        "GET",
+        "/portal/login/code/",
+        everyone(302),
+        note="no password step under way: back to the login page",
+    ),
+    Row("portal/login/code/", "POST", "/portal/login/code/", everyone(302), body={}),
     Row("portal/logout/", "GET", "/portal/logout/", everyone(405), note="POST only"),
     Row("portal/logout/", "POST", "/portal/logout/", everyone(302), body={}),
     Row("portal/signup/", "GET", "/portal/signup/", SIGNED_OUT_PAGE),
@@ -733,6 +906,21 @@ ROWS += [
         "/portal/profile/",
         expect(302, 302, 200, 200, 200, 200),
         note="the admin is sent to the Django admin",
+    ),
+    _page(
+        "portal/two-factor/",
+        "GET",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        note="every signed-in user's own second factor, the admin's too",
+    ),
+    _page(
+        "portal/two-factor/",
+        "POST",
+        "/portal/two-factor/",
+        expect(302, 200, 200, 200, 200, 200),
+        body={},
+        note="no action: the page again",
     ),
     # --- advertiser portal ---------------------------------------------------------------------
     _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
@@ -950,6 +1138,22 @@ ROWS += [
         expect(302, 403, 302, 404, 403, 403),
         body={},
     ),
+    _page("portal/advertiser/api-keys/", "GET", "/portal/advertiser/api-keys/", ADVERTISER_PAGE),
+    _page(
+        "portal/advertiser/api-keys/",
+        "POST",
+        "/portal/advertiser/api-keys/",
+        ADVERTISER_PAGE,
+        body={"name": "Portal key", "scope": "read"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/advertiser/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/advertiser/api-keys/{advertiser_api_key_a}/revoke/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={},
+    ),
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
@@ -1058,10 +1262,26 @@ ROWS += [
         note="the caller's own ledger only: there is no other affiliate to name",
     ),
     _page("portal/affiliate/points/", "GET", "/portal/affiliate/points/", AFFILIATE_PAGE),
+    _page("portal/affiliate/api-keys/", "GET", "/portal/affiliate/api-keys/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/api-keys/",
+        "POST",
+        "/portal/affiliate/api-keys/",
+        AFFILIATE_PAGE,
+        body={"name": "Portal key", "scope": "write"},
+        note="the page shows the new key once",
+    ),
+    _page(
+        "portal/affiliate/api-keys/<int:api_key_id>/revoke/",
+        "POST",
+        "/portal/affiliate/api-keys/{api_key_a}/revoke/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
     # --- django.contrib.auth pages under portal/auth/ ------------------------------------------
-    Row("portal/auth/login/", "GET", "/portal/auth/login/", everyone(200)),
-    Row("portal/auth/login/", "POST", "/portal/auth/login/", everyone(200), body={}),
-    Row("portal/auth/login/", "PUT", "/portal/auth/login/", everyone(200), body={}),
+    Row("portal/auth/login/", "GET", "/portal/auth/login/", SIGNED_OUT_PAGE, note="the portal's"),
+    Row("portal/auth/login/", "POST", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
+    Row("portal/auth/login/", "PUT", "/portal/auth/login/", SIGNED_OUT_PAGE, body={}),
     Row("portal/auth/logout/", "GET", "/portal/auth/logout/", everyone(405), note="POST only"),
     Row(
         "portal/auth/logout/",
@@ -1138,13 +1358,22 @@ NOT_STAFF = ("anonymous", "advertiser_a", "advertiser_b", "affiliate_a", "affili
 
 
 def _admin(
-    route: str, path: str, admin_status: int = 200, *, method: str = "GET", note: str = ""
+    route: str,
+    path: str,
+    admin_status: int = 200,
+    *,
+    method: str = "GET",
+    note: str = "",
+    staff: tuple[int, int] | None = None,
 ) -> Row:
+    """`staff`: the answers to (`staff_viewer`, `staff_payouts`); by default the admin's."""
+    viewer, payouts = staff or (admin_status, admin_status)
     return Row(
         f"admin/{route}",
         method,
         path,
-        expect(302, admin_status, 302, 302, 302, 302),
+        expect(302, admin_status, 302, 302, 302, 302)
+        | {"staff_viewer": viewer, "staff_payouts": payouts},
         note=note,
         to_login=NOT_STAFF,
     )
@@ -1162,6 +1391,7 @@ ADMIN_MODELS = {
     "axes.accesslog": "no add",
     "axes.accessfailurelog": "no add",
     "accounts.user": "full",
+    "accounts.apikey": "no add",
     "accounts.advertiser": "full",
     "accounts.affiliate": "full",
     "campaigns.campaign": "full",
@@ -1177,6 +1407,10 @@ ADMIN_MODELS = {
     "tracker.enduserpoints": "no add or delete",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
+    "otp_totp.totpdevice": "no add",
+    "otp_static.staticdevice": "no add",
+    "forwarding.operatorwebhook": "full",
+    "core.auditentry": "no add or delete",
 }
 _ADMIN_ADD_DELETE = {"full": (200, 200), "no add": (403, 200), "no add or delete": (403, 403)}
 
@@ -1194,12 +1428,21 @@ def _admin_model_rows(label: str, rights: str) -> list[Row]:
     url = f"/admin/{base}"
     obj = f"{url}{{{admin_object_key(label)}}}/"
     add, delete = _ADMIN_ADD_DELETE[rights]
+    # The viewer reads every model and changes none; the payouts staff reach the payouts models
+    # only, as the admin does (whose pages there add and delete nothing).
+    payouts = app_label == "payouts"
+    read = (200, 200 if payouts else 403)
     return [
-        _admin(base, url),
-        _admin(f"{base}add/", f"{url}add/", add),
-        _admin(f"{base}<path:object_id>/history/", f"{obj}history/"),
-        _admin(f"{base}<path:object_id>/delete/", f"{obj}delete/", delete),
-        _admin(f"{base}<path:object_id>/change/", f"{obj}change/"),
+        _admin(base, url, staff=read),
+        _admin(f"{base}add/", f"{url}add/", add, staff=(403, add if payouts else 403)),
+        _admin(f"{base}<path:object_id>/history/", f"{obj}history/", staff=read),
+        _admin(
+            f"{base}<path:object_id>/delete/",
+            f"{obj}delete/",
+            delete,
+            staff=(403, delete if payouts else 403),
+        ),
+        _admin(f"{base}<path:object_id>/change/", f"{obj}change/", staff=read),
         *[
             _admin(f"{base}<path:object_id>/", obj, 302, method=method)
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -1246,8 +1489,27 @@ ROWS += [
     _admin(
         "^(?P<app_label>" + "|".join(_admin_app_labels()) + ")/$",
         "/admin/campaigns/",
+        staff=(200, 404),
+        note="an app none of whose models the payouts staff may see: 404",
     ),
-    _admin("accounts/user/<id>/password/", "/admin/accounts/user/{affiliate_a}/password/"),
+    _admin(
+        "accounts/user/<id>/password/",
+        "/admin/accounts/user/{affiliate_a}/password/",
+        staff=(403, 403),
+        note="needs accounts.change_user",
+    ),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/config/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/config/",
+        403,
+        note="the secret is never shown in the console",
+    ),
+    _admin(
+        "otp_totp/totpdevice/<int:pk>/qrcode/",
+        "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/qrcode/",
+        403,
+        note="the secret is never shown in the console",
+    ),
     *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
 ]

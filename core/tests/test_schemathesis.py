@@ -56,6 +56,11 @@ _VALIDITY_NOT_IN_SCHEMA = {
     "POST /api/campaigns": "references another row",
     "POST /api/partner-keys": "references another row",
     "POST /api/postback-endpoints": "references another row",
+    # `expires_at` must be in the future and `ip_allowlist` hold addresses or CIDR ranges.
+    "POST /api/api-keys": "depends on the clock and on address syntax",
+    # The URL must be an http(s) URL of a public host on an allowed port, without macros.
+    "POST /api/operator-webhooks": "a URL the schema cannot describe",
+    "PATCH /api/operator-webhooks/{webhook_id}": "a URL the schema cannot describe",
     # Admins must name the affiliate (`missing_affiliate_id`); affiliates must not.
     "GET /api/balance": "required for one role only",
     "GET /api/statement.csv": "required for one role only",

@@ -53,6 +53,47 @@ def test_production_passes_check_deploy_at_warning_level():
     assert "System check identified no issues" in result.stdout
 
 
+def test_production_requires_a_second_factor_of_admins_unless_told_otherwise():
+    without_admins = _run_check(
+        {**PRODUCTION_ENV, "OTP_REQUIRED_ROLES": "advertiser"},
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    on_purpose = _run_check(
+        {**PRODUCTION_ENV, "OTP_REQUIRED_ROLES": "advertiser", "OTP_ADMIN_OPTIONAL": "true"},
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+
+    assert without_admins.returncode == 1
+    assert "clickledger.W001" in without_admins.stderr
+    assert on_purpose.returncode == 0, on_purpose.stderr
+
+
+def test_production_settings_require_admins_to_use_a_second_factor():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; print(settings.OTP_REQUIRED_ROLES)",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "OTP_REQUIRED_ROLES"},
+            **PRODUCTION_ENV,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.stdout.strip() == "['admin']", result.stderr
+
+
 def test_test_settings_run_on_postgresql(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "core.db.postgresql"
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from campaigns.macros import template_fill
@@ -37,6 +37,7 @@ from forwarding.models import (
     DeliveryAttempt,
     DeliveryStatus,
     EndpointMethod,
+    OperatorWebhook,
     PostbackEndpoint,
 )
 from forwarding.services.endpoints import endpoint_disable, endpoints_disable_failing
@@ -99,6 +100,29 @@ def delivery_request_build(
     return ForwardRequest(method=endpoint.method, url=url, headers=headers, body=body)
 
 
+def operator_delivery_request_build(
+    *, delivery: Delivery, webhook: OperatorWebhook, now: dt.datetime
+) -> ForwardRequest:
+    """An operator webhook's request: its stored body (`{"type", "id", "created_at", "data"}`)
+    POSTed as JSON, with the same Standard Webhooks headers as a forward."""
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(now.timestamp())
+    msg_id = str(delivery.event_id)
+    return ForwardRequest(
+        method=EndpointMethod.POST,
+        url=webhook.url,
+        headers={
+            "Content-Type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": webhook_signature(
+                secret=webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body
+            ),
+        },
+        body=body,
+    )
+
+
 def retry_after_seconds(value: str | None, *, now: dt.datetime) -> int | None:
     """`Retry-After` as seconds from `now` (delta-seconds or HTTP date), capped at 24 h."""
     if not value:
@@ -154,9 +178,11 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> Del
     claim_until = _delivery_claim(delivery_id=delivery_id, now=now)
     if claim_until is None:
         return None
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("endpoint", "operator_webhook").get(pk=delivery_id)
     endpoint = delivery.endpoint
-    if not endpoint.is_active:
+    webhook = delivery.operator_webhook
+    receiver = endpoint or webhook
+    if receiver is None or not receiver.is_active:
         with transaction.atomic():
             Delivery.objects.filter(
                 pk=delivery_id, status=DeliveryStatus.PENDING, locked_until=claim_until
@@ -168,7 +194,11 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> Del
                 updated_at=now,
             )
         return None
-    request = delivery_request_build(delivery=delivery, endpoint=endpoint, now=now)
+    if webhook is not None:
+        request = operator_delivery_request_build(delivery=delivery, webhook=webhook, now=now)
+    else:
+        assert endpoint is not None  # noqa: S101 - a check constraint: one receiver is set
+        request = delivery_request_build(delivery=delivery, endpoint=endpoint, now=now)
     result = http_send(
         method=request.method,
         url=request.url,
@@ -184,12 +214,13 @@ def delivery_attempt(*, delivery_id: int, now: dt.datetime | None = None) -> Del
 def _attempt_record(
     *, delivery_id: int, claim_until: dt.datetime, url: str, result: HttpResult, now: dt.datetime
 ) -> DeliveryAttempt:
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
-        .get(pk=delivery_id)
+    delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+    # The receiver's health columns: an affiliate's endpoint, or an operator webhook.
+    receivers: QuerySet[PostbackEndpoint] | QuerySet[OperatorWebhook] = (
+        PostbackEndpoint.objects.filter(pk=delivery.endpoint_id)
+        if delivery.endpoint_id is not None
+        else OperatorWebhook.objects.filter(pk=delivery.operator_webhook_id or 0)
     )
-    endpoint = delivery.endpoint
     holds_claim = delivery.status == DeliveryStatus.PENDING and delivery.locked_until == claim_until
     attempt = DeliveryAttempt.objects.create(
         delivery=delivery,
@@ -203,9 +234,7 @@ def _attempt_record(
         is_success=result.is_success,
     )
     if result.is_success:
-        PostbackEndpoint.objects.filter(pk=endpoint.pk).update(
-            failing_since=None, last_success_at=now
-        )
+        receivers.update(failing_since=None, last_success_at=now)
         # Someone else's expired claim may still be in flight: a success is a success anyway.
         if delivery.status == DeliveryStatus.PENDING:
             delivery.status = DeliveryStatus.DELIVERED
@@ -230,9 +259,7 @@ def _attempt_record(
             )
         return attempt
 
-    PostbackEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(
-        failing_since=now
-    )
+    receivers.filter(failing_since__isnull=True).update(failing_since=now)
     if not holds_claim:
         # Another worker took the row over after our claim expired; its outcome decides.
         return attempt
@@ -266,10 +293,14 @@ def _attempt_record(
     )
     if countdown is not None:
         deliveries_enqueue_on_commit([delivery.pk], countdown=countdown)
+    if delivery.endpoint_id is None:
+        return attempt  # operator webhooks are never disabled on their own
     if result.status_code == 410:
-        endpoint_disable(endpoint_id=endpoint.pk, reason="the receiver answered 410 Gone", now=now)
+        endpoint_disable(
+            endpoint_id=delivery.endpoint_id, reason="the receiver answered 410 Gone", now=now
+        )
     else:
-        endpoints_disable_failing(now=now, endpoint_id=endpoint.pk)
+        endpoints_disable_failing(now=now, endpoint_id=delivery.endpoint_id)
     return attempt
 
 
@@ -285,14 +316,15 @@ def delivery_replay(*, delivery: Delivery, now: dt.datetime | None = None) -> De
     now = now or timezone.now()
     locked = (
         Delivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
+        .select_related("endpoint", "operator_webhook")
         .get(pk=delivery.pk)
     )
+    receiver = locked.endpoint or locked.operator_webhook
     if locked.status == DeliveryStatus.PENDING:
         raise ApplicationError(
             "This delivery is already queued.", code="delivery_pending", status=409
         )
-    if not locked.endpoint.is_active:
+    if receiver is None or not receiver.is_active:
         raise ApplicationError(
             "The endpoint is disabled: enable it before replaying.",
             code="endpoint_inactive",

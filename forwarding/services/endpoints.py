@@ -20,12 +20,15 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Affiliate
+from accounts.models import Affiliate, User
 from campaigns.macros import MACRO_PATTERN, TemplateError, template_validate
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_get_for_affiliate
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError, NotFoundError
 from core.http_client import UnsafeDestinationError, destination_check
+from core.models import AuditSource
+from core.operator_events import operator_event_endpoint_disabled
 from core.tasks import enqueue_on_commit
 from forwarding.models import (
     Delivery,
@@ -194,6 +197,40 @@ def _name_clean(value: Any) -> str:
     return value.strip()
 
 
+_AUDITED_FIELDS = (
+    "affiliate",
+    "name",
+    "url",
+    "method",
+    "events",
+    "campaign",
+    "is_active",
+    "secret",
+)
+
+
+def _audit(
+    endpoint: PostbackEndpoint,
+    *,
+    action: str,
+    actor: User | None,
+    source: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    audit_record(
+        actor=actor,
+        source=source,
+        action=action,
+        obj_type=PostbackEndpoint,
+        obj_id=endpoint.pk,
+        obj_repr=str(endpoint),
+        before=before,
+        after=after,
+    )
+
+
+@transaction.atomic
 def endpoint_create(
     *,
     affiliate: Affiliate,
@@ -205,6 +242,8 @@ def endpoint_create(
     name: str = "",
     conversion_events: Iterable[str] | None = None,
     now: dt.datetime | None = None,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
 ) -> PostbackEndpoint:
     """Save a new endpoint after linting it; its `secret` is generated here.
 
@@ -215,7 +254,7 @@ def endpoint_create(
     `invalid_conversion_events`.
     """
     now = now or timezone.now()
-    return PostbackEndpoint.objects.create(
+    endpoint = PostbackEndpoint.objects.create(
         affiliate=affiliate,
         name=_name_clean(name),
         url=endpoint_url_check(url),
@@ -230,6 +269,15 @@ def endpoint_create(
         created_at=now,
         updated_at=now,
     )
+    _audit(
+        endpoint,
+        action="create",
+        actor=actor,
+        source=source,
+        before={},
+        after=audit_snapshot(endpoint, _AUDITED_FIELDS),
+    )
+    return endpoint
 
 
 _UPDATABLE = frozenset(
@@ -239,7 +287,12 @@ _UPDATABLE = frozenset(
 
 @transaction.atomic
 def endpoint_update(
-    *, endpoint: PostbackEndpoint, data: Mapping[str, Any], now: dt.datetime | None = None
+    *,
+    endpoint: PostbackEndpoint,
+    data: Mapping[str, Any],
+    now: dt.datetime | None = None,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
 ) -> PostbackEndpoint:
     """Change some of `name url method events campaign is_active conversion_events` (the same
     lint as create).
@@ -259,6 +312,7 @@ def endpoint_update(
     locked = (
         PostbackEndpoint.objects.select_for_update().select_related("affiliate").get(pk=endpoint.pk)
     )
+    before = audit_snapshot(locked, _AUDITED_FIELDS)
     fields = ["updated_at"]
     if "name" in data:
         locked.name = _name_clean(data["name"])
@@ -289,19 +343,42 @@ def endpoint_update(
             fields += ["disabled_at", "disabled_reason", "failing_since"]
     locked.updated_at = now
     locked.save(update_fields=fields)
+    _audit(
+        locked,
+        action="update",
+        actor=actor,
+        source=source,
+        before=before,
+        after=audit_snapshot(locked, _AUDITED_FIELDS),
+    )
     if was_active and not locked.is_active:
         deliveries_cancel_pending(endpoint_id=locked.pk, reason="endpoint deactivated", now=now)
     return locked
 
 
-def endpoint_delete(*, endpoint: PostbackEndpoint) -> None:
+@transaction.atomic
+def endpoint_delete(
+    *, endpoint: PostbackEndpoint, actor: User | None = None, source: str = AuditSource.SYSTEM
+) -> None:
     """Delete the endpoint with its deliveries and their attempts."""
+    _audit(
+        endpoint,
+        action="delete",
+        actor=actor,
+        source=source,
+        before=audit_snapshot(endpoint, _AUDITED_FIELDS),
+        after={},
+    )
     endpoint.delete()
 
 
 @transaction.atomic
 def endpoint_secret_rotate(
-    *, endpoint: PostbackEndpoint, now: dt.datetime | None = None
+    *,
+    endpoint: PostbackEndpoint,
+    now: dt.datetime | None = None,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
 ) -> PostbackEndpoint:
     """Issue a new secret (returned once by the caller); the old one keeps signing for 24 h.
 
@@ -315,6 +392,14 @@ def endpoint_secret_rotate(
     locked.updated_at = now
     locked.save(
         update_fields=["previous_secret", "previous_secret_expires_at", "secret", "updated_at"]
+    )
+    _audit(
+        locked,
+        action="rotate",
+        actor=actor,
+        source=source,
+        before={"secret": locked.previous_secret},
+        after={"secret": locked.secret},
     )
     return locked
 
@@ -335,6 +420,12 @@ def endpoint_disable(*, endpoint_id: int, reason: str, now: dt.datetime | None =
         endpoint_id=endpoint_id, reason=f"endpoint disabled: {reason}", now=now
     )
     enqueue_on_commit(send_endpoint_disabled_email, endpoint_id=endpoint_id)
+    affiliate_id = (
+        PostbackEndpoint.objects.filter(pk=endpoint_id).values_list("affiliate_id", flat=True).get()
+    )
+    operator_event_endpoint_disabled(
+        endpoint_id=endpoint_id, affiliate_id=affiliate_id, reason=reason[:255]
+    )
     return True
 
 

@@ -10,7 +10,14 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import AffiliateFactory
-from forwarding.models import Delivery, EndpointMethod, ForwardEvent, PostbackEndpoint
+from core.models import OperatorEventType
+from forwarding.models import (
+    Delivery,
+    EndpointMethod,
+    ForwardEvent,
+    OperatorWebhook,
+    PostbackEndpoint,
+)
 from forwarding.signing import endpoint_secret_new
 
 # The known-answer vector of the Standard Webhooks specification (its reference libraries'
@@ -64,5 +71,17 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
         lambda o: {"click_id": "CLICK-1", "status": "test", "event_id": str(o.event_id)}
     )
     next_attempt_at = factory.LazyFunction(timezone.now)
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+
+
+class OperatorWebhookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OperatorWebhook
+
+    name = factory.Sequence(lambda n: f"Ops hook {n}")
+    url = "https://ops.example/hooks"
+    events = factory.LazyFunction(lambda: list(OperatorEventType.values))
+    secret = factory.LazyFunction(endpoint_secret_new)
     created_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)

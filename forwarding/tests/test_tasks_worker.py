@@ -46,6 +46,8 @@ ALL_MACROS = [
     "user_id",
     "country",
     "timestamp",
+    "event",
+    "event_name",
 ]
 
 

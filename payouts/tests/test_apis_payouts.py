@@ -3,10 +3,16 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 
 from accounts.models import ApprovalStatus, PayoutMethod
-from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
+from accounts.tests.factories import (
+    AdminUserFactory,
+    AdvertiserFactory,
+    AffiliateFactory,
+    StaffUserFactory,
+)
 from config.celery import app as celery_app
 from core.tests.api_bodies import invalid_fields_body
 from payouts import selectors, services
@@ -902,3 +908,47 @@ def test_other_affiliate_id_never_leaks_into_a_created_payout(api_client):
     # then
     assert response.status_code == 201
     assert PayoutRequest.objects.get().affiliate_id == a.user_id
+
+
+# --- staff: Django permissions decide -----------------------------------------------------------
+
+
+def test_view_only_staff_reads_payouts_but_cannot_approve_them(api_client):
+    affiliate = funded_affiliate(available=Decimal("100"))
+    payout = services.payout_request_create(affiliate=affiliate, amount="60", currency="USD")
+    api_client.force_authenticate(
+        StaffUserFactory(permissions=["payouts.view_payoutrequest", "payouts.view_ledgeraccount"])
+    )
+
+    listed = api_client.get("/api/payouts")
+    approved = api_client.post(f"/api/payouts/{payout.pk}/approve")
+
+    assert [row["id"] for row in listed.json()["results"]] == [payout.pk]
+    assert (approved.status_code, approved.json()) == (
+        403,
+        {
+            "status": "error",
+            "code": "permission_denied",
+            "message": "Your staff account lacks the permission payouts.change_payoutrequest.",
+        },
+    )
+    assert PayoutRequest.objects.get().status == "requested"
+
+
+def test_staff_with_the_change_permission_approve_payouts(api_client):
+    affiliate = funded_affiliate(available=Decimal("100"))
+    payout = services.payout_request_create(affiliate=affiliate, amount="60", currency="USD")
+    payouts_group = Group.objects.create(name="Payouts")
+    payouts_group.permissions.set(Permission.objects.filter(content_type__app_label="payouts"))
+    staff = StaffUserFactory()
+    staff.groups.add(payouts_group)
+    api_client.force_authenticate(staff)
+
+    approved = api_client.post(f"/api/payouts/{payout.pk}/approve")
+    campaigns = api_client.get("/api/campaigns")
+
+    assert (approved.status_code, approved.json()["status"]) == (200, "approved")
+    assert (campaigns.status_code, campaigns.json()["message"]) == (
+        403,
+        "Your staff account lacks the permission campaigns.view_campaign.",
+    )

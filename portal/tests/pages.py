@@ -22,9 +22,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
-from accounts.tests.factories import AffiliateFactory
+from accounts.api_keys import api_key_create, api_key_revoke
+from accounts.models import ApiKey, ApiKeyScope, User
+from accounts.tests.factories import DEFAULT_PASSWORD, AffiliateFactory
+from accounts.two_factor import otp_enrolment_start
 from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
 from campaigns.pricing_rules import pricing_rule_create
@@ -69,6 +72,8 @@ NOT_PAGES = frozenset(
         "advertiser-event-delete",
         "advertiser-pricing-rule-delete",
         "advertiser-pricing-rule-template",
+        "advertiser-api-key-revoke",
+        "affiliate-api-key-revoke",
     }
 )
 
@@ -173,6 +178,22 @@ def demo_world() -> DemoWorld:
         affiliate=affiliate.affiliate, amount=Decimal("1000.5"), currency="USD", method="paypal"
     )
 
+    # API keys with everything a key shows: an allowlist, an expiry, a use; one revoked.
+    for user in (advertiser, affiliate):
+        used = api_key_create(
+            user=user,
+            name="Nightly reporting script",
+            scope=ApiKeyScope.WRITE,
+            expires_at=timezone.now() + dt.timedelta(days=90),
+            ip_allowlist=["203.0.113.0/24", "2001:db8::/32"],
+            now=timezone.now(),
+        ).api_key
+        ApiKey.objects.filter(pk=used.pk).update(last_used_at=timezone.now())
+        api_key_revoke(
+            api_key=api_key_create(user=user, name="Old laptop", now=timezone.now()).api_key,
+            now=timezone.now(),
+        )
+
     conversion = (
         Conversion.objects.filter(campaign__advertiser_id=advertiser.pk)
         .select_related("click")
@@ -237,6 +258,11 @@ def demo_world() -> DemoWorld:
         f",first_deposit,{affiliate.pk},US,,fixed,20,new market\n"
         f",no_such_event,,XX,,fixed,5,\n"
     )
+    # Two-factor authentication: the advertiser half-way through setting it up (its page shows
+    # the QR code), and an affiliate who has it on (its password leads to the code step).
+    otp_enrolment_start(user=advertiser)
+    with_code = AffiliateFactory(company="Two-factor affiliate")
+    TOTPDevice.objects.create(user=with_code.user, name="Authenticator app", confirmed=True)
     # Someone who never logs in here: a login would invalidate the reset token.
     uid = urlsafe_base64_encode(force_bytes(applicant.user.pk))
     token = default_token_generator.make_token(applicant.user)
@@ -260,6 +286,15 @@ def demo_world() -> DemoWorld:
         page("password-reset-confirm", "anonymous", f"/portal/auth/reset/{uid}/{token}/"),
         page("password-reset-expired", "anonymous", f"/portal/auth/reset/{uid}/expired-token/"),
         page("password-reset-complete", "anonymous", "/portal/auth/reset/done/"),
+        # The password of an account with two-factor authentication on answers the code step,
+        # which the same visitor then opens again by its own address.
+        page(
+            "login-password-then-code",
+            "anonymous",
+            "/portal/login/",
+            {"username": with_code.user.email, "password": DEFAULT_PASSWORD},
+        ),
+        page("login-code", "anonymous", "/portal/login/code/"),
         page("pending", "pending", "/portal/pending/"),
         page("pending-profile", "pending", "/portal/profile/"),
         page("advertiser-dashboard", "advertiser", f"{adv}/"),
@@ -335,6 +370,14 @@ def demo_world() -> DemoWorld:
         page("advertiser-conversions", "advertiser", f"{adv}/conversions/"),
         page("advertiser-conversion-detail", "advertiser", f"{adv}/conversions/{conversion.pk}/"),
         page("advertiser-profile", "advertiser", "/portal/profile/"),
+        page("advertiser-api-keys", "advertiser", f"{adv}/api-keys/"),
+        page(
+            "advertiser-api-key-created",
+            "advertiser",
+            f"{adv}/api-keys/",
+            {"name": "Warehouse sync", "scope": "read", "expires_on": "", "ip_allowlist": ""},
+        ),
+        page("advertiser-two-factor-setup", "advertiser", "/portal/two-factor/"),
         page("affiliate-dashboard", "affiliate", f"{aff}/"),
         page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
         page("affiliate-campaign", "affiliate", f"{aff}/campaigns/{campaign.pk}/"),
@@ -376,6 +419,19 @@ def demo_world() -> DemoWorld:
         page("affiliate-points", "affiliate", f"{aff}/points/"),
         page("affiliate-points-search", "affiliate", f"{aff}/points/?q={end_user.user_id}"),
         page("affiliate-profile", "affiliate", "/portal/profile/"),
+        page("affiliate-api-keys", "affiliate", f"{aff}/api-keys/"),
+        page(
+            "affiliate-api-key-created",
+            "affiliate",
+            f"{aff}/api-keys/",
+            {
+                "name": "Offerwall server",
+                "scope": "write",
+                "expires_on": "2099-12-31",
+                "ip_allowlist": "198.51.100.7",
+            },
+        ),
+        page("affiliate-two-factor", "affiliate", "/portal/two-factor/"),
         page("console-index", "admin", "/admin/"),
     ]
     payout = PayoutRequest.objects.filter(affiliate_id=affiliate.pk).get()

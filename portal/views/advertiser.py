@@ -21,6 +21,7 @@ from campaigns.partner_keys import (
     partner_key_update,
 )
 from core.exceptions import ApplicationError, NotFoundError
+from core.models import AuditSource
 from portal import selectors
 from portal.access import AdvertiserRequest, advertiser_required
 from portal.charts import traffic_charts
@@ -166,11 +167,17 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
             try:
                 if campaign is None:
                     saved = campaign_services.campaign_create(
-                        advertiser=request.profile, data=form.service_data()
+                        advertiser=request.profile,
+                        data=form.service_data(),
+                        actor=request.user,
+                        source=AuditSource.PORTAL,
                     )
                 else:
                     saved = campaign_services.campaign_update(
-                        campaign=campaign, data=form.service_data()
+                        campaign=campaign,
+                        data=form.service_data(),
+                        actor=request.user,
+                        source=AuditSource.PORTAL,
                     )
             except ApplicationError as exc:
                 service_errors_apply(form, exc)
@@ -232,7 +239,7 @@ def campaign_status(request: AdvertiserRequest, campaign_id: int) -> HttpRespons
     else:
         try:
             campaign_services.campaign_set_status(
-                campaign=campaign, status=status, actor=request.user
+                campaign=campaign, status=status, actor=request.user, source=AuditSource.PORTAL
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -347,6 +354,7 @@ def application_decide(request: AdvertiserRequest, access_id: int) -> HttpRespon
                 status=form.cleaned_data["status"],
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
+                source=AuditSource.PORTAL,
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -372,6 +380,8 @@ def partner_key_list(request: AdvertiserRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 ip_allowlist=form.allowlist(),
                 require_signature=form.cleaned_data["require_signature"],
+                actor=request.user,
+                source=AuditSource.PORTAL,
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
@@ -418,6 +428,8 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
                 ip_allowlist=form.allowlist(),
                 is_active=form.cleaned_data["is_active"],
                 require_signature=form.cleaned_data["require_signature"],
+                actor=request.user,
+                source=AuditSource.PORTAL,
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
@@ -435,7 +447,9 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
 @require_POST
 def partner_key_rotate_view(request: AdvertiserRequest, partner_key_id: int) -> HttpResponse:
     key = campaign_selectors.partner_key_get(viewer=request.user, partner_key_id=partner_key_id)
-    rotated = partner_key_rotate(partner_key=key, now=timezone.now())
+    rotated = partner_key_rotate(
+        partner_key=key, now=timezone.now(), actor=request.user, source=AuditSource.PORTAL
+    )
     return _partner_key_secret(request, rotated, created=False)
 
 
@@ -523,6 +537,7 @@ def conversion_detail(request: AdvertiserRequest, conversion_id: int) -> HttpRes
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 source=ChangeSource.ADVERTISER,
+                audit_source=AuditSource.PORTAL,
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)

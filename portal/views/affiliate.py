@@ -20,6 +20,7 @@ from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
 from core.exceptions import ApplicationError
 from core.formatting import format_money, money_floor
+from core.models import AuditSource
 from forwarding.models import DeliveryStatus
 from forwarding.selectors import (
     delivery_get,
@@ -269,7 +270,10 @@ def endpoint_list_view(request: AffiliateRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             endpoint = endpoint_services.endpoint_create(
-                affiliate=_affiliate(request), **_endpoint_data(form)
+                affiliate=_affiliate(request),
+                actor=request.user,
+                source=AuditSource.PORTAL,
+                **_endpoint_data(form),
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
@@ -310,7 +314,12 @@ def endpoint_edit(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            endpoint_services.endpoint_update(endpoint=endpoint, data=_endpoint_data(form))
+            endpoint_services.endpoint_update(
+                endpoint=endpoint,
+                data=_endpoint_data(form),
+                actor=request.user,
+                source=AuditSource.PORTAL,
+            )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
         else:
@@ -332,7 +341,9 @@ def endpoint_edit(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
 @require_POST
 def endpoint_delete(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-    endpoint_services.endpoint_delete(endpoint=endpoint)
+    endpoint_services.endpoint_delete(
+        endpoint=endpoint, actor=request.user, source=AuditSource.PORTAL
+    )
     messages.success(request, "Postback endpoint deleted.")
     return redirect("portal:affiliate-endpoints")
 
@@ -341,7 +352,9 @@ def endpoint_delete(request: AffiliateRequest, endpoint_id: int) -> HttpResponse
 @require_POST
 def endpoint_rotate(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     endpoint = endpoint_get(viewer=request.user, endpoint_id=endpoint_id)
-    rotated = endpoint_services.endpoint_secret_rotate(endpoint=endpoint)
+    rotated = endpoint_services.endpoint_secret_rotate(
+        endpoint=endpoint, actor=request.user, source=AuditSource.PORTAL
+    )
     return render(
         request, "portal/affiliate/endpoint_secret.html", {"endpoint": rotated, "created": False}
     )

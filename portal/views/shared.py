@@ -1,27 +1,37 @@
-"""Pages every visitor shares: login, logout, signup, password reset, the pending page, the
-portal home and the site's root."""
+"""Pages every visitor shares: login (with its two-factor step), logout, signup, password
+reset, the pending page, the portal home and the site's root."""
 
+import time
 from collections.abc import Callable
 from functools import wraps
 
+import django_otp
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.services import partner_profile_of, user_register
 from accounts.throttling import (
     SCOPE_LOGIN,
     SCOPE_REGISTER,
     auth_throttle_hit,
 )
+from accounts.two_factor import otp_is_enabled, otp_login_check
 from core.exceptions import ApplicationError
-from portal.forms import LoginForm, SignupForm, service_errors_apply
+from portal.forms import LoginForm, OtpForm, SignupForm, service_errors_apply
+
+# Between the password and the code, the session holds who is logging in (not logged in yet).
+_PENDING_LOGIN_KEY = "portal_login_pending"
+# A password that was right stays good for the code step this long.
+PENDING_LOGIN_SECONDS = 300
 
 
 def throttled_posts(scope: str) -> Callable:
@@ -63,9 +73,55 @@ def site_root(request: HttpRequest) -> HttpResponse:
 
 @method_decorator(throttled_posts(SCOPE_LOGIN), name="dispatch")
 class PortalLoginView(LoginView):
+    """The password step. A user with two-factor authentication on is not logged in here: the
+    session remembers the user for a few minutes and the code step (`login_code`) finishes."""
+
     template_name = "portal/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not otp_is_enabled(user):
+            return super().form_valid(form)
+        self.request.session[_PENDING_LOGIN_KEY] = {
+            "user_id": user.pk,
+            "backend": user.backend,
+            "next": self.get_redirect_url(),
+            "at": int(time.time()),
+        }
+        return redirect("portal:login-code")
+
+
+def _pending_login(request: HttpRequest) -> tuple[User, dict] | None:
+    pending = request.session.get(_PENDING_LOGIN_KEY)
+    if not isinstance(pending, dict) or time.time() - pending["at"] > PENDING_LOGIN_SECONDS:
+        return None
+    user = User.objects.filter(pk=pending["user_id"], is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+@require_http_methods(["GET", "POST"])
+@throttled_posts(SCOPE_LOGIN)
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The code step of a login: a code from the authenticator app, or a recovery code."""
+    found = _pending_login(request)
+    if found is None:
+        request.session.pop(_PENDING_LOGIN_KEY, None)
+        return redirect("portal:login")
+    user, pending = found
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = otp_login_check(user=user, token=form.cleaned_data["otp"])
+        except ApplicationError as exc:
+            service_errors_apply(form, exc)
+        else:
+            del request.session[_PENDING_LOGIN_KEY]
+            login(request, user, backend=pending["backend"])
+            django_otp.login(request, device)  # this session passed the second factor
+            return redirect(pending["next"] or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return render(request, "portal/login_code.html", {"form": form})
 
 
 class PortalLogoutView(LogoutView):

@@ -6,7 +6,8 @@ There is no second code path: the page builds the `PostbackInbound` that `/postb
 bytes, the signature headers a partner must add when the key requires them) and calls the same
 service, `postback_receive`. The source address is the advertiser's own (`core.net.client_ip`),
 so an allowlisted key answers what a partner at that address would get. The postback is real:
-it is logged, and any status but `test` records or moves a conversion with its money.
+it is logged, and any status but `test` records or moves a conversion with its money; with the
+dry-run switch, the sandbox runs it instead and nothing is recorded.
 """
 
 import datetime as dt
@@ -31,6 +32,7 @@ from tracker.postback_answers import postback_answer
 from tracker.postback_params import ENDPOINT_KEYED, PostbackInbound
 from tracker.selectors import click_list, conversion_list, postback_log_list
 from tracker.services.postbacks import postback_receive
+from tracker.services.sandbox import postback_sandbox, sandbox_report_view
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 RECENT_CLICKS = 10
@@ -130,8 +132,11 @@ def postback_tester(request: AdvertiserRequest, partner_key_id: int) -> HttpResp
     )
     source_ip = client_ip(request)
     form = PostbackTesterForm(request.POST or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
+    result = dry_run = None
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["dry_run"]:
+        report = postback_sandbox(partner_key=partner_key, params=dict(form.postback_params()))
+        dry_run = sandbox_report_view(report=report, viewer=request.user)
+    elif request.method == "POST" and form.is_valid():
         now = timezone.now()
         tester_request = _tester_request(
             partner_key=partner_key, form=form, source_ip=source_ip, now=now
@@ -149,6 +154,7 @@ def postback_tester(request: AdvertiserRequest, partner_key_id: int) -> HttpResp
             "key": partner_key,
             "form": form,
             "result": result,
+            "dry_run": dry_run,
             "source_ip": source_ip,
             "recent_clicks": recent_clicks,
         },

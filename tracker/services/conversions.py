@@ -26,7 +26,9 @@ from campaigns.caps import caps_consume
 from campaigns.events import event_for_postback
 from campaigns.models import Campaign, ConversionEvent, EventInitialStatus, PartnerKey
 from campaigns.pricing_rules import pricing_rule_candidates
+from core.audit import audit_record
 from core.exceptions import ApplicationError, NotFoundError
+from core.models import AuditSource
 from core.sql import execute_fetchone, model_insert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
@@ -243,12 +245,19 @@ def conversion_transition_apply(
 
 @transaction.atomic
 def conversion_status_change(
-    *, conversion_id: int, status: str, actor: User | None, reason: str, source: str
+    *,
+    conversion_id: int,
+    status: str,
+    actor: User | None,
+    reason: str,
+    source: str,
+    audit_source: str = AuditSource.SYSTEM,
 ) -> Conversion:
     """An admin's or advertiser's status change (the caller has checked who may do it).
 
     Locks the conversion row. Same status: returned unchanged, nothing recorded. Re-approving a
     rejected conversion needs a reason; overrides bypass caps (also our own `cap_reached`).
+    The change is written to the audit log with `audit_source` (console, portal, api...).
     """
     if status not in ConversionStatus.values:
         raise ApplicationError(
@@ -279,7 +288,8 @@ def conversion_status_change(
             code="reason_required",
             fields={"reason": ["Required to re-approve a rejected conversion."]},
         )
-    return conversion_transition_apply(
+    previous = conversion.status
+    changed = conversion_transition_apply(
         conversion=conversion,
         to_status=status,
         source=source,
@@ -287,6 +297,17 @@ def conversion_status_change(
         reason=reason,
         now=timezone.now(),
     )
+    audit_record(
+        actor=actor,
+        source=audit_source,
+        action="status_change",
+        obj_type=Conversion,
+        obj_id=conversion.pk,
+        obj_repr=f"conversion #{conversion.pk}",
+        before={"status": previous},
+        after={"status": status, **({"reason": reason} if reason else {})},
+    )
+    return changed
 
 
 # --- recording a partner's postback ------------------------------------------------------------
@@ -304,6 +325,8 @@ class ClickAttribution:
     has_caps: bool = True  # False: the campaign has no cap, nothing to consume
     may_forward: bool = True  # False: the affiliate has no active postback endpoint
     has_rules: bool = True  # False: the campaign has no pricing rule, none to choose
+    # The event the postback names (or the default one), when the lookup read it already.
+    event: ConversionEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -453,7 +476,7 @@ def conversion_record(
             code="currency_mismatch",
             fields={"currency": [f"Must be {campaign.currency}."]},
         )
-    event = event_for_postback(campaign_id=campaign.pk, code=fields.event)
+    event = attribution.event or event_for_postback(campaign_id=campaign.pk, code=fields.event)
     if not fields.status_given:
         fields.status = event.initial_status
     if event.allow_multiple and not fields.transaction_id:

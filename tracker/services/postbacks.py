@@ -98,6 +98,8 @@ def _partner_key_authorize(
     if partner_key is None:
         raise ApplicationError("Invalid postback key.", code="invalid_key", status=404)
     log.partner_key = partner_key
+    if inbound.authorized_key is not None and inbound.authorized_key.pk == partner_key.pk:
+        return partner_key
     partner_key_verify_request(
         partner_key=partner_key,
         source_ip=inbound.source_ip,
@@ -151,7 +153,10 @@ def _click_find(
         if len(fields.click_id) > CLICK_ID_MAX_LENGTH:
             return None
         return click_by_id(
-            click_id=fields.click_id, advertiser_id=advertiser_id, affiliate_id=affiliate_id
+            click_id=fields.click_id,
+            advertiser_id=advertiser_id,
+            affiliate_id=affiliate_id,
+            event_code=fields.event,
         )
     click = _click_fallback(fields=fields, advertiser_id=advertiser_id, now=now)
     return None if click is None else ClickAttribution(click=click)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from campaigns.tests.factories import network
+from core.models import AuditEntry
 from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     ADMIN_OR_AFFILIATE_FORBIDDEN,
@@ -666,3 +667,26 @@ def test_points_list_queries_do_not_grow_with_rows(django_assert_max_num_queries
         response = client.get("/api/points")
 
     assert response.json()["count"] == 8
+
+
+def test_a_status_change_is_in_the_audit_log_with_its_source():
+    net = network()
+    conversion = converted(net)
+
+    net.client_as("advertiser1").post(
+        f"/api/conversions/{conversion.pk}/status",
+        {"status": "reversed", "reason": "chargeback"},
+        format="json",
+    )
+
+    assert list(
+        AuditEntry.objects.values_list("actor_id", "source", "action", "object_type", "changes")
+    ) == [
+        (
+            net.advertiser1.user.pk,
+            "api",
+            "status_change",
+            "tracker.conversion",
+            {"status": ["approved", "reversed"], "reason": [None, "chargeback"]},
+        )
+    ]

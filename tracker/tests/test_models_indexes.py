@@ -33,8 +33,8 @@ def test_conversion_table_has_no_index_another_covers():
         "conversion_unique_event_transaction",
         "tracker_conversion_created_at_3bf3e5ff",
         "tracker_conversion_partner_key_id_88559278",
-        "tracker_conversion_pricing_rule_id_b8e0bb14",
         "tracker_conversion_pkey",
+        "tracker_conversion_pricing_rule_id_48f843da",
     ]
 
 

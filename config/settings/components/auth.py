@@ -48,3 +48,14 @@ AXES_RESET_ON_SUCCESS = True
 # The server-rendered advertiser and affiliate portals (portal app) log people in here.
 LOGIN_URL = "/portal/login/"
 LOGIN_REDIRECT_URL = "/portal/"
+
+# Two-factor authentication (django-otp; accounts.two_factor, docs/access.md). The roles listed
+# here (`admin`, `advertiser`, `affiliate`) must use it: a user of one without a confirmed device
+# is sent to enrolment before any other page and refused at the API login. Production requires
+# it of admins unless OTP_ADMIN_OPTIONAL says otherwise (its deploy check, accounts.checks).
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=[])
+OTP_ADMIN_OPTIONAL = env.bool("OTP_ADMIN_OPTIONAL", default=False)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "ClickLedger"
+# The console's device pages never show a user's secret key or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

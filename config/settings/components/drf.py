@@ -7,6 +7,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Bearer header, else the httpOnly `access_token` cookie (which then requires CSRF).
         "accounts.authentication.CookieJWTAuthentication",
+        # `Authorization: Api-Key <key>` or `X-Api-Key` (accounts.api_keys).
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -33,6 +35,7 @@ REST_FRAMEWORK = {
         "auth_login": env.str("THROTTLE_AUTH_LOGIN", default="30/minute"),
         "auth_refresh": env.str("THROTTLE_AUTH_REFRESH", default="60/minute"),
         "auth_password_reset": env.str("THROTTLE_AUTH_PASSWORD_RESET", default="10/hour"),
+        "postback_sandbox": env.str("THROTTLE_POSTBACK_SANDBOX", default="60/minute"),
     },
     # Same trust as core.net.client_ip: only the N nearest proxies' X-Forwarded-For entries.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -24,11 +24,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApprovalStatusEnum": "accounts.models.ApprovalStatus",
         "PayoutMethodEnum": "accounts.models.PayoutMethod",
+        "ApiKeyScopeEnum": "accounts.models.ApiKeyScope",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "ApplicationStatusEnum": "campaigns.models.AccessStatus",
         "ConversionStatusEnum": "tracker.models.ConversionStatus",
         "DeliveryStatusEnum": "forwarding.models.DeliveryStatus",
         "EndpointMethodEnum": "forwarding.models.EndpointMethod",
         "ForwardEventEnum": "forwarding.models.ForwardEvent",
+        "OperatorEventTypeEnum": "core.models.OperatorEventType",
     },
 }

@@ -479,3 +479,33 @@ def test_the_payout_must_be_a_plain_decimal(payout, reason):
         "payout": [f"Enter a non-negative amount with at most 4 decimal places ({reason})."]
     }
     assert PostbackLog.objects.count() == 0
+
+
+def test_a_dry_run_shows_what_would_happen_and_records_nothing():
+    net = network()
+    click = ClickFactory(link=net.link1)
+
+    response = _send(
+        portal_client(net, "advertiser1"),
+        net.key1,
+        click_id=click.click_id,
+        status="approved",
+        payout="5.00",
+        dry_run="on",
+    )
+
+    html = _html(response)
+    assert response.status_code == 200
+    assert response.context["dry_run"]["result"] == "created"
+    assert response.context["result"] is None
+    assert '<span class="badge badge-active" id="dry-run-outcome">HTTP 200 · created</span>' in html
+    assert "Affiliate payout" not in html
+    assert (
+        Conversion.objects.count(),
+        PostbackLog.objects.count(),
+        LedgerEntry.objects.count(),
+    ) == (
+        0,
+        0,
+        0,
+    )

@@ -187,6 +187,8 @@ def test_a_test_postback_is_forwarded_to_endpoints_subscribed_to_test_events():
         "user_id": "U-1",
         "country": "DE",
         "timestamp": delivery.payload["timestamp"],
+        "event": "default",
+        "event_name": "Conversion",
     }
 
 
