@@ -1,6 +1,9 @@
 """Portal forms: they validate the shape of input only. Domain rules live in the services, whose
 ApplicationError field messages are put back on the form next to the field they name."""
 
+import base64
+import binascii
+import datetime as dt
 from typing import Any, TypedDict
 
 from django import forms
@@ -10,15 +13,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from accounts.models import ApiKeyScope, PayoutMethod, Role
 from accounts.two_factor import otp_login_check
 from campaigns.models import (
+    EVENT_CODE_MAX_LENGTH,
     AccessStatus,
     CampaignStatus,
     CapAction,
     CapMetric,
     CapPeriod,
     CapScope,
+    EventInitialStatus,
     PayoutType,
     Visibility,
 )
+from campaigns.pricing_rules import IMPORT_MAX_BYTES
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.forms import form_field
@@ -210,6 +216,59 @@ class SearchForm(forms.Form):
 
 # --- advertiser --------------------------------------------------------------------------------
 
+_CAP_PARTS = ("period", "scope", "metric", "limit", "action")
+
+
+def cap_fields_add(form: forms.Form, *, actions: list[tuple[str, str]]) -> None:
+    """CAP_ROWS rows of cap fields `cap<row>_<part>` (a row without a period is no cap)."""
+    for row in range(CAP_ROWS):
+        number = row + 1
+        form.fields[f"cap{row}_period"] = forms.ChoiceField(
+            label=f"Cap {number} period",
+            choices=[("", "No cap"), *CapPeriod.choices],
+            required=False,
+        )
+        form.fields[f"cap{row}_scope"] = forms.ChoiceField(
+            label=f"Cap {number} scope", choices=CapScope.choices, required=False
+        )
+        form.fields[f"cap{row}_metric"] = forms.ChoiceField(
+            label=f"Cap {number} metric", choices=CapMetric.choices, required=False
+        )
+        form.fields[f"cap{row}_limit"] = forms.CharField(
+            label=f"Cap {number} limit", required=False, max_length=30
+        )
+        form.fields[f"cap{row}_action"] = forms.ChoiceField(
+            label=f"Cap {number} when reached", choices=actions, required=False
+        )
+
+
+def cap_rows(form: forms.Form) -> list[list[forms.BoundField]]:
+    return [[form[f"cap{row}_{part}"] for part in _CAP_PARTS] for row in range(CAP_ROWS)]
+
+
+def caps_initial(caps) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for row, cap in enumerate(list(caps)[:CAP_ROWS]):
+        initial.update(
+            {
+                f"cap{row}_period": cap.period,
+                f"cap{row}_scope": cap.scope,
+                f"cap{row}_metric": cap.metric,
+                f"cap{row}_limit": money_text(cap.limit),
+                f"cap{row}_action": cap.action,
+            }
+        )
+    return initial
+
+
+def caps_data(form: forms.Form) -> list[dict[str, Any]]:
+    """The filled cap rows as the services take them."""
+    return [
+        {part: form.cleaned_data[f"cap{row}_{part}"] for part in _CAP_PARTS}
+        for row in range(CAP_ROWS)
+        if form.cleaned_data[f"cap{row}_period"]
+    ]
+
 
 class CampaignForm(forms.Form):
     """Every campaign field, plus CAP_ROWS rows of caps (a row without a period is no cap)."""
@@ -258,30 +317,11 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for row in range(CAP_ROWS):
-            number = row + 1
-            self.fields[f"cap{row}_period"] = forms.ChoiceField(
-                label=f"Cap {number} period",
-                choices=[("", "No cap"), *CapPeriod.choices],
-                required=False,
-            )
-            self.fields[f"cap{row}_scope"] = forms.ChoiceField(
-                label=f"Cap {number} scope", choices=CapScope.choices, required=False
-            )
-            self.fields[f"cap{row}_metric"] = forms.ChoiceField(
-                label=f"Cap {number} metric", choices=CapMetric.choices, required=False
-            )
-            self.fields[f"cap{row}_limit"] = forms.CharField(
-                label=f"Cap {number} limit", required=False, max_length=30
-            )
-            self.fields[f"cap{row}_action"] = forms.ChoiceField(
-                label=f"Cap {number} when reached", choices=CapAction.choices, required=False
-            )
+        cap_fields_add(self, actions=CapAction.choices)
 
     @property
     def cap_rows(self) -> list[list[forms.BoundField]]:
-        names = ("period", "scope", "metric", "limit", "action")
-        return [[self[f"cap{row}_{name}"] for name in names] for row in range(CAP_ROWS)]
+        return cap_rows(self)
 
     @staticmethod
     def initial_from(campaign) -> dict:
@@ -295,16 +335,7 @@ class CampaignForm(forms.Form):
         for name in ("payout_amount", "default_revenue"):
             initial[name] = money_text(initial[name], min_places=2)
         initial["revshare_percent"] = money_text(initial["revshare_percent"])
-        for row, cap in enumerate(campaign.campaign_caps[:CAP_ROWS]):
-            initial.update(
-                {
-                    f"cap{row}_period": cap.period,
-                    f"cap{row}_scope": cap.scope,
-                    f"cap{row}_metric": cap.metric,
-                    f"cap{row}_limit": money_text(cap.limit),
-                    f"cap{row}_action": cap.action,
-                }
-            )
+        initial.update(caps_initial(campaign.campaign_caps))
         return initial
 
     def service_data(self) -> dict:
@@ -313,18 +344,214 @@ class CampaignForm(forms.Form):
         data["allowed_countries"] = [
             code.strip() for code in data["allowed_countries"].split(",") if code.strip()
         ]
-        caps = []
-        for row in range(CAP_ROWS):
-            if not self.cleaned_data[f"cap{row}_period"]:
-                continue
-            caps.append(
-                {
-                    name: self.cleaned_data[f"cap{row}_{name}"]
-                    for name in ("period", "scope", "metric", "limit", "action")
-                }
-            )
-        data["caps"] = caps
+        data["caps"] = caps_data(self)
         return data
+
+
+class EventForm(forms.Form):
+    """A conversion event's terms, plus CAP_ROWS rows of its own caps."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=EVENT_CODE_MAX_LENGTH,
+        help_text="What the partner's postback sends as goal or event_code: lead, sale, deposit.",
+    )
+    name = forms.CharField(label="Name", max_length=200)
+    payout_type = forms.ChoiceField(label="Payout model", choices=PayoutType.choices)
+    payout_amount = forms.CharField(
+        label="Fixed payout", initial="0", help_text="Fixed model: paid per conversion."
+    )
+    revshare_percent = forms.CharField(
+        label="Revenue share %", initial="0", help_text="Revshare model: percent of revenue."
+    )
+    default_revenue = forms.CharField(
+        label="Default revenue", initial="0", help_text="When the partner's postback has no payout."
+    )
+    initial_status = forms.ChoiceField(
+        label="Initial status",
+        choices=EventInitialStatus.choices,
+        help_text="Pending: you approve each conversion (or the campaign's auto-approval does).",
+    )
+    allow_multiple = forms.BooleanField(label="Several conversions per click", required=False)
+
+    TERMS = (
+        "code",
+        "name",
+        "payout_type",
+        "payout_amount",
+        "revshare_percent",
+        "default_revenue",
+        "initial_status",
+        "allow_multiple",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A click does not know yet which event it brings: an event's cap cannot block clicks.
+        cap_fields_add(self, actions=[(CapAction.REJECT_CONVERSIONS, "Reject further conversions")])
+
+    @property
+    def cap_rows(self) -> list[list[forms.BoundField]]:
+        return cap_rows(self)
+
+    @staticmethod
+    def initial_from(event) -> dict[str, Any]:
+        initial = {name: getattr(event, name) for name in EventForm.TERMS}
+        for name in ("payout_amount", "default_revenue"):
+            initial[name] = money_text(initial[name], min_places=2)
+        initial["revshare_percent"] = money_text(initial["revshare_percent"])
+        initial.update(caps_initial(event.caps.all()))
+        return initial
+
+    def service_data(self) -> dict[str, Any]:
+        """The events services' payload (they validate values and rules across fields)."""
+        data = {name: self.cleaned_data[name] for name in self.TERMS}
+        data["caps"] = caps_data(self)
+        return data
+
+
+def _moment_text(value) -> str:
+    """A stored UTC time as a datetime-local input shows it (minutes)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _moment_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=40,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="UTC. Empty: open.",
+    )
+
+
+class PricingRuleForm(forms.Form):
+    """One pricing rule: who and what it applies to, when, and what it pays."""
+
+    event = forms.ChoiceField(label="Event", required=False)
+    affiliate = forms.CharField(
+        label="Affiliate id",
+        required=False,
+        max_length=20,
+        help_text="Empty: every affiliate.",
+        widget=forms.TextInput(attrs={"list": "known-affiliates", "autocomplete": "off"}),
+    )
+    country = forms.CharField(
+        label="Country", required=False, max_length=2, help_text="2-letter code; empty: all."
+    )
+    sub1 = forms.CharField(label="sub1", required=False, max_length=255, help_text="Empty: any.")
+    starts_at = _moment_field("Valid from")
+    ends_at = _moment_field("Valid until (excluded)")
+    payout_type = forms.ChoiceField(label="Payout model", choices=PayoutType.choices)
+    payout_amount = forms.CharField(label="Fixed payout", initial="0")
+    revshare_percent = forms.CharField(label="Revenue share %", initial="0")
+    revenue_amount = forms.CharField(
+        label="Revenue",
+        required=False,
+        max_length=30,
+        help_text="When the partner's postback has none; empty keeps the event's.",
+    )
+    note = forms.CharField(label="Note", required=False, max_length=200)
+
+    def __init__(self, *args, events=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `events`: the campaign's events.
+        form_field(self, "event", forms.ChoiceField).choices = [("", "Every event")] + [
+            (str(event.pk), str(event)) for event in events
+        ]
+
+    @staticmethod
+    def initial_from(rule) -> dict[str, Any]:
+        return {
+            "event": str(rule.event_id or ""),
+            "affiliate": str(rule.affiliate_id or ""),
+            "country": rule.country,
+            "sub1": rule.sub1,
+            "starts_at": _moment_text(rule.starts_at),
+            "ends_at": _moment_text(rule.ends_at),
+            "payout_type": rule.payout_type,
+            "payout_amount": money_text(rule.payout_amount, min_places=2),
+            "revshare_percent": money_text(rule.revshare_percent),
+            "revenue_amount": (
+                "" if rule.revenue_amount is None else money_text(rule.revenue_amount, min_places=2)
+            ),
+            "note": rule.note,
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class PricingRuleFilterForm(forms.Form):
+    event = forms.ChoiceField(label="Event", required=False)
+    affiliate = forms.ChoiceField(label="Affiliate", required=False)
+    active = forms.ChoiceField(
+        label="Validity",
+        required=False,
+        choices=[*_ANY, ("now", "Active now"), ("not", "Not active now")],
+    )
+
+    def __init__(self, *args, events=(), affiliates=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `events`: the campaign's events; `affiliates`: (id, name) of those its rules name.
+        form_field(self, "event", forms.ChoiceField).choices = [
+            *_ANY,
+            ("all", "Every event (no event set)"),
+            *[(str(event.pk), event.code) for event in events],
+        ]
+        form_field(self, "affiliate", forms.ChoiceField).choices = [
+            *_ANY,
+            ("all", "Every affiliate (no affiliate set)"),
+            *[(str(pk), name) for pk, name in affiliates],
+        ]
+
+
+class PricingPreviewForm(forms.Form):
+    """Which rule would price a conversion with these criteria."""
+
+    preview_affiliate = forms.IntegerField(label="Affiliate id", min_value=1, max_value=2**63 - 1)
+    preview_event = forms.ChoiceField(label="Event")
+    preview_country = forms.CharField(label="Country", required=False, max_length=2)
+    preview_sub1 = forms.CharField(label="sub1", required=False, max_length=255)
+    preview_date = forms.DateField(
+        label="On (UTC)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Empty: now.",
+    )
+
+    def __init__(self, *args, events=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "preview_event", forms.ChoiceField).choices = [
+            (str(event.pk), str(event)) for event in events
+        ]
+
+    def clean_preview_country(self) -> str:
+        return self.cleaned_data["preview_country"].strip().upper()
+
+
+class PricingImportForm(forms.Form):
+    """A CSV file to check (dry run), or the checked content sent back to apply it."""
+
+    file = forms.FileField(label="CSV file", required=False)
+    content = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not cleaned.get("file") and not cleaned.get("content"):
+            self.add_error("file", "Choose a CSV file.")
+        return cleaned
+
+    def file_content(self) -> bytes:
+        """The bytes to import: the uploaded file, else the content a dry run sent back."""
+        upload = self.cleaned_data.get("file")
+        if upload:
+            return upload.read(IMPORT_MAX_BYTES + 1)
+        try:
+            return base64.b64decode(self.cleaned_data["content"], validate=True)
+        except binascii.Error as exc:
+            raise ApplicationError("Upload the file again.", code="invalid_csv") from exc
 
 
 class DecisionForm(forms.Form):
@@ -456,6 +683,12 @@ class EndpointForm(forms.Form):
     campaign = forms.TypedChoiceField(
         label="Campaign", coerce=int, required=False, empty_value=None
     )
+    conversion_events = forms.CharField(
+        label="Conversion events",
+        required=False,
+        max_length=2000,
+        help_text="Event codes, comma separated (lead, sale); empty: every event.",
+    )
     is_active = forms.BooleanField(label="Active", required=False, initial=True)
 
     def __init__(self, *args, campaigns=(), **kwargs) -> None:
@@ -464,6 +697,10 @@ class EndpointForm(forms.Form):
             ("", "All campaigns"),
             *campaigns,
         ]
+
+    def clean_conversion_events(self) -> list[str]:
+        raw = self.cleaned_data["conversion_events"]
+        return [code.strip() for code in raw.split(",") if code.strip()]
 
 
 class PayoutRequestForm(forms.Form):

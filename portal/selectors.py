@@ -23,7 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApprovalStatus, User
-from campaigns.models import AccessStatus, Campaign, CampaignAccess
+from campaigns.models import AccessStatus, Campaign, CampaignAccess, ConversionEvent
+from campaigns.selectors import campaign_list
 from core.money import quantize_money
 from payouts.models import PayoutStatus
 from reporting.services.reports import STATUSES, ReportQuery, report_build, stats_list
@@ -352,6 +353,27 @@ def campaigns_with_access(
             pk__in=[campaign_id for campaign_id, row in rows.items() if row.status == access]
         )
     return queryset, rows
+
+
+def affiliate_access_get(*, affiliate_id: int, campaign_id: int) -> CampaignAccess | None:
+    """The affiliate's own access row to one campaign (None: it has not applied)."""
+    return (
+        CampaignAccess.objects.filter(affiliate_id=affiliate_id, campaign_id=campaign_id)
+        .only("id", "campaign_id", "status", "invited_at")
+        .first()
+    )
+
+
+def event_codes_visible(*, viewer: User) -> list[str]:
+    """The conversion event codes of the campaigns the viewer may see, each once, sorted: what a
+    postback endpoint may subscribe to."""
+    visible = campaign_list(viewer=viewer).prefetch_related(None).values("pk")
+    return list(
+        ConversionEvent.objects.filter(campaign_id__in=visible)
+        .order_by("code")
+        .values_list("code", flat=True)
+        .distinct()
+    )
 
 
 def points_filtered(*, viewer: User, search: str = "") -> QuerySet[EndUserPoints]:

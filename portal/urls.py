@@ -1,6 +1,14 @@
 from django.urls import path
 
-from portal.views import advertiser, affiliate, api_keys, shared, tester, two_factor
+from portal.views import (
+    advertiser,
+    advertiser_pricing,
+    affiliate,
+    api_keys,
+    shared,
+    tester,
+    two_factor,
+)
 
 app_name = "portal"
 
@@ -35,6 +43,51 @@ urlpatterns = [
         "advertiser/campaigns/<int:campaign_id>/invite/",
         advertiser.campaign_invite,
         name="advertiser-campaign-invite",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/events/new/",
+        advertiser_pricing.event_new,
+        name="advertiser-event-create",
+    ),
+    path(
+        "advertiser/events/<int:event_id>/",
+        advertiser_pricing.event_edit,
+        name="advertiser-event-edit",
+    ),
+    path(
+        "advertiser/events/<int:event_id>/delete/",
+        advertiser_pricing.event_remove,
+        name="advertiser-event-delete",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/pricing-rules/",
+        advertiser_pricing.pricing_rule_list,
+        name="advertiser-pricing-rules",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/pricing-rules/new/",
+        advertiser_pricing.pricing_rule_new,
+        name="advertiser-pricing-rule-create",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/pricing-rules/import/",
+        advertiser_pricing.pricing_rule_import,
+        name="advertiser-pricing-rule-import",
+    ),
+    path(
+        "advertiser/campaigns/<int:campaign_id>/pricing-rules/template.csv",
+        advertiser_pricing.pricing_rule_template,
+        name="advertiser-pricing-rule-template",
+    ),
+    path(
+        "advertiser/pricing-rules/<int:rule_id>/",
+        advertiser_pricing.pricing_rule_edit,
+        name="advertiser-pricing-rule-edit",
+    ),
+    path(
+        "advertiser/pricing-rules/<int:rule_id>/delete/",
+        advertiser_pricing.pricing_rule_remove,
+        name="advertiser-pricing-rule-delete",
     ),
     path("advertiser/applications/", advertiser.application_list, name="advertiser-applications"),
     path(
@@ -77,6 +130,11 @@ urlpatterns = [
     # Affiliate portal
     path("affiliate/", affiliate.dashboard, name="affiliate-dashboard"),
     path("affiliate/campaigns/", affiliate.campaign_list, name="affiliate-campaigns"),
+    path(
+        "affiliate/campaigns/<int:campaign_id>/",
+        affiliate.campaign_detail,
+        name="affiliate-campaign",
+    ),
     path(
         "affiliate/campaigns/<int:campaign_id>/apply/",
         affiliate.campaign_apply,

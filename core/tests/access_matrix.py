@@ -54,7 +54,9 @@ from accounts.tests.factories import (
     AffiliateFactory,
     StaffUserFactory,
 )
+from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, Visibility
+from campaigns.pricing_rules import pricing_rule_create
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
@@ -138,6 +140,15 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         affiliate=affiliate, amount="70", currency="USD"
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
+    # A conversion event and a pricing rule of the campaign (after the conversion: it priced
+    # nothing, so the owner may delete it).
+    event = event_create(
+        campaign=campaign, data={"code": "sale", "name": f"{mark} sale", "payout_type": "fixed"}
+    )
+    rule = pricing_rule_create(
+        campaign=campaign,
+        data={"payout_type": "fixed", "payout_amount": "2", "note": f"{mark} rule"},
+    )
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
     advertiser_api_key = api_key_create(
         user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
@@ -164,6 +175,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "delivery": delivery.pk,
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
+        "event": event.pk,
+        "rule": rule.pk,
         "api_key": api_key.api_key.pk,
         "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
@@ -1116,6 +1129,98 @@ ROWS += [
         expect(302, 403, 302, 404, 403, 403),
         body={"status": "rejected", "reason": "fraud"},
     ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/events/new/",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/events/new/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/events/new/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/events/new/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/events/<int:event_id>/",
+        "GET",
+        "/portal/advertiser/events/{event_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/events/<int:event_id>/",
+        "POST",
+        "/portal/advertiser/events/{event_a}/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/events/<int:event_id>/delete/",
+        "POST",
+        "/portal/advertiser/events/{event_a}/delete/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/new/",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/new/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/new/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/new/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/import/",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/import/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/import/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/import/",
+        ADVERTISER_A_PAGE,
+        body={},
+        note="no file: the form again, with its error",
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/pricing-rules/template.csv",
+        "GET",
+        "/portal/advertiser/campaigns/{campaign_a}/pricing-rules/template.csv",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/pricing-rules/<int:rule_id>/",
+        "GET",
+        "/portal/advertiser/pricing-rules/{rule_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/pricing-rules/<int:rule_id>/",
+        "POST",
+        "/portal/advertiser/pricing-rules/{rule_a}/",
+        ADVERTISER_A_PAGE,
+        body={},
+    ),
+    _page(
+        "portal/advertiser/pricing-rules/<int:rule_id>/delete/",
+        "POST",
+        "/portal/advertiser/pricing-rules/{rule_a}/delete/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={},
+    ),
     _page("portal/advertiser/api-keys/", "GET", "/portal/advertiser/api-keys/", ADVERTISER_PAGE),
     _page(
         "portal/advertiser/api-keys/",
@@ -1135,6 +1240,13 @@ ROWS += [
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/campaigns/<int:campaign_id>/",
+        "GET",
+        "/portal/affiliate/campaigns/{campaign_a}/",
+        AFFILIATE_A_PAGE,
+        note="a private campaign: only the affiliate with access sees it",
+    ),
     _page(
         "portal/affiliate/campaigns/<int:campaign_id>/apply/",
         "POST",

@@ -11,6 +11,7 @@ Tests that must hold on every page (no raw 4-decimal amount, no sideways scrolli
 width) walk this one list, so a new page only has to be added here.
 """
 
+import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +28,9 @@ from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.models import ApiKey, ApiKeyScope, User
 from accounts.tests.factories import DEFAULT_PASSWORD, AffiliateFactory
 from accounts.two_factor import otp_enrolment_start
+from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
+from campaigns.pricing_rules import pricing_rule_create
 from campaigns.tests.factories import CampaignAccessFactory
 from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
@@ -66,6 +69,9 @@ NOT_PAGES = frozenset(
         "affiliate-endpoint-delete",
         "affiliate-delivery-replay",
         "affiliate-statement",
+        "advertiser-event-delete",
+        "advertiser-pricing-rule-delete",
+        "advertiser-pricing-rule-template",
         "advertiser-api-key-revoke",
         "affiliate-api-key-revoke",
     }
@@ -204,6 +210,54 @@ def demo_world() -> DemoWorld:
         .order_by("-id")
         .first()
     )
+    # A second event with caps and a long name, and pricing rules of every kind on the campaign.
+    sale = event_create(
+        campaign=campaign,
+        data={
+            "code": "first_deposit",
+            "name": "First deposit after a verified sign-up",
+            "payout_type": "revshare",
+            "revshare_percent": "32.5",
+            "default_revenue": "1234.5678",
+            "initial_status": "pending",
+            "caps": [
+                {"period": "day", "scope": "affiliate", "metric": "conversions", "limit": "25"},
+                {"period": "month", "scope": "campaign", "metric": "payout", "limit": "12500"},
+            ],
+        },
+    )
+    rule = pricing_rule_create(
+        campaign=campaign,
+        data={
+            "event": sale.pk,
+            "affiliate": affiliate.pk,
+            "country": "GB",
+            "sub1": "newsletter-december-long-campaign-name",
+            "starts_at": "2026-01-01",
+            "payout_type": "fixed",
+            "payout_amount": "1234.5678",
+            "revenue_amount": "2345.6789",
+            "note": "Premium placement in the weekly newsletter",
+        },
+    )
+    pricing_rule_create(
+        campaign=campaign, data={"country": "DE", "payout_type": "fixed", "payout_amount": "3"}
+    )
+    pricing_rule_create(
+        campaign=campaign,
+        data={
+            "payout_type": "fixed",
+            "payout_amount": "1",
+            "starts_at": "2025-01-01",
+            "ends_at": "2025-02-01",
+        },
+    )
+    import_csv = (
+        f"id,event,affiliate,country,sub1,payout_type,payout_amount,note\n"
+        f"{rule.pk},,,,,,1500.25,raised\n"
+        f",first_deposit,{affiliate.pk},US,,fixed,20,new market\n"
+        f",no_such_event,,XX,,fixed,5,\n"
+    )
     # Two-factor authentication: the advertiser half-way through setting it up (its page shows
     # the QR code), and an affiliate who has it on (its password leads to the code step).
     otp_enrolment_start(user=advertiser)
@@ -254,6 +308,32 @@ def demo_world() -> DemoWorld:
             f"{adv}/campaigns/{campaign.pk}/invite/",
             {"affiliate": str(affiliate.pk)},
         ),
+        page("advertiser-event-create", "advertiser", f"{adv}/campaigns/{campaign.pk}/events/new/"),
+        page("advertiser-event-edit", "advertiser", f"{adv}/events/{sale.pk}/"),
+        page(
+            "advertiser-pricing-rules",
+            "advertiser",
+            f"{adv}/campaigns/{campaign.pk}/pricing-rules/?preview_affiliate={affiliate.pk}"
+            f"&preview_event={sale.pk}&preview_country=GB"
+            "&preview_sub1=newsletter-december-long-campaign-name",
+        ),
+        page(
+            "advertiser-pricing-rule-create",
+            "advertiser",
+            f"{adv}/campaigns/{campaign.pk}/pricing-rules/new/",
+        ),
+        page("advertiser-pricing-rule-edit", "advertiser", f"{adv}/pricing-rules/{rule.pk}/"),
+        page(
+            "advertiser-pricing-rule-import",
+            "advertiser",
+            f"{adv}/campaigns/{campaign.pk}/pricing-rules/import/",
+        ),
+        page(
+            "advertiser-pricing-rule-import-checked",
+            "advertiser",
+            f"{adv}/campaigns/{campaign.pk}/pricing-rules/import/",
+            {"content": base64.b64encode(import_csv.encode()).decode()},
+        ),
         page("advertiser-applications", "advertiser", f"{adv}/applications/"),
         page("advertiser-partner-keys", "advertiser", f"{adv}/partner-keys/"),
         page("advertiser-partner-key-edit", "advertiser", f"{adv}/partner-keys/{partner_key.pk}/"),
@@ -300,6 +380,7 @@ def demo_world() -> DemoWorld:
         page("advertiser-two-factor-setup", "advertiser", "/portal/two-factor/"),
         page("affiliate-dashboard", "affiliate", f"{aff}/"),
         page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
+        page("affiliate-campaign", "affiliate", f"{aff}/campaigns/{campaign.pk}/"),
         page("affiliate-links", "affiliate", f"{aff}/links/"),
         page("affiliate-link-builder", "affiliate", f"{aff}/links/{link.pk}/?sub1=newsletter"),
         page("affiliate-endpoints", "affiliate", f"{aff}/endpoints/"),

@@ -109,6 +109,14 @@ def test_no_page_shows_a_raw_four_place_amount():
     assert "Revenue $1,234.50" in texts["advertiser-postback-tester-result"]
     assert "80.00% of revenue" in texts["advertiser-campaigns"]
     assert "65.50% of revenue" in texts["affiliate-campaigns"]
+    assert (
+        "First deposit after a verified sign-up: 32.50% of revenue; "
+        "GB, sub1 newsletter-december-long-campaign-name: $1,234.57"
+    ) in texts["affiliate-campaign"]
+    assert "2,345.68" not in texts["affiliate-campaign"]  # the rule's revenue
+    assert "pays $1,234.57" in texts["advertiser-pricing-rules"]
+    assert "$2,345.68" in texts["advertiser-pricing-rules"]
+    assert "Per affiliate Daily conversions ≤ 25" in texts["advertiser-campaign-edit"]
     assert "€" in texts["console-index"]
     assert "$1,000.50" in texts["console-payouts"]
     assert "1,234.57" in texts["console-end-user-points"]

@@ -14,7 +14,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from campaigns.events import event_create
 from campaigns.models import AccessStatus
+from campaigns.pricing_rules import pricing_rule_create
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
@@ -92,6 +94,28 @@ def _history(net: Network, n: int) -> None:
             else ConversionStatus.PENDING
         )
         conversion_move(conversion=conversion, to_status=target, at=timezone.now())
+
+
+def _rules(net: Network, n: int) -> None:
+    for _ in range(n):
+        pricing_rule_create(
+            campaign=net.campaign1,
+            data={
+                "event": net.event.pk,
+                "affiliate": net.affiliate1.pk,
+                "sub1": f"s{next(_serial)}",
+                "payout_type": "fixed",
+                "payout_amount": "2",
+            },
+        )
+
+
+def _events(net: Network, n: int) -> None:
+    for _ in range(n):
+        event_create(
+            campaign=net.campaign1,
+            data={"code": f"goal{next(_serial)}", "name": "Goal", "payout_type": "fixed"},
+        )
 
 
 def _browse(net: Network, n: int) -> None:
@@ -180,7 +204,8 @@ def _context_list(name: str) -> Callable:
 @dataclass(frozen=True)
 class Page:
     role: str
-    path: str  # may use {campaign}, {key}, {conversion}, {link}, {endpoint}, {test}
+    path: str  # may use {campaign}, {key}, {conversion}, {link}, {endpoint}, {test}, {event},
+    # {rule}, {affiliate}
     grow: Callable[[Network, int], None]
     shown: Callable  # rows the response displays
     queries: int  # with 1 row and with 10
@@ -199,7 +224,27 @@ PAGES = {
                              lambda net, n: None, lambda response: 1, 3, growth=0),
     "adv campaign edit": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/",
                               _applications,  # the applicants are suggested for invitations
-                              _context_list("known_affiliates"), 6),
+                              _context_list("known_affiliates"), 8),  # + the events, their caps
+    "adv event new": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/events/new/",
+                          lambda net, n: None, lambda response: 1, 5, growth=0),
+    "adv event edit": Page("advertiser1", "/portal/advertiser/events/{event}/",
+                           lambda net, n: None, lambda response: 1, 5, growth=0),
+    # The campaign and its caps, the events, the affiliates its rules name, the count, the page,
+    # the preview's candidate rules.
+    "adv pricing rules": Page("advertiser1",
+                              "/portal/advertiser/campaigns/{campaign}/pricing-rules/"
+                              "?preview_affiliate={affiliate}&preview_event={event}&sort=sub1",
+                              _rules, _context_list("rows"), 10),
+    "adv pricing rule new": Page("advertiser1",
+                                 "/portal/advertiser/campaigns/{campaign}/pricing-rules/new/",
+                                 lambda net, n: None, lambda response: 1, 7, growth=0),
+    "adv pricing rule edit": Page("advertiser1", "/portal/advertiser/pricing-rules/{rule}/",
+                                  lambda net, n: None, lambda response: 1, 6, growth=0),
+    "adv pricing import": Page("advertiser1",
+                               "/portal/advertiser/campaigns/{campaign}/pricing-rules/import/",
+                               lambda net, n: None, lambda response: 1, 5, growth=0),
+    "adv pricing template csv": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/"
+                                     "pricing-rules/template.csv", _rules, _csv, 6),
     "adv applications": Page("advertiser1", "/portal/advertiser/applications/?status=pending",
                              _applications, _table, 5),
     "adv applications csv": Page("advertiser1", "/portal/advertiser/applications/?format=csv",
@@ -225,14 +270,16 @@ PAGES = {
                           _context_list("endpoints"), 7, growth=1),  # the first 3
     "aff campaigns": Page("affiliate1", "/portal/affiliate/campaigns/?sort=name", _browse,
                           _table, 7),
+    "aff campaign": Page("affiliate1", "/portal/affiliate/campaigns/{campaign}/", _events,
+                         _context_list("rows"), 7),
     "aff links": Page("affiliate1", "/portal/affiliate/links/", _links, _table, 5),
     "aff links csv": Page("affiliate1", "/portal/affiliate/links/?format=csv", _links, _csv, 4),
     "aff link detail": Page("affiliate1", "/portal/affiliate/links/{link}/?sub1=x",
                             lambda net, n: None, lambda response: 1, 4, growth=0),
     "aff endpoints": Page("affiliate1", "/portal/affiliate/endpoints/", _endpoints,
-                          lambda r: len(r.context["endpoints"]), 5, growth=9),
+                          lambda r: len(r.context["endpoints"]), 6, growth=9),  # + event codes
     "aff endpoint edit": Page("affiliate1", "/portal/affiliate/endpoints/{endpoint}/",
-                              lambda net, n: None, lambda response: 1, 5, growth=0),
+                              lambda net, n: None, lambda response: 1, 6, growth=0),
     "aff endpoint test": Page("affiliate1", "/portal/affiliate/endpoints/{endpoint}/tests/{test}/",
                               _test_attempts, lambda r: 1 if r.context["attempt"] else 0, 5,
                               growth=0),  # the last attempt
@@ -255,8 +302,8 @@ PAGES = {
 
 
 def _network() -> Network:
-    """The API tests' network, plus one conversion, one endpoint and one test of it for the
-    detail pages."""
+    """The API tests' network, plus one conversion, one endpoint and one test of it, one event
+    with a cap and one pricing rule, for the detail pages."""
     from django.utils import timezone
 
     net = network()
@@ -267,6 +314,18 @@ def _network() -> Network:
     )
     net.endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
     net.test = DeliveryFactory(endpoint=net.endpoint)
+    net.event = event_create(
+        campaign=net.campaign1,
+        data={
+            "code": "sale",
+            "name": "Sale",
+            "payout_type": "fixed",
+            "caps": [{"period": "day", "metric": "conversions", "limit": "5"}],
+        },
+    )
+    net.rule = pricing_rule_create(
+        campaign=net.campaign1, data={"country": "GB", "payout_type": "fixed", "payout_amount": "1"}
+    )
     return net
 
 
@@ -297,6 +356,9 @@ def test_a_page_runs_the_same_exact_queries_for_1_row_and_for_10(page):
         link=net.link1.pk,
         endpoint=net.endpoint.pk,
         test=net.test.pk,
+        event=net.event.pk,
+        rule=net.rule.pk,
+        affiliate=net.affiliate1.pk,
     )
     page.grow(net, 1)
     one, queries_one = _get(client, path)

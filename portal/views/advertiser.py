@@ -39,6 +39,7 @@ from portal.forms import (
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
+from portal.views.advertiser_pricing import event_rows
 from tracker.explain import conversion_explain
 from tracker.models import ChangeSource
 from tracker.selectors import conversion_get, conversion_list
@@ -190,6 +191,12 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
                 return redirect("portal:advertiser-campaign-edit", campaign_id=saved.pk)
     elif campaign is not None:
         preview, preview_error = _landing_preview(campaign.landing_url)
+    events = []
+    if campaign is not None:
+        events = event_rows(
+            list(campaign_selectors.event_list(viewer=request.user, campaign=campaign)),
+            campaign.currency,
+        )
     known_affiliates = []
     if campaign is not None and campaign.status != CampaignStatus.ARCHIVED:
         known_affiliates = list(
@@ -209,6 +216,7 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
             "macros": sorted(LANDING_MACROS),
             "invite_form": InviteForm(),
             "known_affiliates": known_affiliates,
+            "events": events,
         },
     )
 

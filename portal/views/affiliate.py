@@ -5,12 +5,14 @@ Views parse and authorize (`affiliate_required`, then the scoped selectors); the
 tracker and payouts services do every write. Affiliates never see revenue or margin.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Affiliate
@@ -49,6 +51,7 @@ from portal.forms import (
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
+from portal.terms import source_terms_text
 from tracker.selectors import conversion_list
 
 
@@ -113,6 +116,53 @@ def campaign_list(request: AffiliateRequest) -> HttpResponse:
         request,
         "portal/affiliate/campaign_list.html",
         {"form": form, "table": table, "rows": rows, "apply_form": ApplyForm()},
+    )
+
+
+@dataclass(frozen=True)
+class EventPayoutRow:
+    """One event's payout for this affiliate in words: `30.00% of revenue`, and per condition."""
+
+    name: str
+    code: str
+    base: str
+    conditional: list[tuple[str, str]]
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{self.name}: {self.base}"] + [
+            f"{cond}: {terms}" for cond, terms in self.conditional
+        ]
+        return "; ".join(parts)
+
+
+@affiliate_required
+def campaign_detail(request: AffiliateRequest, campaign_id: int) -> HttpResponse:
+    """A campaign with, per event, the payout that applies to this affiliate now: the event's
+    terms or the rules for everyone or for this affiliate (never another's), never revenue."""
+    campaign = campaign_selectors.campaign_get_for_affiliate(
+        affiliate=_affiliate(request), campaign_id=campaign_id
+    )
+    payouts = campaign_selectors.event_payouts_for_affiliate(
+        campaign=campaign, affiliate_id=request.user.pk, at=timezone.now()
+    )
+    rows = [
+        EventPayoutRow(
+            name=payout.event.name,
+            code=payout.event.code,
+            base=source_terms_text(payout.base, campaign.currency),
+            conditional=[
+                (condition, source_terms_text(terms, campaign.currency))
+                for condition, terms in payout.conditional
+            ],
+        )
+        for payout in payouts
+    ]
+    access = selectors.affiliate_access_get(affiliate_id=request.user.pk, campaign_id=campaign.pk)
+    return render(
+        request,
+        "portal/affiliate/campaign_detail.html",
+        {"campaign": campaign, "rows": rows, "access": access, "apply_form": ApplyForm()},
     )
 
 
@@ -200,6 +250,7 @@ def _endpoint_data(form: EndpointForm) -> dict:
         "method": form.cleaned_data["method"],
         "events": form.cleaned_data["events"],
         "campaign": form.cleaned_data["campaign"],
+        "conversion_events": form.cleaned_data["conversion_events"],
         "is_active": form.cleaned_data["is_active"],
     }
 
@@ -243,6 +294,7 @@ def endpoint_list_view(request: AffiliateRequest) -> HttpResponse:
             "form": form,
             "endpoints": endpoint_list(viewer=request.user),
             "macros": sorted(FORWARD_MACROS),
+            "event_codes": selectors.event_codes_visible(viewer=request.user),
         },
     )
 
@@ -260,6 +312,7 @@ def endpoint_edit(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
             "method": endpoint.method,
             "events": endpoint.events,
             "campaign": endpoint.campaign_id,
+            "conversion_events": ", ".join(endpoint.conversion_events),
             "is_active": endpoint.is_active,
         },
     )
@@ -279,7 +332,12 @@ def endpoint_edit(request: AffiliateRequest, endpoint_id: int) -> HttpResponse:
     return render(
         request,
         "portal/affiliate/endpoint_form.html",
-        {"form": form, "endpoint": endpoint, "macros": sorted(FORWARD_MACROS)},
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "macros": sorted(FORWARD_MACROS),
+            "event_codes": selectors.event_codes_visible(viewer=request.user),
+        },
     )
 
 
