@@ -139,6 +139,8 @@ class PostbackFields:
     ip: str = ""
     user_agent: str = ""
     reason: str = ""
+    # The partner's raw status when its key's profile mapped it (`sale`, `1`): kept in history.
+    partner_status: str = ""
     custom_data: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
