@@ -40,6 +40,9 @@ def key_body(partner_key: PartnerKey, **changes) -> dict:
         "require_signature": partner_key.require_signature,
         "previous_key_expires_at": iso(partner_key.previous_key_expires_at),
         "rotated_at": iso(partner_key.rotated_at),
+        "profile": partner_key.profile,
+        "param_map": partner_key.param_map,
+        "status_map": partner_key.status_map,
         "created_at": iso(partner_key.created_at),
         "updated_at": iso(partner_key.updated_at),
     }
@@ -113,6 +116,9 @@ def test_partner_key_list_options_describe_the_create_input():
         "ip_allowlist",
         "require_signature",
         "advertiser_id",
+        "profile",
+        "param_map",
+        "status_map",
     }
 
 
