@@ -19,7 +19,8 @@ Rules (docs/partners.md, "Postback profiles"):
 - A value still holding a placeholder of the platform (`{aff_sub}`, `#s2#`, Voluum's `REPLACE`)
   in a parameter we read is refused with `unreplaced_macro`, naming the parameter as sent.
 - `custom`: the key's own `param_map` (their name -> our name) and `status_map` (their value ->
-  our status), at most 50 entries each; `clickledger`: our names only, nothing renamed.
+  our status), at most 50 entries each; two of their names for one of ours: the first sent in
+  alphabetical order wins. `clickledger`: our names only, nothing renamed.
 """
 
 import re
@@ -199,7 +200,8 @@ def profile_renames(
     *, profile: str, param_map: Mapping[str, str] | None = None
 ) -> tuple[tuple[str, str], ...]:
     if profile == PartnerProfile.CUSTOM:
-        return tuple((param_map or {}).items())
+        # Sorted: the stored JSON keeps no order, and precedence must not depend on it.
+        return tuple(sorted((param_map or {}).items()))
     return PRESETS[profile].params if profile in PRESETS else ()
 
 

@@ -346,7 +346,7 @@ def _pairs_field(label: str, help_text: str) -> forms.CharField:
 
 
 def pairs_text(mapping: dict[str, str]) -> str:
-    return "\n".join(f"{theirs}={ours}" for theirs, ours in mapping.items())
+    return "\n".join(f"{theirs}={ours}" for theirs, ours in sorted(mapping.items()))
 
 
 class PartnerKeyCreateForm(forms.Form):

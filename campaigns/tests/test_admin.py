@@ -287,3 +287,47 @@ def test_invite_action_asks_which_affiliate_then_invites_it_to_each_campaign(
         f"{archived}: An archived campaign cannot take new affiliates.",
         f"{affiliate} invited to 1 campaign(s); 1 already had its access.",
     ]
+
+
+def _partner_key_form(partner_key: PartnerKey, **changes) -> dict:
+    data = {
+        "advertiser": partner_key.advertiser_id,
+        "name": partner_key.name,
+        "is_active": "on",
+        "ip_allowlist": "[]",
+        "profile": partner_key.profile,
+        "param_map": "{}",
+        "status_map": "{}",
+    }
+    data.update(changes)
+    return data
+
+
+def test_partner_key_admin_checks_the_profile_like_the_api(client):
+    partner_key = PartnerKeyFactory()
+    url = _url(PartnerKey, "change", partner_key.pk)
+
+    refused = client.post(
+        url, _partner_key_form(partner_key, profile="tune", status_map='{"sale": "approved"}')
+    )
+    saved = client.post(
+        url,
+        _partner_key_form(
+            partner_key,
+            profile="custom",
+            param_map='{"clickref": "click_id"}',
+            status_map='{"OK": "approved"}',
+        ),
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "status_map": ["Only the custom profile takes its own map."]
+    }
+    assert saved.status_code == 302
+    partner_key.refresh_from_db()
+    assert (partner_key.profile, partner_key.param_map, partner_key.status_map) == (
+        "custom",
+        {"clickref": "click_id"},
+        {"ok": "approved"},
+    )
