@@ -328,9 +328,12 @@ def profile_maps_clean(
             theirs, ours = theirs.strip(), ours.strip().lower()
             if name == "status_map":
                 theirs = theirs.lower()
-            if not theirs or len(theirs) > MAP_NAME_MAX_LENGTH:
+            # isprintable: no NUL, control character or lone surrogate reaches the JSON column.
+            if not theirs or len(theirs) > MAP_NAME_MAX_LENGTH or not theirs.isprintable():
                 raise _map_error(
-                    code, name, f"Each name must have 1 to {MAP_NAME_MAX_LENGTH} characters."
+                    code,
+                    name,
+                    f"Each name must have 1 to {MAP_NAME_MAX_LENGTH} printable characters.",
                 )
             if ours not in targets:
                 raise _map_error(

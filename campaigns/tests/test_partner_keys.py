@@ -251,7 +251,19 @@ def test_partner_key_create_takes_a_custom_profile_with_its_maps_cleaned():
             {"profile": "custom", "status_map": {"": "approved"}},
             "invalid_status_map",
             "status_map",
-            "Each name must have 1 to 64 characters.",
+            "Each name must have 1 to 64 printable characters.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"a\x00b": "click_id"}},
+            "invalid_param_map",
+            "param_map",
+            "Each name must have 1 to 64 printable characters.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"\ud800": "click_id"}},
+            "invalid_param_map",
+            "param_map",
+            "Each name must have 1 to 64 printable characters.",
         ),
     ],
 )
