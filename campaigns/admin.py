@@ -34,6 +34,7 @@ from campaigns.models import (
     PricingRule,
     TrackingLink,
 )
+from campaigns.partner_profiles import profile_maps_clean
 from campaigns.pricing_rules import (
     pricing_rule_create,
     pricing_rule_delete,
@@ -394,10 +395,55 @@ def rotate_partner_keys(
     _report(modeladmin, request, "Rotated", changed, errors)
 
 
+class PartnerKeyAdminForm(forms.ModelForm):
+    """Checks the profile and its maps with the same rules as the API and the portal."""
+
+    class Meta:
+        model = PartnerKey
+        fields = [
+            "advertiser",
+            "name",
+            "is_active",
+            "ip_allowlist",
+            "require_signature",
+            "profile",
+            "param_map",
+            "status_map",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if "profile" not in cleaned:
+            return cleaned
+        try:
+            profile, param_map, status_map = profile_maps_clean(
+                profile=cleaned["profile"],
+                param_map=cleaned.get("param_map"),
+                status_map=cleaned.get("status_map"),
+            )
+        except ApplicationError as exc:
+            for name, errors in (exc.fields or {"profile": [exc.message]}).items():
+                for error in errors:
+                    self.add_error(name if name in self.fields else None, error)
+        else:
+            cleaned.update(profile=profile, param_map=param_map, status_map=status_map)
+        return cleaned
+
+
 @admin.register(PartnerKey)
 class PartnerKeyAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
-    list_display = ["id", "name", "advertiser", "is_active", "require_signature", "rotated_at"]
-    list_filter = ["is_active", "require_signature"]
+    form = PartnerKeyAdminForm
+    list_display = [
+        "id",
+        "name",
+        "advertiser",
+        "profile",
+        "is_active",
+        "require_signature",
+        "rotated_at",
+    ]
+    list_filter = ["is_active", "require_signature", "profile"]
     search_fields = ["name", "key", "previous_key", "advertiser__user__email"]
     list_select_related = ["advertiser__user"]
     readonly_fields = [

@@ -50,6 +50,7 @@ from campaigns.partner_keys import (
     partner_key_rotate,
     partner_key_update,
 )
+from campaigns.partner_profiles import PartnerProfile
 from core.api_schema import error_responses
 from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError, NotFoundError
@@ -732,6 +733,13 @@ class CampaignLinkApi(APIView):
 # --- partner keys ------------------------------------------------------------------------------
 
 
+_PROFILE_HELP = (
+    "Whose parameter names the partner's postbacks use: "
+    + ", ".join(PartnerProfile.values)
+    + " (docs/partners.md, Postback profiles)."
+)
+
+
 class PartnerKeyOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     advertiser_id = serializers.IntegerField()
@@ -747,6 +755,13 @@ class PartnerKeyOutputSerializer(serializers.Serializer):
         allow_null=True, help_text="Until when the key replaced by the last rotation still works."
     )
     rotated_at = serializers.DateTimeField(allow_null=True)
+    profile = serializers.CharField(help_text=_PROFILE_HELP)
+    param_map = serializers.DictField(
+        child=serializers.CharField(), help_text="Custom profile: their parameter name -> ours."
+    )
+    status_map = serializers.DictField(
+        child=serializers.CharField(), help_text="Custom profile: their status value -> ours."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -782,6 +797,14 @@ class PartnerKeyListCreateApi(GenericAPIView):
         require_signature = serializers.BooleanField(required=False)
         advertiser_id = serializers.IntegerField(
             required=False, help_text="Required for admins: the advertiser that owns the key."
+        )
+        # Checked by the service (`invalid_profile`, `invalid_param_map`, `invalid_status_map`).
+        profile = serializers.CharField(max_length=32, required=False, help_text=_PROFILE_HELP)
+        param_map = serializers.JSONField(
+            required=False, help_text="Custom profile only: {their parameter name: ours}."
+        )
+        status_map = serializers.JSONField(
+            required=False, help_text="Custom profile only: {their status value: ours}."
         )
 
         class Meta:
@@ -835,6 +858,14 @@ class PartnerKeyDetailApi(APIView):
         )
         is_active = serializers.BooleanField(required=False)
         require_signature = serializers.BooleanField(required=False)
+        # Checked by the service (`invalid_profile`, `invalid_param_map`, `invalid_status_map`).
+        profile = serializers.CharField(max_length=32, required=False, help_text=_PROFILE_HELP)
+        param_map = serializers.JSONField(
+            required=False, help_text="Custom profile only: {their parameter name: ours}."
+        )
+        status_map = serializers.JSONField(
+            required=False, help_text="Custom profile only: {their status value: ours}."
+        )
 
         class Meta:
             ref_name = "PartnerKeyUpdateInput"

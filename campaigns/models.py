@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Advertiser, Affiliate, User
+from campaigns.partner_profiles import PartnerProfile
 from core.fields import money_field
 from core.formatting import format_number
 from core.models import TimeStampedModel
@@ -383,6 +384,19 @@ class PartnerKey(TimeStampedModel):
     # Rotation keeps the previous secret valid for signatures as long as the previous key.
     previous_signing_secret = models.CharField(max_length=128, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
+    # How the partner's postback is read (campaigns.partner_profiles): whose parameter names.
+    profile = models.CharField(
+        max_length=16,
+        choices=PartnerProfile.choices,
+        default=PartnerProfile.CLICKLEDGER,
+        db_default=PartnerProfile.CLICKLEDGER,
+    )
+    param_map = models.JSONField(
+        default=dict, blank=True, help_text="Custom profile: their parameter name -> ours."
+    )
+    status_map = models.JSONField(
+        default=dict, blank=True, help_text="Custom profile: their status value -> ours."
+    )
 
     class Meta:
         ordering = ["-id"]

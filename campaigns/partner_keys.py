@@ -44,6 +44,7 @@ from django.db import connection, transaction
 
 from accounts.models import Advertiser, User
 from campaigns.models import PARTNER_KEY_MAX_LENGTH, PartnerKey
+from campaigns.partner_profiles import PartnerProfile, profile_maps_clean
 from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
 from core.models import AuditSource
@@ -52,7 +53,17 @@ from core.sql import execute_fetchone, model_columns, model_from_row
 from core.tokens import new_partner_key, new_signing_secret
 
 SIGNATURE_PREFIX = "sha256="
-_UPDATABLE_FIELDS = frozenset({"name", "ip_allowlist", "is_active", "require_signature"})
+_UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "ip_allowlist",
+        "is_active",
+        "require_signature",
+        "profile",
+        "param_map",
+        "status_map",
+    }
+)
 
 
 def _ip_allowlist_clean(entries: Iterable[Any]) -> list[str]:
@@ -81,9 +92,17 @@ def partner_key_create(
     name: str = "",
     ip_allowlist: Iterable[str] = (),
     require_signature: bool = False,
+    profile: str = PartnerProfile.CLICKLEDGER,
+    param_map: Any = None,
+    status_map: Any = None,
     actor: User | None = None,
     source: str = AuditSource.SYSTEM,
 ) -> PartnerKey:
+    """A new key; `profile` says whose parameter names its postbacks use
+    (`campaigns.partner_profiles`), `param_map` / `status_map` only with `custom`."""
+    profile, param_map, status_map = profile_maps_clean(
+        profile=profile, param_map=param_map, status_map=status_map
+    )
     partner_key = PartnerKey.objects.create(
         advertiser=advertiser,
         name=name,
@@ -91,6 +110,9 @@ def partner_key_create(
         signing_secret=new_signing_secret(),
         ip_allowlist=_ip_allowlist_clean(ip_allowlist),
         require_signature=require_signature,
+        profile=profile,
+        param_map=param_map,
+        status_map=status_map,
     )
     _audit(partner_key, action="create", actor=actor, source=source, before={})
     return partner_key
@@ -104,6 +126,9 @@ _AUDITED_FIELDS = (
     "ip_allowlist",
     "is_active",
     "require_signature",
+    "profile",
+    "param_map",
+    "status_map",
 )
 
 
@@ -138,7 +163,8 @@ def partner_key_update(
     source: str = AuditSource.SYSTEM,
     **fields: Any,
 ) -> PartnerKey:
-    """Change `name`, `ip_allowlist`, `is_active` or `require_signature`; anything else refused."""
+    """Change `name`, `ip_allowlist`, `is_active`, `require_signature`, `profile`, `param_map` or
+    `status_map`; anything else refused. Leaving `custom` without new maps clears its maps."""
     unknown = sorted(set(fields) - _UPDATABLE_FIELDS)
     if unknown:
         raise ApplicationError(
@@ -148,6 +174,14 @@ def partner_key_update(
         )
     if "ip_allowlist" in fields:
         fields["ip_allowlist"] = _ip_allowlist_clean(fields["ip_allowlist"])
+    if {"profile", "param_map", "status_map"} & set(fields):
+        profile = fields.get("profile", partner_key.profile)
+        keep_maps = profile == PartnerProfile.CUSTOM
+        fields["profile"], fields["param_map"], fields["status_map"] = profile_maps_clean(
+            profile=profile,
+            param_map=fields.get("param_map", partner_key.param_map if keep_maps else {}),
+            status_map=fields.get("status_map", partner_key.status_map if keep_maps else {}),
+        )
     before = audit_snapshot(partner_key, fields)
     for name, value in fields.items():
         setattr(partner_key, name, value)

@@ -24,6 +24,7 @@ from campaigns.models import (
     PayoutType,
     Visibility,
 )
+from campaigns.partner_profiles import PartnerProfile
 from campaigns.pricing_rules import IMPORT_MAX_BYTES
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
@@ -601,14 +602,83 @@ def _allowlist_field() -> forms.CharField:
     )
 
 
+def _pairs_field(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "data-profile-custom": "1"}),
+        help_text=help_text,
+    )
+
+
+def pairs_text(mapping: dict[str, str]) -> str:
+    return "\n".join(f"{theirs}={ours}" for theirs, ours in sorted(mapping.items()))
+
+
 class PartnerKeyCreateForm(forms.Form):
+    """The key's settings and how its postbacks are read. A pasted postback URL can be previewed
+    with the profile chosen here before saving (the "Preview" button)."""
+
     name = forms.CharField(label="Name", max_length=100, required=False)
     ip_allowlist = _allowlist_field()
     require_signature = forms.BooleanField(label="Require an HMAC signature", required=False)
+    profile = forms.ChoiceField(
+        label="Postback profile",
+        choices=PartnerProfile.choices,
+        initial=PartnerProfile.CLICKLEDGER,
+        required=False,
+        help_text="The platform that sends the postbacks: its parameter names and statuses are "
+        "read as ours. Our own names keep working with every profile.",
+    )
+    param_map = _pairs_field(
+        "Custom parameters",
+        "Custom profile only. One their=ours per line, e.g. clickref=click_id, "
+        "order=transaction_id.",
+    )
+    status_map = _pairs_field(
+        "Custom statuses",
+        "Custom profile only. One their=ours per line, e.g. sale=approved, hold=pending.",
+    )
+    preview_url = forms.CharField(
+        label="Preview a postback URL",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
+        help_text="Paste a postback as the partner would send it, then Preview: nothing is "
+        "saved or recorded.",
+    )
+
+    def _pairs(self, name: str) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data[name].splitlines(), start=1):
+            if not line.strip():
+                continue
+            theirs, sep, ours = line.partition("=")
+            if not sep or not theirs.strip() or not ours.strip():
+                raise forms.ValidationError(f"Line {number}: write their=ours.")
+            pairs[theirs.strip()] = ours.strip()
+        return pairs
+
+    def clean_param_map(self) -> dict[str, str]:
+        return self._pairs("param_map")
+
+    def clean_status_map(self) -> dict[str, str]:
+        return self._pairs("status_map")
 
     def allowlist(self) -> list[str]:
         raw = self.cleaned_data["ip_allowlist"].replace(",", "\n")
         return [line.strip() for line in raw.splitlines() if line.strip()]
+
+    def profile_data(self) -> dict[str, Any]:
+        """The profile and its maps (maps only for custom: another profile takes none)."""
+        profile = self.cleaned_data["profile"] or PartnerProfile.CLICKLEDGER
+        custom = profile == PartnerProfile.CUSTOM
+        return {
+            "profile": profile,
+            "param_map": self.cleaned_data["param_map"] if custom else {},
+            "status_map": self.cleaned_data["status_map"] if custom else {},
+        }
 
 
 class ApiKeyCreateForm(forms.Form):

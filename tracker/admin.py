@@ -200,6 +200,7 @@ class ConversionHistoryInline(admin.TabularInline):
         "source",
         "actor",
         "reason",
+        "partner_status",
         "postback_log_id",
     )
     fields = readonly_fields

@@ -179,6 +179,8 @@ class ConversionHistory(models.Model):
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
     postback_log_id = models.UUIDField(null=True, blank=True, db_index=True)
     reason = models.CharField(max_length=255, blank=True)
+    # The partner's own status value when its key's profile mapped it (`sale`, `1`).
+    partner_status = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -21,11 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 
 from campaigns.models import PartnerKey
+from campaigns.partner_profiles import profile_apply
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
@@ -144,6 +146,8 @@ class PostbackFields:
     ip: str = ""
     user_agent: str = ""
     reason: str = ""
+    # The partner's raw status when its key's profile mapped it (`sale`, `1`): kept in history.
+    partner_status: str = ""
     custom_data: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -363,3 +367,39 @@ def postback_fields_parse(
         if isinstance(value, str) and _MACRO_RE.fullmatch(value.strip()):
             warnings.append(f"custom parameter {name[:60]!r} looks like an unreplaced macro")
     return fields
+
+
+# --- reading a pasted postback URL (the partner key form's preview) -----------------------------
+
+
+@dataclass
+class PostbackReading:
+    """How a postback URL would be read with a profile: the fields, or the refusal."""
+
+    fields: PostbackFields | None
+    error: ApplicationError | None
+    renamed: dict[str, str] = field(default_factory=dict)
+
+
+def postback_reading(
+    *,
+    profile: str,
+    param_map: Mapping[str, str] | None,
+    status_map: Mapping[str, str] | None,
+    url: str,
+) -> PostbackReading:
+    """Read the query string of `url` as the postback service would with this profile (parsing,
+    profile, validation), without looking anything up or writing anything: whether the click
+    exists, the event is the campaign's or the currency matches is for the real postback."""
+    query = urlsplit(url.strip()).query if "?" in url else url.strip()
+    warnings: list[str] = []
+    try:
+        params = _json_safe(_form_parse(query.encode("utf-8", "replace")))
+        applied = profile_apply(
+            profile=profile, param_map=param_map, status_map=status_map, params=params
+        )
+        fields = postback_fields_parse(applied.params, warnings=warnings)
+    except ApplicationError as error:
+        return PostbackReading(fields=None, error=error)
+    fields.partner_status = applied.partner_status
+    return PostbackReading(fields=fields, error=None, renamed=applied.renamed)

@@ -321,6 +321,20 @@ def _event_form(campaign, **changes) -> dict:
     return data
 
 
+def _partner_key_form(partner_key: PartnerKey, **changes) -> dict:
+    data = {
+        "advertiser": partner_key.advertiser_id,
+        "name": partner_key.name,
+        "is_active": "on",
+        "ip_allowlist": "[]",
+        "profile": partner_key.profile,
+        "param_map": "{}",
+        "status_map": "{}",
+    }
+    data.update(changes)
+    return data
+
+
 def test_event_admin_lists_filters_and_renders_with_its_caps(client):
     campaign = CampaignFactory(name="Summer")
     sale = ConversionEventFactory(campaign=campaign, code="sale")
@@ -452,4 +466,34 @@ def test_pricing_rule_add_form_goes_through_the_service_rules(client):
         campaign.pk,
         "GB",
         Decimal("3.0000"),
+    )
+
+
+def test_partner_key_admin_checks_the_profile_like_the_api(client):
+    partner_key = PartnerKeyFactory()
+    url = _url(PartnerKey, "change", partner_key.pk)
+
+    refused = client.post(
+        url, _partner_key_form(partner_key, profile="tune", status_map='{"sale": "approved"}')
+    )
+    saved = client.post(
+        url,
+        _partner_key_form(
+            partner_key,
+            profile="custom",
+            param_map='{"clickref": "click_id"}',
+            status_map='{"OK": "approved"}',
+        ),
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "status_map": ["Only the custom profile takes its own map."]
+    }
+    assert saved.status_code == 302
+    partner_key.refresh_from_db()
+    assert (partner_key.profile, partner_key.param_map, partner_key.status_map) == (
+        "custom",
+        {"clickref": "click_id"},
+        {"ok": "approved"},
     )

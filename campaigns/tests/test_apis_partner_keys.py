@@ -40,6 +40,9 @@ def key_body(partner_key: PartnerKey, **changes) -> dict:
         "require_signature": partner_key.require_signature,
         "previous_key_expires_at": iso(partner_key.previous_key_expires_at),
         "rotated_at": iso(partner_key.rotated_at),
+        "profile": partner_key.profile,
+        "param_map": partner_key.param_map,
+        "status_map": partner_key.status_map,
         "created_at": iso(partner_key.created_at),
         "updated_at": iso(partner_key.updated_at),
     }
@@ -113,6 +116,9 @@ def test_partner_key_list_options_describe_the_create_input():
         "ip_allowlist",
         "require_signature",
         "advertiser_id",
+        "profile",
+        "param_map",
+        "status_map",
     }
 
 
@@ -259,3 +265,62 @@ def test_rotation_issues_a_new_key_and_keeps_the_old_one_for_the_grace_period():
     assert net.key1.key != old_key
     assert partner_key_resolve(key=old_key, now=NOW + dt.timedelta(hours=23)) == net.key1
     assert partner_key_resolve(key=old_key, now=NOW + dt.timedelta(hours=25)) is None
+
+
+def test_a_custom_profile_round_trips_through_the_api():
+    net = network()
+    client = net.client_as("advertiser1")
+
+    created = client.post(
+        "/api/partner-keys",
+        {
+            "name": "Own platform",
+            "profile": "custom",
+            "param_map": {"clickref": "click_id", "order": "transaction_id"},
+            "status_map": {"ok": "approved"},
+        },
+        format="json",
+    )
+    key = PartnerKey.objects.get(name="Own platform")
+    changed = client.patch(
+        f"/api/partner-keys/{key.pk}",
+        {"status_map": {"ok": "approved", "hold": "pending"}},
+        format="json",
+    )
+
+    assert created.status_code == 201
+    assert created.json() == key_body(
+        key,
+        profile="custom",
+        param_map={"clickref": "click_id", "order": "transaction_id"},
+        status_map={"ok": "approved"},
+        signing_secret=key.signing_secret,
+        updated_at=created.json()["updated_at"],
+    )
+    assert changed.status_code == 200
+    assert changed.json() == key_body(key, status_map={"ok": "approved", "hold": "pending"})
+    assert client.get("/api/partner-keys").json()["results"][0]["param_map"] == {
+        "clickref": "click_id",
+        "order": "transaction_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"profile": "hasoffers"}, "invalid_profile"),
+        ({"profile": "tune", "param_map": {"a": "click_id"}}, "invalid_param_map"),
+        ({"profile": "custom", "status_map": {"sale": "paid"}}, "invalid_status_map"),
+    ],
+)
+def test_partner_key_api_refuses_a_bad_profile(data, code):
+    net = network()
+
+    response = net.client_as("advertiser1").patch(
+        f"/api/partner-keys/{net.key1.pk}", data, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    net.key1.refresh_from_db()
+    assert net.key1.profile == "clickledger"

@@ -175,3 +175,112 @@ def test_partner_key_postback_url_has_the_partner_guide_macros(settings):
         f"https://track.example/postback/{key.key}?click_id={{click_id}}&status={{status}}"
         "&payout={payout}&offer_id={offer_id}&transaction_id={transaction_id}"
     )
+
+
+def test_partner_key_create_takes_a_custom_profile_with_its_maps_cleaned():
+    key = partner_key_create(
+        advertiser=AdvertiserFactory(),
+        profile="custom",
+        param_map={" clickref ": "click_id", "order": "Transaction_ID"},
+        status_map={"OK": "approved"},
+    )
+
+    key.refresh_from_db()
+    assert (key.profile, key.param_map, key.status_map) == (
+        "custom",
+        {"clickref": "click_id", "order": "transaction_id"},
+        {"ok": "approved"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field", "message"),
+    [
+        (
+            {"profile": "hasoffers"},
+            "invalid_profile",
+            "profile",
+            "Unknown profile 'hasoffers': choose one of clickledger, tune, everflow, cake, affise,"
+            " keitaro, voluum, custom.",
+        ),
+        (
+            {"profile": "tune", "param_map": {"sub9": "sub1"}},
+            "invalid_param_map",
+            "param_map",
+            "Only the custom profile takes its own map.",
+        ),
+        (
+            {"profile": "keitaro", "status_map": {"sale": "approved"}},
+            "invalid_status_map",
+            "status_map",
+            "Only the custom profile takes its own map.",
+        ),
+        (
+            {"profile": "custom", "param_map": {f"p{n}": "sub1" for n in range(51)}},
+            "invalid_param_map",
+            "param_map",
+            "At most 50 entries.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"clickref": "clickid"}},
+            "invalid_param_map",
+            "param_map",
+            "'clickref' -> 'clickid': choose one of click_id, status, payout, currency, offer_id,"
+            " survey_id, campaign_id, transaction_id, conversion_id, user_id, affiliate_id, sub1,"
+            " sub2, sub3, sub4, sub5, country, device_id, ip, user_agent, reason, event.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"clickref": 5}},
+            "invalid_param_map",
+            "param_map",
+            "Names and values must be strings.",
+        ),
+        (
+            {"profile": "custom", "param_map": ["clickref"]},
+            "invalid_param_map",
+            "param_map",
+            "Must be an object of their name -> ours.",
+        ),
+        (
+            {"profile": "custom", "status_map": {"sale": "paid"}},
+            "invalid_status_map",
+            "status_map",
+            "'sale' -> 'paid': choose one of pending, approved, rejected, reversed, test.",
+        ),
+        (
+            {"profile": "custom", "status_map": {"": "approved"}},
+            "invalid_status_map",
+            "status_map",
+            "Each name must have 1 to 64 printable characters.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"a\x00b": "click_id"}},
+            "invalid_param_map",
+            "param_map",
+            "Each name must have 1 to 64 printable characters.",
+        ),
+        (
+            {"profile": "custom", "param_map": {"\ud800": "click_id"}},
+            "invalid_param_map",
+            "param_map",
+            "Each name must have 1 to 64 printable characters.",
+        ),
+    ],
+)
+def test_partner_key_profile_refusals(fields, code, field, message):
+    with pytest.raises(ApplicationError) as raised:
+        partner_key_create(advertiser=AdvertiserFactory(), **fields)
+
+    assert (raised.value.code, raised.value.fields) == (code, {field: [message]})
+    assert PartnerKey.objects.count() == 0
+
+
+def test_leaving_the_custom_profile_clears_its_maps():
+    key = partner_key_create(
+        advertiser=AdvertiserFactory(), profile="custom", param_map={"cref": "click_id"}
+    )
+
+    partner_key_update(partner_key=key, profile="affise")
+
+    key.refresh_from_db()
+    assert (key.profile, key.param_map, key.status_map) == ("affise", {}, {})

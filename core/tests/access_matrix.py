@@ -54,9 +54,7 @@ from accounts.tests.factories import (
     AffiliateFactory,
     StaffUserFactory,
 )
-from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, Visibility
-from campaigns.pricing_rules import pricing_rule_create
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
@@ -140,15 +138,6 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         affiliate=affiliate, amount="70", currency="USD"
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
-    # A conversion event and a pricing rule of the campaign (after the conversion: it priced
-    # nothing, so the owner may delete it).
-    event = event_create(
-        campaign=campaign, data={"code": "sale", "name": f"{mark} sale", "payout_type": "fixed"}
-    )
-    rule = pricing_rule_create(
-        campaign=campaign,
-        data={"payout_type": "fixed", "payout_amount": "2", "note": f"{mark} rule"},
-    )
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
     advertiser_api_key = api_key_create(
         user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
@@ -175,8 +164,6 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "delivery": delivery.pk,
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
-        "event": event.pk,
-        "rule": rule.pk,
         "api_key": api_key.api_key.pk,
         "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,

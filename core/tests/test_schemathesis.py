@@ -55,6 +55,8 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # `advertiser_id` / `affiliate_id` / `campaign` must name an existing row the caller may use.
     "POST /api/campaigns": "references another row",
     "POST /api/partner-keys": "references another row",
+    # `param_map` / `status_map` are only for the custom profile, and their targets are our names.
+    "PATCH /api/partner-keys/{partner_key_id}": "depends on several parameters together",
     "POST /api/postback-endpoints": "references another row",
     # `expires_at` must be in the future and `ip_allowlist` hold addresses or CIDR ranges.
     "POST /api/api-keys": "depends on the clock and on address syntax",

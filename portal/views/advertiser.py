@@ -4,6 +4,9 @@ Views parse and authorize (`advertiser_required`, then the scoped selectors); th
 tracker services do every write.
 """
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +23,10 @@ from campaigns.partner_keys import (
     partner_key_rotate,
     partner_key_update,
 )
+from campaigns.partner_profiles import profile_maps_clean
 from core.exceptions import ApplicationError, NotFoundError
 from core.models import AuditSource
+from core.money import money_text
 from portal import selectors
 from portal.access import AdvertiserRequest, advertiser_required
 from portal.charts import traffic_charts
@@ -36,12 +41,14 @@ from portal.forms import (
     PartnerKeyCreateForm,
     PartnerKeyEditForm,
     PeriodForm,
+    pairs_text,
     service_errors_apply,
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from portal.views.advertiser_pricing import event_rows
 from tracker.explain import conversion_explain
 from tracker.models import ChangeSource
+from tracker.postback_params import postback_reading
 from tracker.selectors import conversion_get, conversion_list
 from tracker.services.conversions import conversion_status_change
 
@@ -374,11 +381,55 @@ def application_decide(request: AdvertiserRequest, access_id: int) -> HttpRespon
 # --- partner keys ------------------------------------------------------------------------------
 
 
+def _preview(form: PartnerKeyCreateForm) -> dict[str, Any] | None:
+    """How the pasted URL would be read with the form's profile (nothing saved, nothing looked
+    up); None when the form is invalid or no URL was pasted."""
+    if not form.is_valid() or not form.cleaned_data["preview_url"].strip():
+        if form.is_valid():
+            form.add_error("preview_url", "Paste a postback URL to preview.")
+        return None
+    try:
+        profile_maps_clean(**form.profile_data())
+    except ApplicationError as exc:
+        service_errors_apply(form, exc)
+        return None
+    reading = postback_reading(**form.profile_data(), url=form.cleaned_data["preview_url"])
+    fields = reading.fields
+    if reading.error is not None or fields is None:
+        return {"error": reading.error}
+    return {
+        "rows": [
+            ("Click id", fields.click_id or "—"),
+            ("Transaction id", fields.transaction_id or "—"),
+            ("Event", fields.event or "the campaign's default event"),
+            (
+                "Status",
+                fields.status
+                + (f" (sent as {fields.partner_status!r})" if fields.partner_status else "")
+                if fields.status_given
+                else "not sent: the event's initial status",
+            ),
+            ("Payout", money_text(fields.payout) if fields.payout is not None else "—"),
+            ("Offer id", fields.partner_offer_id or "—"),
+            ("Sub ids", ", ".join(f"{k}={v}" for k, v in fields.sub_ids.items()) or "—"),
+            (
+                "Custom data",
+                json.dumps(fields.custom_data, sort_keys=True) if fields.custom_data else "—",
+            ),
+        ],
+        "renamed": reading.renamed,
+        "warnings": fields.warnings,
+    }
+
+
 @advertiser_required
 @require_http_methods(["GET", "POST"])
 def partner_key_list(request: AdvertiserRequest) -> HttpResponse:
     form = PartnerKeyCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and request.POST.get("action") == "preview":
+        preview = _preview(form)
+    elif request.method == "POST" and form.is_valid():
         try:
             key = partner_key_create(
                 advertiser=request.profile,
@@ -387,6 +438,7 @@ def partner_key_list(request: AdvertiserRequest) -> HttpResponse:
                 require_signature=form.cleaned_data["require_signature"],
                 actor=request.user,
                 source=AuditSource.PORTAL,
+                **form.profile_data(),
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
@@ -396,7 +448,11 @@ def partner_key_list(request: AdvertiserRequest) -> HttpResponse:
         (key, partner_key_postback_url(partner_key=key))
         for key in campaign_selectors.partner_key_list(viewer=request.user)
     ]
-    return render(request, "portal/advertiser/partner_keys.html", {"form": form, "keys": keys})
+    return render(
+        request,
+        "portal/advertiser/partner_keys.html",
+        {"form": form, "keys": keys, "preview": preview},
+    )
 
 
 def _partner_key_secret(request: AdvertiserRequest, key, *, created: bool) -> HttpResponse:
@@ -423,9 +479,15 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
             "ip_allowlist": "\n".join(key.ip_allowlist),
             "require_signature": key.require_signature,
             "is_active": key.is_active,
+            "profile": key.profile,
+            "param_map": pairs_text(key.param_map),
+            "status_map": pairs_text(key.status_map),
         },
     )
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and request.POST.get("action") == "preview":
+        preview = _preview(form)
+    elif request.method == "POST" and form.is_valid():
         try:
             partner_key_update(
                 partner_key=key,
@@ -435,6 +497,7 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
                 require_signature=form.cleaned_data["require_signature"],
                 actor=request.user,
                 source=AuditSource.PORTAL,
+                **form.profile_data(),
             )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
@@ -444,7 +507,12 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
     return render(
         request,
         "portal/advertiser/partner_key_form.html",
-        {"form": form, "key": key, "postback_url": partner_key_postback_url(partner_key=key)},
+        {
+            "form": form,
+            "key": key,
+            "postback_url": partner_key_postback_url(partner_key=key),
+            "preview": preview,
+        },
     )
 
 

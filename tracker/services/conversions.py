@@ -116,6 +116,7 @@ def _conversion_event_apply(
     reason: str,
     now: dt.datetime,
     may_forward: bool,
+    partner_status: str = "",
 ) -> ConversionHistory:
     """Everything that follows a status change, in the caller's transaction.
 
@@ -139,6 +140,7 @@ def _conversion_event_apply(
         actor=actor,
         postback_log_id=postback_log_id,
         reason=reason[:255],
+        partner_status=partner_status[:64],
         created_at=now,
     )
     model_insert(history)
@@ -173,6 +175,7 @@ def conversion_created_apply(
     postback_log_id: uuid.UUID | None = None,
     now: dt.datetime,
     may_forward: bool = True,
+    partner_status: str = "",
 ) -> ConversionHistory:
     """Record the first status of a conversion just inserted (same transaction as the insert).
 
@@ -188,6 +191,7 @@ def conversion_created_apply(
         reason=conversion.reason,
         now=now,
         may_forward=may_forward,
+        partner_status=partner_status,
     )
 
 
@@ -202,6 +206,7 @@ def conversion_transition_apply(
     revenue: Decimal | None = None,
     postback_log_id: uuid.UUID | None = None,
     may_forward: bool = True,
+    partner_status: str = "",
 ) -> Conversion:
     """Move a locked conversion to `to_status`; the caller has checked the transition.
 
@@ -239,6 +244,7 @@ def conversion_transition_apply(
         reason=reason,
         now=now,
         may_forward=may_forward,
+        partner_status=partner_status,
     )
     return conversion
 
@@ -448,6 +454,7 @@ def _conversion_update(
         revenue=fields.payout if requested == ConversionStatus.APPROVED else None,
         postback_log_id=log_id,
         may_forward=may_forward,
+        partner_status=fields.partner_status,
     )
     return RecordOutcome("updated", existing)
 
@@ -597,6 +604,7 @@ def conversion_record(
         postback_log_id=log_id,
         now=now,
         may_forward=attribution.may_forward,
+        partner_status=fields.partner_status,
     )
     if conversion.status == ConversionStatus.REJECTED:
         return RecordOutcome("rejected", conversion, conversion.reason)

@@ -8,8 +8,10 @@ When the database is unreachable the result is the refusal `unavailable` (503), 
 Python logger instead. The views turn a result into the JSON answer (`tracker.postback_answers`).
 
 Here: who may send (the partner key, or an allowed source for the keyless route), which click
-the postback converts, and the log. Parsing is `tracker.postback_params`; what recording a
-conversion does (identity, status machine, caps, money) is `conversion_record`.
+the postback converts, and the log. Parsing is `tracker.postback_params`; the key's profile
+(`campaigns.partner_profiles`: the partner platform's parameter names and status values) is
+applied between reading the parameters and validating them, from the key row already read; what
+recording a conversion does (identity, status machine, caps, money) is `conversion_record`.
 
 Currency: a postback in another currency than the campaign's is refused (400
 `currency_mismatch`): there is no FX conversion here, and silently booking EUR as USD would be
@@ -37,6 +39,7 @@ from django.utils import timezone
 
 from campaigns.models import PartnerKey
 from campaigns.partner_keys import partner_key_resolve, partner_key_verify_request
+from campaigns.partner_profiles import profile_apply
 from core.exceptions import ApplicationError
 from core.net import address_in_networks
 from core.sql import model_insert
@@ -380,7 +383,17 @@ def _postback_process(
     if parse_error is not None:
         raise parse_error
     consumed = frozenset({"key"}) if inbound.endpoint == ENDPOINT_API else frozenset()
-    fields = postback_fields_parse(params, warnings=warnings, consumed=consumed)
+    reading = profile_apply(
+        profile=partner_key.profile,
+        param_map=partner_key.param_map,
+        status_map=partner_key.status_map,
+        params=params,
+    )
+    if reading.renamed:
+        log.click_id = log.transaction_id = ""
+        _log_ids_from(log, reading.params)
+    fields = postback_fields_parse(reading.params, warnings=warnings, consumed=consumed)
+    fields.partner_status = reading.partner_status
     if fields.status == STATUS_TEST:
         with transaction.atomic():
             result = _test_logged(log, warnings)

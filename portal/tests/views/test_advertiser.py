@@ -424,3 +424,103 @@ def test_conversion_detail_shows_history_and_refuses_bad_transitions():
     html = refused.content.decode()
     assert "new → approved" in html
     assert "approved → reversed" in html
+
+
+def test_partner_key_custom_profile_round_trips_through_the_form():
+    net = network()
+    client = portal_client(net, "advertiser1")
+    url = f"/portal/advertiser/partner-keys/{net.key1.pk}/"
+
+    saved = client.post(
+        url,
+        {
+            "name": "Own platform",
+            "is_active": "on",
+            "profile": "custom",
+            "param_map": "clickref=click_id\norder = transaction_id\n",
+            "status_map": "ok=approved\nhold=pending",
+        },
+    )
+    page = client.get(url)
+
+    net.key1.refresh_from_db()
+    assert saved["Location"] == "/portal/advertiser/partner-keys/"
+    assert (net.key1.profile, net.key1.param_map, net.key1.status_map) == (
+        "custom",
+        {"clickref": "click_id", "order": "transaction_id"},
+        {"ok": "approved", "hold": "pending"},
+    )
+    assert page.context["form"].initial["param_map"] == "clickref=click_id\norder=transaction_id"
+    assert page.context["form"].initial["status_map"] == "hold=pending\nok=approved"
+
+
+def test_partner_key_form_refuses_bad_maps():
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    bad_line = client.post(
+        "/portal/advertiser/partner-keys/",
+        {"name": "k", "profile": "custom", "param_map": "clickref"},
+    )
+    bad_target = client.post(
+        "/portal/advertiser/partner-keys/",
+        {"name": "k", "profile": "custom", "status_map": "sale=paid"},
+    )
+
+    assert bad_line.context["form"].errors == {"param_map": ["Line 1: write their=ours."]}
+    assert bad_target.context["form"].errors == {
+        "status_map": [
+            "'sale' -> 'paid': choose one of pending, approved, rejected, reversed, test."
+        ]
+    }
+    assert not PartnerKey.objects.filter(name="k").exists()
+
+
+def test_partner_key_form_previews_a_postback_without_saving_anything():
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    response = client.post(
+        f"/portal/advertiser/partner-keys/{net.key1.pk}/",
+        {
+            "name": "unchanged?",
+            "is_active": "on",
+            "profile": "keitaro",
+            "preview_url": "https://tracker.example.com/postback/KEY?subid=51ts6sgr&status=sale"
+            "&payout=21.0&tid=52949935&from=adcombo.com",
+            "action": "preview",
+        },
+    )
+
+    net.key1.refresh_from_db()
+    assert response.status_code == 200
+    assert response.context["preview"]["rows"] == [
+        ("Click id", "51ts6sgr"),
+        ("Transaction id", "52949935"),
+        ("Event", "the campaign's default event"),
+        ("Status", "approved (sent as 'sale')"),
+        ("Payout", "21"),
+        ("Offer id", "—"),
+        ("Sub ids", "—"),
+        ("Custom data", '{"from": "adcombo.com"}'),
+    ]
+    assert response.context["preview"]["renamed"] == {
+        "subid": "click_id",
+        "tid": "transaction_id",
+    }
+    assert b"How this postback would be read" in response.content
+    assert (net.key1.profile, net.key1.name) != ("keitaro", "unchanged?")
+
+
+def test_partner_key_form_preview_shows_the_refusal():
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    response = client.post(
+        "/portal/advertiser/partner-keys/",
+        {"profile": "tune", "preview_url": "?transaction_id={aff_sub}", "action": "preview"},
+    )
+
+    assert response.context["preview"]["error"].code == "unreplaced_macro"
+    assert b"unreplaced_macro" in response.content
+    assert PartnerKey.objects.count() == 2

@@ -107,3 +107,21 @@ def test_one_cap_costs_its_list_and_one_upsert(client, django_assert_num_queries
         response = client.get(world.postback_path, {"click_id": click.click_id, "payout": "5"})
 
     assert response.json()["result"] == "created"
+
+
+def test_a_profiled_postback_costs_the_same_ten_statements(client, django_assert_num_queries):
+    # the profile and its maps come with the partner key row the postback reads anyway
+    world, first = _approved_world()
+    world.partner_key.profile = "keitaro"
+    world.partner_key.save(update_fields=["profile"])
+    assert client.get(world.postback_path, {"subid": first.click_id}).status_code == 200
+    click = world.click()
+
+    with django_assert_num_queries(10):
+        response = client.get(
+            world.postback_path, {"subid": click.click_id, "status": "sale", "payout": "5.00"}
+        )
+
+    assert response.json()["result"] == "created"
+    history = ConversionHistory.objects.get(conversion__click=click)
+    assert (history.to_status, history.partner_status) == ("approved", "sale")
