@@ -36,6 +36,7 @@ VALID_STATUSES = (*ConversionStatus.values, STATUS_TEST)
 ENDPOINT_KEYED = "postback"
 ENDPOINT_API = "api"
 ENDPOINT_LEGACY = "legacy"
+ENDPOINT_PIXEL = "pixel"
 
 # canonical name -> accepted parameter names, first non-empty wins
 PARAM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -115,6 +116,7 @@ class PostbackInbound:
     signature_timestamp: str | None = None
     signature: str | None = None
     form_data: Mapping[str, str] | None = None  # multipart bodies, parsed by Django
+    cookie_click_id: str = ""  # conversion pixels: the visitor's `cl_cid` cookie
 
 
 @dataclass
