@@ -16,8 +16,10 @@ from campaigns.macros import LANDING_MACROS, TemplateError, template_fill, templ
 from campaigns.models import CampaignStatus
 from campaigns.partner_keys import (
     partner_key_create,
+    partner_key_pixel_snippets,
     partner_key_postback_url,
     partner_key_rotate,
+    partner_key_takes_pixels,
     partner_key_update,
 )
 from core.exceptions import ApplicationError, NotFoundError
@@ -419,7 +421,13 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
     return render(
         request,
         "portal/advertiser/partner_key_form.html",
-        {"form": form, "key": key, "postback_url": partner_key_postback_url(partner_key=key)},
+        {
+            "form": form,
+            "key": key,
+            "postback_url": partner_key_postback_url(partner_key=key),
+            "takes_pixels": partner_key_takes_pixels(partner_key=key),
+            "pixels": partner_key_pixel_snippets(partner_key=key),
+        },
     )
 
 

@@ -37,7 +37,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import PartnerKey
-from campaigns.partner_keys import partner_key_resolve, partner_key_verify_request
+from campaigns.partner_keys import (
+    partner_key_resolve,
+    partner_key_takes_pixels,
+    partner_key_verify_request,
+)
 from core.exceptions import ApplicationError
 from core.net import address_in_networks
 from core.sql import model_insert
@@ -113,18 +117,13 @@ def _partner_key_authorize(
 
 
 def _pixel_key_authorize(*, key: str, log: PostbackLog, now: dt.datetime) -> PartnerKey:
-    """The active key `key` names, if it may be used by a browser pixel.
-
-    A pixel comes from the visitor's browser: its source address is the visitor's and it cannot
-    carry a signature. A key whose owner asked for either (an IP allowlist, signed requests) has
-    said that only its server may report conversions, so it takes no pixel at all.
-    """
+    """The active key `key` names, if it takes pixels (`partner_key_takes_pixels`)."""
     log.key = clean_text(key)[:128]
     partner_key = partner_key_resolve(key=key, now=now)
     if partner_key is None:
         raise ApplicationError("Invalid postback key.", code="invalid_key", status=404)
     log.partner_key = partner_key
-    if partner_key.require_signature or partner_key.ip_allowlist:
+    if not partner_key_takes_pixels(partner_key=partner_key):
         raise ApplicationError(
             "This key requires signed requests or allowed source addresses, which a browser "
             "pixel cannot give: use the server postback.",
