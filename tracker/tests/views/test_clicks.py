@@ -265,7 +265,6 @@ def test_redirect_costs_at_most_two_queries(client, django_assert_max_num_querie
 # --- the click-id cookie for conversion pixels -------------------------------------------------
 
 
-@time_machine.travel(NOW, tick=False)
 def test_redirect_over_http_sets_a_lax_click_id_cookie_for_the_attribution_window(client):
     link = TrackingLinkFactory(campaign__attribution_window_hours=48)
 
@@ -273,13 +272,15 @@ def test_redirect_over_http_sets_a_lax_click_id_cookie_for_the_attribution_windo
 
     click = Click.objects.get()
     assert response.status_code == 302
+    # What the WSGI handler sends: the morsel's `output`, as for any cookie.
+    assert response.cookies["cl_cid"].output(header="Set-Cookie:") == (
+        f"Set-Cookie: cl_cid={click.click_id}; HttpOnly; Max-Age=172800; Path=/; SameSite=Lax"
+    )
     assert response.cookies["cl_cid"].OutputString() == (
-        f"cl_cid={click.click_id}; expires=Mon, 03 Mar 2025 12:00:00 GMT; HttpOnly; "
-        "Max-Age=172800; Path=/; SameSite=Lax"
+        f"cl_cid={click.click_id}; HttpOnly; Max-Age=172800; Path=/; SameSite=Lax"
     )
 
 
-@time_machine.travel(NOW, tick=False)
 def test_redirect_over_https_sets_a_secure_samesite_none_click_id_cookie(client):
     link = TrackingLinkFactory(campaign__attribution_window_hours=720)
 
@@ -287,12 +288,10 @@ def test_redirect_over_https_sets_a_secure_samesite_none_click_id_cookie(client)
 
     click = Click.objects.get()
     assert response.cookies["cl_cid"].OutputString() == (
-        f"cl_cid={click.click_id}; expires=Mon, 31 Mar 2025 12:00:00 GMT; HttpOnly; "
-        "Max-Age=2592000; Path=/; SameSite=None; Secure"
+        f"cl_cid={click.click_id}; HttpOnly; Max-Age=2592000; Path=/; SameSite=None; Secure"
     )
 
 
-@time_machine.travel(NOW, tick=False)
 def test_a_campaign_without_attribution_window_keeps_the_cookie_30_days(client):
     link = TrackingLinkFactory(campaign__attribution_window_hours=0)
 
