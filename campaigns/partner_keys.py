@@ -316,6 +316,36 @@ def _signing_secrets(*, partner_key: PartnerKey, now: dt.datetime) -> list[str]:
     return secrets
 
 
+def partner_key_takes_pixels(*, partner_key: PartnerKey) -> bool:
+    """Whether conversion pixels (`/px/<key>.gif|.html|.js`) may use this key.
+
+    A pixel comes from the visitor's browser: its source is the visitor's address and it carries
+    no signature. A key with an IP allowlist or required signatures says only its owner's server
+    may report conversions, so it takes no pixel.
+    """
+    return not (partner_key.require_signature or partner_key.ip_allowlist)
+
+
+# The example values of the pixel snippets: macros the advertiser replaces with their own values
+# (left as they are, the pixel is refused as `unreplaced_macro`, never booked).
+_PIXEL_QUERY = "event={event}&transaction_id={transaction_id}&payout={payout}"
+
+
+def partner_key_pixel_snippets(*, partner_key: PartnerKey) -> dict[str, str]:
+    """The three conversion-pixel tags to paste in the conversion page, by form (gif, html, js).
+
+    No click id: the visitor's `cl_cid` cookie supplies it. `&` is written `&amp;` as HTML
+    attributes require.
+    """
+    base = f"{settings.PUBLIC_BASE_URL}/px/{partner_key.key}"
+    query = _PIXEL_QUERY.replace("&", "&amp;")
+    return {
+        "gif": f'<img src="{base}.gif?{query}" width="1" height="1" alt="">',
+        "html": f'<iframe src="{base}.html?{query}" width="1" height="1" title="" hidden></iframe>',
+        "js": f'<script src="{base}.js?{query}" async></script>',
+    }
+
+
 def partner_key_postback_url(*, partner_key: PartnerKey) -> str:
     """The URL template to give the partner, with the macros of the partner guide
     (docs/partners.md)."""

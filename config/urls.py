@@ -7,7 +7,7 @@ from portal.views import shared as portal_shared
 
 urlpatterns = [
     # Tracking endpoints first: they are the hot paths, and URL resolution tries patterns in order.
-    # (/c/<token>, /postback/<key>, /click, /postback, /api/track/...)
+    # (/c/<token>, /postback/<key>, /px/<key>.gif, /click, /postback, /api/track/...)
     path("", include("tracker.urls_clicks")),
     path("", include("tracker.urls_postbacks")),
     path("", portal_shared.site_root, name="site-root"),

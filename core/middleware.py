@@ -16,19 +16,20 @@ from core.api import error_json, is_page_path
 from core.formatting import locale_negotiate, locale_override
 
 # Hit by visitors' browsers and partners' servers, never with a session.
-TRACKING_PATH_PREFIXES = ("/c/", "/api/track/click/", "/postback/")
+TRACKING_PATH_PREFIXES = ("/c/", "/api/track/click/", "/postback/", "/px/")
 
 
 class TrackingFastPathMiddleware:
     """Serve the tracking endpoints without the browser-session middleware listed after this one.
 
-    The click redirect and the partner postback need none of it: no session or auth cookie is
-    read (the views take no user), CSRF does not apply (the click is GET/HEAD only and the
-    postback views are csrf_exempt), there is no message to show, no page to frame and no login
-    to lock out. Skipping them is a measurable share of a click's CPU
-    (docs/performance.md). Placed right after SecurityMiddleware, so HTTPS redirects and security
-    headers still apply; an unknown path under these prefixes raises Resolver404, which the
-    handler turns into the project's 404 answer exactly as it would without this middleware.
+    The click redirect, the partner postback and the conversion pixel need none of it: no session
+    or auth cookie is read (the views take no user), CSRF does not apply (the click and the pixel
+    are GET/HEAD only and the postback views are csrf_exempt), there is no message to show, no
+    page to frame (the iframe pixel must be framed by the advertiser's page) and no login to lock
+    out. Skipping them is a measurable share of a click's CPU (docs/performance.md). Placed right
+    after SecurityMiddleware, so HTTPS redirects and security headers still apply; an unknown path
+    under these prefixes raises Resolver404, which the handler turns into the project's 404 answer
+    exactly as it would without this middleware.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

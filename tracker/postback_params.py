@@ -40,6 +40,7 @@ ENDPOINT_KEYED = "postback"
 ENDPOINT_API = "api"
 ENDPOINT_LEGACY = "legacy"
 ENDPOINT_SANDBOX = "sandbox"
+ENDPOINT_PIXEL = "pixel"
 
 # canonical name -> accepted parameter names, first non-empty wins
 PARAM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -122,6 +123,7 @@ class PostbackInbound:
     # The sandbox's key, already authorized (its owner called the API): its allowlist and
     # signature rules are for the partner's server and are not checked.
     authorized_key: PartnerKey | None = None
+    cookie_click_id: str = ""  # conversion pixels: the visitor's `cl_cid` cookie
 
 
 @dataclass

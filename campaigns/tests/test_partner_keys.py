@@ -8,9 +8,11 @@ from accounts.tests.factories import AdvertiserFactory
 from campaigns.models import PartnerKey
 from campaigns.partner_keys import (
     partner_key_create,
+    partner_key_pixel_snippets,
     partner_key_postback_url,
     partner_key_resolve,
     partner_key_rotate,
+    partner_key_takes_pixels,
     partner_key_update,
     partner_key_verify_request,
 )
@@ -284,3 +286,32 @@ def test_leaving_the_custom_profile_clears_its_maps():
 
     key.refresh_from_db()
     assert (key.profile, key.param_map, key.status_map) == ("affise", {}, {})
+
+
+def test_partner_key_pixel_snippets_are_the_three_tags_with_example_placeholders(settings):
+    settings.PUBLIC_BASE_URL = "https://track.example"
+    key = partner_key_create(advertiser=AdvertiserFactory())
+
+    snippets = partner_key_pixel_snippets(partner_key=key)
+
+    query = "event={event}&amp;transaction_id={transaction_id}&amp;payout={payout}"
+    base = f"https://track.example/px/{key.key}"
+    assert snippets == {
+        "gif": f'<img src="{base}.gif?{query}" width="1" height="1" alt="">',
+        "html": f'<iframe src="{base}.html?{query}" width="1" height="1" title="" hidden></iframe>',
+        "js": f'<script src="{base}.js?{query}" async></script>',
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, True),
+        ({"require_signature": True}, False),
+        ({"ip_allowlist": ["10.0.0.0/8"]}, False),
+    ],
+)
+def test_only_keys_without_allowlist_or_signature_take_pixels(fields, expected):
+    key = partner_key_create(advertiser=AdvertiserFactory(), **fields)
+
+    assert partner_key_takes_pixels(partner_key=key) is expected

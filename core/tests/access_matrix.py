@@ -872,6 +872,13 @@ ROWS += [
         headers={"HTTP_X_POSTBACK_KEY": "{key_secret_a}"},
     ),
     Row("api/analytics/postback/test", "GET", "/api/analytics/postback/test", everyone(200)),
+    Row(
+        "^px/(?P<key>[^/]+)\\.(?P<form>gif|html|js)$",
+        "GET",
+        "/px/{key_secret_a}.html?click_id={click_id_a}&payout=1",
+        everyone(200),
+        note="a conversion pixel (its HTML form: the matrix reads bodies as text): always 200",
+    ),
 ]
 
 # The same route under other settings or from other sources: the keyless legacy postback is

@@ -16,11 +16,12 @@ def test_click_redirect_skips_session_middleware_but_keeps_security_headers(clie
 
     assert response.status_code == 302
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    # Neither the session nor the auth middleware ran: no user, no Vary: Cookie, no cookie set.
+    # Neither the session nor the auth middleware ran: no user, no Vary: Cookie, no cookie set
+    # but the view's own click-id cookie.
     assert not hasattr(response.wsgi_request, "user")
     assert not hasattr(response.wsgi_request, "session")
     assert "Vary" not in response.headers
-    assert response.cookies == {}
+    assert list(response.cookies) == ["cl_cid"]
     assert response.wsgi_request.resolver_match.url_name == "click-redirect"
 
 
@@ -32,7 +33,9 @@ def test_other_paths_still_run_the_whole_stack(client):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("path", ["/c/", "/c/a/b", "/postback/", "/api/track/click/"])
+@pytest.mark.parametrize(
+    "path", ["/c/", "/c/a/b", "/postback/", "/api/track/click/", "/px/", "/px/key.png"]
+)
 def test_unknown_paths_under_tracking_prefixes_answer_the_project_404(client, path):
     response = client.get(path)
 
@@ -50,3 +53,13 @@ def test_postback_by_key_post_needs_no_csrf_token(client):
 
     assert response.status_code == 200
     assert response.json()["result"] == "created"
+
+
+def test_the_pixel_skips_the_session_and_framing_middleware(client):
+    response = client.get("/px/some-key.html", HTTP_COOKIE="sessionid=whatever")
+
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")
+    assert "X-Frame-Options" not in response.headers
+    assert response.cookies == {}
+    assert response.wsgi_request.resolver_match.url_name == "pixel"

@@ -19,8 +19,10 @@ from campaigns.macros import LANDING_MACROS, TemplateError, template_fill, templ
 from campaigns.models import CampaignStatus
 from campaigns.partner_keys import (
     partner_key_create,
+    partner_key_pixel_snippets,
     partner_key_postback_url,
     partner_key_rotate,
+    partner_key_takes_pixels,
     partner_key_update,
 )
 from campaigns.partner_profiles import profile_maps_clean
@@ -512,6 +514,8 @@ def partner_key_edit(request: AdvertiserRequest, partner_key_id: int) -> HttpRes
             "key": key,
             "postback_url": partner_key_postback_url(partner_key=key),
             "preview": preview,
+            "takes_pixels": partner_key_takes_pixels(partner_key=key),
+            "pixels": partner_key_pixel_snippets(partner_key=key),
         },
     )
 

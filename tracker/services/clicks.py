@@ -71,6 +71,8 @@ _PARAM_ALIASES: dict[str, tuple[str, ...]] = {
 _KNOWN_PARAMS = frozenset(name for names in _PARAM_ALIASES.values() for name in names)
 _SHORT_FIELD_LENGTH = 255  # Click.sub1..sub5 and user_id
 EXTERNAL_CLICK_ID = re.compile(r"[A-Za-z0-9._~-]{1,64}")
+# The click-id cookie's lifetime when the campaign names no attribution window.
+DEFAULT_COOKIE_MAX_AGE = 30 * 24 * 3600
 
 
 class ClickOutcome:
@@ -80,6 +82,9 @@ class ClickOutcome:
     False when `click_record_external` found the same click id already recorded for the link.
     `click` is the saved Click; on the redirect path it is built only when asked for (the view
     never asks: building a model instance was a measurable share of a click's CPU time).
+    `click_id` is the click's id and `cookie_max_age` how long, in seconds, the browser may keep
+    it for conversion pixels (the campaign's attribution window); None when the click is blocked:
+    it cannot earn a conversion, so it must not replace the cookie of an earlier click that can.
     """
 
     def __init__(
@@ -89,15 +94,23 @@ class ClickOutcome:
         click: Click | None = None,
         click_values: ClickValues | None = None,
         created: bool = True,
+        attribution_window_hours: int = 0,
     ) -> None:
         if click is not None and click_values is None:
             self.click = click
+            self.click_id = click.click_id
+            blocked = bool(click.blocked_reason)
         elif click is None and click_values is not None:
             self._click_values = click_values
+            self.click_id = click_values["click_id"]
+            blocked = bool(click_values["blocked_reason"])
         else:
             raise ValueError("Give either the click or its values.")
         self.redirect_url = redirect_url
         self.created = created
+        self.cookie_max_age: int | None = (
+            None if blocked else (attribution_window_hours * 3600 or DEFAULT_COOKIE_MAX_AGE)
+        )
 
     @functools.cached_property
     def click(self) -> Click:
@@ -161,6 +174,7 @@ def _link_queryset() -> "QuerySet[WithAnnotations[TrackingLink, LinkAnnotations]
             "campaign__external_offer_id",
             "campaign__allowed_countries",
             "campaign__timezone",
+            "campaign__attribution_window_hours",
             "affiliate__status",
         )
         .annotate(access_status=Subquery(access_status), has_click_caps=Exists(has_click_caps))
@@ -292,7 +306,11 @@ def click_record(
     if "id" not in values:
         _link_values_add(values, link=link, now=now)
         click_insert(values)
-    return ClickOutcome(click_values=values, redirect_url=_redirect_url(click=values, link=link))
+    return ClickOutcome(
+        click_values=values,
+        redirect_url=_redirect_url(click=values, link=link),
+        attribution_window_hours=link.attribution_window_hours,
+    )
 
 
 def click_record_external(
@@ -351,5 +369,10 @@ def click_record_external(
             click=existing,
             redirect_url=_redirect_url(click=_click_as_values(existing), link=context),
             created=False,
+            attribution_window_hours=context.attribution_window_hours,
         )
-    return ClickOutcome(click_values=values, redirect_url=_redirect_url(click=values, link=context))
+    return ClickOutcome(
+        click_values=values,
+        redirect_url=_redirect_url(click=values, link=context),
+        attribution_window_hours=context.attribution_window_hours,
+    )

@@ -1,7 +1,8 @@
 """Inbound postbacks: a partner's server tells us about a conversion or a status change.
 
-`postback_receive` runs the partner postback (`/postback/<key>`, `POST /api/track/postback`) and
-`postback_receive_legacy` the first integrations' keyless `GET /postback`. Both return a
+`postback_receive` runs the partner postback (`/postback/<key>`, `POST /api/track/postback`),
+`pixel_receive` the conversion pixel a visitor's browser loads (`/px/<key>.gif|.html|.js`) and
+`postback_receive_legacy` the first integrations' keyless `GET /postback`. All return a
 `PostbackResult` (never raise) and write exactly one PostbackLog row per request: in the
 conversion's transaction when the postback is accepted, after the rollback when it is refused.
 When the database is unreachable the result is the refusal `unavailable` (503), logged to the
@@ -38,7 +39,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import PartnerKey
-from campaigns.partner_keys import partner_key_resolve, partner_key_verify_request
+from campaigns.partner_keys import (
+    partner_key_resolve,
+    partner_key_takes_pixels,
+    partner_key_verify_request,
+)
 from campaigns.partner_profiles import profile_apply
 from core.exceptions import ApplicationError
 from core.net import address_in_networks
@@ -53,6 +58,7 @@ from tracker.models import (
 )
 from tracker.postback_params import (
     ENDPOINT_API,
+    ENDPOINT_PIXEL,
     STATUS_TEST,
     PostbackFields,
     PostbackInbound,
@@ -112,6 +118,23 @@ def _partner_key_authorize(
         body=inbound.body or b"",
         now=now,
     )
+    return partner_key
+
+
+def _pixel_key_authorize(*, key: str, log: PostbackLog, now: dt.datetime) -> PartnerKey:
+    """The active key `key` names, if it takes pixels (`partner_key_takes_pixels`)."""
+    log.key = clean_text(key)[:128]
+    partner_key = partner_key_resolve(key=key, now=now)
+    if partner_key is None:
+        raise ApplicationError("Invalid postback key.", code="invalid_key", status=404)
+    log.partner_key = partner_key
+    if not partner_key_takes_pixels(partner_key=partner_key):
+        raise ApplicationError(
+            "This key requires signed requests or allowed source addresses, which a browser "
+            "pixel cannot give: use the server postback.",
+            code="pixel_not_allowed",
+            status=403,
+        )
     return partner_key
 
 
@@ -317,6 +340,18 @@ def postback_receive(*, inbound: PostbackInbound, now: dt.datetime | None = None
     return _receive(inbound, now=now, process=_postback_process)
 
 
+def pixel_receive(*, inbound: PostbackInbound, now: dt.datetime | None = None) -> PostbackResult:
+    """Handle one conversion pixel (`/px/<key>.gif|.html|.js`, `inbound.endpoint` "pixel").
+
+    The partner postback's parameters, rules and log, except: the click id may come from the
+    visitor's `cl_cid` cookie when the query string has none (never the offer-id fallback), and a
+    key that requires a signature or has an IP allowlist is refused (`pixel_not_allowed`).
+    """
+    if inbound.endpoint != ENDPOINT_PIXEL:
+        raise ValueError("pixel_receive takes pixel requests only.")
+    return _receive(inbound, now=now, process=_pixel_process)
+
+
 def postback_receive_legacy(
     *, inbound: PostbackInbound, now: dt.datetime | None = None
 ) -> PostbackResult:
@@ -394,6 +429,55 @@ def _postback_process(
         _log_ids_from(log, reading.params)
     fields = postback_fields_parse(reading.params, warnings=warnings, consumed=consumed)
     fields.partner_status = reading.partner_status
+    return _keyed_record(
+        fields=fields, partner_key=partner_key, log=log, warnings=warnings, now=now
+    )
+
+
+def _pixel_process(
+    inbound: PostbackInbound, *, log: PostbackLog, warnings: list[str], now: dt.datetime
+) -> PostbackResult:
+    parse_error: ApplicationError | None = None
+    params: dict[str, Any] = {}
+    try:
+        params = postback_params_parse(inbound, warnings)
+    except ApplicationError as error:
+        parse_error = error
+    log.params = _log_params(inbound, params, legacy=False)
+    _log_ids_from(log, params)
+    partner_key = _pixel_key_authorize(key=inbound.path_key or "", log=log, now=now)
+    if parse_error is not None:
+        raise parse_error
+    given = params.get("click_id")
+    cookie = clean_text(inbound.cookie_click_id).strip()
+    if not (isinstance(given, str) and given.strip()) and cookie:
+        params = {**params, "click_id": cookie}
+        log.click_id = cookie[:_SHORT_LOG_TEXT]
+        warnings.append("click_id from the cl_cid cookie of the visitor's click")
+    fields = postback_fields_parse(params, warnings=warnings)
+    if not fields.click_id:
+        # No fallback by offer id here: any visitor who loads the page would convert the most
+        # recent click of someone else.
+        raise ApplicationError(
+            "click_id is required: in the pixel's query string, or the cl_cid cookie the "
+            "visitor's click left.",
+            code="missing_click_id",
+            fields={"click_id": ["This parameter is required."]},
+        )
+    return _keyed_record(
+        fields=fields, partner_key=partner_key, log=log, warnings=warnings, now=now
+    )
+
+
+def _keyed_record(
+    *,
+    fields: PostbackFields,
+    partner_key: PartnerKey,
+    log: PostbackLog,
+    warnings: list[str],
+    now: dt.datetime,
+) -> PostbackResult:
+    """The keyed routes' test or conversion, once the key is authorized and the fields read."""
     if fields.status == STATUS_TEST:
         with transaction.atomic():
             result = _test_logged(log, warnings)

@@ -55,6 +55,7 @@ class LinkContext(NamedTuple):
     affiliate_status: str
     access_status: str | None  # None: the pair's access row vanished
     has_click_caps: bool
+    attribution_window_hours: int  # the `cl_cid` cookie's lifetime
 
     @classmethod
     def of(cls, link: "WithAnnotations[TrackingLink, LinkAnnotations]") -> "LinkContext":
@@ -73,6 +74,7 @@ class LinkContext(NamedTuple):
             affiliate_status=link.affiliate.status,
             access_status=link.access_status,
             has_click_caps=bool(link.has_click_caps),
+            attribution_window_hours=campaign.attribution_window_hours,
         )
 
 
@@ -85,7 +87,8 @@ SELECT link.id, link.campaign_id, link.affiliate_id,
        EXISTS (
            SELECT 1 FROM {Cap._meta.db_table} cap
            WHERE cap.campaign_id = link.campaign_id AND cap.action = %s
-       )
+       ),
+       campaign.attribution_window_hours
 FROM {TrackingLink._meta.db_table} link
 JOIN {Campaign._meta.db_table} campaign ON campaign.id = link.campaign_id
 JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_id
@@ -100,7 +103,7 @@ def _link_context(row: tuple) -> LinkContext:
     countries = _ALLOWED_COUNTRIES.from_db_value(
         row[7], _ALLOWED_COUNTRIES.cached_col, hot_connection()
     )
-    return LinkContext._make((*row[:7], countries or [], *row[8:11], bool(row[11])))
+    return LinkContext._make((*row[:7], countries or [], *row[8:11], bool(row[11]), row[12]))
 
 
 def link_by_token(token: str) -> LinkContext | None:
@@ -159,7 +162,8 @@ def click_insert(values: ClickValues) -> None:
 # two paths agree for every combination of those columns.
 _LINK_COLUMNS = (
     "id, campaign_id, affiliate_id, campaign_status, landing_url, fallback_url, external_offer_id,"
-    " allowed_countries, timezone, affiliate_status, access_status, has_click_caps"
+    " allowed_countries, timezone, affiliate_status, access_status, has_click_caps,"
+    " attribution_window_hours"
 )
 _FROM_LINK = {
     "link_id": "link.id",
@@ -233,11 +237,11 @@ def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
     row = execute_fetchone(_CLICK_FAST_SQL, params)
     if row is None:
         return None
-    link = _link_context(row[:12])
-    if row[12] is not None:
+    link = _link_context(row[:13])
+    if row[13] is not None:
         values["link_id"] = link.link_id
         values["affiliate_id"] = link.affiliate_id
         values["campaign_id"] = link.campaign_id
         values["blocked_reason"] = ""
-        values["id"], values["is_unique"] = row[12], bool(row[13])
+        values["id"], values["is_unique"] = row[13], bool(row[14])
     return link

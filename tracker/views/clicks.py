@@ -1,9 +1,10 @@
 """Click endpoints: plain Django views that parse the request and call one service.
 
-`/c/<token>` and `/api/track/click/<token>` answer 302 (or a plain 404). HEAD is answered exactly
-like GET, click included: the response headers must be the same, and the Location carries the new
-click id. The legacy `/click` of the first integrations answers JSON with both `status` and
-`success`.
+`/c/<token>` and `/api/track/click/<token>` answer 302 (or a plain 404), leaving the click id in
+the `cl_cid` cookie for conversion pixels (`tracker.click_cookie`) unless the click is blocked.
+HEAD is answered exactly like GET, click included: the response headers must be the same, and the
+Location carries the new click id. The legacy `/click` of the first integrations answers JSON with
+both `status` and `success`.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from core.exceptions import ApplicationError
 from core.net import client_country, client_ip
+from tracker.click_cookie import click_cookie_set
 from tracker.services.clicks import click_record, click_record_external
 
 _MAX_TOKEN_LENGTH = 64  # TrackingLink.token
@@ -51,6 +53,10 @@ def click_redirect(request: HttpRequest, token: str) -> HttpResponse:
     response["Location"] = iri_to_uri(outcome.redirect_url)
     # Every visit must reach us again to be counted; no browser or proxy may replay the redirect.
     response["Cache-Control"] = "no-store"
+    if outcome.cookie_max_age is not None:
+        click_cookie_set(
+            response, request=request, click_id=outcome.click_id, max_age=outcome.cookie_max_age
+        )
     return response
 
 

@@ -39,7 +39,8 @@ def _method_not_allowed(allowed: tuple[str, ...]) -> JsonResponse:
     return response
 
 
-def _raw_query(request: HttpRequest) -> bytes:
+def raw_query(request: HttpRequest) -> bytes:
+    """The query string's bytes as the client sent them (a signature covers these)."""
     try:
         return get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
     except UnicodeEncodeError:
@@ -75,7 +76,7 @@ def _inbound(request: HttpRequest, *, endpoint: str, path_key: str | None) -> Po
     return PostbackInbound(
         endpoint=endpoint,
         method=request.method or "",
-        query_string=_raw_query(request),
+        query_string=raw_query(request),
         body=body,
         content_type=content_type,
         source_ip=client_ip(request),

@@ -1,7 +1,9 @@
 """The advertiser portal: dashboard numbers, campaign editor, applications, partner keys and
 conversions, with their CSV exports and query budgets."""
 
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -363,6 +365,46 @@ def test_partner_key_allowlist_errors_and_rotation():
     assert net.key1.previous_signing_secret != net.key1.signing_secret
     assert b"The previous key and signing secret keep working until" in rotated.content
     assert net.key1.signing_secret.encode() in rotated.content
+
+
+def _copy_fields(html: str) -> dict[str, str]:
+    """Each copy field's input id -> its value, as the browser reads it (entities decoded)."""
+    fields = {}
+    for match in re.finditer(r'<input id="([^"]+)" type="text" readonly value="([^"]*)"', html):
+        fields[match[1]] = unescape(match[2])
+    return fields
+
+
+def test_the_partner_key_page_shows_the_three_pixel_snippets_with_copy_buttons():
+    net = network()
+    client = portal_client(net, "advertiser1")
+
+    html = client.get(f"/portal/advertiser/partner-keys/{net.key1.pk}/").content.decode()
+
+    base = f"http://testserver/px/{net.key1.key}"
+    query = "event={event}&amp;transaction_id={transaction_id}&amp;payout={payout}"
+    fields = _copy_fields(html)
+    assert {name: fields[name] for name in ("pixel-img", "pixel-iframe", "pixel-script")} == {
+        "pixel-img": f'<img src="{base}.gif?{query}" width="1" height="1" alt="">',
+        "pixel-iframe": (
+            f'<iframe src="{base}.html?{query}" width="1" height="1" title="" hidden></iframe>'
+        ),
+        "pixel-script": f'<script src="{base}.js?{query}" async></script>',
+    }
+    for name in ("pixel-img", "pixel-iframe", "pixel-script"):
+        assert f'data-copy="{name}">Copy</button>' in html
+
+
+def test_a_key_with_an_allowlist_shows_why_it_takes_no_pixel_instead_of_snippets():
+    net = network()
+    net.key1.ip_allowlist = ["203.0.113.0/24"]
+    net.key1.save()
+    client = portal_client(net, "advertiser1")
+
+    html = client.get(f"/portal/advertiser/partner-keys/{net.key1.pk}/").content.decode()
+
+    assert "it takes no conversion pixel" in html
+    assert "/px/" not in html
 
 
 def test_conversions_filter_export_and_change_status(django_assert_max_num_queries):

@@ -260,3 +260,84 @@ def test_redirect_costs_at_most_two_queries(client, django_assert_max_num_querie
         response = _visit(client, link, {"sub1": "a", "sub2": "b", "other": "c"})
 
     assert response.status_code == 302
+
+
+# --- the click-id cookie for conversion pixels -------------------------------------------------
+
+
+def test_redirect_over_http_sets_a_lax_click_id_cookie_for_the_attribution_window(client):
+    link = TrackingLinkFactory(campaign__attribution_window_hours=48)
+
+    response = _visit(client, link)
+
+    click = Click.objects.get()
+    assert response.status_code == 302
+    # What the WSGI handler sends: the morsel's `output`, as for any cookie.
+    assert response.cookies["cl_cid"].output(header="Set-Cookie:") == (
+        f"Set-Cookie: cl_cid={click.click_id}; HttpOnly; Max-Age=172800; Path=/; SameSite=Lax"
+    )
+    assert response.cookies["cl_cid"].OutputString() == (
+        f"cl_cid={click.click_id}; HttpOnly; Max-Age=172800; Path=/; SameSite=Lax"
+    )
+
+
+def test_redirect_over_https_sets_a_secure_samesite_none_click_id_cookie(client):
+    link = TrackingLinkFactory(campaign__attribution_window_hours=720)
+
+    response = client.get(f"/c/{link.token}", secure=True)
+
+    click = Click.objects.get()
+    assert response.cookies["cl_cid"].OutputString() == (
+        f"cl_cid={click.click_id}; HttpOnly; Max-Age=2592000; Path=/; SameSite=None; Secure"
+    )
+
+
+def test_a_campaign_without_attribution_window_keeps_the_cookie_30_days(client):
+    link = TrackingLinkFactory(campaign__attribution_window_hours=0)
+
+    response = _visit(client, link)
+
+    assert response.cookies["cl_cid"]["max-age"] == 2592000
+
+
+def test_the_api_track_click_path_sets_the_same_cookie(client):
+    link = TrackingLinkFactory()
+
+    response = client.get(f"/api/track/click/{link.token}")
+
+    assert response.cookies["cl_cid"].value == Click.objects.get().click_id
+
+
+def test_a_later_click_replaces_the_cookie(client):
+    first, second = TrackingLinkFactory(), TrackingLinkFactory()
+
+    _visit(client, first)
+    response = _visit(client, second)
+
+    assert response.cookies["cl_cid"].value == Click.objects.get(link=second).click_id
+    assert client.cookies["cl_cid"].value == Click.objects.get(link=second).click_id
+
+
+def test_a_blocked_click_sets_no_cookie_and_keeps_the_earlier_one(client):
+    good = TrackingLinkFactory()
+    blocked = TrackingLinkFactory(
+        campaign__status=CampaignStatus.PAUSED, campaign__fallback_url="https://adv.example/fb"
+    )
+
+    _visit(client, good)
+    response = _visit(client, blocked)
+
+    assert response.status_code == 302
+    assert "cl_cid" not in response.cookies
+    assert client.cookies["cl_cid"].value == Click.objects.get(link=good).click_id
+
+
+def test_the_cookie_costs_no_query_the_usual_click_stays_one_statement(
+    client, django_assert_num_queries
+):
+    link = TrackingLinkFactory()
+
+    with django_assert_num_queries(1):
+        response = _visit(client, link)
+
+    assert response.cookies["cl_cid"].value == Click.objects.get().click_id
