@@ -429,10 +429,10 @@ def test_query_budget(django_assert_max_num_queries):
     # session, user, profile, key, recent clicks.
     with django_assert_max_num_queries(5):
         page = client.get(_url(net.key1))
-    # session, user, profile, key; the postback (key, savepoint, click, its event, conversion,
-    # history, ledger accounts: 3 on their first use, ledger transaction, entries, log,
-    # release); then the log row, the conversion and the recent clicks.
-    with django_assert_max_num_queries(20):
+    # session, user, profile, key; the postback (key, savepoint, click with its event,
+    # conversion, history, ledger accounts: 3 on their first use, ledger transaction, entries,
+    # log, release); then the log row, the conversion and the recent clicks.
+    with django_assert_max_num_queries(19):
         sent = _send(client, net.key1, click_id=click.click_id, status="approved", payout="3")
 
     assert len(page.context["recent_clicks"]) == 10
