@@ -14,7 +14,11 @@ from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from accounts.permissions import IsAdminOrApprovedAdvertiser, IsAnyApprovedRole
+from accounts.permissions import (
+    IsAdminOrApprovedAdvertiser,
+    IsAnyApprovedRole,
+    staff_permissions,
+)
 from campaigns import selectors
 from campaigns.apis import CapSerializer, MethodPermissionsMixin
 from campaigns.events import event_create, event_delete, event_update
@@ -107,6 +111,7 @@ def _event_serializer(viewer: User) -> type[serializers.Serializer]:
 
 
 class CampaignEventListCreateApi(MethodPermissionsMixin, APIView):
+    admin_permissions = staff_permissions("campaigns.conversionevent", POST="add")
     permissions_by_method = {"GET": [IsAnyApprovedRole], "POST": [IsAdminOrApprovedAdvertiser]}
     # OPTIONS (DRF's metadata) describes POST's input from it.
     serializer_class = EventInputSerializer
@@ -145,6 +150,9 @@ class CampaignEventListCreateApi(MethodPermissionsMixin, APIView):
 
 
 class EventDetailApi(APIView):
+    admin_permissions = staff_permissions(
+        "campaigns.conversionevent", PATCH="change", DELETE="delete"
+    )
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
-from accounts.permissions import IsAdminOrApprovedAdvertiser
+from accounts.permissions import IsAdminOrApprovedAdvertiser, staff_permissions
 from campaigns import selectors
 from campaigns.events import event_for_postback
 from campaigns.filters import PricingRuleFilter
@@ -140,6 +140,7 @@ def _rule_output(rule: PricingRule) -> dict[str, Any]:
 
 
 class CampaignPricingRuleListCreateApi(GenericAPIView):
+    admin_permissions = staff_permissions("campaigns.pricingrule", POST="add")
     queryset = PricingRule.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = PricingRuleFilter
@@ -185,6 +186,7 @@ class CampaignPricingRuleListCreateApi(GenericAPIView):
 
 
 class PricingRuleDetailApi(APIView):
+    admin_permissions = staff_permissions("campaigns.pricingrule", PATCH="change", DELETE="delete")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(
@@ -324,6 +326,10 @@ def _csv_content(request: AuthenticatedRequest) -> bytes:
 
 
 class CampaignPricingRuleImportApi(APIView):
+    admin_permissions = staff_permissions(
+        "campaigns.pricingrule",
+        POST=("campaigns.add_pricingrule", "campaigns.change_pricingrule"),
+    )
     permission_classes = [IsAdminOrApprovedAdvertiser]
     parser_classes = [MultiPartParser, FormParser, CsvParser, JSONParser]
 
@@ -414,6 +420,7 @@ def _preview_affiliate(raw: str | None) -> int:
 
 
 class CampaignPricingRulePreviewApi(APIView):
+    admin_permissions = staff_permissions("campaigns.pricingrule")
     permission_classes = [IsAdminOrApprovedAdvertiser]
 
     @extend_schema(
