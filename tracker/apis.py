@@ -561,6 +561,8 @@ class LegacyAffiliateConversionListApi(_LegacyListApi):
 
 
 class PartnerKeySandboxApi(APIView):
+    # Staff who may change partner keys may try them (the whole postback runs, then rolls back).
+    admin_permissions = staff_permissions("campaigns.partnerkey", POST="change")
     permission_classes = [IsAdminOrApprovedAdvertiser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "postback_sandbox"
@@ -638,6 +640,7 @@ _EXPLAIN_VIEWS = (
 
 
 class ConversionExplainApi(APIView):
+    admin_permissions = staff_permissions("tracker.conversion")
     permission_classes = [IsAnyApprovedRole]
 
     @extend_schema(
@@ -656,6 +659,7 @@ class ConversionExplainApi(APIView):
 
 
 class ClickExplainApi(APIView):
+    admin_permissions = staff_permissions("tracker.click")
     permission_classes = [IsAnyApprovedRole]
 
     @extend_schema(

@@ -260,9 +260,11 @@ PAGES = {
                             _conversions, _table, 7),  # the sub1 search: + the rollup check
     "adv conversions csv": Page("advertiser1", "/portal/advertiser/conversions/?format=csv",
                                 _conversions, _csv, 6),
+    # + the decision trace: its scoping, the conversion with its click and event, the rules,
+    # the caps, the history and its log rows.
     "adv conversion detail": Page("advertiser1", "/portal/advertiser/conversions/{conversion}/",
                                   _history, lambda r: len(r.context["conversion"].history.all()),
-                                  6, growth=9),
+                                  12, growth=9),
     "adv profile": Page("advertiser1", "/portal/profile/", lambda net, n: None,
                         lambda response: 1, 3, growth=0),
     # Affiliate portal

@@ -51,11 +51,15 @@ CONVERSION_KEYS = {
     "created_at",
     "updated_at",
     "approved_at",
+    "event",
+    "event_name",
 }
 PARTNER_KEYS = {"offer_id", "external_conversion_id"}
 LIST_KEYS = {
-    "admin": CONVERSION_KEYS | PARTNER_KEYS | {"revenue", "payout", "points_awarded", "margin"},
-    "advertiser1": CONVERSION_KEYS | PARTNER_KEYS | {"revenue"},
+    "admin": CONVERSION_KEYS
+    | PARTNER_KEYS
+    | {"revenue", "payout", "points_awarded", "margin", "pricing_rule_id"},
+    "advertiser1": CONVERSION_KEYS | PARTNER_KEYS | {"revenue", "pricing_rule_id"},
     "affiliate1": CONVERSION_KEYS | {"payout", "points_awarded"},
 }
 VISIT_KEYS = {"device_id", "ip", "user_agent", "history"}

@@ -244,7 +244,7 @@ def test_event_caps_and_campaign_caps_together_are_exact_under_concurrency():
     senders = []
     for index, click in enumerate(clicks):
         for event in ("lead", "sale"):
-            for repeat in range(5):
+            for repeat in range(3):
                 params = {
                     "click_id": click.click_id,
                     "event": event,
@@ -252,7 +252,7 @@ def test_event_caps_and_campaign_caps_together_are_exact_under_concurrency():
                 }
                 senders.append(lambda client, p=params: client.get(world.postback_path, p))
 
-    # when 5 x N postbacks (lead and sale, several per click) arrive at once
+    # when 5 x N = 30 postbacks (lead and sale, several per click) arrive at once
     results = _run_together(senders)
 
     # then no cap went over: 6 approved in all (more than 6 were sent), at most 2 of them
