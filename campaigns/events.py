@@ -35,6 +35,7 @@ from campaigns.terms import (
     clean_money,
     clean_percent,
     clean_text,
+    fields_clean,
 )
 from core.exceptions import ApplicationError
 
@@ -83,14 +84,7 @@ def _event_data_clean(
     data: Mapping[str, Any], *, current: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[CapSpec] | None]:
     errors = FieldErrors(summary="The event has invalid fields.")
-    cleaned: dict[str, Any] = {}
-    for name, (clean, code) in _FIELD_CLEANERS.items():
-        if name not in data:
-            continue
-        try:
-            cleaned[name] = clean(data[name])
-        except Invalid as exc:
-            errors.add(name, str(exc), code)
+    cleaned = fields_clean(data, _FIELD_CLEANERS, errors)
     caps = caps_clean(data["caps"], errors, event_caps=True) if "caps" in data else None
     merged = {**current, **cleaned}
     for required in ("code", "name", "payout_type"):

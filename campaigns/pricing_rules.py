@@ -32,6 +32,7 @@ from campaigns.terms import (
     clean_money,
     clean_percent,
     clean_text,
+    fields_clean,
 )
 from core.exceptions import ApplicationError
 
@@ -209,14 +210,7 @@ def _rule_data_clean(
     data: Mapping[str, Any], *, campaign: Campaign, current: Mapping[str, Any]
 ) -> dict[str, Any]:
     errors = FieldErrors(summary="The pricing rule has invalid fields.")
-    cleaned: dict[str, Any] = {}
-    for name, (clean, code) in _FIELD_CLEANERS.items():
-        if name not in data:
-            continue
-        try:
-            cleaned[name] = clean(data[name])
-        except Invalid as exc:
-            errors.add(name, str(exc), code)
+    cleaned = fields_clean(data, _FIELD_CLEANERS, errors)
     if "event" in data:
         try:
             cleaned["event"] = _clean_event(campaign, data["event"])

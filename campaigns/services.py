@@ -41,6 +41,7 @@ from campaigns.terms import (
     clean_money,
     clean_percent,
     clean_text,
+    fields_clean,
 )
 from core import tokens
 from core.audit import audit_record, audit_snapshot
@@ -191,14 +192,7 @@ def _clean_campaign_data(
     fields such as `id` may ride along). Raises one ApplicationError listing every bad field.
     """
     errors = FieldErrors()
-    cleaned: dict[str, Any] = {}
-    for name, (clean, code) in _FIELD_CLEANERS.items():
-        if name not in data:
-            continue
-        try:
-            cleaned[name] = clean(data[name])
-        except Invalid as exc:
-            errors.add(name, str(exc), code)
+    cleaned = fields_clean(data, _FIELD_CLEANERS, errors)
     caps = caps_clean(data["caps"], errors) if "caps" in data else None
     merged = {**current, **cleaned}
     for required in ("name", "landing_url", "payout_type"):

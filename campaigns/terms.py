@@ -51,6 +51,25 @@ class FieldErrors:
         raise ApplicationError(self.summary, code="invalid", fields=self.fields)
 
 
+Cleaners = Mapping[str, tuple[Callable[[Any], Any], str]]
+
+
+def fields_clean(
+    data: Mapping[str, Any], cleaners: Cleaners, errors: FieldErrors
+) -> dict[str, Any]:
+    """The fields of `data` that `cleaners` (name -> (cleaner, error code)) know, cleaned; each
+    refusal is added to `errors` under its field."""
+    cleaned: dict[str, Any] = {}
+    for name, (clean, code) in cleaners.items():
+        if name not in data:
+            continue
+        try:
+            cleaned[name] = clean(data[name])
+        except Invalid as exc:
+            errors.add(name, str(exc), code)
+    return cleaned
+
+
 def clean_text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
     def clean(raw: Any) -> str:
         if raw is None:
