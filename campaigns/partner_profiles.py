@@ -44,8 +44,9 @@ class PartnerProfile(models.TextChoices):
     CUSTOM = "custom", "Custom mapping"
 
 
-# Our canonical parameter names, each with the names we accept for it (the same table as
-# tracker.postback_params.PARAM_ALIASES, which a test keeps equal: campaigns cannot import tracker).
+# Our canonical parameter names, each with the names we accept for it: the postback parser's
+# table (tracker.postback_params.PARAM_ALIASES is this one), kept here because campaigns cannot
+# import tracker.
 CANONICAL_PARAMS: dict[str, tuple[str, ...]] = {
     "click_id": ("click_id",),
     "status": ("status",),

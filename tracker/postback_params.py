@@ -27,7 +27,7 @@ from django.core.exceptions import TooManyFieldsSent
 from django.http import QueryDict
 
 from campaigns.models import PartnerKey
-from campaigns.partner_profiles import profile_apply
+from campaigns.partner_profiles import CANONICAL_PARAMS, profile_apply
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
@@ -42,31 +42,9 @@ ENDPOINT_LEGACY = "legacy"
 ENDPOINT_SANDBOX = "sandbox"
 ENDPOINT_PIXEL = "pixel"
 
-# canonical name -> accepted parameter names, first non-empty wins
-PARAM_ALIASES: dict[str, tuple[str, ...]] = {
-    "click_id": ("click_id",),
-    "status": ("status",),
-    "payout": ("payout", "revenue"),
-    "currency": ("currency",),
-    "offer_id": ("offer_id",),
-    "survey_id": ("survey_id",),
-    "campaign_id": ("campaign_id",),
-    "transaction_id": ("transaction_id",),
-    "conversion_id": ("conversion_id",),
-    "user_id": ("user_id",),
-    "affiliate_id": ("affiliate_id",),
-    "sub1": ("sub_id1", "sub_id", "sub1"),
-    "sub2": ("sub_id2", "sub2"),
-    "sub3": ("sub_id3", "sub3"),
-    "sub4": ("sub_id4", "sub4"),
-    "sub5": ("sub_id5", "sub5"),
-    "country": ("country",),
-    "device_id": ("device_id",),
-    "ip": ("ip",),
-    "user_agent": ("user_agent",),
-    "reason": ("reason",),
-    "event": ("event", "goal", "event_code"),
-}
+# canonical name -> accepted parameter names, first non-empty wins (one table with the partner
+# profiles, which map a platform's names onto these).
+PARAM_ALIASES: dict[str, tuple[str, ...]] = CANONICAL_PARAMS
 LEGACY_EXTRA_ALIASES = {"payout": ("payout", "revenue", "amount")}
 OPTIONAL_PARAMS = [
     "status",
