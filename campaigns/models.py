@@ -63,6 +63,13 @@ class Campaign(TimeStampedModel):
     allowed_countries = models.JSONField(
         default=list, blank=True, help_text="ISO country codes; empty means every country."
     )
+    # Who may click: include/exclude lists, IP ranges and day-parting (tracker.targeting).
+    targeting = models.JSONField(default=dict, blank=True)
+    # Fraud signal -> action (allow, flag, block, hold, reject); a signal not named is allowed.
+    fraud_policy = models.JSONField(default=dict, blank=True)
+    min_seconds_to_convert = models.PositiveIntegerField(
+        default=0, help_text="A conversion sooner than this after its click is the too_fast signal."
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -358,6 +365,62 @@ class TrackingLink(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class LandingPage(TimeStampedModel):
+    """One of a campaign's landing URLs; clicks draw one by weight unless the link pins it (`lp`).
+
+    Never deleted once used: clicks keep its id, so the services deactivate it instead.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="landing_pages")
+    name = models.CharField(max_length=200)
+    url = models.CharField(max_length=2000, help_text="Macros such as {click_id} are filled in.")
+    weight = models.PositiveIntegerField(default=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+
+class SmartLink(TimeStampedModel):
+    """An affiliate's `/s/<token>`: sends each visitor to the first campaign that can take it."""
+
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="smart_links")
+    name = models.CharField(max_length=200)
+    token = models.CharField(max_length=64, unique=True)
+    catch_all_url = models.CharField(max_length=2000, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmartLinkEntry(models.Model):
+    """A campaign of a smart link: lower `priority` first, `weight` draws within a level."""
+
+    smart_link = models.ForeignKey(SmartLink, on_delete=models.CASCADE, related_name="entries")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField(default=1)
+    weight = models.PositiveIntegerField(default=100)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        verbose_name_plural = "smart link entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["smart_link", "campaign"], name="smart_link_entry_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.smart_link_id}: campaign {self.campaign_id} p{self.priority} w{self.weight}"
 
 
 PARTNER_KEY_MAX_LENGTH = 64

@@ -7,7 +7,15 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Affiliate, User
-from campaigns.models import Campaign, ConversionEvent, PartnerKey, PricingRule, TrackingLink
+from campaigns.models import (
+    Campaign,
+    ConversionEvent,
+    LandingPage,
+    PartnerKey,
+    PricingRule,
+    SmartLink,
+    TrackingLink,
+)
 from core.fields import money_field
 from core.formatting import format_number
 
@@ -19,6 +27,16 @@ class BlockedReason(models.TextChoices):
     AFFILIATE_NOT_APPROVED = "affiliate_not_approved", "Affiliate not approved"
     ACCESS_REVOKED = "access_revoked", "Affiliate's access revoked"
     TARGETING_COUNTRY = "targeting_country", "Country not targeted"
+    TARGETING = "targeting", "Targeting"
+    FRAUD = "fraud", "Fraud"
+
+
+class DeviceType(models.TextChoices):
+    DESKTOP = "desktop", "Desktop"
+    MOBILE = "mobile", "Mobile"
+    TABLET = "tablet", "Tablet"
+    BOT = "bot", "Bot"
+    OTHER = "other", "Other"
 
 
 CLICK_ID_MAX_LENGTH = 64
@@ -53,6 +71,31 @@ class Click(models.Model):
     fingerprint = models.CharField(max_length=32, blank=True)
     is_unique = models.BooleanField(default=True)
     blocked_reason = models.CharField(max_length=32, choices=BlockedReason.choices, blank=True)
+    device_type = models.CharField(max_length=16, choices=DeviceType.choices, blank=True)
+    os = models.CharField(max_length=64, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+    # Clicks keep the ids of the landing page and smart link they came through even if those are
+    # edited later; no database constraint or index (the services never delete a used one, and
+    # nothing looks clicks up by them: reports read rollups).
+    landing_page = models.ForeignKey(
+        LandingPage,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    smart_link = models.ForeignKey(
+        SmartLink,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    fraud_signals = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -131,6 +174,7 @@ class Conversion(models.Model):
     user_agent = models.TextField(blank=True)
     sub_ids = models.JSONField(default=dict, blank=True)
     custom_data = models.JSONField(default=dict, blank=True)
+    fraud_signals = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     approved_at = models.DateTimeField(null=True, blank=True)

@@ -234,6 +234,12 @@ def _visit_values(
         "country": _normalize_country(country),
         "extra": extra,
         "fingerprint": _fingerprint(ip, user_agent),
+        "device_type": "",
+        "os": "",
+        "browser": "",
+        "landing_page_id": None,
+        "smart_link_id": None,
+        "fraud_signals": [],
         **fields,
     }
 
