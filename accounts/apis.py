@@ -653,6 +653,33 @@ class ApiKeyListCreateApi(GenericAPIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
+class ApiKeyDetailApi(APIView):
+    permission_classes = [IsApprovedUser, NotApiKey]
+
+    @extend_schema(
+        summary="One of your API keys",
+        description="Its name, prefix, scope, expiry, IP allowlist and last use; never the key. "
+        + _API_KEY_LOGIN_ONLY,
+        responses={200: ApiKeyOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: AuthenticatedRequest, api_key_id: int) -> Response:
+        api_key = selectors.api_key_get(viewer=request.user, api_key_id=api_key_id)
+        return Response(ApiKeyOutputSerializer(api_key).data)
+
+    @extend_schema(
+        summary="Revoke one of your API keys",
+        description="The same as `POST /api/api-keys/<id>/revoke`, answered with no body: the key "
+        "is refused from now on (`api_key_revoked`) and stays listed as revoked. "
+        + _API_KEY_LOGIN_ONLY,
+        request=None,
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: AuthenticatedRequest, api_key_id: int) -> Response:
+        api_key = selectors.api_key_get(viewer=request.user, api_key_id=api_key_id)
+        api_key_revoke(api_key=api_key, now=timezone.now())
+        return Response(status=204)
+
+
 class ApiKeyRevokeApi(APIView):
     permission_classes = [IsApprovedUser, NotApiKey]
 

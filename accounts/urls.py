@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/logout", apis.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", apis.MeApi.as_view(), name="auth-me"),
     path("api-keys", apis.ApiKeyListCreateApi.as_view(), name="api-key-list"),
+    path("api-keys/<int:api_key_id>", apis.ApiKeyDetailApi.as_view(), name="api-key"),
     path("api-keys/<int:api_key_id>/revoke", apis.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     path("affiliates", apis.AffiliateListApi.as_view(), name="affiliate-list"),
     path("affiliates/<int:affiliate_id>", apis.AffiliateDetailApi.as_view(), name="affiliate"),

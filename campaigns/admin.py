@@ -532,16 +532,16 @@ class ConversionEventAdminForm(forms.ModelForm):
 class _ServiceDeleteMixin(admin.ModelAdmin):
     """Deletes go through the service (`service_delete`), whose refusals become messages."""
 
-    def service_delete(self, obj: Any) -> None:
+    def service_delete(self, obj: Any, *, actor: Any) -> None:
         raise NotImplementedError
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        self.service_delete(obj)
+        self.service_delete(obj, actor=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for obj in queryset.order_by("pk"):
             try:
-                self.service_delete(obj)
+                self.service_delete(obj, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
 
@@ -578,9 +578,14 @@ class ConversionEventAdmin(_ServiceDeleteMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.service_data()
         if change:
-            event_update(event=obj, data=data)
+            event_update(event=obj, data=data, actor=request.user, source=AuditSource.CONSOLE)
         else:
-            created = event_create(campaign=form.cleaned_data["campaign"], data=data)
+            created = event_create(
+                campaign=form.cleaned_data["campaign"],
+                data=data,
+                actor=request.user,
+                source=AuditSource.CONSOLE,
+            )
             obj.pk = created.pk
         obj.refresh_from_db()
 
@@ -592,8 +597,8 @@ class ConversionEventAdmin(_ServiceDeleteMixin, admin.ModelAdmin):
         for cap in formset.deleted_objects:
             cap.delete()
 
-    def service_delete(self, obj: ConversionEvent) -> None:
-        event_delete(event=obj)
+    def service_delete(self, obj: ConversionEvent, *, actor: Any) -> None:
+        event_delete(event=obj, actor=actor, source=AuditSource.CONSOLE)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and (obj.is_default or obj.conversions.exists()):
@@ -701,14 +706,19 @@ class PricingRuleAdmin(_ServiceDeleteMixin, PartnerLookupsMixin, admin.ModelAdmi
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.service_data()
         if change:
-            pricing_rule_update(rule=obj, data=data)
+            pricing_rule_update(rule=obj, data=data, actor=request.user, source=AuditSource.CONSOLE)
         else:
-            created = pricing_rule_create(campaign=form.cleaned_data["campaign"], data=data)
+            created = pricing_rule_create(
+                campaign=form.cleaned_data["campaign"],
+                data=data,
+                actor=request.user,
+                source=AuditSource.CONSOLE,
+            )
             obj.pk = created.pk
         obj.refresh_from_db()
 
-    def service_delete(self, obj: PricingRule) -> None:
-        pricing_rule_delete(rule=obj)
+    def service_delete(self, obj: PricingRule, *, actor: Any) -> None:
+        pricing_rule_delete(rule=obj, actor=actor, source=AuditSource.CONSOLE)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.conversions.exists():

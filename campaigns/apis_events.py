@@ -24,6 +24,7 @@ from campaigns.apis import CapSerializer, MethodPermissionsMixin
 from campaigns.events import event_create, event_delete, event_update
 from campaigns.models import EventInitialStatus, PayoutType
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
 from core.money_fields import MoneySerializerField
 
 
@@ -144,7 +145,12 @@ class CampaignEventListCreateApi(MethodPermissionsMixin, APIView):
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = EventInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = event_create(campaign=campaign, data=_event_data(serializer.validated_data))
+        event = event_create(
+            campaign=campaign,
+            data=_event_data(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         event = selectors.event_get(viewer=request.user, event_id=event.pk)
         return Response(EventOutputSerializer(event).data, status=status.HTTP_201_CREATED)
 
@@ -177,7 +183,12 @@ class EventDetailApi(APIView):
         event = selectors.event_get(viewer=request.user, event_id=event_id)
         serializer = EventInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        event_update(event=event, data=_event_data(serializer.validated_data))
+        event_update(
+            event=event,
+            data=_event_data(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         event = selectors.event_get(viewer=request.user, event_id=event_id)
         return Response(EventOutputSerializer(event).data)
 
@@ -191,5 +202,5 @@ class EventDetailApi(APIView):
     )
     def delete(self, request: AuthenticatedRequest, event_id: int) -> Response:
         event = selectors.event_get(viewer=request.user, event_id=event_id)
-        event_delete(event=event)
+        event_delete(event=event, actor=request.user, source=audit_source_for_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -40,6 +40,7 @@ from campaigns.pricing_rules import (
     pricing_rules_import,
 )
 from core.api_schema import error_responses
+from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError
 from core.filters import IsoDateTimeField, query_params_check
 from core.money_fields import MoneySerializerField
@@ -180,7 +181,12 @@ class CampaignPricingRuleListCreateApi(GenericAPIView):
         campaign = selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
         serializer = PricingRuleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = pricing_rule_create(campaign=campaign, data=dict(serializer.validated_data))
+        rule = pricing_rule_create(
+            campaign=campaign,
+            data=dict(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         rule = selectors.pricing_rule_get(viewer=request.user, rule_id=rule.pk)
         return Response(_rule_output(rule), status=status.HTTP_201_CREATED)
 
@@ -207,7 +213,12 @@ class PricingRuleDetailApi(APIView):
         rule = selectors.pricing_rule_get(viewer=request.user, rule_id=rule_id)
         serializer = PricingRuleInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        pricing_rule_update(rule=rule, data=dict(serializer.validated_data))
+        pricing_rule_update(
+            rule=rule,
+            data=dict(serializer.validated_data),
+            actor=request.user,
+            source=audit_source_for_request(request),
+        )
         rule = selectors.pricing_rule_get(viewer=request.user, rule_id=rule_id)
         return Response(_rule_output(rule))
 
@@ -221,7 +232,7 @@ class PricingRuleDetailApi(APIView):
     )
     def delete(self, request: AuthenticatedRequest, rule_id: int) -> Response:
         rule = selectors.pricing_rule_get(viewer=request.user, rule_id=rule_id)
-        pricing_rule_delete(rule=rule)
+        pricing_rule_delete(rule=rule, actor=request.user, source=audit_source_for_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -364,7 +375,11 @@ class CampaignPricingRuleImportApi(APIView):
         query_params_check(request.query_params, allowed=("dry_run",))
         dry_run = _dry_run(request)
         result = pricing_rules_import(
-            campaign=campaign, content=_csv_content(request), dry_run=dry_run
+            campaign=campaign,
+            content=_csv_content(request),
+            dry_run=dry_run,
+            actor=request.user,
+            source=audit_source_for_request(request),
         )
         body = _import_body(result)
         if result.counts["error"] and not dry_run:

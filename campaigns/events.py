@@ -16,10 +16,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from campaigns.models import (
     DEFAULT_EVENT_CODE,
     EVENT_CODE_MAX_LENGTH,
     Campaign,
+    Cap,
     ConversionEvent,
     EventInitialStatus,
     PayoutType,
@@ -37,7 +39,9 @@ from campaigns.terms import (
     clean_text,
     fields_clean,
 )
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 
 _CODE = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{EVENT_CODE_MAX_LENGTH - 1}}}$")
 
@@ -119,6 +123,35 @@ def _event_current(event: ConversionEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in _FIELD_CLEANERS}
 
 
+def _event_caps_snapshot(event: ConversionEvent) -> list[dict[str, Any]]:
+    """The event's caps as the audit log stores them, in a stable order."""
+    return [
+        audit_snapshot(cap, ["scope", "period", "metric", "limit", "action"])
+        for cap in Cap.objects.filter(event=event).order_by("scope", "period", "metric")
+    ]
+
+
+def _event_audit(
+    *,
+    event: ConversionEvent,
+    action: str,
+    actor: User | None,
+    source: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit_record(
+        actor=actor,
+        source=source,
+        action=action,
+        obj_type=ConversionEvent,
+        obj_id=event.pk,
+        obj_repr=f"{event} of campaign #{event.campaign_id}",
+        before=before,
+        after=after,
+    )
+
+
 def _code_free_check(*, campaign: Campaign, code: str, event: ConversionEvent | None) -> None:
     taken = ConversionEvent.objects.filter(campaign=campaign, code=code)
     if event is not None:
@@ -185,9 +218,16 @@ def campaign_default_event_sync(*, campaign: Campaign) -> ConversionEvent:
 
 
 @transaction.atomic
-def event_create(*, campaign: Campaign, data: Mapping[str, Any]) -> ConversionEvent:
+def event_create(
+    *,
+    campaign: Campaign,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> ConversionEvent:
     """A new, non-default event of `campaign` (with its caps). `code`, `name` and `payout_type`
-    are required; a code already used in the campaign is 409 `duplicate_event_code`."""
+    are required; a code already used in the campaign is 409 `duplicate_event_code`. The audit
+    log gets the event's fields and caps, with `actor` and `source`."""
     cleaned, caps = _event_data_clean(data, current=_CREATE_DEFAULTS)
     _code_free_check(campaign=campaign, code=cleaned["code"], event=None)
     try:
@@ -204,34 +244,53 @@ def event_create(*, campaign: Campaign, data: Mapping[str, Any]) -> ConversionEv
         ) from exc
     if caps:
         caps_replace(campaign=campaign, event=event, specs=caps)
+    after = audit_snapshot(event, list(_FIELD_CLEANERS))
+    if caps:
+        after["caps"] = _event_caps_snapshot(event)
+    _event_audit(event=event, action="create", actor=actor, source=source, before={}, after=after)
     return event
 
 
 @transaction.atomic
-def event_update(*, event: ConversionEvent, data: Mapping[str, Any]) -> ConversionEvent:
+def event_update(
+    *,
+    event: ConversionEvent,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> ConversionEvent:
     """Change the fields present in `data`; `caps`, when given, replaces the event's caps.
 
     Changing the terms never reprices conversions already recorded. The default event's terms
-    are also the campaign's payout fields: both are written.
+    are also the campaign's payout fields: both are written. What changed goes to the audit log.
     """
     locked = ConversionEvent.objects.select_for_update().get(pk=event.pk)
     cleaned, caps = _event_data_clean(data, current=_event_current(locked))
     if "code" in cleaned and cleaned["code"] != locked.code:
         _code_free_check(campaign=locked.campaign, code=cleaned["code"], event=locked)
     changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    before = audit_snapshot(locked, changed)
     for name in changed:
         setattr(locked, name, cleaned[name])
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
         if locked.is_default:
             _campaign_terms_from_event(locked)
+    after = audit_snapshot(locked, changed)
     if caps is not None:
+        before["caps"] = _event_caps_snapshot(locked)
         caps_replace(campaign=locked.campaign, event=locked, specs=caps)
+        after["caps"] = _event_caps_snapshot(locked)
+    _event_audit(
+        event=locked, action="update", actor=actor, source=source, before=before, after=after
+    )
     return locked
 
 
 @transaction.atomic
-def event_delete(*, event: ConversionEvent) -> None:
+def event_delete(
+    *, event: ConversionEvent, actor: User | None = None, source: str = AuditSource.SYSTEM
+) -> None:
     """Delete an event without conversions (409 `event_in_use` otherwise; the default event
     cannot be deleted: 409 `default_event`). Its caps and pricing rules go with it."""
     locked = ConversionEvent.objects.select_for_update().get(pk=event.pk)
@@ -247,6 +306,8 @@ def event_delete(*, event: ConversionEvent) -> None:
             code="event_in_use",
             status=409,
         )
+    before = audit_snapshot(locked, list(_FIELD_CLEANERS))
+    _event_audit(event=locked, action="delete", actor=actor, source=source, before=before, after={})
     locked.delete()
 
 

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from accounts.models import Affiliate
+from accounts.models import Affiliate, User
 from campaigns.models import Campaign, ConversionEvent, PayoutType, PricingRule
 from campaigns.terms import (
     FieldErrors,
@@ -34,7 +34,9 @@ from campaigns.terms import (
     clean_text,
     fields_clean,
 )
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 
 _EPOCH = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -257,28 +259,74 @@ def pricing_rule_validate(
 
 
 @transaction.atomic
-def pricing_rule_create(*, campaign: Campaign, data: Mapping[str, Any]) -> PricingRule:
+def _rule_audit(
+    *,
+    rule: PricingRule,
+    action: str,
+    actor: User | None,
+    source: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit_record(
+        actor=actor,
+        source=source,
+        action=action,
+        obj_type=PricingRule,
+        obj_id=rule.pk,
+        obj_repr=f"Pricing rule #{rule.pk} of campaign #{rule.campaign_id}",
+        before=before,
+        after=after,
+    )
+
+
+_AUDITED_FIELDS = ["event", "affiliate", *_FIELD_CLEANERS]
+
+
+def pricing_rule_create(
+    *,
+    campaign: Campaign,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> PricingRule:
     """A new rule of `campaign`. `payout_type` is required; `event` (id or code) and
     `affiliate` (id) may be empty for all. Conversions already recorded keep their price."""
     cleaned = _rule_data_clean(data, campaign=campaign, current=_CREATE_DEFAULTS)
-    return PricingRule.objects.create(campaign=campaign, **{**_CREATE_DEFAULTS, **cleaned})
+    rule = PricingRule.objects.create(campaign=campaign, **{**_CREATE_DEFAULTS, **cleaned})
+    after = audit_snapshot(rule, _AUDITED_FIELDS)
+    _rule_audit(rule=rule, action="create", actor=actor, source=source, before={}, after=after)
+    return rule
 
 
 @transaction.atomic
-def pricing_rule_update(*, rule: PricingRule, data: Mapping[str, Any]) -> PricingRule:
+def pricing_rule_update(
+    *,
+    rule: PricingRule,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> PricingRule:
     """Change the fields present in `data`. Conversions it priced keep their price."""
     locked = PricingRule.objects.select_for_update().get(pk=rule.pk)
     cleaned = _rule_data_clean(data, campaign=locked.campaign, current=_rule_current(locked))
     changed = [name for name, value in cleaned.items() if getattr(locked, name) != value]
+    before = audit_snapshot(locked, changed)
     for name in changed:
         setattr(locked, name, cleaned[name])
     if changed:
         locked.save(update_fields=[*changed, "updated_at"])
+    after = audit_snapshot(locked, changed)
+    _rule_audit(
+        rule=locked, action="update", actor=actor, source=source, before=before, after=after
+    )
     return locked
 
 
 @transaction.atomic
-def pricing_rule_delete(*, rule: PricingRule) -> None:
+def pricing_rule_delete(
+    *, rule: PricingRule, actor: User | None = None, source: str = AuditSource.SYSTEM
+) -> None:
     """Delete a rule that priced no conversion (409 `pricing_rule_in_use` otherwise: end it
     with `ends_at` instead, so that conversions keep naming the rule that priced them)."""
     locked = PricingRule.objects.select_for_update().get(pk=rule.pk)
@@ -288,6 +336,8 @@ def pricing_rule_delete(*, rule: PricingRule) -> None:
             code="pricing_rule_in_use",
             status=409,
         )
+    before = audit_snapshot(locked, _AUDITED_FIELDS)
+    _rule_audit(rule=locked, action="delete", actor=actor, source=source, before=before, after={})
     locked.delete()
 
 
@@ -429,7 +479,14 @@ def _import_row(
 
 
 @transaction.atomic
-def pricing_rules_import(*, campaign: Campaign, content: bytes, dry_run: bool) -> ImportResult:
+def pricing_rules_import(
+    *,
+    campaign: Campaign,
+    content: bytes,
+    dry_run: bool,
+    actor: User | None = None,
+    source: str = AuditSource.SYSTEM,
+) -> ImportResult:
     """Create (rows without `id`) and update (rows with the `id` of a rule of this campaign)
     rules from a CSV file. Every row is checked first; a dry run answers, row by row, what would
     be created or changed and writes nothing. A real import writes only when no row has an
@@ -454,11 +511,25 @@ def pricing_rules_import(*, campaign: Campaign, content: bytes, dry_run: bool) -
         if row.action == "create":
             rule = PricingRule.objects.create(campaign=campaign, **{**_CREATE_DEFAULTS, **cleaned})
             row.rule_id = rule.pk
+            after = audit_snapshot(rule, _AUDITED_FIELDS)
+            _rule_audit(
+                rule=rule, action="create", actor=actor, source=source, before={}, after=after
+            )
         else:
             existing = rules[row.rule_id or 0]
+            before = audit_snapshot(existing, _AUDITED_FIELDS)
             for name, value in cleaned.items():
                 setattr(existing, name, value)
             existing.save()
+            after = audit_snapshot(existing, _AUDITED_FIELDS)
+            _rule_audit(
+                rule=existing,
+                action="update",
+                actor=actor,
+                source=source,
+                before=before,
+                after=after,
+            )
     return result
 
 

@@ -212,6 +212,21 @@ def test_revoke_through_the_api(api_client):
     assert ApiKey.objects.get(pk=someone_elses.pk).revoked is False
 
 
+def test_delete_revokes_and_answers_no_body(api_client):
+    user = AffiliateFactory().user
+    key = _key(user)
+    api_client.force_authenticate(user)
+    api_key_id = ApiKey.objects.get(user=user).pk
+
+    deleted = api_client.delete(f"/api/api-keys/{api_key_id}")
+    shown = api_client.get(f"/api/api-keys/{api_key_id}")
+    used = _with_key(key).get("/api/auth/me")
+
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    assert (shown.status_code, shown.json()["revoked"]) == (200, True)
+    assert (used.status_code, used.json()["code"]) == (401, "api_key_revoked")
+
+
 def test_the_key_is_in_no_log_and_no_sql(caplog, api_client):
     user = AffiliateFactory().user
     api_client.force_authenticate(user)

@@ -192,3 +192,85 @@ def test_a_partner_key_rotation_is_logged_with_its_secrets_masked():
     )
     assert entry.changes == {"key": [MASK, MASK], "signing_secret": [MASK, MASK]}
     assert old_key not in str(entry.changes)
+
+
+def test_event_changes_through_the_api_are_logged_with_actor_source_and_diff():
+    net = network()
+    client = net.client_as("advertiser1")
+    user = net.advertiser1.user
+
+    created = client.post(
+        f"/api/campaigns/{net.campaign1.pk}/events",
+        {"code": "lead", "name": "Lead", "payout_type": "fixed", "payout_amount": "1.5"},
+        format="json",
+    )
+    event_id = created.json()["id"]
+    changed = client.patch(f"/api/events/{event_id}", {"payout_amount": "2"}, format="json")
+    deleted = client.delete(f"/api/events/{event_id}")
+
+    assert (created.status_code, changed.status_code, deleted.status_code) == (201, 200, 204)
+    created_fields = {
+        "code": [None, "lead"],
+        "name": [None, "Lead"],
+        "payout_type": [None, "fixed"],
+        "payout_amount": [None, "1.5000"],
+        "revshare_percent": [None, "0.0000"],
+        "default_revenue": [None, "0.0000"],
+        "allow_multiple": [None, False],
+        "initial_status": [None, "approved"],
+    }
+    key = str(event_id)
+    assert _entries() == [
+        (user.pk, user.email, "api", "create", "campaigns.conversionevent", key, created_fields),
+        (
+            user.pk,
+            user.email,
+            "api",
+            "update",
+            "campaigns.conversionevent",
+            key,
+            {"payout_amount": ["1.5000", "2.0000"]},
+        ),
+        (
+            user.pk,
+            user.email,
+            "api",
+            "delete",
+            "campaigns.conversionevent",
+            key,
+            {
+                name: [after, None]
+                for name, (_, after) in {
+                    **created_fields,
+                    "payout_amount": [None, "2.0000"],
+                }.items()
+            },
+        ),
+    ]
+
+
+def test_pricing_rule_changes_are_logged_from_the_api_and_the_import():
+    net = network()
+    client = net.client_as("admin")
+    admin = net.admin
+
+    created = client.post(
+        f"/api/campaigns/{net.campaign1.pk}/pricing-rules",
+        {"affiliate": net.affiliate1.pk, "payout_type": "fixed", "payout_amount": "3"},
+        format="json",
+    )
+    rule_id = created.json()["id"]
+    imported = client.post(
+        f"/api/campaigns/{net.campaign1.pk}/pricing-rules/import",
+        f"id,payout_type,payout_amount\n{rule_id},fixed,4\n".encode(),
+        content_type="text/csv",
+    )
+
+    assert (created.status_code, imported.status_code) == (201, 200)
+    entries = _entries()
+    assert [entry[:6] for entry in entries] == [
+        (admin.pk, admin.email, "api", "create", "campaigns.pricingrule", str(rule_id)),
+        (admin.pk, admin.email, "api", "update", "campaigns.pricingrule", str(rule_id)),
+    ]
+    assert entries[0][6]["affiliate"] == [None, net.affiliate1.pk]
+    assert entries[1][6] == {"payout_amount": ["3.0000", "4.0000"]}

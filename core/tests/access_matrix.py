@@ -306,7 +306,12 @@ class Row:
 
 # API routes where staff are answered as the admin: open to every account, or about the caller's
 # own API keys (no model permission involved).
-STAFF_AS_ADMIN_ROUTES = {"api/auth/me", "api/api-keys", "api/api-keys/<int:api_key_id>/revoke"}
+STAFF_AS_ADMIN_ROUTES = {
+    "api/auth/me",
+    "api/api-keys",
+    "api/api-keys/<int:api_key_id>",
+    "api/api-keys/<int:api_key_id>/revoke",
+}
 # The payouts app's API routes: `staff_payouts` holds their permissions.
 PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv")
 
@@ -424,6 +429,20 @@ ROWS += [
         "/api/api-keys",
         expect(401, 201, 201, 201, 201, 201) | KEYS_REFUSED,
         body={"name": "Matrix key", "scope": "write"},
+    ),
+    Row(
+        "api/api-keys/<int:api_key_id>",
+        "GET",
+        "/api/api-keys/{api_key_a}",
+        expect(401, 404, 404, 404, 200, 404) | KEYS_REFUSED,
+        note="keys are personal: only the owner reaches its key, admins included",
+    ),
+    Row(
+        "api/api-keys/<int:api_key_id>",
+        "DELETE",
+        "/api/api-keys/{api_key_a}",
+        expect(401, 404, 404, 404, 204, 404) | KEYS_REFUSED,
+        note="keys are personal: only the owner reaches its key, admins included",
     ),
     Row(
         "api/api-keys/<int:api_key_id>/revoke",

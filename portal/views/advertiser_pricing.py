@@ -30,6 +30,7 @@ from campaigns.pricing_rules import (
     pricing_rules_import,
 )
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 from portal.access import AdvertiserRequest, advertiser_required
 from portal.forms import (
     EventForm,
@@ -76,9 +77,19 @@ def _event_editor(
     if request.method == "POST" and form.is_valid():
         try:
             if event is None:
-                saved = event_create(campaign=campaign, data=form.service_data())
+                saved = event_create(
+                    campaign=campaign,
+                    data=form.service_data(),
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
             else:
-                saved = event_update(event=event, data=form.service_data())
+                saved = event_update(
+                    event=event,
+                    data=form.service_data(),
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
         else:
@@ -110,7 +121,7 @@ def event_edit(request: AdvertiserRequest, event_id: int) -> HttpResponse:
 def event_remove(request: AdvertiserRequest, event_id: int) -> HttpResponse:
     event = campaign_selectors.event_get(viewer=request.user, event_id=event_id)
     try:
-        event_delete(event=event)
+        event_delete(event=event, actor=request.user, source=AuditSource.PORTAL)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -290,9 +301,19 @@ def _rule_editor(
     if request.method == "POST" and form.is_valid():
         try:
             if rule is None:
-                saved = pricing_rule_create(campaign=campaign, data=form.service_data())
+                saved = pricing_rule_create(
+                    campaign=campaign,
+                    data=form.service_data(),
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
             else:
-                saved = pricing_rule_update(rule=rule, data=form.service_data())
+                saved = pricing_rule_update(
+                    rule=rule,
+                    data=form.service_data(),
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
         except ApplicationError as exc:
             service_errors_apply(form, exc)
         else:
@@ -329,7 +350,7 @@ def pricing_rule_edit(request: AdvertiserRequest, rule_id: int) -> HttpResponse:
 def pricing_rule_remove(request: AdvertiserRequest, rule_id: int) -> HttpResponse:
     rule = campaign_selectors.pricing_rule_get(viewer=request.user, rule_id=rule_id)
     try:
-        pricing_rule_delete(rule=rule)
+        pricing_rule_delete(rule=rule, actor=request.user, source=AuditSource.PORTAL)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -388,7 +409,13 @@ def pricing_rule_import(request: AdvertiserRequest, campaign_id: int) -> HttpRes
         applying = "apply" in request.POST
         try:
             content = form.file_content()
-            result = pricing_rules_import(campaign=campaign, content=content, dry_run=not applying)
+            result = pricing_rules_import(
+                campaign=campaign,
+                content=content,
+                dry_run=not applying,
+                actor=request.user,
+                source=AuditSource.PORTAL,
+            )
         except ApplicationError as exc:
             form.add_error("file", exc.message)
         else:
