@@ -7,14 +7,22 @@ money each role may read *of* a row is `money_visible`, the one rule that the AP
 serializers and filters, the reports and the portal's pages and exports follow.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Affiliate, User
 from accounts.selectors import affiliate_list
 from campaigns.models import PartnerKey
 from campaigns.selectors import link_list
 from core.exceptions import NotFoundError
-from tracker.models import Click, Conversion, ConversionHistory, EndUserPoints, PostbackLog
+from tracker.models import (
+    Click,
+    Conversion,
+    ConversionHistory,
+    EndUserPoints,
+    PostbackLog,
+    Reconciliation,
+    ReconciliationRow,
+)
 
 REVENUE = "revenue"
 PAYOUT = "payout"
@@ -123,3 +131,78 @@ def affiliate_get_for_traffic(*, viewer: User, affiliate_id: int) -> Affiliate:
     if affiliate is None:
         raise NotFoundError("Affiliate not found.")
     return affiliate
+
+
+def reconciliation_list(*, viewer: User) -> QuerySet[Reconciliation]:
+    """Reconciliations: admins all; an advertiser its own; nobody else. Newest first."""
+    if viewer.is_network_admin:
+        queryset = Reconciliation.objects.all()
+    elif viewer.is_advertiser:
+        queryset = Reconciliation.objects.filter(advertiser_id=viewer.pk)
+    else:
+        queryset = Reconciliation.objects.none()
+    return queryset.select_related("campaign", "advertiser__user").order_by("-id")
+
+
+def reconciliation_get(*, viewer: User, reconciliation_id: int) -> Reconciliation:
+    reconciliation = reconciliation_list(viewer=viewer).filter(pk=reconciliation_id).first()
+    if reconciliation is None:
+        raise NotFoundError("Reconciliation not found.")
+    return reconciliation
+
+
+def reconciliation_summary_view(*, reconciliation: Reconciliation, viewer: User) -> dict:
+    """The preview's totals per class as the viewer may read them: advertisers never get the
+    payout deltas (they would give away the affiliates' payouts and the margin)."""
+    visible = money_visible(viewer=viewer)
+    classes = {}
+    for name, entry in reconciliation.summary.get("classes", {}).items():
+        money = {
+            currency: {
+                key: value
+                for key, value in amounts.items()
+                if (key == "revenue_delta" and REVENUE in visible)
+                or (key == "payout_delta" and PAYOUT in visible)
+            }
+            for currency, amounts in entry["money"].items()
+        }
+        classes[name] = {**entry, "money": money}
+    return classes
+
+
+RECONCILIATION_RESULT_COLUMNS = (
+    ("line", "line", None),
+    ("class", "row_class", None),
+    ("transaction_id", "transaction_id", None),
+    ("click_id", "click_id", None),
+    ("event", "event", None),
+    ("their_status", "their_status", None),
+    ("their_amount", "their_amount", None),
+    ("currency", "currency", None),
+    ("conversion_id", "conversion_id", None),
+    ("our_status", "our_status", None),
+    ("our_revenue", "our_revenue", REVENUE),
+    ("our_payout", "our_payout", PAYOUT),
+    ("revenue_delta", "revenue_delta", REVENUE),
+    ("payout_delta", "payout_delta", PAYOUT),
+    ("reason", "reason", None),
+    ("action", "planned_action", None),
+    ("outcome", "outcome", None),
+    ("outcome_message", "outcome_message", None),
+    ("applied_at", "applied_at", None),
+)
+
+
+def reconciliation_result_columns(*, viewer: User) -> list[tuple[str, str]]:
+    """(header, row field) of the result file, without the money the viewer may not read."""
+    visible = money_visible(viewer=viewer)
+    return [
+        (header, name)
+        for header, name, money in RECONCILIATION_RESULT_COLUMNS
+        if money is None or money in visible
+    ]
+
+
+def reconciliation_rows(*, reconciliation: Reconciliation) -> QuerySet[ReconciliationRow]:
+    """Its rows in file order, then ours the file lacks."""
+    return reconciliation.rows.order_by(F("line").asc(nulls_last=True), "pk")
