@@ -7,13 +7,17 @@ money each role may read *of* a row is `money_visible`, the one rule that the AP
 serializers and filters, the reports and the portal's pages and exports follow.
 """
 
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Affiliate, User
 from accounts.selectors import affiliate_list
 from campaigns.models import PartnerKey
 from campaigns.selectors import link_list
-from core.exceptions import NotFoundError
+from core.exceptions import ApplicationError, NotFoundError
 from tracker.models import (
     Click,
     Conversion,
@@ -206,3 +210,33 @@ def reconciliation_result_columns(*, viewer: User) -> list[tuple[str, str]]:
 def reconciliation_rows(*, reconciliation: Reconciliation) -> QuerySet[ReconciliationRow]:
     """Its rows in file order, then ours the file lacks."""
     return reconciliation.rows.order_by(F("line").asc(nulls_last=True), "pk")
+
+
+def conversions_for_bulk(*, viewer: User, filters: Mapping[str, Any]) -> QuerySet[Conversion]:
+    """The viewer's conversions narrowed by `filters`: `campaign_id`, `affiliate_id`, `event`
+    (code), `date_from` / `date_to` (UTC days, inclusive). 400 `invalid_date_range` when they
+    are reversed."""
+    queryset = conversion_list(viewer=viewer)
+    if "campaign_id" in filters:
+        queryset = queryset.filter(campaign_id=filters["campaign_id"])
+    if "affiliate_id" in filters:
+        queryset = queryset.filter(affiliate_id=filters["affiliate_id"])
+    if "event" in filters:
+        queryset = queryset.filter(event__code=filters["event"])
+    date_from, date_to = filters.get("date_from"), filters.get("date_to")
+    if date_from and date_to and date_from > date_to:
+        raise ApplicationError(
+            "date_from is after date_to.",
+            code="invalid_date_range",
+            fields={"date_to": ["Must be on or after date_from."]},
+        )
+    if date_from:
+        queryset = queryset.filter(
+            created_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=dt.UTC)
+        )
+    if date_to:
+        next_day = date_to + dt.timedelta(days=1)
+        queryset = queryset.filter(
+            created_at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=dt.UTC)
+        )
+    return queryset

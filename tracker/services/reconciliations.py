@@ -590,7 +590,7 @@ def conversions_bulk(
             raise NotFoundError("Conversion not found.")
         result.skipped = sorted(pk for pk, status in found.items() if status != "pending")
         selection = selection.filter(pk__in=wanted)
-    pending = selection.filter(status=ConversionStatus.PENDING).order_by("pk")
+    pending = selection.filter(status=ConversionStatus.PENDING).select_related(None).order_by("pk")
     if pending.count() > BULK_MAX:
         raise ApplicationError(
             f"More than {BULK_MAX:,} pending conversions match: narrow the filters.",

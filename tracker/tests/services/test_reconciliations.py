@@ -22,7 +22,7 @@ from tracker.services.reconciliations import (
     reconciliation_apply,
     reconciliation_create,
 )
-from tracker.tests.factories import PostbackWorld, postback, postback_world
+from tracker.tests.factories import PostbackWorld, postback, reconciliation_world
 
 pytestmark = pytest.mark.django_db
 
@@ -31,26 +31,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reconciliation
 
 @pytest.fixture
 def world() -> PostbackWorld:
-    """A revshare (80 %) campaign with four conversions of ours, as the fixture file expects:
-    T-MATCH approved 10.00, T-STATUS pending 20.00, T-AMOUNT approved 30.00, T-OURS approved
-    40.00 (not in the file)."""
-    world = postback_world()
-    world.campaign(hold_days=0)
-    for transaction_id, status, payout in (
-        ("T-MATCH", "approved", "10.00"),
-        ("T-STATUS", "pending", "20.00"),
-        ("T-AMOUNT", "approved", "30.00"),
-        ("T-OURS", "approved", "40.00"),
-    ):
-        click = world.click()
-        postback(
-            world.partner_key,
-            click_id=click.click_id,
-            transaction_id=transaction_id,
-            status=status,
-            payout=payout,
-        )
-    return world
+    return reconciliation_world()
 
 
 def _today() -> dt.date:
