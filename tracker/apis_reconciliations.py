@@ -29,14 +29,13 @@ from accounts.selectors import advertiser_get
 from campaigns.selectors import campaign_get
 from core.api_schema import error_responses
 from core.audit import audit_source_for_request
-from core.csv_export import csv_lines
 from core.exceptions import ApplicationError
 from core.filters import query_params_check
 from core.parsers import CsvParser
 from core.uploads import MULTIPART_OVERHEAD, body_size_check
 from tracker import selectors
 from tracker.models import ChangeSource, Reconciliation, RowClass
-from tracker.reconciliation_files import MAX_FILE_BYTES, MAX_ROWS
+from tracker.reconciliation_files import MAX_FILE_BYTES, MAX_ROWS, reconciliation_result_lines
 from tracker.services.reconciliations import (
     APPLICABLE_CLASSES,
     BULK_MAX,
@@ -375,14 +374,6 @@ class _CsvNegotiationMixin(APIView):
         self, request: Request, force: bool = False
     ) -> tuple[BaseRenderer, str]:
         return super().perform_content_negotiation(request, force=True)
-
-
-def reconciliation_result_lines(*, reconciliation: Reconciliation, viewer: User):
-    """The result file's lines: every row with its class, planned action and outcome."""
-    columns = selectors.reconciliation_result_columns(viewer=viewer)
-    header = [header for header, _ in columns]
-    rows = selectors.reconciliation_rows(reconciliation=reconciliation).iterator(chunk_size=2000)
-    return csv_lines(header, ([getattr(row, name) for _, name in columns] for row in rows))
 
 
 class ReconciliationResultApi(_CsvNegotiationMixin, APIView):

@@ -1,4 +1,4 @@
-"""Reading an advertiser's conversion list (CSV) for a reconciliation.
+"""Reading an advertiser's conversion list (CSV) for a reconciliation, and writing its result.
 
 Tolerant of what spreadsheets and affiliate platforms export: a UTF-8 byte order mark, `,`, `;`
 or tab as the delimiter (whichever the header line uses most), header names in any case with
@@ -16,13 +16,17 @@ that cannot be read becomes an `invalid` row with its reason; the others are sti
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from accounts.models import User
+from core.csv_export import csv_lines
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.money import parse_money
-from tracker.models import ConversionStatus
+from tracker import selectors
+from tracker.models import ConversionStatus, Reconciliation
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -203,3 +207,11 @@ def _row(line: int, columns: list[str], values: list[str]) -> FileRow:
     if row.currency and row.currency not in CURRENCY_CODES:
         row.error, row.message = "invalid_currency", f"unknown currency {row.currency[:8]!r}"
     return row
+
+
+def reconciliation_result_lines(*, reconciliation: Reconciliation, viewer: User) -> Iterator[str]:
+    """The result file's lines: every row with its class, planned action and outcome."""
+    columns = selectors.reconciliation_result_columns(viewer=viewer)
+    header = [header for header, _ in columns]
+    rows = selectors.reconciliation_rows(reconciliation=reconciliation).iterator(chunk_size=2000)
+    return csv_lines(header, ([getattr(row, name) for _, name in columns] for row in rows))

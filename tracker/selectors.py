@@ -9,6 +9,7 @@ serializers and filters, the reports and the portal's pages and exports follow.
 
 import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -26,6 +27,7 @@ from tracker.models import (
     PostbackLog,
     Reconciliation,
     ReconciliationRow,
+    RowClass,
 )
 
 REVENUE = "revenue"
@@ -240,3 +242,31 @@ def conversions_for_bulk(*, viewer: User, filters: Mapping[str, Any]) -> QuerySe
             created_at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=dt.UTC)
         )
     return queryset
+
+
+def reconciliation_summary_rows(*, reconciliation: Reconciliation, viewer: User) -> list[dict]:
+    """The preview's totals for a page: per class (in `RowClass` order) its label, counts and
+    money per currency as Decimal (`payout_delta` None for who may not read payouts)."""
+    visible = money_visible(viewer=viewer)
+    classes = reconciliation.summary.get("classes", {})
+    rows = []
+    for value, label in RowClass.choices:
+        entry = classes.get(value, {"count": 0, "to_apply": 0, "money": {}})
+        money = [
+            {
+                "currency": currency,
+                "revenue_delta": Decimal(amounts["revenue_delta"]),
+                "payout_delta": Decimal(amounts["payout_delta"]) if PAYOUT in visible else None,
+            }
+            for currency, amounts in entry["money"].items()
+        ]
+        rows.append(
+            {
+                "row_class": value,
+                "label": label,
+                "count": entry["count"],
+                "to_apply": entry["to_apply"],
+                "money": money,
+            }
+        )
+    return rows
