@@ -53,7 +53,7 @@ class ReconciliationUploadForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         campaign, advertiser = cleaned.get("campaign"), cleaned.get("advertiser")
         if campaign and advertiser and campaign.advertiser_id != advertiser.pk:
             self.add_error("campaign", "This campaign belongs to another advertiser.")

@@ -170,6 +170,9 @@ class _UploadInputSerializer(serializers.Serializer):
         ref_name = "ReconciliationUploadInput"
 
 
+_UPLOAD_FIELDS = ("campaign_id", "advertiser_id", "date_from", "date_to")
+
+
 def _is_csv_body(request: Request) -> bool:
     return request.content_type.split(";")[0].strip().lower() == CsvParser.media_type
 
@@ -235,12 +238,12 @@ class ReconciliationCreateApi(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         data: dict[str, Any] = dict(request.query_params.items())
         upload: Any = None
+        form: Mapping[str, Any] = request.data if isinstance(request.data, Mapping) else {}
         if _is_csv_body(request):
-            content = request.data.get("csv") or b""
+            content = form.get("csv") or b""
             file_name = "upload.csv"
         else:
-            form = request.data if isinstance(request.data, Mapping) else {}
-            data.update({key: form[key] for key in _UploadInputSerializer().fields if key in form})
+            data.update({str(key): form[key] for key in _UPLOAD_FIELDS if key in form})
             upload = request.FILES.get("file")
             if not isinstance(upload, UploadedFile):
                 raise ApplicationError(

@@ -55,7 +55,7 @@ _LOOKUP_CHUNK = 5_000
 _ZERO = Decimal("0.0000")
 
 APPLICABLE_CLASSES = (RowClass.STATUS_DIFFERS, RowClass.AMOUNT_DIFFERS, RowClass.MISSING_HERE)
-ACTION_FOR_STATUS = {
+ACTION_FOR_STATUS: dict[str, str] = {
     ConversionStatus.APPROVED: "approve",
     ConversionStatus.REJECTED: "reject",
     ConversionStatus.REVERSED: "reverse",
@@ -492,7 +492,9 @@ def _row_apply(
         message = f"A {row.our_status} conversion cannot become {row.their_status}."
     else:
         conversion = (
-            Conversion.objects.select_for_update(of=("self",)).filter(pk=row.conversion_id).first()
+            Conversion.objects.select_for_update(of=("self",))
+            .filter(pk=row.conversion_id or 0)
+            .first()
         )
         if conversion is None:
             outcome = Outcome.CONVERSION_GONE
