@@ -27,7 +27,7 @@ from accounts.models import Advertiser, User
 from accounts.permissions import IsAdminOrApprovedAdvertiser, staff_permissions
 from accounts.selectors import advertiser_get
 from campaigns.selectors import campaign_get
-from core.api_schema import error_responses
+from core.api_schema import error_response, error_responses
 from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError
 from core.filters import query_params_check
@@ -91,8 +91,11 @@ class ReconciliationRowAdvertiserSerializer(_RowSerializer):
 
 
 class ReconciliationRowAdminSerializer(_RowSerializer):
-    our_payout = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
-    payout_delta = serializers.DecimalField(max_digits=18, decimal_places=4)
+    # Admins only: advertisers' rows come without them.
+    our_payout = serializers.DecimalField(
+        max_digits=18, decimal_places=4, allow_null=True, required=False
+    )
+    payout_delta = serializers.DecimalField(max_digits=18, decimal_places=4, required=False)
 
     class Meta:
         ref_name = "ReconciliationRow"
@@ -225,15 +228,12 @@ class ReconciliationCreateApi(APIView):
             f"{PREVIEW_ROWS} rows (`GET` the reconciliation for more, or the result file)."
         ),
         parameters=[_UploadInputSerializer],
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
-            },
-            "text/csv": OpenApiTypes.STR,
+        request=None,
+        responses={
+            201: ReconciliationSerializer,
+            **error_responses(400, 401, 403, 404),
+            413: error_response("`file_too_large` or `too_many_rows`."),
         },
-        responses={201: ReconciliationSerializer, **error_responses(400, 401, 403, 404)}
-        | {413: OpenApiResponse(description="`file_too_large` or `too_many_rows`.")},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         data: dict[str, Any] = dict(request.query_params.items())
