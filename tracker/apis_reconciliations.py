@@ -183,13 +183,21 @@ def _is_csv_body(request: Request) -> bool:
 def reconciliation_scope(
     *, viewer: User, campaign_id: int | None, advertiser_id: int | None
 ) -> tuple[Advertiser, Any]:
-    """(advertiser, campaign or None) the viewer may reconcile: a campaign it sees, else the
-    advertiser's campaigns (an advertiser: its own; an admin: `advertiser_id`, required)."""
+    """(advertiser, campaign or None) the viewer may reconcile: a campaign it sees, else all the
+    campaigns of an advertiser it sees (`advertiser_id`; an advertiser may leave it out for
+    itself). Another tenant's campaign or advertiser is a 404; a campaign of another advertiser
+    than `advertiser_id` is 400 `scope_mismatch`."""
     if campaign_id is not None:
         campaign = campaign_get(viewer=viewer, campaign_id=campaign_id)
+        if advertiser_id is not None and campaign.advertiser_id != advertiser_id:
+            raise ApplicationError(
+                "This campaign belongs to another advertiser.",
+                code="scope_mismatch",
+                fields={"campaign_id": ["Not a campaign of advertiser_id."]},
+            )
         return campaign.advertiser, campaign
-    if viewer.is_advertiser:
-        return advertiser_get(viewer=viewer, advertiser_id=viewer.pk), None
+    if advertiser_id is None and viewer.is_advertiser:
+        advertiser_id = viewer.pk
     if advertiser_id is None:
         raise ApplicationError(
             "Name the campaign_id, or the advertiser_id for all its campaigns.",

@@ -179,6 +179,27 @@ def test_a_bad_file_answers_400_with_its_code_and_stores_nothing(world, content,
     assert Reconciliation.objects.count() == 0
 
 
+def test_the_scope_is_the_callers_own_or_a_404(world):
+    other = AdvertiserFactory()
+    client = _client(world.advertiser.user)
+    admin = _client(AdminUserFactory())
+
+    def without_campaign(caller: APIClient, **params):
+        data = {**_dates(), **params, "file": SimpleUploadedFile("x.csv", FIXTURE.read_bytes())}
+        return caller.post("/api/reconciliations", data, format="multipart")
+
+    foreign = without_campaign(client, advertiser_id=other.pk)
+    mismatch = _upload(admin, world, advertiser_id=other.pk)
+    missing = without_campaign(admin)
+    own = without_campaign(client)
+
+    assert foreign.status_code == 404
+    assert (mismatch.status_code, mismatch.json()["code"]) == (400, "scope_mismatch")
+    assert (missing.status_code, missing.json()["code"]) == (400, "missing_scope")
+    assert (own.status_code, own.json()["campaign_id"]) == (201, None)
+    assert Reconciliation.objects.get().advertiser_id == world.advertiser.pk
+
+
 def test_a_reversed_range_and_a_missing_file_are_refused(world):
     client = _client(world.advertiser.user)
     today = timezone.now().date().isoformat()
