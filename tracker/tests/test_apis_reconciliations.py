@@ -14,6 +14,7 @@ from payouts.models import LedgerEntry, LedgerTransaction
 from tracker.models import Conversion, ConversionHistory, Reconciliation, ReconciliationRow
 from tracker.reconciliation_files import MAX_FILE_BYTES
 from tracker.tests.factories import PostbackWorld, reconciliation_world
+from tracker.tests.services.test_postbacks_concurrency import _run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +280,26 @@ def test_affiliate_factory_is_not_an_advertiser():
         "/api/reconciliations", {"date_from": "2020-01-01"}, format="multipart"
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_applies_change_each_conversion_once():
+    # given a preview with a status difference (T-STATUS: pending here, approved there)
+    world = reconciliation_world()
+    client = _client(world.advertiser.user)
+    reconciliation_id = _upload(client, world).json()["id"]
+    ledger_before = LedgerTransaction.objects.count()
+    path = f"/api/reconciliations/{reconciliation_id}/apply"
+
+    # when the advertiser applies it twice at the same moment
+    def apply(caller) -> object:
+        caller.force_login(world.advertiser.user)
+        return caller.post(path, {"classes": ["status_differs"]}, content_type="application/json")
+
+    results = _run_together([apply, apply])
+
+    # then exactly one call changed it, once: one history row, one ledger posting
+    assert sorted(body["outcomes"].get("status_changed", 0) for _, body in results) == [0, 1]
+    conversion = Conversion.objects.get(transaction_id="T-STATUS")
+    assert (conversion.status, conversion.history.count()) == ("approved", 2)
+    assert LedgerTransaction.objects.count() == ledger_before + 1
