@@ -358,14 +358,10 @@ def reconciliation_create(
     columns = tuple(
         field.attname for field in ReconciliationRow._meta.concrete_fields if not field.primary_key
     )
-    for start in range(0, len(rows), _INSERT_CHUNK):
+    for offset in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[offset : offset + _INSERT_CHUNK]
         rows_insert(
-            ReconciliationRow,
-            columns,
-            [
-                [getattr(row, name) for name in columns]
-                for row in rows[start : start + _INSERT_CHUNK]
-            ],
+            ReconciliationRow, columns, [[getattr(row, name) for name in columns] for row in chunk]
         )
     reconciliation.summary = _summary(rows)
     reconciliation.save(update_fields=["summary"])
