@@ -884,3 +884,32 @@ class PostbackTesterForm(forms.Form):
         """The parameters to send, in this order; empty fields are not sent."""
         own = [(name, self.cleaned_data[name]) for name in self.OWN_FIELDS]
         return [(name, value) for name, value in own if value] + self.cleaned_data["params"]
+
+
+class ReconciliationUploadForm(forms.Form):
+    """An advertiser's conversion list to compare with ours (the preview writes nothing else)."""
+
+    campaign = forms.TypedChoiceField(
+        label="Campaign", coerce=int, required=False, empty_value=None
+    )
+    date_from = forms.DateField(label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    file = forms.FileField(label="CSV file")
+
+    def __init__(self, *args, campaigns=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # `campaigns`: (id, name) pairs of the advertiser's campaigns.
+        choices = [("", "All my campaigns"), *campaigns]
+        form_field(self, "campaign", forms.ChoiceField).choices = choices
+
+
+class ReconciliationApplyForm(forms.Form):
+    classes = forms.MultipleChoiceField(
+        label="Apply",
+        choices=[
+            ("status_differs", "Status differs: move our conversions to your status"),
+            ("amount_differs", "Amount differs: report only"),
+            ("missing_here", "Missing here: report only"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from portal.views import (
     advertiser,
     advertiser_pricing,
+    advertiser_reconciliations,
     affiliate,
     api_keys,
     shared,
@@ -192,5 +193,23 @@ urlpatterns = [
         "affiliate/api-keys/<int:api_key_id>/revoke/",
         api_keys.affiliate_api_key_revoke,
         name="affiliate-api-key-revoke",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "advertiser/reconciliations/",
+        advertiser_reconciliations.reconciliation_list,
+        name="advertiser-reconciliations",
+    ),
+    path(
+        "advertiser/reconciliations/<int:reconciliation_id>/",
+        advertiser_reconciliations.reconciliation_detail,
+        name="advertiser-reconciliation",
+    ),
+    path(
+        "advertiser/reconciliations/<int:reconciliation_id>/result.csv",
+        advertiser_reconciliations.reconciliation_result,
+        name="advertiser-reconciliation-result",
     ),
 ]

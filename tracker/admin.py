@@ -7,6 +7,7 @@ changelists never run a full-table COUNT(*) (see `EstimatedCountPaginator`).
 """
 
 import json
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -245,6 +246,62 @@ def _not_approved_warning(queryset: QuerySet) -> str:
     )
 
 
+def _bulk_preview_warning(action: str) -> Callable[[QuerySet[Conversion]], str]:
+    """The confirmation page's line for a bulk approve/reject: what it acts on and the money
+    it books, from the same service run as a dry run (so the page shows what the apply does)."""
+
+    def warning(queryset: QuerySet[Conversion]) -> str:
+        from tracker.services.reconciliations import conversions_bulk
+
+        preview = conversions_bulk(
+            selection=queryset,
+            ids=None,
+            action=action,
+            dry_run=True,
+            actor=None,
+            source=ChangeSource.ADMIN,
+        )
+        money = "; ".join(
+            f"revenue {format_money(amounts['revenue'], currency)}, "
+            f"payout {format_money(amounts['payout'], currency)}"
+            for currency, amounts in sorted(preview.money.items())
+        )
+        skipped = queryset.exclude(status=ConversionStatus.PENDING).count()
+        parts = [f"{preview.count} pending conversion(s) will be {action}d"]
+        if action == "approve" and money:
+            parts.append(f"booking {money}")
+        if skipped:
+            parts.append(f"{skipped} not pending are left as they are")
+        return "; ".join(parts) + "."
+
+    return warning
+
+
+def _bulk_decide(
+    request: AuthenticatedHttpRequest, queryset: QuerySet[Conversion], *, action: str, reason: str
+) -> str:
+    from tracker.services.reconciliations import conversions_bulk
+
+    try:
+        result = conversions_bulk(
+            selection=queryset,
+            ids=None,
+            action=action,
+            dry_run=False,
+            actor=request.user,
+            source=ChangeSource.ADMIN,
+            reason=reason,
+            audit_source=AuditSource.CONSOLE,
+        )
+    except ApplicationError as exc:
+        return exc.message
+    return f"{action.capitalize()}d {result.count} pending conversion(s)."
+
+
+def _has_decide_permission(request: HttpRequest) -> bool:
+    return request.user.has_perm("tracker.change_conversion")
+
+
 @admin.register(Conversion)
 class ConversionAdmin(ReadOnlyAdmin):
     list_display = [
@@ -269,7 +326,7 @@ class ConversionAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     inlines = [ConversionHistoryInline]
-    actions = ["reverse_with_reason"]
+    actions = ["reverse_with_reason", "approve_pending", "reject_pending"]
     fieldsets = (
         (
             None,
@@ -408,6 +465,39 @@ class ConversionAdmin(ReadOnlyAdmin):
                 reversed_count += 1
         self.message_user(request, f"Reversed {reversed_count} conversion(s).", messages.SUCCESS)
 
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return _has_decide_permission(request)
+
+    @confirmed_action(
+        description="Approve selected pending conversions (with a preview)",
+        question="Approve the pending ones of {count} {verbose_name}? Each goes through the"
+        " status machine: history, ledger, end-user points and forwarding.",
+        button="Approve",
+        permissions=["decide"],
+        reason_help="Recorded in each conversion's history (default: bulk approve).",
+        warning=_bulk_preview_warning("approve"),
+        describe=_describe_conversion,
+    )
+    def approve_pending(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Conversion], reason: str
+    ) -> None:
+        self.message_user(request, _bulk_decide(request, queryset, action="approve", reason=reason))
+
+    @confirmed_action(
+        description="Reject selected pending conversions (with a preview)",
+        question="Reject the pending ones of {count} {verbose_name}? Each goes through the"
+        " status machine and is forwarded to the affiliate.",
+        button="Reject",
+        permissions=["decide"],
+        reason_help="Recorded in each conversion's history (default: bulk reject).",
+        warning=_bulk_preview_warning("reject"),
+        describe=_describe_conversion,
+    )
+    def reject_pending(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Conversion], reason: str
+    ) -> None:
+        self.message_user(request, _bulk_decide(request, queryset, action="reject", reason=reason))
+
 
 @admin.register(PostbackLog)
 class PostbackLogAdmin(ExactSearchMixin, ReadOnlyAdmin):
@@ -499,3 +589,7 @@ class EndUserPointsAdmin(ReadOnlyAdmin):
     @admin.display(description="Points", ordering="points")
     def points_display(self, obj: EndUserPoints) -> str:
         return format_number(obj.points, places=2)
+
+
+# The reconciliation pages (upload, preview, apply, result file) and their model.
+from tracker import admin_reconciliations  # noqa: E402, F401

@@ -6,7 +6,7 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Affiliate, User
+from accounts.models import Advertiser, Affiliate, User
 from campaigns.models import (
     Campaign,
     ConversionEvent,
@@ -298,3 +298,119 @@ class EndUserPoints(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {format_number(self.points, places=2)} points"
+
+
+# --- reconciliation with an advertiser's own conversion list -------------------------------------
+
+
+class ReconciliationStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    APPLIED = "applied", "Applied"
+
+
+class RowClass(models.TextChoices):
+    """How one line of the advertiser's file (or one of our conversions) compares."""
+
+    MATCHED = "matched", "Matched"
+    MISSING_HERE = "missing_here", "In their file, not ours"
+    MISSING_THERE = "missing_there", "Ours, not in their file"
+    STATUS_DIFFERS = "status_differs", "Status differs"
+    AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+    INVALID = "invalid", "Invalid row"
+
+
+class Reconciliation(models.Model):
+    """An advertiser's conversion list for one campaign (or all its campaigns) and a date range,
+    compared with ours: one `ReconciliationRow` per line of the file, plus one per conversion of
+    ours in the range that the file does not name. `summary` is the preview's totals per class,
+    computed once when the file is read (the rows keep the snapshot they were classed on)."""
+
+    advertiser = models.ForeignKey(
+        Advertiser, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    # Null: every campaign of the advertiser.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    date_from = models.DateField()
+    date_to = models.DateField()
+    status = models.CharField(
+        max_length=16, choices=ReconciliationStatus.choices, default=ReconciliationStatus.PREVIEWED
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64)
+    line_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_from__lte=models.F("date_to")),
+                name="reconciliation_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"reconciliation #{self.pk} ({self.date_from} to {self.date_to})"
+
+
+class ReconciliationRow(models.Model):
+    """One line of the advertiser's file (`line` set) or one conversion of ours it lacks
+    (`missing_there`, no line). `our_*` and the deltas are the preview's snapshot; `outcome`
+    and `applied_at` are written once, when the row is applied (a set `applied_at` is the
+    marker that makes a second apply skip it)."""
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="rows"
+    )
+    line = models.PositiveIntegerField(null=True, blank=True)
+    row_class = models.CharField(max_length=16, choices=RowClass.choices)
+    # `invalid`: the reason code; other classes: a note (why a change cannot be applied).
+    reason = models.CharField(max_length=255, blank=True)
+    transaction_id = models.CharField(max_length=255, blank=True)
+    click_id = models.CharField(max_length=255, blank=True)
+    event = models.CharField(max_length=64, blank=True)
+    their_status = models.CharField(max_length=16, blank=True)
+    their_amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    conversion = models.ForeignKey(
+        Conversion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    our_status = models.CharField(max_length=16, blank=True)
+    our_revenue = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    our_payout = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    # Signed: what our booked (approved) money would change by if our records took their values.
+    revenue_delta = money_field()
+    payout_delta = money_field()
+    # approve | reject | reverse: what applying the row does; "" when it does nothing.
+    planned_action = models.CharField(max_length=16, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    outcome_message = models.CharField(max_length=255, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reconciliation", "line"],
+                condition=Q(line__isnull=False),
+                name="reconciliation_row_line_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reconciliation", "conversion"],
+                condition=Q(conversion__isnull=False),
+                name="reconciliation_row_conversion_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["reconciliation", "row_class"], name="reconciliation_row_class"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line or '-'}: {self.row_class}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracker import apis
+from tracker import apis, apis_reconciliations
 
 urlpatterns = [
     path("clicks", apis.ClickListApi.as_view(), name="api-clicks"),
@@ -28,5 +28,33 @@ urlpatterns = [
         "partner-keys/<int:partner_key_id>/sandbox",
         apis.PartnerKeySandboxApi.as_view(),
         name="api-partner-key-sandbox",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "conversions/bulk",
+        apis_reconciliations.ConversionBulkApi.as_view(),
+        name="api-conversions-bulk",
+    ),
+    path(
+        "reconciliations",
+        apis_reconciliations.ReconciliationCreateApi.as_view(),
+        name="api-reconciliations",
+    ),
+    path(
+        "reconciliations/<int:reconciliation_id>",
+        apis_reconciliations.ReconciliationDetailApi.as_view(),
+        name="api-reconciliation",
+    ),
+    path(
+        "reconciliations/<int:reconciliation_id>/apply",
+        apis_reconciliations.ReconciliationApplyApi.as_view(),
+        name="api-reconciliation-apply",
+    ),
+    path(
+        "reconciliations/<int:reconciliation_id>/result.csv",
+        apis_reconciliations.ReconciliationResultApi.as_view(),
+        name="api-reconciliation-result",
     ),
 ]

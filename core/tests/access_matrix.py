@@ -73,6 +73,7 @@ from forwarding.tests.factories import (
 )
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
+from tracker.services.reconciliations import reconciliation_create
 from tracker.tests.factories import ClickFactory, postback
 
 BASE_ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
@@ -127,6 +128,16 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
     link = TrackingLinkFactory(campaign=campaign, affiliate=affiliate)
     click = ClickFactory(link=link, sub1=f"{mark}-sub", user_id=f"{mark}-player")
     conversion = postback(key, click_id=click.click_id, payout="5.00", transaction_id=f"{mark}-txn")
+    today = timezone.now().date()
+    reconciliation = reconciliation_create(
+        advertiser=advertiser,
+        campaign=campaign,
+        date_from=today,
+        date_to=today,
+        content=f"transaction_id,status\n{mark}-txn,rejected\n".encode(),
+        file_name=f"{mark}.csv",
+        actor=advertiser.user,
+    )
     endpoint = PostbackEndpointFactory(affiliate=affiliate, url=receiver_url, name=f"{mark} hook")
     delivery = DeliveryFactory(
         endpoint=endpoint, status=DeliveryStatus.FAILED, attempt_count=8, next_attempt_at=None
@@ -160,6 +171,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "click_id": click.click_id,
         "player": click.user_id,
         "conversion": conversion.pk,
+        "reconciliation": reconciliation.pk,
         "endpoint": endpoint.pk,
         "delivery": delivery.pk,
         "payout": payout.pk,
@@ -1505,6 +1517,8 @@ ADMIN_MODELS = {
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",
     "tracker.enduserpoints": "no add or delete",
+    # Added by uploading a file (its add page); kept as the record of what was applied.
+    "tracker.reconciliation": "no delete",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
     "otp_totp.totpdevice": "no add",
@@ -1617,4 +1631,94 @@ ROWS += [
         note="the secret is never shown in the console",
     ),
     *[row for label, rights in ADMIN_MODELS.items() for row in _admin_model_rows(label, rights)],
+]
+
+# --- reconciliation and bulk decisions ---------------------------------------------------------
+_RECONCILIATION_A = "/api/reconciliations/{reconciliation_a}"
+_PORTAL_RECONCILIATION_A = "/portal/advertiser/reconciliations/{reconciliation_a}/"
+_ADMIN_RECONCILIATION = "tracker/reconciliation/<path:object_id>/"
+_ADMIN_RECONCILIATION_A = "/admin/tracker/reconciliation/{admin_tracker_reconciliation}/"
+
+ROWS += [
+    Row(
+        "api/conversions/bulk",
+        "POST",
+        "/api/conversions/bulk",
+        expect(401, 200, 200, 200, 403, 403),
+        body={"action": "approve", "filters": {"campaign_id": "{campaign_a}"}, "dry_run": False},
+        note="another tenant's campaign filters down to nothing (count 0)",
+    ),
+    Row(
+        "api/reconciliations",
+        "POST",
+        "/api/reconciliations?campaign_id={campaign_a}&date_from={now}&date_to={now}",
+        expect(401, 201, 201, 404, 403, 403),
+        body="transaction_id,status\nMARK-A-txn,rejected\n",
+        note="a text/csv body",
+    ),
+    Row(
+        "api/reconciliations/<int:reconciliation_id>",
+        "GET",
+        _RECONCILIATION_A,
+        ADVERTISER_A_OBJECT,
+    ),
+    Row(
+        "api/reconciliations/<int:reconciliation_id>/apply",
+        "POST",
+        _RECONCILIATION_A + "/apply",
+        ADVERTISER_A_OBJECT,
+        body={"classes": ["status_differs"]},
+    ),
+    Row(
+        "api/reconciliations/<int:reconciliation_id>/result.csv",
+        "GET",
+        _RECONCILIATION_A + "/result.csv",
+        ADVERTISER_A_OBJECT,
+    ),
+    _page(
+        "portal/advertiser/reconciliations/",
+        "GET",
+        "/portal/advertiser/reconciliations/",
+        ADVERTISER_PAGE,
+    ),
+    _page(
+        "portal/advertiser/reconciliations/",
+        "POST",
+        "/portal/advertiser/reconciliations/",
+        ADVERTISER_PAGE,
+        body={},
+        note="no file: the form again",
+    ),
+    _page(
+        "portal/advertiser/reconciliations/<int:reconciliation_id>/",
+        "GET",
+        _PORTAL_RECONCILIATION_A,
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/reconciliations/<int:reconciliation_id>/",
+        "POST",
+        _PORTAL_RECONCILIATION_A,
+        expect(302, 403, 302, 404, 403, 403),
+        body={"classes": "status_differs"},
+    ),
+    _page(
+        "portal/advertiser/reconciliations/<int:reconciliation_id>/result.csv",
+        "GET",
+        _PORTAL_RECONCILIATION_A + "result.csv",
+        ADVERTISER_A_PAGE,
+    ),
+    _admin(
+        _ADMIN_RECONCILIATION + "apply/",
+        _ADMIN_RECONCILIATION_A + "apply/",
+        302,
+        method="POST",
+        staff=(403, 403),
+        note="needs change_reconciliation and change_conversion; then back to the preview",
+    ),
+    _admin(
+        "tracker/reconciliation/<path:object_id>/result.csv",
+        _ADMIN_RECONCILIATION_A + "result.csv",
+        staff=(200, 403),
+    ),
 ]

@@ -75,6 +75,10 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # most 366 days); group_by and the country/sub filters name at most one dimension together.
     "GET /api/reports": "depends on several parameters together",
     "GET /api/analytics/campaign/{campaign_id}": "depends on several parameters together",
+    # The CSV file is a multipart field or a text/csv body: the JSON-only schema cannot carry it.
+    "POST /api/reconciliations": "takes a file",
+    # `ids` or at least one filter, not both; a campaign's date range spans two parameters.
+    "POST /api/conversions/bulk": "depends on several parameters together",
 }
 
 

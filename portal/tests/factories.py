@@ -12,6 +12,7 @@ ADVERTISER_PAGES = [
     "/portal/advertiser/applications/",
     "/portal/advertiser/partner-keys/",
     "/portal/advertiser/conversions/",
+    "/portal/advertiser/reconciliations/",
 ]
 AFFILIATE_PAGES = [
     "/portal/affiliate/",

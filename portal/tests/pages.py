@@ -39,6 +39,7 @@ from payouts.services import payout_request_create
 from payouts.tests.factories import conversion_approve
 from portal import urls as portal_urls
 from tracker.models import Click, Conversion, EndUserPoints
+from tracker.services.reconciliations import reconciliation_create
 
 DEMO_CLICKS = 400
 # The demo logins `seed_demo` creates, as the README documents them.
@@ -74,6 +75,7 @@ NOT_PAGES = frozenset(
         "advertiser-pricing-rule-template",
         "advertiser-api-key-revoke",
         "affiliate-api-key-revoke",
+        "advertiser-reconciliation-result",
     }
 )
 
@@ -258,6 +260,22 @@ def demo_world() -> DemoWorld:
         f",first_deposit,{affiliate.pk},US,,fixed,20,new market\n"
         f",no_such_event,,XX,,fixed,5,\n"
     )
+    # A reconciliation of the advertiser's own list: a status difference on one of its
+    # conversions, a conversion it lacks, an unreadable line, and ours it does not list.
+    reconciliation = reconciliation_create(
+        advertiser=advertiser.advertiser,
+        campaign=None,
+        date_from=timezone.now().date() - dt.timedelta(days=2),
+        date_to=timezone.now().date(),
+        content=(
+            "transaction_id,click_id,status,amount,currency\n"
+            f",{conversion.click.click_id},rejected,1234.5,{conversion.currency}\n"
+            "ORDER-2026-000123456789,,approved,99.99,USD\n"
+            "ORDER-2026-000123456790,,maybe,1,USD\n"
+        ).encode(),
+        file_name="advertiser-export-december-2026-all-campaigns.csv",
+        actor=advertiser,
+    )
     # Two-factor authentication: the advertiser half-way through setting it up (its page shows
     # the QR code), and an affiliate who has it on (its password leads to the code step).
     otp_enrolment_start(user=advertiser)
@@ -369,6 +387,12 @@ def demo_world() -> DemoWorld:
         ),
         page("advertiser-conversions", "advertiser", f"{adv}/conversions/"),
         page("advertiser-conversion-detail", "advertiser", f"{adv}/conversions/{conversion.pk}/"),
+        page("advertiser-reconciliations", "advertiser", f"{adv}/reconciliations/"),
+        page(
+            "advertiser-reconciliation",
+            "advertiser",
+            f"{adv}/reconciliations/{reconciliation.pk}/",
+        ),
         page("advertiser-profile", "advertiser", "/portal/profile/"),
         page("advertiser-api-keys", "advertiser", f"{adv}/api-keys/"),
         page(

@@ -258,12 +258,16 @@ def conversion_status_change(
     reason: str,
     source: str,
     audit_source: str = AuditSource.SYSTEM,
+    revenue: Decimal | None = None,
 ) -> Conversion:
     """An admin's or advertiser's status change (the caller has checked who may do it).
 
     Locks the conversion row. Same status: returned unchanged, nothing recorded. Re-approving a
     rejected conversion needs a reason; overrides bypass caps (also our own `cap_reached`).
-    The change is written to the audit log with `audit_source` (console, portal, api...).
+    A move into approved with a `revenue` re-prices the conversion with the terms that priced
+    it, as a partner's approval with an amount does (a reconciliation's amount); other moves
+    ignore it. The change is written to the audit log with `audit_source` (console, portal,
+    api...).
     """
     if status not in ConversionStatus.values:
         raise ApplicationError(
@@ -295,6 +299,7 @@ def conversion_status_change(
             fields={"reason": ["Required to re-approve a rejected conversion."]},
         )
     previous = conversion.status
+    repriced = {"revenue"} if revenue is not None and status == ConversionStatus.APPROVED else set()
     changed = conversion_transition_apply(
         conversion=conversion,
         to_status=status,
@@ -302,6 +307,7 @@ def conversion_status_change(
         actor=actor,
         reason=reason,
         now=timezone.now(),
+        revenue=revenue if status == ConversionStatus.APPROVED else None,
     )
     audit_record(
         actor=actor,
@@ -311,7 +317,11 @@ def conversion_status_change(
         obj_id=conversion.pk,
         obj_repr=f"conversion #{conversion.pk}",
         before={"status": previous},
-        after={"status": status, **({"reason": reason} if reason else {})},
+        after={
+            "status": status,
+            **({"reason": reason} if reason else {}),
+            **({"revenue": str(changed.revenue)} if "revenue" in repriced else {}),
+        },
     )
     return changed
 

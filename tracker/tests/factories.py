@@ -96,3 +96,27 @@ def postback(partner_key: PartnerKey, **params: Any) -> Conversion:
     body = response.json()
     assert response.status_code == 200, body
     return Conversion.objects.get(pk=body["conversion_id"])
+
+
+def reconciliation_world(*, key: str = EXAMPLE_KEY) -> PostbackWorld:
+    """A revshare (80 %) campaign without hold and four conversions of ours, as the
+    reconciliation fixture file (`fixtures/reconciliation/one_of_each.csv`) expects: T-MATCH
+    approved 10.00, T-STATUS pending 20.00, T-AMOUNT approved 30.00, T-OURS approved 40.00
+    (which the file lacks)."""
+    world = postback_world(key=key)
+    world.campaign(hold_days=0)
+    for transaction_id, status, payout in (
+        ("T-MATCH", "approved", "10.00"),
+        ("T-STATUS", "pending", "20.00"),
+        ("T-AMOUNT", "approved", "30.00"),
+        ("T-OURS", "approved", "40.00"),
+    ):
+        click = world.click()
+        postback(
+            world.partner_key,
+            click_id=click.click_id,
+            transaction_id=transaction_id,
+            status=status,
+            payout=payout,
+        )
+    return world
