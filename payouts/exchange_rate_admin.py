@@ -38,6 +38,20 @@ class ExchangeRateForm(forms.ModelForm):
     def clean_to_currency(self) -> str:
         return self._code("to_currency")
 
+    def clean_rate(self):
+        try:
+            return exchange_rates.rate_parse(self.cleaned_data.get("rate"))
+        except ValueError as error:
+            raise forms.ValidationError(f"A positive rate is needed ({error}).") from None
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if cleaned.get("from_currency") and cleaned.get("from_currency") == cleaned.get(
+            "to_currency"
+        ):
+            self.add_error("to_currency", "Must differ from the from currency.")
+        return cleaned
+
 
 class ExchangeRateImportForm(forms.Form):
     file = forms.FileField(help_text="CSV with the header date,from_currency,to_currency,rate.")

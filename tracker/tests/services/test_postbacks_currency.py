@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from payouts.exchange_rates import exchange_rate_set, money_convert
 from payouts.models import ExchangeRate, LedgerAccount, LedgerEntry, LedgerTransaction
+from tracker.explain import conversion_explain
 from tracker.models import Conversion, ConversionHistory, EndUserPoints, PostbackLog
 from tracker.services.conversions import conversion_status_change
+from tracker.services.sandbox import postback_sandbox, sandbox_report_view
 from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +279,43 @@ def test_a_foreign_conversion_then_its_reversal_leaves_every_account_at_zero(
         conversion.refresh_from_db()
         assert (conversion.status, conversion.exchange_rate) == ("reversed", rate)
         transaction.set_rollback(True)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_sandbox_and_the_explanation_show_the_conversion_to_who_may_see_revenue(client):
+    # given a USD campaign and today's EUR/USD rate
+    world = postback_world()
+    world.campaign()
+    click = world.click()
+    _rate("EUR/USD", "1.1")
+    params = {"click_id": click.click_id, "payout": "10", "currency": "EUR"}
+
+    # when the advertiser tries the postback in the sandbox, then sends it
+    report = postback_sandbox(partner_key=world.partner_key, params=params)
+    sent = client.get(world.postback_path, params)
+    conversion_id = sent.json()["conversion_id"]
+
+    # then both show the original amount, currency and rate next to the converted revenue
+    seen = sandbox_report_view(report=report, viewer=world.advertiser.user)["conversion"]
+    assert (
+        seen["revenue"],
+        seen["original_amount"],
+        seen["original_currency"],
+        seen["exchange_rate"],
+    ) == ("11.0000", "10.0000", "EUR", "1.1000000000")
+    explained = conversion_explain(viewer=world.advertiser.user, conversion_id=conversion_id)
+    assert {
+        key: explained["conversion"][key]
+        for key in ("currency", "revenue", "original_amount", "original_currency", "exchange_rate")
+    } == {
+        "currency": "USD",
+        "revenue": "11.0000",
+        "original_amount": "10.0000",
+        "original_currency": "EUR",
+        "exchange_rate": "1.1000000000",
+    }
+    # and the affiliate, who never reads revenue, gets none of it
+    for_affiliate = conversion_explain(viewer=world.affiliate.user, conversion_id=conversion_id)
+    assert not {"revenue", "original_amount", "original_currency", "exchange_rate"} & set(
+        for_affiliate["conversion"]
+    )
