@@ -56,7 +56,9 @@ class ExchangeRateSerializer(serializers.Serializer):
         decimal_places=RATE_DECIMAL_PLACES,
         help_text="1 from_currency = rate to_currency on that day.",
     )
-    source = serializers.ChoiceField(choices=ExchangeRateSource.choices)
+    # DRF's metaclass moves declared fields out of the class body, so this never shadows
+    # Field.source at runtime; the stubs see a class attribute of another type.
+    source = serializers.ChoiceField(choices=ExchangeRateSource.choices)  # type: ignore[assignment]
     updated_at = serializers.DateTimeField()
 
     class Meta:

@@ -409,7 +409,7 @@ def exchange_rates_import(
                 seen[key] = line
         read.append(row)
     days = {row.date for row in read if row.date is not None}
-    existing = {
+    existing: dict[tuple[dt.date | None, str, str], Decimal] = {
         (rate.date, rate.from_currency, rate.to_currency): rate.rate
         for rate in ExchangeRate.objects.filter(date__in=days)
     }

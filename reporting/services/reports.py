@@ -458,7 +458,10 @@ def campaign_analytics(
     )
     metric_columns = [column for column in report.columns if column in METRIC_OUTPUT]
     empty = {column: _EMPTY_METRICS[column] for column in report.sums}
-    by_day = {row["date"]: row for row in report.rows.filter(currency=campaign.currency)}
+    rows = report.rows
+    if isinstance(rows, list):  # never: no conversion was asked for
+        raise TypeError("campaign analytics are in the campaign's currency")
+    by_day = {row["date"]: row for row in rows.filter(currency=campaign.currency)}
     days = (report.period.date_to - report.period.date_from).days + 1
     daily_raw = [
         {**empty, **by_day.get(day, {}), "date": day}
