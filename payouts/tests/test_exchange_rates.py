@@ -437,3 +437,17 @@ def test_the_task_retries_a_transient_failure_only(settings, caplog):
         record.getMessage() for record in caplog.records if record.levelno == logging.ERROR
     ] == [f"Exchange rates from {settings.EXCHANGE_RATES_URL}: HTTP 400"]
     assert tasks.load_exchange_rates.autoretry_for == (tasks.ExchangeRateSourceUnavailable,)
+
+
+def test_the_settings_are_checked_at_start(settings):
+    from payouts.checks import exchange_rate_settings_check
+
+    settings.REPORTING_CURRENCY = "USD"
+    settings.EXCHANGE_RATE_MAX_AGE_DAYS = 0
+    assert exchange_rate_settings_check() == []
+    settings.REPORTING_CURRENCY = "DOLLARS"
+    settings.EXCHANGE_RATE_MAX_AGE_DAYS = -1
+    assert [error.id for error in exchange_rate_settings_check()] == [
+        "clickledger.E020",
+        "clickledger.E021",
+    ]

@@ -9,10 +9,12 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from accounts.tests.factories import AdminUserFactory
 from payouts.exchange_rates import exchange_rate_set, money_convert
 from payouts.models import ExchangeRate, LedgerAccount, LedgerEntry, LedgerTransaction
 from tracker.explain import conversion_explain
@@ -319,3 +321,21 @@ def test_the_sandbox_and_the_explanation_show_the_conversion_to_who_may_see_reve
     assert not {"revenue", "original_amount", "original_currency", "exchange_rate"} & set(
         for_affiliate["conversion"]
     )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_console_shows_what_the_partner_paid_and_the_rate(client):
+    world = postback_world()
+    world.campaign()
+    click = world.click()
+    _rate("EUR/USD", "1.1")
+    client.get(world.postback_path, {"click_id": click.click_id, "payout": "10", "currency": "EUR"})
+    conversion = Conversion.objects.get()
+    client.force_login(AdminUserFactory())
+
+    response = client.get(reverse("admin:tracker_conversion_change", args=[conversion.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "€10.00 at 1 EUR = 1.1000000000 USD" in page
+    assert 'id="explanation-converted">€10.00 at 1 EUR = 1.1000000000 USD</dd>' in page
