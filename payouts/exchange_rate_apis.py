@@ -3,24 +3,26 @@ exchange rate permissions). The rules are `payouts.exchange_rates`."""
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
 from accounts.permissions import IsNetworkAdmin, staff_permissions
 from core.api_schema import error_response
 from core.audit import audit_source_for_request
+from core.currencies import CURRENCY_CODES
 from core.filters import PAGINATION_PARAMETERS, query_params_check
-from core.pagination import paginated_response
+from core.pagination import StandardPagination, paginated_response
 from payouts import exchange_rates
-from payouts.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, ExchangeRateSource
+from payouts.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, ExchangeRate, ExchangeRateSource
 
 _E401 = error_response("Not authenticated.")
 _E403 = error_response("The caller's role may not do this.")
 
 
+@extend_schema_field({"type": "string", "enum": sorted(CURRENCY_CODES), "example": "EUR"})
 class _CurrencyCodeField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 3)
@@ -34,6 +36,13 @@ class _CurrencyCodeField(serializers.CharField):
             raise serializers.ValidationError("Use an ISO 4217 code, e.g. EUR.") from None
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": rf"^[0-9]+(\.[0-9]{{1,{RATE_DECIMAL_PLACES}}})?$",
+        "example": "1.0512",
+    }
+)
 class _RateField(serializers.CharField):
     """A positive plain decimal with at most 10 places (`exchange_rates.rate_parse`)."""
 
@@ -65,8 +74,13 @@ class ExchangeRateSerializer(serializers.Serializer):
         ref_name = "ExchangeRate"
 
 
-class ExchangeRateListCreateApi(APIView):
+class ExchangeRateListCreateApi(GenericAPIView):
     """GET: the rate table, newest day first. POST: set one day's rate of a pair."""
+
+    # `queryset` and `pagination_class` describe the paginated list in the schema.
+    queryset = ExchangeRate.objects.none()
+    pagination_class = StandardPagination
+    filter_backends: list = []
 
     admin_permissions = staff_permissions(
         "payouts.exchangerate",
@@ -108,9 +122,9 @@ class ExchangeRateListCreateApi(APIView):
                 )
             return attrs
 
-    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.Serializer:
+    def get_serializer_class(self):
         # OPTIONS (DRF's metadata) describes POST's input from it.
-        return self.InputSerializer(*args, **kwargs)
+        return self.InputSerializer
 
     @extend_schema(
         summary="List exchange rates (admin)",

@@ -113,7 +113,7 @@ def _rate_pick(
     """The rules, on rows already read: the latest day in [on - max_age, on] with a rate of the
     pair, the pair as entered before the inverse of the opposite pair on the same day."""
     best: tuple[dt.date, int, Decimal] | None = None
-    earliest = on - dt.timedelta(days=max_age)
+    earliest = _days_before(on, max_age)
     for row in rows:
         if not earliest <= row.date <= on:
             continue
@@ -130,6 +130,11 @@ def _rate_pick(
 
 def _max_age() -> int:
     return max(0, int(settings.EXCHANGE_RATE_MAX_AGE_DAYS))
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    """`day` minus `days`, never before the first representable day."""
+    return day - dt.timedelta(days=min(days, (day - dt.date.min).days))
 
 
 def _rows(queryset) -> list[_Row]:
@@ -152,7 +157,7 @@ def exchange_rate_for(*, on: dt.date, from_currency: str, to_currency: str) -> D
     rows = ExchangeRate.objects.filter(
         Q(from_currency=from_currency, to_currency=to_currency)
         | Q(from_currency=to_currency, to_currency=from_currency),
-        date__gte=on - dt.timedelta(days=max_age),
+        date__gte=_days_before(on, max_age),
         date__lte=on,
     )
     return _rate_pick(
@@ -173,7 +178,7 @@ class ExchangeRateTable:
         rows = ExchangeRate.objects.filter(
             Q(from_currency__in=others, to_currency=to_currency)
             | Q(from_currency=to_currency, to_currency__in=others),
-            date__gte=first - dt.timedelta(days=self.max_age),
+            date__gte=_days_before(first, self.max_age),
             date__lte=last,
         )
         self._by_currency: dict[str, list[_Row]] = {}
