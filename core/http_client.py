@@ -36,6 +36,8 @@ class HttpResult:
     response_excerpt: str
     error: str
     retry_after: str | None
+    # The first `max_response_bytes` of the body as received (the excerpt is its text).
+    response_bytes: bytes = b""
 
     @property
     def is_success(self) -> bool:
@@ -111,9 +113,17 @@ def _manager() -> Manager:
 
 
 def http_send(
-    *, method: str, url: str, headers: dict[str, str], body: bytes | None = None
+    *,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None = None,
+    max_response_bytes: int = RESPONSE_EXCERPT_BYTES,
 ) -> HttpResult:
-    """Send one request; never raises for network trouble, reports it in `HttpResult.error`."""
+    """Send one request; never raises for network trouble, reports it in `HttpResult.error`.
+
+    At most `max_response_bytes` of the response body are read (a delivery keeps an excerpt; a
+    caller that reads a document asks for more)."""
     started = time.monotonic()
     try:
         destination_check(url, resolve=False)
@@ -121,7 +131,7 @@ def http_send(
             method, url, headers=headers, data=body, allow_redirects=False, stream=True
         )
         try:
-            raw = response.raw.read(RESPONSE_EXCERPT_BYTES, decode_content=True) or b""
+            raw = response.raw.read(max_response_bytes, decode_content=True) or b""
         finally:
             response.close()
         return HttpResult(
@@ -130,6 +140,7 @@ def http_send(
             response_excerpt=raw.decode("utf-8", errors="replace"),
             error="",
             retry_after=response.headers.get("Retry-After"),
+            response_bytes=raw,
         )
     except (UnsafeDestinationError, InvalidIPAddress) as exc:
         error = f"refused destination: {exc}"

@@ -17,7 +17,10 @@ from accounts.http import AuthenticatedHttpRequest
 from core.exceptions import ApplicationError
 from core.formatting import format_money
 from core.models import AuditSource
-from payouts import services
+from payouts import (
+    exchange_rate_admin,  # noqa: F401 - registers ExchangeRateAdmin
+    services,
+)
 from payouts.exports import payouts_csv
 from payouts.models import (
     CREDIT_NORMAL_KINDS,

@@ -222,3 +222,48 @@ class PayoutEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+# An exchange rate's precision: 10 places keep a small rate (1 IDR in EUR is about 0.0000570000)
+# to 6 significant digits, and 10 digits before the point cover 1 unit of any currency in use.
+RATE_MAX_DIGITS = 20
+RATE_DECIMAL_PLACES = 10
+
+
+class ExchangeRateSource(models.TextChoices):
+    MANUAL = "manual", "Entered (console or API)"
+    CSV = "csv", "CSV import"
+    FEED = "feed", "Scheduled load"
+
+
+class ExchangeRate(models.Model):
+    """One day's rate: 1 `from_currency` is worth `rate` `to_currency` on `date`.
+
+    One row per (date, from, to); entering it again replaces the rate. Conversions keep the rate
+    they were converted at, so a later correction never changes money already booked.
+    """
+
+    date = models.DateField()
+    from_currency = models.CharField(max_length=3)
+    to_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES)
+    source = models.CharField(
+        max_length=16, choices=ExchangeRateSource.choices, default=ExchangeRateSource.MANUAL
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date", "from_currency", "to_currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "from_currency", "to_currency"], name="exchange_rate_per_day"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(from_currency=models.F("to_currency")),
+                name="exchange_rate_two_currencies",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} 1 {self.from_currency} = {self.rate} {self.to_currency}"

@@ -43,6 +43,49 @@ def reconcile_ledger() -> int:
     return len(problems)
 
 
+class ExchangeRateSourceUnavailable(Exception):
+    """The rate source failed in a way worth retrying (network, timeout, 5xx, 429)."""
+
+
+@shared_task(
+    autoretry_for=(ExchangeRateSourceUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=60 * 60,
+    retry_jitter=True,
+    max_retries=6,
+    ignore_result=True,
+)
+def load_exchange_rates() -> int:
+    """Load the day's rates from EXCHANGE_RATES_URL (nothing when it is empty).
+
+    A second run, or a retry, sets the same rows to the same rates: harmless. Retries only
+    transient failures of the source (network, timeout, 5xx, 429), with backoff and jitter; a 4xx,
+    a refused destination or a document that is not a rate document is logged as an error and not
+    retried (it would fail the same way). Returns how many rates were loaded.
+    """
+    from django.conf import settings
+
+    from payouts import exchange_rates
+
+    url = settings.EXCHANGE_RATES_URL
+    if not url:
+        return 0
+    try:
+        result = exchange_rates.exchange_rates_load(url=url)
+    except exchange_rates.ExchangeRateFeedError as error:
+        if error.is_transient:
+            logger.warning("Exchange rates from %s: %s (will retry)", url, error)
+            raise ExchangeRateSourceUnavailable(str(error)) from error
+        logger.error("Exchange rates from %s: %s", url, error)  # noqa: TRY400 - no traceback
+        return 0
+    if result.skipped:
+        logger.warning("Exchange rates from %s: skipped %s", url, "; ".join(result.skipped)[:1000])
+    logger.info(
+        "Exchange rates from %s: %d of %s for %s", url, result.loaded, result.base, result.date
+    )
+    return result.loaded
+
+
 @shared_task(**EMAIL_TASK_OPTIONS)
 def send_payout_decision_email(*, payout_id: int, event_id: int) -> None:
     """Email the affiliate one payout decision (the event with `event_id`).

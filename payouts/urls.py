@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payouts import apis
+from payouts import apis, exchange_rate_apis
 
 urlpatterns = [
     path("balance", apis.BalanceApi.as_view(), name="balance"),
@@ -19,6 +19,11 @@ urlpatterns = [
         "payouts/<int:payout_id>/mark-paid",
         apis.PayoutMarkPaidApi.as_view(),
         name="payout-mark-paid",
+    ),
+    path(
+        "exchange-rates",
+        exchange_rate_apis.ExchangeRateListCreateApi.as_view(),
+        name="exchange-rate-list",
     ),
     path("statement.csv", apis.StatementExportApi.as_view(), name="statement-export"),
 ]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TypedDict
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -181,6 +182,16 @@ class ReportsApi(APIView):
             help_text="Conversion event codes, e.g. lead,sale (their rows carry no clicks).",
         )
         format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+        currency = serializers.ChoiceField(
+            choices=["reporting"],
+            required=False,
+            help_text=(
+                "`reporting`: every amount in the network's reporting currency (every row's "
+                "`currency` is it), each UTC day's money converted at that day's exchange rate; "
+                "400 `no_exchange_rate` (naming the currency and days) when a rate is missing. "
+                "Default: each row in its campaign's currency."
+            ),
+        )
 
         def to_query(self) -> reports.ReportQuery:
             data = self.validated_data
@@ -203,6 +214,7 @@ class ReportsApi(APIView):
                 affiliate_ids=_id_list(data.get("affiliate_id", "")),
                 statuses=_text_list(data.get("status", "")),
                 dimension_values=dimension_values,
+                convert_to=settings.REPORTING_CURRENCY if data.get("currency") else "",
             )
 
     class OutputSerializer(serializers.Serializer):

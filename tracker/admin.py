@@ -348,7 +348,15 @@ class ConversionAdmin(ReadOnlyAdmin):
         ),
         (
             "Money",
-            {"fields": ("currency", "revenue_display", "payout_display", "points_display")},
+            {
+                "fields": (
+                    "currency",
+                    "revenue_display",
+                    "payout_display",
+                    "points_display",
+                    "original_display",
+                )
+            },
         ),
         (
             "Partner's identifiers",
@@ -366,6 +374,7 @@ class ConversionAdmin(ReadOnlyAdmin):
         "revenue_display",
         "payout_display",
         "points_display",
+        "original_display",
         "sub_ids_pretty",
         "custom_data_pretty",
     ]
@@ -389,6 +398,16 @@ class ConversionAdmin(ReadOnlyAdmin):
     @admin.display(description="Points awarded")
     def points_display(self, obj: Conversion) -> str:
         return format_number(obj.points_awarded, places=2)
+
+    @admin.display(description="Partner's payout")
+    def original_display(self, obj: Conversion) -> str:
+        # Set when the postback paid in another currency than the campaign's.
+        if not obj.original_currency or obj.original_amount is None:
+            return "-"
+        return (
+            f"{format_money(obj.original_amount, obj.original_currency)} at 1 "
+            f"{obj.original_currency} = {obj.exchange_rate} {obj.currency}"
+        )
 
     @admin.display(description="Click", ordering="click__click_id")
     def click_id_display(self, obj: Conversion) -> str:

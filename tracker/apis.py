@@ -166,6 +166,20 @@ class ConversionAdvertiserSerializer(_ConversionSerializer):
     external_conversion_id = serializers.CharField(
         help_text="The partner's `conversion_id`, as posted back."
     )
+    original_amount = _money_field(
+        allow_null=True,
+        help_text="The partner's payout in its own currency, when it was not the campaign's "
+        "(null otherwise); `revenue` is it converted.",
+    )
+    original_currency = serializers.CharField(
+        help_text="The currency the partner paid in, when not the campaign's; empty otherwise."
+    )
+    exchange_rate = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=10,
+        allow_null=True,
+        help_text="1 original_currency = exchange_rate currency: the rate of the conversion.",
+    )
 
     class Meta:
         ref_name = "ConversionForAdvertiser"

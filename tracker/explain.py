@@ -21,12 +21,28 @@ from core.exceptions import NotFoundError
 from tracker.models import Click, Conversion, PostbackLog
 from tracker.selectors import MARGIN, PAYOUT, REVENUE, click_list, conversion_get, money_visible
 
-_REVENUE_KEYS = frozenset({"revenue", "revenue_amount", "default_revenue", "partner_params"})
+# The original amount is the partner's payout (revenue) before conversion; with its rate it
+# would give the revenue away, so affiliates get neither.
+_REVENUE_KEYS = frozenset(
+    {
+        "revenue",
+        "revenue_amount",
+        "default_revenue",
+        "partner_params",
+        "original_amount",
+        "original_currency",
+        "exchange_rate",
+    }
+)
 _PAYOUT_KEYS = frozenset({"payout", "points_awarded"})
 
 
 def _money(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.4f}"
+
+
+def _rate(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
 
 
 def _terms(source: ConversionEvent | PricingRule) -> dict[str, Any]:
@@ -191,6 +207,9 @@ def conversion_trace(*, conversion_id: int) -> dict[str, Any]:
             "payout": _money(conversion.payout),
             "margin": _money(conversion.revenue - conversion.payout),
             "points_awarded": _money(conversion.points_awarded),
+            "original_amount": _money(conversion.original_amount),
+            "original_currency": conversion.original_currency,
+            "exchange_rate": _rate(conversion.exchange_rate),
             "created_at": conversion.created_at,
         },
         "click": {

@@ -18,6 +18,7 @@ from campaigns.models import (
 )
 from core.fields import money_field
 from core.formatting import format_number
+from payouts.models import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 
 
 class BlockedReason(models.TextChoices):
@@ -166,6 +167,13 @@ class Conversion(models.Model):
     currency = models.CharField(max_length=3)
     revenue = money_field()
     payout = money_field()
+    # A postback in another currency than the campaign's: what the partner sent and the rate
+    # (1 original_currency = exchange_rate currency) that made `revenue` of it. Empty otherwise.
+    original_amount = money_field(null=True, blank=True, default=None)
+    original_currency = models.CharField(max_length=3, blank=True, default="", db_default="")
+    exchange_rate = models.DecimalField(
+        max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, null=True, blank=True
+    )
     points_awarded = money_field()
     user_id = models.CharField(max_length=255, blank=True)
     country = models.CharField(max_length=2, blank=True)

@@ -72,6 +72,7 @@ from forwarding.tests.factories import (
     PostbackEndpointFactory,
 )
 from payouts import services as payout_services
+from payouts.exchange_rates import exchange_rate_set
 from payouts.tests.factories import conversion_approve
 from tracker.services.reconciliations import reconciliation_create
 from tracker.tests.factories import ClickFactory, postback
@@ -216,6 +217,9 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         "otp_static.staticdevice": lambda: StaticDevice.objects.create(
             user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
         ),
+        "payouts.exchangerate": lambda: exchange_rate_set(
+            on=timezone.now().date(), from_currency="GBP", to_currency="USD", rate=Decimal("1.27")
+        )[0],
         "core.auditentry": lambda: audit_record(
             actor=None,
             source=AuditSource.SYSTEM,
@@ -325,7 +329,7 @@ STAFF_AS_ADMIN_ROUTES = {
     "api/api-keys/<int:api_key_id>/revoke",
 }
 # The payouts app's API routes: `staff_payouts` holds their permissions.
-PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv")
+PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv", "api/exchange-rates")
 
 
 def _derived_expectations(row: Row) -> dict[str, int]:
@@ -756,6 +760,15 @@ ROWS += [
         "GET",
         "/api/statement.csv?currency=USD&affiliate_id={affiliate_a}",
         AFFILIATE_A_OBJECT,
+    ),
+    # --- exchange rates (admin; the payouts staff hold the exchange rate permissions) ---------
+    Row("api/exchange-rates", "GET", "/api/exchange-rates", ADMIN_ONLY),
+    Row(
+        "api/exchange-rates",
+        "POST",
+        "/api/exchange-rates",
+        expect(401, 201, 403, 403, 403, 403),
+        body={"date": "{now}", "from_currency": "EUR", "to_currency": "USD", "rate": "1.05"},
     ),
     # --- traffic -------------------------------------------------------------------------------
     Row("api/clicks", "GET", "/api/clicks", APPROVED_ROLES),
@@ -1513,6 +1526,7 @@ ADMIN_MODELS = {
     "payouts.payoutrequest": "no add or delete",
     "payouts.ledgertransaction": "no add or delete",
     "payouts.ledgeraccount": "no add or delete",
+    "payouts.exchangerate": "no delete",
     "tracker.click": "no add or delete",
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",
@@ -1618,6 +1632,12 @@ ROWS += [
         note="needs accounts.change_user",
     ),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    _admin(
+        "payouts/exchangerate/import/",
+        "/admin/payouts/exchangerate/import/",
+        staff=(403, 200),
+        note="needs the add and change permissions of exchange rates",
+    ),
     _admin(
         "otp_totp/totpdevice/<int:pk>/config/",
         "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/config/",

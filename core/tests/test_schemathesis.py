@@ -69,6 +69,8 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # `ordering` by an amount only where the role sees it: payout (admins, affiliates), revenue
     # (admins, advertisers); the schema lists every value.
     "GET /api/conversions": "depends on the role",
+    # The two currencies must differ, and a rate must be above zero and below 10^10.
+    "POST /api/exchange-rates": "depends on several parameters together",
     # The amount must be at least the minimum and within the available balance.
     "POST /api/payouts": "depends on the ledger",
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at

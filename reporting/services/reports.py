@@ -46,6 +46,7 @@ from accounts.models import User
 from campaigns.models import Campaign, ConversionEvent
 from core.exceptions import ApplicationError
 from core.money import quantize_money
+from payouts.exchange_rates import ExchangeRateTable, money_convert
 from reporting.models import HourlyDimStat, HourlyStat, StatsDimension
 from reporting.services.rollups import METRIC_COLUMNS
 from tracker.models import ConversionStatus
@@ -63,6 +64,7 @@ _ZERO = Decimal("0.0000")
 _MONEY_SUMS = (REVENUE, PAYOUT)
 _MONEY_OUTPUT = (REVENUE, PAYOUT, MARGIN, EPC)
 _EVENT_CODE = "event_code"
+_UTC_DAY = "utc_day"
 _EMPTY_METRICS = {column: _ZERO if column in _MONEY_SUMS else 0 for column in METRIC_COLUMNS}
 
 # Output column order; `report_columns` drops what the viewer may not see.
@@ -101,6 +103,9 @@ class ReportQuery:
     statuses: tuple[str, ...] = ()
     # Values of ONE dimension (country, sub1..sub5, event) to keep, e.g. {"country": ("US",)}.
     dimension_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A currency to show all money in (the network's reporting currency), converted per UTC day
+    # at that day's rate; "" keeps each row in its own currency.
+    convert_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,15 +124,18 @@ class Report:
     columns: list[str]
     dimension: str | None
     statuses: tuple[str, ...]
-    # Grouped rows straight from the database, ordered; `shaped` turns them into output rows.
-    rows: QuerySet
+    # Grouped rows straight from the database, ordered (a list when converted into one
+    # currency); `shaped` turns them into output rows.
+    rows: QuerySet | list[dict[str, Any]]
     # The filtered, scoped rollup rows before grouping (for the totals).
     selection: QuerySet
     # The rollup columns summed into `rows`: the money the viewer may not read is left out.
     sums: tuple[str, ...] = METRIC_COLUMNS
 
     def shaped(self, rows: Iterable[dict] | None = None) -> Iterator[dict[str, Any]]:
-        for row in self.rows.iterator() if rows is None else rows:
+        if rows is None:
+            rows = self.rows if isinstance(self.rows, list) else self.rows.iterator()
+        for row in rows:
             yield report_row(
                 row, columns=self.columns, statuses=self.statuses, dimension=self.dimension
             )
@@ -136,6 +144,8 @@ class Report:
         """One row per currency over the whole period and selection: summed from `rows` when
         the caller already holds every grouped row, else by one more query."""
         columns = ["currency", *(column for column in self.columns if column in METRIC_OUTPUT)]
+        if rows is None and isinstance(self.rows, list):
+            rows = self.rows
         if rows is None:
             sums = list(_metrics(self.selection.values("currency"), self.sums).order_by("currency"))
         else:
@@ -335,9 +345,15 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
         else:
             keys.append("value")
     sums = report_sums(viewer=viewer)
-    rows = _metrics(base.annotate(**annotations).values(*keys, "currency"), sums).order_by(
-        *keys, "currency"
-    )
+    rows: QuerySet | list[dict[str, Any]]
+    if query.convert_to:
+        rows = _rows_converted(
+            base.annotate(**annotations), keys=keys, sums=sums, period=period, to=query.convert_to
+        )
+    else:
+        rows = _metrics(base.annotate(**annotations).values(*keys, "currency"), sums).order_by(
+            *keys, "currency"
+        )
     return Report(
         period=period,
         group_by=group_by,
@@ -348,6 +364,63 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
         selection=base,
         sums=sums,
     )
+
+
+def _rows_converted(
+    base: QuerySet, *, keys: Sequence[str], sums: Sequence[str], period: Period, to: str
+) -> list[dict[str, Any]]:
+    """The grouped rows with every amount in the currency `to`.
+
+    Each group is summed per currency and UTC day, each day's money converted at that day's
+    rate (`payouts.exchange_rates`, half-up to 4 places), and the days added up. Money in a
+    currency with no rate for its day is refused (400 `no_exchange_rate`, naming the currency
+    and days); a day with no money in it (clicks only) needs no rate.
+    """
+    per_day = _metrics(
+        base.annotate(**{_UTC_DAY: TruncDate("hour", tzinfo=zoneinfo.ZoneInfo("UTC"))}).values(
+            *keys, "currency", _UTC_DAY
+        ),
+        sums,
+    ).order_by(*keys, "currency", _UTC_DAY)
+    per_day_rows = list(per_day)
+    table = ExchangeRateTable(
+        currencies={row["currency"] for row in per_day_rows},
+        to_currency=to,
+        first=period.start.date(),
+        last=(period.end - dt.timedelta(microseconds=1)).date(),
+    )
+    empty = {column: _EMPTY_METRICS[column] for column in sums}
+    missing: dict[str, set[dt.date]] = {}
+    merged: dict[tuple, dict[str, Any]] = {}  # in the database's order of the groups
+    for row in per_day_rows:
+        money = [column for column in sums if column in _MONEY_SUMS and row[column]]
+        rate = table.rate(on=row[_UTC_DAY], from_currency=row["currency"])
+        if rate is None and money:
+            missing.setdefault(row["currency"], set()).add(row[_UTC_DAY])
+            continue
+        group = tuple(row[key] for key in keys)
+        total = merged.setdefault(
+            group, {**{key: row[key] for key in keys}, "currency": to, **empty}
+        )
+        for column in sums:
+            if column in _MONEY_SUMS:
+                if rate is not None and row[column]:
+                    total[column] += money_convert(amount=row[column], rate=rate)
+            else:
+                total[column] += row[column] or 0
+    if missing:
+        named = "; ".join(
+            f"{currency} on {', '.join(day.isoformat() for day in sorted(days)[:5])}"
+            + (f" and {len(days) - 5} more days" if len(days) > 5 else "")
+            for currency, days in sorted(missing.items())
+        )
+        raise ApplicationError(
+            f"No exchange rate into {to} for {named}: enter those rates, or ask for the report "
+            "in each row's own currency.",
+            code="no_exchange_rate",
+            fields={"currency": [f"No rate into {to} for {named}."]},
+        )
+    return list(merged.values())
 
 
 @dataclass(frozen=True)
@@ -385,7 +458,10 @@ def campaign_analytics(
     )
     metric_columns = [column for column in report.columns if column in METRIC_OUTPUT]
     empty = {column: _EMPTY_METRICS[column] for column in report.sums}
-    by_day = {row["date"]: row for row in report.rows.filter(currency=campaign.currency)}
+    rows = report.rows
+    if isinstance(rows, list):  # never: no conversion was asked for
+        raise TypeError("campaign analytics are in the campaign's currency")
+    by_day = {row["date"]: row for row in rows.filter(currency=campaign.currency)}
     days = (report.period.date_to - report.period.date_from).days + 1
     daily_raw = [
         {**empty, **by_day.get(day, {}), "date": day}

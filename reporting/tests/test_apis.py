@@ -572,8 +572,8 @@ def test_report_refuses_invalid_parameters(api_client, network, query, field, me
 
 
 REPORT_PARAMETERS = (
-    "affiliate_id, campaign_id, country, date_from, date_to, event, format, group_by, page, "
-    "page_size, status, sub1, sub2, sub3, sub4, sub5, tz"
+    "affiliate_id, campaign_id, country, currency, date_from, date_to, event, format, group_by, "
+    "page, page_size, status, sub1, sub2, sub3, sub4, sub5, tz"
 )
 
 

@@ -30,6 +30,7 @@ from core.audit import audit_record
 from core.exceptions import ApplicationError, NotFoundError
 from core.models import AuditSource
 from core.sql import execute_fetchone, model_insert
+from payouts.exchange_rates import exchange_rate_for, money_convert
 from payouts.ledger import ledger_conversion_status_changed
 from tracker.models import (
     ChangeSource,
@@ -61,6 +62,17 @@ REASON_CLICK_BLOCKED = "click_blocked"
 SYSTEM_REJECT_REASONS = frozenset(
     {REASON_CAP_REACHED, REASON_OUTSIDE_ATTRIBUTION_WINDOW, REASON_CLICK_BLOCKED}
 )
+
+
+@dataclass(frozen=True)
+class ForeignAmount:
+    """A postback's payout in another currency than its campaign's, and what it converted to:
+    1 `currency` = `rate` campaign currency, `converted` = amount x rate (half-up, 4 places)."""
+
+    amount: Decimal
+    currency: str
+    rate: Decimal
+    converted: Decimal
 
 
 def conversion_transition_check(*, from_status: str, to_status: str) -> bool:
@@ -204,6 +216,7 @@ def conversion_transition_apply(
     reason: str,
     now: dt.datetime,
     revenue: Decimal | None = None,
+    foreign: ForeignAmount | None = None,
     postback_log_id: uuid.UUID | None = None,
     may_forward: bool = True,
     partner_status: str = "",
@@ -211,7 +224,9 @@ def conversion_transition_apply(
     """Move a locked conversion to `to_status`; the caller has checked the transition.
 
     A move into approved that carries a `revenue` re-prices the conversion with the terms that
-    priced it (its pricing rule, else its event's): the rule is never chosen again. Caps are the
+    priced it (its pricing rule, else its event's): the rule is never chosen again. That revenue
+    is in the campaign's currency; `foreign` says what the partner sent when it was converted
+    (kept on the conversion, or cleared when the new revenue was not converted). Caps are the
     caller's business (partners' approvals consume them, overrides do not). One UPDATE of the
     conversion (status, money and points together).
     """
@@ -229,7 +244,10 @@ def conversion_transition_apply(
                 event=conversion.event, rule=conversion.pricing_rule, revenue=revenue
             )
             conversion.revenue, conversion.payout = price.revenue, price.payout
-            fields += ["revenue", "payout"]
+            conversion.original_amount = None if foreign is None else foreign.amount
+            conversion.original_currency = "" if foreign is None else foreign.currency
+            conversion.exchange_rate = None if foreign is None else foreign.rate
+            fields += ["revenue", "payout", "original_amount", "original_currency", "exchange_rate"]
     conversion.points_awarded = points_awarded_for(conversion=conversion, status=to_status)
     if conversion.points_awarded != points_before:
         fields.append("points_awarded")
@@ -329,6 +347,39 @@ def conversion_status_change(
 # --- recording a partner's postback ------------------------------------------------------------
 
 
+def postback_amount_convert(
+    *, fields: PostbackFields, to_currency: str, now: dt.datetime
+) -> ForeignAmount | None:
+    """The postback's payout converted into the campaign's currency at the rate of the day of
+    `now` (UTC; `payouts.exchange_rates.exchange_rate_for`), or None when there is nothing to
+    convert: no `currency`, the campaign's own, no `payout` (the campaign's default revenue is
+    already in its currency), or a reversal (which never re-prices: the ledger takes back what
+    it booked). No rate for that day: 400 `no_exchange_rate`.
+    """
+    if (
+        not fields.currency
+        or fields.currency == to_currency
+        or fields.payout is None
+        or fields.status == ConversionStatus.REVERSED
+    ):
+        return None
+    day = now.astimezone(dt.UTC).date()
+    rate = exchange_rate_for(on=day, from_currency=fields.currency, to_currency=to_currency)
+    if rate is None:
+        raise ApplicationError(
+            f"No exchange rate from {fields.currency} to {to_currency} for {day.isoformat()}: "
+            f"this campaign is paid in {to_currency}.",
+            code="no_exchange_rate",
+            fields={"currency": [f"No {fields.currency}/{to_currency} rate for {day}."]},
+        )
+    return ForeignAmount(
+        amount=fields.payout,
+        currency=fields.currency,
+        rate=rate,
+        converted=money_convert(amount=fields.payout, rate=rate),
+    )
+
+
 @dataclass(frozen=True)
 class ClickAttribution:
     """The click a postback converts, with what the rest of the request may skip.
@@ -400,6 +451,7 @@ def _conversion_update(
     *,
     existing: Conversion,
     fields: PostbackFields,
+    foreign: ForeignAmount | None = None,
     source: str,
     log_id: uuid.UUID,
     now: dt.datetime,
@@ -462,6 +514,7 @@ def _conversion_update(
         reason=_partner_reason(fields),
         now=now,
         revenue=fields.payout if requested == ConversionStatus.APPROVED else None,
+        foreign=foreign,
         postback_log_id=log_id,
         may_forward=may_forward,
         partner_status=fields.partner_status,
@@ -487,12 +540,9 @@ def conversion_record(
     click = attribution.click
     hints = {"has_caps": attribution.has_caps, "may_forward": attribution.may_forward}
     campaign = click.campaign
-    if fields.currency and fields.currency != campaign.currency:
-        raise ApplicationError(
-            f"This campaign is paid in {campaign.currency}, not {fields.currency}.",
-            code="currency_mismatch",
-            fields={"currency": [f"Must be {campaign.currency}."]},
-        )
+    foreign = postback_amount_convert(fields=fields, to_currency=campaign.currency, now=now)
+    if foreign is not None:
+        fields.payout = foreign.converted
     event = attribution.event or event_for_postback(campaign_id=campaign.pk, code=fields.event)
     if not fields.status_given:
         fields.status = event.initial_status
@@ -523,7 +573,13 @@ def conversion_record(
                 status=409,
             )
         return _conversion_update(
-            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
+            existing=existing,
+            fields=fields,
+            foreign=foreign,
+            source=source,
+            log_id=log_id,
+            now=now,
+            **hints,
         )
 
     status, reason = fields.status, _partner_reason(fields)
@@ -563,6 +619,9 @@ def conversion_record(
         currency=campaign.currency,
         revenue=revenue,
         payout=payout,
+        original_amount=None if foreign is None else foreign.amount,
+        original_currency="" if foreign is None else foreign.currency,
+        exchange_rate=None if foreign is None else foreign.rate,
         user_id=click.user_id or fields.user_id,
         country=country,
         device_id=fields.device_id,
@@ -590,7 +649,13 @@ def conversion_record(
                 status=409,
             )
         return _conversion_update(
-            existing=existing, fields=fields, source=source, log_id=log_id, now=now, **hints
+            existing=existing,
+            fields=fields,
+            foreign=foreign,
+            source=source,
+            log_id=log_id,
+            now=now,
+            **hints,
         )
     if (
         attribution.has_caps

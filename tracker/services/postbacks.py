@@ -14,9 +14,10 @@ the postback converts, and the log. Parsing is `tracker.postback_params`; the ke
 applied between reading the parameters and validating them, from the key row already read; what
 recording a conversion does (identity, status machine, caps, money) is `conversion_record`.
 
-Currency: a postback in another currency than the campaign's is refused (400
-`currency_mismatch`): there is no FX conversion here, and silently booking EUR as USD would be
-worse than a clear refusal.
+Currency: a postback whose payout is in another currency than the campaign's is converted at
+that day's exchange rate, and the conversion keeps the original amount, currency and rate
+(`conversions.postback_amount_convert`); without a rate it is refused (400 `no_exchange_rate`),
+since booking EUR as USD would be worse than a clear refusal.
 
 Cost: this is the second-hottest path. The usual postback (click id given, no caps, no
 forwarding endpoint) is ten statements, all precompiled (`core.sql`): key, BEGIN, click with its

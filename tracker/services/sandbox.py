@@ -96,6 +96,14 @@ def _conversion_view(conversion: Conversion) -> dict[str, Any]:
         "revenue": _money(conversion.revenue),
         "payout": _money(conversion.payout),
         "points_awarded": _money(conversion.points_awarded),
+        # Set when the postback's payout was in another currency than the campaign's.
+        "original_amount": (
+            None if conversion.original_amount is None else _money(conversion.original_amount)
+        ),
+        "original_currency": conversion.original_currency,
+        "exchange_rate": (
+            None if conversion.exchange_rate is None else str(conversion.exchange_rate)
+        ),
     }
 
 

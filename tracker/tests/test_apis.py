@@ -104,6 +104,9 @@ def advertiser_conversion_body(conversion: Conversion) -> dict:
         "pricing_rule_id": None,
         "offer_id": "",
         "external_conversion_id": "",
+        "original_amount": None,
+        "original_currency": "",
+        "exchange_rate": None,
     }
 
 

@@ -54,7 +54,14 @@ CONVERSION_KEYS = {
     "event",
     "event_name",
 }
-PARTNER_KEYS = {"offer_id", "external_conversion_id"}
+# What the partner sent when it paid in another currency: revenue, so never an affiliate's.
+PARTNER_KEYS = {
+    "offer_id",
+    "external_conversion_id",
+    "original_amount",
+    "original_currency",
+    "exchange_rate",
+}
 LIST_KEYS = {
     "admin": CONVERSION_KEYS
     | PARTNER_KEYS

@@ -53,6 +53,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payouts.tasks.reconcile_ledger",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Loads the day's exchange rates from EXCHANGE_RATES_URL (does nothing when it is empty).
+    # The ECB publishes around 16:00 CET; a second run the same day rewrites the same rows.
+    "payouts-load-exchange-rates": {
+        "task": "payouts.tasks.load_exchange_rates",
+        "schedule": crontab(hour=16, minute=35),
+    },
     # Folds new clicks and conversion status changes into the hourly rollups (freshness < 60 s).
     "reporting-refresh-rollups": {"task": "reporting.tasks.refresh_rollups", "schedule": 15.0},
     # Deletes postback log rows past their retention (refused requests go sooner).

@@ -32,5 +32,6 @@ SPECTACULAR_SETTINGS = {
         "EndpointMethodEnum": "forwarding.models.EndpointMethod",
         "ForwardEventEnum": "forwarding.models.ForwardEvent",
         "OperatorEventTypeEnum": "core.models.OperatorEventType",
+        "CurrencyEnum": "core.currencies.CURRENCY_CODES",
     },
 }

@@ -3,9 +3,9 @@ legacy postback (`legacy_*`), the partner postback guide's examples (`partner_gu
 integration examples' scenarios and common mistakes (`scenario*`, `common_mistake_*`).
 
 Each file in tracker/tests/fixtures/postbacks/ holds the campaigns and clicks the example needs,
-the requests (method, path, query, content type, raw body), the exact answers (minus `log_id`)
-and the rows they must leave: conversions, end-user points and one PostbackLog per postback
-request.
+the exchange rates of the day it assumes (optional), the requests (method, path, query, content
+type, raw body), the exact answers (minus `log_id`) and the rows they must leave: conversions,
+end-user points and one PostbackLog per postback request.
 """
 
 import datetime as dt
@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from payouts.exchange_rates import exchange_rate_set
 from tracker.models import Conversion, ConversionHistory, EndUserPoints, PostbackLog
 from tracker.tests.factories import postback_world
 
@@ -36,14 +38,20 @@ CONVERSION_FIELDS = (
     "sub_ids",
     "custom_data",
 )
+# Compared only on conversions whose payout was converted from another currency.
+EXCHANGE_FIELDS = ("original_amount", "original_currency", "exchange_rate")
 
 
 def _resolve(expected: Any, *, affiliate_id: int) -> Any:
     """Fill the placeholders of expected answers with the ids the rows got."""
     if isinstance(expected, dict):
         return {k: _resolve(v, affiliate_id=affiliate_id) for k, v in expected.items()}
+    if isinstance(expected, list):
+        return [_resolve(item, affiliate_id=affiliate_id) for item in expected]
     if isinstance(expected, str) and expected == "$affiliate":
         return affiliate_id
+    if isinstance(expected, str) and "$today" in expected:
+        return expected.replace("$today", timezone.now().date().isoformat())
     if isinstance(expected, str) and expected.startswith("$conversion:"):
         return Conversion.objects.get(click__click_id=expected.split(":", 1)[1]).pk
     if isinstance(expected, str) and expected.startswith("$timestamp:"):
@@ -57,6 +65,10 @@ def _row(conversion: Conversion) -> dict[str, Any]:
     for name in CONVERSION_FIELDS:
         value = getattr(conversion, name)
         row[name] = str(value) if isinstance(value, Decimal) else value
+    if conversion.original_currency:
+        for name in EXCHANGE_FIELDS:
+            value = getattr(conversion, name)
+            row[name] = str(value) if isinstance(value, Decimal) else value
     return row
 
 
@@ -75,6 +87,16 @@ def test_documented_postback_example(fixture_path: Path):
             user_id=spec.get("user_id", ""),
             age=dt.timedelta(minutes=spec.get("minutes_ago", 1)),
         )
+    # The day's exchange rates, also set for tomorrow so a run across midnight finds them.
+    today = timezone.now().date()
+    for spec in fixture.get("exchange_rates", []):
+        for day in (today, today + dt.timedelta(days=1)):
+            exchange_rate_set(
+                on=day,
+                from_currency=spec["from_currency"],
+                to_currency=spec["to_currency"],
+                rate=Decimal(spec["rate"]),
+            )
     client = Client()
     postback_requests = 0
 

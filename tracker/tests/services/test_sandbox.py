@@ -102,6 +102,9 @@ def test_a_created_postback_in_the_sandbox_leaves_nothing_and_answers_what_the_r
         "revenue": "10.0000",
         "payout": "4.0000",
         "points_awarded": "0.0000",
+        "original_amount": None,
+        "original_currency": "",
+        "exchange_rate": None,
     }
     [cap] = report.caps
     assert (cap["used_before"], cap["used"]) == ({}, {"0": "1.0000"})
