@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0010_conversion_history_partner_status'),
+        ('tracker', '0012_reconciliation'),
     ]
 
     operations = [
