@@ -13,6 +13,7 @@ sum to zero per currency. What a balance means, per account kind:
 | network    | revenue        | credit | -sum      | revenue earned by the network         |
 | network    | payout_expense | debit  | +sum      | affiliate payouts the network owes    |
 | network    | adjustments    | debit  | +sum      | manual credits given to affiliates    |
+| network    | cash           | debit  | +sum      | advertisers' invoice payments received |
 
 Affiliate accounts are the network's liabilities to the affiliate, so their natural balance is a
 credit; the portal shows the negated sum. Ledger rows are never updated or deleted: a database
@@ -25,7 +26,7 @@ tracker app depends on payouts, not the other way round.
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Affiliate, PayoutMethod, User
+from accounts.models import Advertiser, Affiliate, PayoutMethod, User
 from core.fields import money_field
 from core.formatting import format_money
 
@@ -45,6 +46,7 @@ class AccountKind(models.TextChoices):
     REVENUE = "revenue", "Network revenue"
     PAYOUT_EXPENSE = "payout_expense", "Payout expense"
     ADJUSTMENTS = "adjustments", "Manual adjustments"
+    CASH = "cash", "Cash received (invoice payments)"
 
 
 KINDS_BY_OWNER: dict[str, frozenset[str]] = {
@@ -53,7 +55,7 @@ KINDS_BY_OWNER: dict[str, frozenset[str]] = {
     ),
     OwnerType.ADVERTISER: frozenset({AccountKind.RECEIVABLE}),
     OwnerType.NETWORK: frozenset(
-        {AccountKind.REVENUE, AccountKind.PAYOUT_EXPENSE, AccountKind.ADJUSTMENTS}
+        {AccountKind.REVENUE, AccountKind.PAYOUT_EXPENSE, AccountKind.ADJUSTMENTS, AccountKind.CASH}
     ),
 }
 
@@ -99,6 +101,7 @@ class TransactionKind(models.TextChoices):
     PAYOUT_REJECTED = "payout_rejected", "Payout rejected"
     PAYOUT_PAID = "payout_paid", "Payout paid"
     ADJUSTMENT = "adjustment", "Manual adjustment"
+    INVOICE_PAYMENT = "invoice_payment", "Invoice payment received"
 
 
 class LedgerTransaction(models.Model):
@@ -267,3 +270,154 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} 1 {self.from_currency} = {self.rate} {self.to_currency}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class Invoice(models.Model):
+    """What one advertiser owes for one period in one currency (see payouts/invoices.py).
+
+    Its lines are the advertiser's receivable ledger entries of the period, plus manual lines
+    that are posted to the ledger when it is issued, so `total` is always the sum of the ledger
+    lines it covers. `number` is given at issue, without gaps (`InvoiceNumberCounter`).
+    """
+
+    advertiser = models.ForeignKey(Advertiser, on_delete=models.PROTECT, related_name="invoices")
+    currency = models.CharField(max_length=3)
+    # Calendar dates, both inclusive, read in UTC.
+    period_start = models.DateField()
+    period_end = models.DateField()
+    number = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    status = models.CharField(
+        max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    total = money_field()
+    amount_paid = money_field()
+    created_at = models.DateTimeField()
+    # When the draft's lines were last derived from the ledger.
+    computed_at = models.DateTimeField()
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        indexes = [
+            models.Index(fields=["advertiser", "currency", "period_start"], name="invoice_period"),
+            models.Index(fields=["status", "period_start"], name="invoice_status_period"),
+        ]
+        constraints = [
+            # One live invoice per advertiser, currency and period: drafting is idempotent.
+            models.UniqueConstraint(
+                fields=["advertiser", "currency", "period_start", "period_end"],
+                condition=~Q(status="void"),
+                name="invoice_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="invoice_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "void"]) | Q(number__isnull=False),
+                name="invoice_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=models.F("total"))
+                | Q(amount_paid=0),
+                name="invoice_paid_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.number or f"draft #{self.pk}"
+        return f"{label} {self.advertiser_id} {self.period_start:%Y-%m} ({self.status})"
+
+    @property
+    def amount_due(self):
+        return self.total - self.amount_paid
+
+
+class InvoiceLineKind(models.TextChoices):
+    REVENUE = "revenue", "Revenue"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class InvoiceLine(models.Model):
+    """One line of an invoice. Derived lines (`is_manual` false) are rebuilt from the ledger
+    while the invoice is a draft; manual ones are kept and posted to the ledger at issue."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16, choices=InvoiceLineKind.choices)
+    description = models.CharField(max_length=300)
+    # Revenue lines: conversions approved less conversions reversed; other lines: 1.
+    quantity = models.IntegerField(default=1)
+    amount = money_field()
+    is_manual = models.BooleanField(default=False)
+    # Revenue lines: the campaign and event they sum (ids: campaigns may be archived later).
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    event_id = models.BigIntegerField(null=True, blank=True)
+    # A manual line, once posted at issue; a derived adjustment line, the transaction it shows.
+    ledger_transaction = models.ForeignKey(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.description} {self.amount}"
+
+
+class InvoicePayment(models.Model):
+    """Money received against an issued invoice: one ledger transaction each (the advertiser's
+    receivable is credited, the network's cash debited)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    paid_at = models.DateTimeField()
+    reference = models.CharField(max_length=255)
+    ledger_transaction = models.OneToOneField(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_payment_gt_0"),
+            # A bank reference recorded twice is a retry or a mistake, never a second payment.
+            models.UniqueConstraint(
+                fields=["invoice", "reference"], name="invoice_payment_reference_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_money(self.amount, self.invoice.currency)} ({self.reference})"
+
+
+class InvoiceNumberCounter(models.Model):
+    """The last invoice number given in a year. Issuing locks this row (SELECT ... FOR UPDATE)
+    and increments it in the issuing transaction, so numbers are consecutive: a rolled-back
+    issue gives its number back."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

@@ -86,7 +86,8 @@ def network_totals() -> dict[str, dict[str, Decimal]]:
     }
     for row in _sums(owner_type=OwnerType.NETWORK, owner_id=0):
         per_currency = totals.setdefault(row["currency"], dict.fromkeys(names.values(), _ZERO))
-        per_currency[names[row["kind"]]] = _displayed(row["kind"], row["total"])
+        if row["kind"] in names:  # cash received is not part of the margin
+            per_currency[names[row["kind"]]] = _displayed(row["kind"], row["total"])
     for per_currency in totals.values():
         per_currency["margin"] = quantize_money(
             per_currency["revenue"] - per_currency["payouts"] - per_currency["adjustments"]

@@ -107,3 +107,21 @@ def send_payout_decision_email(*, payout_id: int, event_id: int) -> None:
     if event is None:
         return
     emails.payout_decision_email_send(event=event)
+
+
+@shared_task(ignore_result=True)
+def draft_monthly_invoices(*, now: str | None = None) -> int:
+    """Draft last calendar month's invoice of every advertiser and currency with activity.
+
+    `now` (ISO 8601, default the time it runs) names the month after the one drafted. Running
+    twice is harmless: a period has at most one live invoice (a unique constraint, the
+    advertiser's receivable locked while drafting), so a second run rebuilds the same drafts
+    from the same ledger entries and leaves issued ones alone. Retries nothing: an error is
+    logged and the admin can draft the rest with `POST /api/invoices`.
+    """
+    import datetime as dt
+
+    from payouts import invoices
+
+    at = dt.datetime.fromisoformat(now) if now else timezone.now()
+    return len(invoices.invoices_draft_monthly(now=at))

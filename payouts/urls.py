@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payouts import apis, exchange_rate_apis
+from payouts import apis, exchange_rate_apis, invoice_apis
 
 urlpatterns = [
     path("balance", apis.BalanceApi.as_view(), name="balance"),
@@ -26,4 +26,24 @@ urlpatterns = [
         name="exchange-rate-list",
     ),
     path("statement.csv", apis.StatementExportApi.as_view(), name="statement-export"),
+    path("invoices", invoice_apis.InvoiceListCreateApi.as_view(), name="invoice-list"),
+    path(
+        "invoices/<int:invoice_id>", invoice_apis.InvoiceDetailApi.as_view(), name="invoice-detail"
+    ),
+    path("invoices/<int:invoice_id>.csv", invoice_apis.InvoiceCsvApi.as_view(), name="invoice-csv"),
+    path(
+        "invoices/<int:invoice_id>/lines",
+        invoice_apis.InvoiceLineCreateApi.as_view(),
+        name="invoice-line-create",
+    ),
+    path(
+        "invoices/<int:invoice_id>/issue",
+        invoice_apis.InvoiceIssueApi.as_view(),
+        name="invoice-issue",
+    ),
+    path(
+        "invoices/<int:invoice_id>/payments",
+        invoice_apis.InvoicePaymentCreateApi.as_view(),
+        name="invoice-payment-create",
+    ),
 ]

@@ -48,6 +48,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payouts.tasks.release_holds",
         "schedule": crontab(minute="*/10"),
     },
+    # Drafts last month's advertiser invoices (the admin reviews and issues them).
+    "payouts-draft-monthly-invoices": {
+        "task": "payouts.tasks.draft_monthly_invoices",
+        "schedule": crontab(day_of_month=1, hour=2, minute=7),
+    },
     # Re-adds every ledger transaction and checksum; alerts ADMINS on any mismatch.
     "payouts-reconcile-ledger": {
         "task": "payouts.tasks.reconcile_ledger",

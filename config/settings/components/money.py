@@ -15,3 +15,6 @@ EXCHANGE_RATES_URL = env.str("EXCHANGE_RATES_URL", default="")
 # How many days back a missing day's rate may be taken from (0: only that day's rate). Sources
 # such as the ECB publish no rate on weekends and holidays; 3 covers a long weekend.
 EXCHANGE_RATE_MAX_AGE_DAYS = env.int("EXCHANGE_RATE_MAX_AGE_DAYS", default=0)
+
+# Days between an invoice's issue and its due date (payouts.invoices).
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
