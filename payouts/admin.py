@@ -289,3 +289,7 @@ class LedgerAccountAdmin(_ReadOnlyAdmin):
     def balance(self, obj: "WithAnnotations[LedgerAccount, _EntriesTotal]") -> str:
         total = obj.entries_total or Decimal(0)
         return format_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total, obj.currency)
+
+
+# Invoices live in their own module; importing it registers their ModelAdmin.
+from payouts import invoice_admin  # noqa: E402, F401

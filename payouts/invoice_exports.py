@@ -1,6 +1,6 @@
 """An invoice as CSV: one row per line, then its total, what was paid and what is due."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from core.csv_export import csv_lines
 from payouts.models import Invoice
@@ -22,8 +22,7 @@ INVOICE_COLUMNS = [
 ]
 
 
-def invoice_csv(invoice: Invoice) -> Iterator[str]:
-    """The invoice (lines prefetched or not) as CSV lines; amounts with 4 places as stored."""
+def _rows(invoice: Invoice) -> list[list]:
     head = [
         invoice.number or "",
         invoice.status,
@@ -32,7 +31,7 @@ def invoice_csv(invoice: Invoice) -> Iterator[str]:
         invoice.period_end,
         invoice.currency,
     ]
-    rows = [
+    rows: list[list] = [
         [
             *head,
             position,
@@ -45,12 +44,22 @@ def invoice_csv(invoice: Invoice) -> Iterator[str]:
         ]
         for position, line in enumerate(invoice.lines.all(), start=1)
     ]
-    rows += [
+    return [
+        *rows,
         [*head, None, "total", "Total", None, None, None, invoice.total],
         [*head, None, "paid", "Paid", None, None, None, invoice.amount_paid],
         [*head, None, "due", "Amount due", None, None, None, invoice.amount_due],
     ]
-    return csv_lines(INVOICE_COLUMNS, rows)
+
+
+def invoice_csv(invoice: Invoice) -> Iterator[str]:
+    """The invoice as CSV lines; amounts with 4 places as stored."""
+    return csv_lines(INVOICE_COLUMNS, _rows(invoice))
+
+
+def invoices_csv(invoices: Iterable[Invoice]) -> Iterator[str]:
+    """Several invoices in one file, one after the other (the console's export)."""
+    return csv_lines(INVOICE_COLUMNS, (row for invoice in invoices for row in _rows(invoice)))
 
 
 def invoice_filename(invoice: Invoice, extension: str) -> str:

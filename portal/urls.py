@@ -2,6 +2,7 @@ from django.urls import path
 
 from portal.views import (
     advertiser,
+    advertiser_invoices,
     advertiser_pricing,
     advertiser_reconciliations,
     affiliate,
@@ -121,6 +122,22 @@ urlpatterns = [
         "advertiser/conversions/<int:conversion_id>/",
         advertiser.conversion_detail,
         name="advertiser-conversion",
+    ),
+    path("advertiser/invoices/", advertiser_invoices.invoice_list_view, name="advertiser-invoices"),
+    path(
+        "advertiser/invoices/<int:invoice_id>/",
+        advertiser_invoices.invoice_detail,
+        name="advertiser-invoice",
+    ),
+    path(
+        "advertiser/invoices/<int:invoice_id>/print/",
+        advertiser_invoices.invoice_print,
+        name="advertiser-invoice-print",
+    ),
+    path(
+        "advertiser/invoices/<int:invoice_id>.csv",
+        advertiser_invoices.invoice_csv_view,
+        name="advertiser-invoice-csv",
     ),
     path("advertiser/api-keys/", api_keys.advertiser_api_keys, name="advertiser-api-keys"),
     path(

@@ -29,6 +29,7 @@ tenant's object. The Django admin is for staff only: everyone else is sent to th
 page. Its per-model pages are rows built from `ADMIN_MODELS`, one line per registered model.
 """
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,6 +72,7 @@ from forwarding.tests.factories import (
     OperatorWebhookFactory,
     PostbackEndpointFactory,
 )
+from payouts import invoices as invoice_services
 from payouts import services as payout_services
 from payouts.exchange_rates import exchange_rate_set
 from payouts.tests.factories import conversion_approve
@@ -150,6 +152,22 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         affiliate=affiliate, amount="70", currency="USD"
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
+    # Invoices of periods before any ledger entry: an issued one (the advertiser sees it) and a
+    # draft (it does not); both carry their total in a manual line.
+    last_month = invoice_services.previous_month_period(timezone.now())
+    before_last = invoice_services.previous_month_period(
+        dt.datetime.combine(last_month[0], dt.time.min, tzinfo=dt.UTC)
+    )
+    invoices = {}
+    for name, (start, end) in (("issued", last_month), ("draft", before_last)):
+        invoice, _ = invoice_services.invoice_draft_for_period(
+            advertiser_id=advertiser.pk, currency="USD", period_start=start, period_end=end
+        )
+        invoice_services.invoice_line_add(
+            invoice_id=invoice.pk, description=f"{mark} {name} fee", amount="100", actor=admin
+        )
+        invoices[name] = invoice
+    invoice_services.invoice_issue(invoice_id=invoices["issued"].pk, actor=admin)
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
     advertiser_api_key = api_key_create(
         user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
@@ -177,6 +195,10 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "delivery": delivery.pk,
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
+        "invoice": invoices["issued"].pk,
+        "invoice_draft": invoices["draft"].pk,
+        "invoice_draft_start": invoices["draft"].period_start.isoformat(),
+        "invoice_draft_end": invoices["draft"].period_end.isoformat(),
         "api_key": api_key.api_key.pk,
         "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
@@ -329,7 +351,13 @@ STAFF_AS_ADMIN_ROUTES = {
     "api/api-keys/<int:api_key_id>/revoke",
 }
 # The payouts app's API routes: `staff_payouts` holds their permissions.
-PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv", "api/exchange-rates")
+PAYOUTS_ROUTES = (
+    "api/payouts",
+    "api/balance",
+    "api/statement.csv",
+    "api/exchange-rates",
+    "api/invoices",
+)
 
 
 def _derived_expectations(row: Row) -> dict[str, int]:
@@ -769,6 +797,48 @@ ROWS += [
         "/api/exchange-rates",
         expect(401, 201, 403, 403, 403, 403),
         body={"date": "{now}", "from_currency": "EUR", "to_currency": "USD", "rate": "1.05"},
+    ),
+    # --- invoices (advertiser: its issued and paid ones; drafts are the admin's) ----------------
+    Row("api/invoices", "GET", "/api/invoices", ADMIN_OR_ADVERTISER),
+    Row(
+        "api/invoices",
+        "POST",
+        "/api/invoices",
+        ADMIN_ONLY,
+        body={
+            "advertiser_id": "{advertiser_a}",
+            "currency": "USD",
+            "period_start": "{invoice_draft_start_a}",
+            "period_end": "{invoice_draft_end_a}",
+        },
+        note="the draft of that period exists: 200 with it",
+    ),
+    Row("api/invoices/<int:invoice_id>", "GET", "/api/invoices/{invoice_a}", ADVERTISER_A_OBJECT),
+    Row(
+        "api/invoices/<int:invoice_id>.csv",
+        "GET",
+        "/api/invoices/{invoice_a}.csv",
+        ADVERTISER_A_OBJECT,
+    ),
+    Row(
+        "api/invoices/<int:invoice_id>/lines",
+        "POST",
+        "/api/invoices/{invoice_draft_a}/lines",
+        expect(401, 201, 403, 403, 403, 403),
+        body={"description": "Matrix fee", "amount": "5"},
+    ),
+    Row(
+        "api/invoices/<int:invoice_id>/issue",
+        "POST",
+        "/api/invoices/{invoice_draft_a}/issue",
+        ADMIN_ONLY,
+    ),
+    Row(
+        "api/invoices/<int:invoice_id>/payments",
+        "POST",
+        "/api/invoices/{invoice_a}/payments",
+        expect(401, 201, 403, 403, 403, 403),
+        body={"amount": "40", "reference": "wire-matrix"},
     ),
     # --- traffic -------------------------------------------------------------------------------
     Row("api/clicks", "GET", "/api/clicks", APPROVED_ROLES),
@@ -1259,6 +1329,25 @@ ROWS += [
         expect(302, 403, 302, 404, 403, 403),
         body={},
     ),
+    _page("portal/advertiser/invoices/", "GET", "/portal/advertiser/invoices/", ADVERTISER_PAGE),
+    _page(
+        "portal/advertiser/invoices/<int:invoice_id>/",
+        "GET",
+        "/portal/advertiser/invoices/{invoice_a}/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/invoices/<int:invoice_id>/print/",
+        "GET",
+        "/portal/advertiser/invoices/{invoice_a}/print/",
+        ADVERTISER_A_PAGE,
+    ),
+    _page(
+        "portal/advertiser/invoices/<int:invoice_id>.csv",
+        "GET",
+        "/portal/advertiser/invoices/{invoice_a}.csv",
+        ADVERTISER_A_PAGE,
+    ),
     _page("portal/advertiser/api-keys/", "GET", "/portal/advertiser/api-keys/", ADVERTISER_PAGE),
     _page(
         "portal/advertiser/api-keys/",
@@ -1526,6 +1615,7 @@ ADMIN_MODELS = {
     "payouts.payoutrequest": "no add or delete",
     "payouts.ledgertransaction": "no add or delete",
     "payouts.ledgeraccount": "no add or delete",
+    "payouts.invoice": "no add or delete",
     "payouts.exchangerate": "no delete",
     "tracker.click": "no add or delete",
     "tracker.conversion": "no add or delete",

@@ -56,4 +56,9 @@
       output.value = form.getAttribute("data-base") + (query ? "?" + query : "");
     });
   });
+
+  // A "print" button (the printable invoice); inline handlers are refused by the CSP.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
 })();
