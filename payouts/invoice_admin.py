@@ -20,24 +20,44 @@ from payouts.invoice_exports import invoices_csv
 from payouts.models import Invoice, InvoiceLine, InvoicePayment
 
 
-class InvoiceLineInline(admin.TabularInline):
-    model = InvoiceLine
+class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    readonly_fields = ("kind", "description", "quantity", "amount", "is_manual", "campaign_id")
-    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Manual lines go through `invoice_line_add` (the API): a line is money on the ledger.
+        # Lines and payments go through `payouts.invoices`: each is money on the ledger.
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    @admin.display(description="Amount")
+    def amount_display(self, obj) -> str:
+        return format_money(obj.amount, obj.invoice.currency)
 
-class InvoicePaymentInline(InvoiceLineInline):
+
+class InvoiceLineInline(_ReadOnlyInline):
+    model = InvoiceLine
+    readonly_fields = (
+        "kind",
+        "description",
+        "quantity",
+        "amount_display",
+        "is_manual",
+        "campaign_id",
+    )
+    fields = readonly_fields
+
+
+class InvoicePaymentInline(_ReadOnlyInline):
     model = InvoicePayment
-    readonly_fields = ("amount", "paid_at", "reference", "ledger_transaction", "recorded_by")
+    readonly_fields = (
+        "amount_display",
+        "paid_at",
+        "reference",
+        "ledger_transaction",
+        "recorded_by",
+    )
     fields = readonly_fields
 
 
@@ -85,8 +105,9 @@ class InvoiceAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "period_end",
         "number",
         "status",
-        "total",
-        "amount_paid",
+        "total_display",
+        "paid_display",
+        "due_display",
         "created_at",
         "computed_at",
         "issued_at",
@@ -102,6 +123,10 @@ class InvoiceAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     @admin.display(description="Total", ordering="total")
     def total_display(self, obj: Invoice) -> str:
         return format_money(obj.total, obj.currency)
+
+    @admin.display(description="Paid")
+    def paid_display(self, obj: Invoice) -> str:
+        return format_money(obj.amount_paid, obj.currency)
 
     @admin.display(description="Due")
     def due_display(self, obj: Invoice) -> str:

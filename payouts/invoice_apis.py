@@ -12,7 +12,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -221,7 +220,7 @@ class InvoiceCsvApi(_CsvNegotiationMixin, APIView):
             404: _E404,
         },
     )
-    def get(self, request: Request, invoice_id: int) -> StreamingHttpResponse:
+    def get(self, request: AuthenticatedRequest, invoice_id: int) -> StreamingHttpResponse:
         invoice = invoice_selectors.invoice_get(viewer=request.user, invoice_id=invoice_id)
         return _csv_response(invoice_csv(invoice), filename=invoice_filename(invoice, "csv"))
 

@@ -378,7 +378,7 @@ class InvoiceLine(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.description} {self.amount}"
+        return f"{self.description}: {format_money(self.amount, self.invoice.currency)}"
 
 
 class InvoicePayment(models.Model):

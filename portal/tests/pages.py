@@ -34,6 +34,7 @@ from campaigns.pricing_rules import pricing_rule_create
 from campaigns.tests.factories import CampaignAccessFactory
 from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
+from payouts import invoices
 from payouts.models import LedgerTransaction, PayoutRequest
 from payouts.services import payout_request_create
 from payouts.tests.factories import conversion_approve
@@ -74,6 +75,7 @@ NOT_PAGES = frozenset(
         "advertiser-pricing-rule-delete",
         "advertiser-pricing-rule-template",
         "advertiser-api-key-revoke",
+        "advertiser-invoice-csv",
         "affiliate-api-key-revoke",
         "advertiser-reconciliation-result",
     }
@@ -284,6 +286,32 @@ def demo_world() -> DemoWorld:
     # Someone who never logs in here: a login would invalidate the reset token.
     uid = urlsafe_base64_encode(force_bytes(applicant.user.pk))
     token = default_token_generator.make_token(applicant.user)
+    # Last month's invoice, issued and half paid, with a long line and a long reference.
+    last_month = invoices.previous_month_period(timezone.now())
+    invoice, _ = invoices.invoice_draft_for_period(
+        advertiser_id=advertiser.pk,
+        currency="USD",
+        period_start=last_month[0],
+        period_end=last_month[1],
+    )
+    invoices.invoice_line_add(
+        invoice_id=invoice.pk,
+        description="Premium placement in the publisher network's December newsletter, "
+        "three sends to the US and Canada lists",
+        amount="12345.67",
+        actor=None,
+    )
+    invoices.invoice_line_add(
+        invoice_id=invoice.pk, description="Volume discount", amount="-345.67", actor=None
+    )
+    invoices.invoice_issue(invoice_id=invoice.pk, actor=None)
+    invoices.invoice_payment_record(
+        invoice_id=invoice.pk,
+        amount="6000",
+        paid_at=None,
+        reference="SEPA-CT-2026-000123456789-NORTHWIND",
+        actor=None,
+    )
     adv, aff = "/portal/advertiser", "/portal/affiliate"
 
     def page(name: str, role: str, path: str, form: dict | None = None) -> PortalPage:
@@ -402,6 +430,9 @@ def demo_world() -> DemoWorld:
             {"name": "Warehouse sync", "scope": "read", "expires_on": "", "ip_allowlist": ""},
         ),
         page("advertiser-two-factor-setup", "advertiser", "/portal/two-factor/"),
+        page("advertiser-invoices", "advertiser", f"{adv}/invoices/"),
+        page("advertiser-invoice", "advertiser", f"{adv}/invoices/{invoice.pk}/"),
+        page("advertiser-invoice-print", "advertiser", f"{adv}/invoices/{invoice.pk}/print/"),
         page("affiliate-dashboard", "affiliate", f"{aff}/"),
         page("affiliate-campaigns", "affiliate", f"{aff}/campaigns/"),
         page("affiliate-campaign", "affiliate", f"{aff}/campaigns/{campaign.pk}/"),
@@ -471,6 +502,8 @@ def demo_world() -> DemoWorld:
             ("ledger-accounts", "payouts/ledgeraccount/"),
             ("ledger-transaction", f"payouts/ledgertransaction/{ledger_transaction.pk}/change/"),
             ("end-user-points", "tracker/enduserpoints/"),
+            ("invoices", "payouts/invoice/"),
+            ("invoice", f"payouts/invoice/{invoice.pk}/change/"),
         ]
     ]
     return world
