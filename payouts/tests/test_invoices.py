@@ -10,7 +10,7 @@ from django.db.models import Sum
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from core.exceptions import ApplicationError
 from core.models import AuditEntry
-from payouts import invoices, ledger
+from payouts import invoices, ledger, tasks
 from payouts.invoice_exports import invoice_csv
 from payouts.models import (
     AccountKind,
@@ -356,3 +356,16 @@ def test_csv_lists_lines_then_totals():
         f"{head},,paid,Paid,,,,0.0000",
         f"{head},,due,Amount due,,,,17.0000",
     ]
+
+
+def test_monthly_task_drafts_last_month_and_a_rerun_changes_nothing():
+    advertiser, affiliate = AdvertiserFactory(), AffiliateFactory()
+    _march_activity(advertiser, affiliate)
+
+    assert tasks.draft_monthly_invoices(now="2026-04-01T02:07:00+00:00") == 1
+    assert tasks.draft_monthly_invoices(now="2026-04-01T02:07:00+00:00") == 1
+    invoice = Invoice.objects.get(advertiser=advertiser)
+    assert (invoice.period_start, invoice.period_end, invoice.total) == (
+        *MARCH,
+        Decimal("17.0000"),
+    )

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 
-from accounts.tests.factories import AdvertiserFactory
 from payouts import invoices
 from portal.tests.factories import portal_client
 
