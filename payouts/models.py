@@ -23,6 +23,8 @@ Conversions are referenced by id (`reference_type="conversion"`), never by forei
 tracker app depends on payouts, not the other way round.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -342,7 +344,7 @@ class Invoice(models.Model):
         return f"{label} {self.advertiser_id} {self.period_start:%Y-%m} ({self.status})"
 
     @property
-    def amount_due(self):
+    def amount_due(self) -> Decimal:
         return self.total - self.amount_paid
 
 

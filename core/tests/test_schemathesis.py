@@ -73,6 +73,8 @@ _VALIDITY_NOT_IN_SCHEMA = {
     "POST /api/exchange-rates": "depends on several parameters together",
     # The amount must be at least the minimum and within the available balance.
     "POST /api/payouts": "depends on the ledger",
+    # The advertiser must exist and the period must not overlap another invoice of it.
+    "POST /api/invoices": "references another row",
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at
     # most 366 days); group_by and the country/sub filters name at most one dimension together.
     "GET /api/reports": "depends on several parameters together",
