@@ -10,7 +10,7 @@ from django.db.models import Sum
 from accounts.tests.factories import AdminUserFactory, AdvertiserFactory, AffiliateFactory
 from core.exceptions import ApplicationError
 from core.models import AuditEntry
-from payouts import invoices, ledger, tasks
+from payouts import invoices, ledger, selectors, tasks
 from payouts.invoice_exports import invoice_csv
 from payouts.models import (
     AccountKind,
@@ -265,6 +265,8 @@ def test_half_payment_then_the_rest_pays_the_invoice_and_clears_its_receivable()
     )
     assert invoices.invoice_receivable_left(invoice) == Decimal("0.0000")
     assert _receivable_sum(advertiser) == Decimal("99.0000")
+    # Cash received is not revenue: the network's totals and margin do not move.
+    assert set(selectors.network_totals()["USD"]) == {"revenue", "payouts", "adjustments", "margin"}
     entries = set(last.ledger_transaction.entries.values_list("account__kind", "amount"))
     assert entries == {
         (AccountKind.CASH, Decimal("8.5000")),
