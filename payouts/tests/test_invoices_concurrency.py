@@ -76,3 +76,31 @@ def test_concurrent_drafts_of_one_period_make_one_invoice():
     assert [r for r in results if isinstance(r, Exception)] == []
     assert sorted(created for _, created in results) == [False] * 7 + [True]
     assert len({invoice.pk for invoice, _ in results}) == 1
+
+
+def test_concurrent_payments_never_pay_more_than_the_total():
+    # given: an issued invoice of 10
+    invoice = _draft(with_line=True)
+    invoices.invoice_issue(invoice_id=invoice.pk, actor=None, now=IN_APRIL)
+
+    # when: six payments of 4 at once
+    results = run_together(
+        [
+            (
+                lambda n=n: invoices.invoice_payment_record(
+                    invoice_id=invoice.pk, amount="4", paid_at=None, reference=f"r{n}", actor=None
+                )
+            )
+            for n in range(6)
+        ]
+    )
+
+    # then: two are recorded, the rest refused as too much (then as already paid: none here)
+    codes = sorted(r.code for r in results if isinstance(r, ApplicationError))
+    assert codes == ["overpayment"] * 4
+    invoice.refresh_from_db()
+    assert (invoice.status, str(invoice.amount_paid), invoice.payments.count()) == (
+        InvoiceStatus.ISSUED,
+        "8.0000",
+        2,
+    )
