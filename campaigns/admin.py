@@ -575,7 +575,9 @@ class ConversionEventAdmin(_ServiceDeleteMixin, admin.ModelAdmin):
         # An event never moves to another campaign.
         return [*self.readonly_fields, "campaign"] if obj is not None else self.readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(  # type: ignore[override]  # the console only ever has a logged-in user
+        self, request: AuthenticatedHttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
         data = form.service_data()
         if change:
             event_update(event=obj, data=data, actor=request.user, source=AuditSource.CONSOLE)
@@ -703,7 +705,9 @@ class PricingRuleAdmin(_ServiceDeleteMixin, PartnerLookupsMixin, admin.ModelAdmi
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*self.readonly_fields, "campaign"] if obj is not None else self.readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(  # type: ignore[override]  # the console only ever has a logged-in user
+        self, request: AuthenticatedHttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
         data = form.service_data()
         if change:
             pricing_rule_update(rule=obj, data=data, actor=request.user, source=AuditSource.CONSOLE)

@@ -32,3 +32,36 @@ def pattern_indexes_drop(indexes: Sequence[tuple[str, str, str]]) -> migrations.
             for name, table, column in indexes
         ],
     )
+
+
+def columns_add(
+    *, table: str, columns: Sequence[tuple[str, str, str, str | None]]
+) -> migrations.RunPython:
+    """Add columns with `ALTER TABLE ... ADD COLUMN` on both databases, for a table whose model
+    state holds a PostgreSQL-only index (the click table's BRIN): to add a NOT NULL column,
+    Django rebuilds the table on SQLite, and the rebuild would try to create that index.
+
+    `columns`: (name, PostgreSQL type, SQLite type, default as SQL or None). A default fills the
+    existing rows; on PostgreSQL it is dropped again right after (the model has none, and adding
+    a constant default changes no row on disk, so this is quick on a large table). Use inside
+    `SeparateDatabaseAndState` with the matching `AddField`s as the state operations.
+    """
+
+    def forward(apps, schema_editor) -> None:
+        postgresql = schema_editor.connection.vendor == "postgresql"
+        for name, pg_type, sqlite_type, default in columns:
+            column_type = pg_type if postgresql else sqlite_type
+            if default is None:
+                schema_editor.execute(f"ALTER TABLE {table} ADD COLUMN {name} {column_type} NULL")
+                continue
+            schema_editor.execute(
+                f"ALTER TABLE {table} ADD COLUMN {name} {column_type} NOT NULL DEFAULT {default}"
+            )
+            if postgresql:
+                schema_editor.execute(f"ALTER TABLE {table} ALTER COLUMN {name} DROP DEFAULT")
+
+    def backward(apps, schema_editor) -> None:
+        for name, *_ in reversed(columns):
+            schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+
+    return migrations.RunPython(forward, backward, elidable=False)

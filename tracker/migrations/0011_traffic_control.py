@@ -3,53 +3,116 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.db.migrations import columns_add
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0007_traffic_control'),
-        ('tracker', '0010_conversion_history_partner_status'),
+        ("campaigns", "0007_traffic_control"),
+        ("tracker", "0010_conversion_history_partner_status"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='click',
-            name='browser',
-            field=models.CharField(blank=True, max_length=64),
+        # Clicks: ALTER TABLE ADD COLUMN on both databases (see `columns_add`).
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="click",
+                    name="browser",
+                    field=models.CharField(blank=True, max_length=64),
+                ),
+                migrations.AddField(
+                    model_name="click",
+                    name="device_type",
+                    field=models.CharField(
+                        blank=True,
+                        choices=[
+                            ("desktop", "Desktop"),
+                            ("mobile", "Mobile"),
+                            ("tablet", "Tablet"),
+                            ("bot", "Bot"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="click",
+                    name="fraud_signals",
+                    field=models.JSONField(blank=True, default=list),
+                ),
+                migrations.AddField(
+                    model_name="click",
+                    name="landing_page",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="campaigns.landingpage",
+                    ),
+                ),
+                migrations.AddField(
+                    model_name="click",
+                    name="os",
+                    field=models.CharField(blank=True, max_length=64),
+                ),
+                migrations.AddField(
+                    model_name="click",
+                    name="smart_link",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="campaigns.smartlink",
+                    ),
+                ),
+            ],
+            database_operations=[
+                columns_add(
+                    table="tracker_click",
+                    columns=[
+                        ("browser", "varchar(64)", "varchar(64)", "''"),
+                        ("device_type", "varchar(16)", "varchar(16)", "''"),
+                        (
+                            "fraud_signals",
+                            "jsonb",
+                            'text CHECK ((JSON_VALID("fraud_signals") OR "fraud_signals" IS NULL))',
+                            "'[]'",
+                        ),
+                        ("landing_page_id", "bigint", "bigint", None),
+                        ("os", "varchar(64)", "varchar(64)", "''"),
+                        ("smart_link_id", "bigint", "bigint", None),
+                    ],
+                ),
+            ],
         ),
         migrations.AddField(
-            model_name='click',
-            name='device_type',
-            field=models.CharField(blank=True, choices=[('desktop', 'Desktop'), ('mobile', 'Mobile'), ('tablet', 'Tablet'), ('bot', 'Bot'), ('other', 'Other')], max_length=16),
-        ),
-        migrations.AddField(
-            model_name='click',
-            name='fraud_signals',
-            field=models.JSONField(blank=True, default=list),
-        ),
-        migrations.AddField(
-            model_name='click',
-            name='landing_page',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='campaigns.landingpage'),
-        ),
-        migrations.AddField(
-            model_name='click',
-            name='os',
-            field=models.CharField(blank=True, max_length=64),
-        ),
-        migrations.AddField(
-            model_name='click',
-            name='smart_link',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='campaigns.smartlink'),
-        ),
-        migrations.AddField(
-            model_name='conversion',
-            name='fraud_signals',
+            model_name="conversion",
+            name="fraud_signals",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='click',
-            name='blocked_reason',
-            field=models.CharField(blank=True, choices=[('campaign_paused', 'Campaign paused'), ('campaign_archived', 'Campaign archived'), ('cap_reached', 'Cap reached'), ('affiliate_not_approved', 'Affiliate not approved'), ('access_revoked', "Affiliate's access revoked"), ('targeting_country', 'Country not targeted'), ('targeting', 'Targeting'), ('fraud', 'Fraud')], max_length=32),
+            model_name="click",
+            name="blocked_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("campaign_paused", "Campaign paused"),
+                    ("campaign_archived", "Campaign archived"),
+                    ("cap_reached", "Cap reached"),
+                    ("affiliate_not_approved", "Affiliate not approved"),
+                    ("access_revoked", "Affiliate's access revoked"),
+                    ("targeting_country", "Country not targeted"),
+                    ("targeting", "Targeting"),
+                    ("fraud", "Fraud"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
