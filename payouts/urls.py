@@ -20,5 +20,12 @@ urlpatterns = [
         apis.PayoutMarkPaidApi.as_view(),
         name="payout-mark-paid",
     ),
+    path("payout-methods", apis.PayoutMethodListCreateApi.as_view(), name="payout-method-list"),
+    path(
+        "payout-methods/<int:payout_method_id>",
+        apis.PayoutMethodDetailApi.as_view(),
+        name="payout-method-detail",
+    ),
+    path("adjustments", apis.AdjustmentListCreateApi.as_view(), name="adjustment-list"),
     path("statement.csv", apis.StatementExportApi.as_view(), name="statement-export"),
 ]
