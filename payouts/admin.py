@@ -22,7 +22,7 @@ from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.formatting import format_money
 from core.models import AuditSource
-from core.money_fields import MoneyFormField
+from core.money_fields import SignedMoneyFormField
 from payouts import adjustments, services
 from payouts.exports import payouts_csv
 from payouts.models import (
@@ -377,7 +377,7 @@ class AdjustmentForm(forms.Form):
     owner_id = forms.IntegerField(
         min_value=1, label="Owner id", help_text="The affiliate's or advertiser's id."
     )
-    amount = MoneyFormField(
+    amount = SignedMoneyFormField(
         max_digits=18,
         decimal_places=4,
         help_text="Signed: positive credits the affiliate's available balance, or bills the "
