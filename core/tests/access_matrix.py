@@ -72,7 +72,8 @@ from forwarding.tests.factories import (
     PostbackEndpointFactory,
 )
 from payouts import services as payout_services
-from payouts.tests.factories import conversion_approve
+from payouts.ledger import ledger_adjustment_post
+from payouts.tests.factories import conversion_approve, payout_method_add
 from tracker.tests.factories import ClickFactory, postback
 
 BASE_ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
@@ -138,6 +139,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         affiliate=affiliate, amount="70", currency="USD"
     )
     payout_services.payout_approve(payout=approved_payout, actor=admin)
+    payout_method = payout_method_add(affiliate=affiliate, kind="paypal", label=f"{mark} PayPal")
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
     advertiser_api_key = api_key_create(
         user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
@@ -164,6 +166,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "delivery": delivery.pk,
         "payout": payout.pk,
         "approved_payout": approved_payout.pk,
+        "payout_method": payout_method.pk,
         "api_key": api_key.api_key.pk,
         "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
@@ -203,6 +206,13 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         ),
         "otp_static.staticdevice": lambda: StaticDevice.objects.create(
             user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
+        ),
+        "payouts.ledgeradjustment": lambda: ledger_adjustment_post(
+            affiliate_id=User.objects.get(email=blacklisted_email).pk,
+            currency="USD",
+            amount=Decimal("1"),
+            reason="matrix",
+            actor=None,
         ),
         "core.auditentry": lambda: audit_record(
             actor=None,
@@ -308,7 +318,13 @@ class Row:
 # own API keys (no model permission involved).
 STAFF_AS_ADMIN_ROUTES = {"api/auth/me", "api/api-keys", "api/api-keys/<int:api_key_id>/revoke"}
 # The payouts app's API routes: `staff_payouts` holds their permissions.
-PAYOUTS_ROUTES = ("api/payouts", "api/balance", "api/statement.csv")
+PAYOUTS_ROUTES = (
+    "api/payouts",
+    "api/balance",
+    "api/statement.csv",
+    "api/payout-methods",
+    "api/adjustments",
+)
 
 
 def _derived_expectations(row: Row) -> dict[str, int]:
@@ -725,6 +741,50 @@ ROWS += [
         "GET",
         "/api/statement.csv?currency=USD&affiliate_id={affiliate_a}",
         AFFILIATE_A_OBJECT,
+    ),
+    Row("api/payout-methods", "GET", "/api/payout-methods", ADMIN_OR_AFFILIATE),
+    Row(
+        "api/payout-methods",
+        "POST",
+        "/api/payout-methods",
+        expect(401, 403, 403, 403, 201, 201),
+        body={"kind": "paypal", "email": "new@example.test", "password": DEFAULT_PASSWORD},
+        note="the caller's own; its password confirms it",
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "GET",
+        "/api/payout-methods/{payout_method_a}",
+        AFFILIATE_A_OBJECT,
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "PATCH",
+        "/api/payout-methods/{payout_method_a}",
+        expect(401, 403, 403, 403, 200, 404),
+        body={"label": "Renamed", "password": DEFAULT_PASSWORD},
+        note="only the owner changes where its money goes; admins read",
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "DELETE",
+        "/api/payout-methods/{payout_method_a}",
+        expect(401, 403, 403, 403, 204, 404),
+        body={"password": DEFAULT_PASSWORD},
+    ),
+    Row("api/adjustments", "GET", "/api/adjustments", ADMIN_ONLY),
+    Row(
+        "api/adjustments",
+        "POST",
+        "/api/adjustments",
+        expect(401, 201, 403, 403, 403, 403),
+        body={
+            "owner_type": "affiliate",
+            "owner_id": "{affiliate_a}",
+            "amount": "-5",
+            "currency": "USD",
+            "reason": "matrix correction",
+        },
     ),
     # --- traffic -------------------------------------------------------------------------------
     Row("api/clicks", "GET", "/api/clicks", APPROVED_ROLES),
@@ -1482,6 +1542,9 @@ ADMIN_MODELS = {
     "payouts.payoutrequest": "no add or delete",
     "payouts.ledgertransaction": "no add or delete",
     "payouts.ledgeraccount": "no add or delete",
+    "payouts.payoutmethod": "no add or delete",
+    # Posted on its add page (a form calling the adjustment service); the ledger keeps it.
+    "payouts.ledgeradjustment": "no delete",
     "tracker.click": "no add or delete",
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",
