@@ -21,6 +21,8 @@ AFFILIATE_PAGES = [
     "/portal/affiliate/deliveries/",
     "/portal/affiliate/conversions/",
     "/portal/affiliate/payouts/",
+    "/portal/affiliate/payout-methods/",
+    "/portal/affiliate/payout-methods/new/bank/",
     "/portal/affiliate/points/",
 ]
 
