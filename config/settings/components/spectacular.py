@@ -32,5 +32,8 @@ SPECTACULAR_SETTINGS = {
         "EndpointMethodEnum": "forwarding.models.EndpointMethod",
         "ForwardEventEnum": "forwarding.models.ForwardEvent",
         "OperatorEventTypeEnum": "core.models.OperatorEventType",
+        # A partner's role at registration and an adjustment's owner type: the same two values.
+        "PartnerRoleEnum": ["affiliate", "advertiser"],
+        "PayoutMethodKindEnum": "payouts.models.PayoutMethodKind",
     },
 }
