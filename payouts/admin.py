@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import User
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.formatting import format_money
@@ -437,7 +438,10 @@ class LedgerAdjustmentAdmin(_ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 result = adjustments.adjustment_post(
-                    **form.cleaned_data, actor=request.user, source=AuditSource.CONSOLE
+                    **form.cleaned_data,
+                    # The admin site only lets logged-in staff this far.
+                    actor=request.user if isinstance(request.user, User) else None,
+                    source=AuditSource.CONSOLE,
                 )
             except ApplicationError as exc:
                 for name, problems in exc.fields.items():

@@ -489,7 +489,8 @@ class PayoutMethodSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     affiliate_id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=PayoutMethodKind.choices)
-    label = serializers.CharField()
+    # A declared field named like Field's own `label` attribute: DRF takes it out of the class.
+    label = serializers.CharField()  # type: ignore[assignment]
     summary = serializers.SerializerMethodField(help_text="One line, account numbers masked.")
     is_default = serializers.BooleanField()
     is_archived = serializers.BooleanField(
@@ -521,7 +522,9 @@ _PASSWORD_HELP = "The caller's current password: every change needs it."  # noqa
 
 
 class _PayoutMethodInputSerializer(serializers.Serializer):
-    label = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    label = serializers.CharField(  # type: ignore[assignment]  # see PayoutMethodSerializer
+        required=False, allow_blank=True, max_length=100
+    )
     is_default = serializers.BooleanField(required=False)
     password = serializers.CharField(
         required=False,

@@ -22,6 +22,8 @@ Conversions are referenced by id (`reference_type="conversion"`), never by forei
 tracker app depends on payouts, not the other way round.
 """
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
 
@@ -151,7 +153,7 @@ class LedgerAdjustment(LedgerTransaction):
     """The manual adjustments among the ledger's transactions (no table of its own): the
     console's page that lists and posts them, with their own permissions."""
 
-    objects = _AdjustmentManager()
+    objects: ClassVar[_AdjustmentManager] = _AdjustmentManager()
 
     class Meta:
         proxy = True

@@ -328,9 +328,12 @@ def _label_clean(label: Any) -> str:
 
 
 def _defaults_clear(*, affiliate_id: int, keep_id: int | None) -> None:
-    PayoutMethod.objects.filter(
+    defaults = PayoutMethod.objects.filter(
         affiliate_id=affiliate_id, is_default=True, archived_at__isnull=True
-    ).exclude(pk=keep_id).update(is_default=False)
+    )
+    if keep_id is not None:
+        defaults = defaults.exclude(pk=keep_id)
+    defaults.update(is_default=False)
 
 
 def _affiliate_lock(affiliate: Affiliate) -> None:
