@@ -20,9 +20,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.http import AuthenticatedRequest
@@ -35,6 +37,7 @@ from accounts.permissions import (
     staff_permissions,
 )
 from accounts.selectors import affiliate_get
+from accounts.throttling import SCOPE_REAUTHENTICATION
 from core.api_schema import error_response
 from core.audit import audit_source_for_request
 from core.currencies import CURRENCY_CODES
@@ -477,6 +480,7 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
 # --- payout methods ------------------------------------------------------------------------------
 
 _E404_METHOD = error_response("No such payout method, or not the caller's.")
+_E429 = error_response("`throttled`: too many changes in a short time; `Retry-After` says when.")
 _E403_REAUTH = error_response(
     "`reauthentication_required`: `password` is missing or wrong; or the caller's role may not "
     "do this."
@@ -565,7 +569,19 @@ def _details_of(validated: dict) -> dict:
     return {name: validated[name] for name in payout_methods.ALL_DETAIL_FIELDS if name in validated}
 
 
-class PayoutMethodListCreateApi(APIView):
+class _ReauthenticationThrottleMixin(APIView):
+    """Each change (each unsafe request) counts against the caller's `reauthentication` limit:
+    the password it carries may be a guess."""
+
+    throttle_scope = SCOPE_REAUTHENTICATION
+
+    def get_throttles(self) -> list:
+        if self.request.method in SAFE_METHODS:
+            return []
+        return [ScopedRateThrottle()]
+
+
+class PayoutMethodListCreateApi(_ReauthenticationThrottleMixin, APIView):
     """GET: the payout methods the viewer may see. POST: the calling affiliate adds one."""
 
     admin_permissions = staff_permissions("payouts.payoutmethod")
@@ -622,6 +638,7 @@ class PayoutMethodListCreateApi(APIView):
             ),
             401: _E401,
             403: _E403_REAUTH,
+            429: _E429,
         },
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -643,7 +660,7 @@ class PayoutMethodListCreateApi(APIView):
         return Response(PayoutMethodSerializer(method).data, status=status.HTTP_201_CREATED)
 
 
-class PayoutMethodDetailApi(APIView):
+class PayoutMethodDetailApi(_ReauthenticationThrottleMixin, APIView):
     """GET: one payout method (owner, admin). PATCH, DELETE: the owner, with its password."""
 
     admin_permissions = staff_permissions("payouts.payoutmethod")
@@ -691,6 +708,7 @@ class PayoutMethodDetailApi(APIView):
             403: _E403_REAUTH,
             404: _E404_METHOD,
             409: error_response("`payout_method_archived`."),
+            429: _E429,
         },
     )
     def patch(self, request: AuthenticatedRequest, payout_method_id: int) -> Response:
@@ -720,6 +738,7 @@ class PayoutMethodDetailApi(APIView):
             403: _E403_REAUTH,
             404: _E404_METHOD,
             409: error_response("`payout_method_archived`: already removed."),
+            429: _E429,
         },
     )
     def delete(self, request: AuthenticatedRequest, payout_method_id: int) -> Response:

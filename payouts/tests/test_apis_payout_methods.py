@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.cache import cache
+from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.tests.factories import (
     DEFAULT_PASSWORD,
@@ -236,3 +238,20 @@ def test_method_list_runs_a_constant_number_of_queries(api_client, django_assert
         response = api_client.get("/api/payout-methods")
 
     assert response.json()["count"] == 5
+
+
+def test_changes_are_limited_per_user_and_reads_are_not(api_client, monkeypatch):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "reauthentication", "2/hour")
+    cache.clear()
+    affiliate = AffiliateFactory()
+    api_client.force_authenticate(affiliate.user)
+    body = {"kind": "paypal", "email": "x@example.test", "password": "a guess"}
+
+    statuses = [
+        api_client.post("/api/payout-methods", body, format="json").status_code for _ in range(3)
+    ]
+    reads = [api_client.get("/api/payout-methods").status_code for _ in range(3)]
+    cache.clear()
+
+    assert statuses == [403, 403, 429]
+    assert reads == [200, 200, 200]

@@ -1,7 +1,8 @@
 """The affiliate's payout methods: list, add (one kind at a time), edit, remove.
 
 Every change asks for the password again; the `payouts.payout_methods` services check it, the
-details, write the audit log and email the affiliate.
+details, write the audit log and email the affiliate. Each POST counts against the user's
+`reauthentication` limit, shared with the API's payout method changes.
 """
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.throttling import SCOPE_REAUTHENTICATION
 from core.exceptions import ApplicationError
 from core.models import AuditSource
 from payouts import payout_methods
@@ -16,6 +18,7 @@ from payouts.models import PayoutMethodKind
 from payouts.selectors import payout_method_get, payout_method_list
 from portal.access import AffiliateRequest, affiliate_required
 from portal.forms import PayoutMethodForm, ReauthenticationForm, service_errors_apply
+from portal.views.shared import throttled_posts
 
 
 def _rows(request: AffiliateRequest) -> list[tuple]:
@@ -36,6 +39,7 @@ def payout_method_list_view(request: AffiliateRequest) -> HttpResponse:
 
 @affiliate_required
 @require_http_methods(["GET", "POST"])
+@throttled_posts(SCOPE_REAUTHENTICATION)
 def payout_method_add(request: AffiliateRequest, kind: str) -> HttpResponse:
     if kind not in PayoutMethodKind.values:
         raise Http404("No such kind of payout method.")
@@ -67,6 +71,7 @@ def payout_method_add(request: AffiliateRequest, kind: str) -> HttpResponse:
 
 @affiliate_required
 @require_http_methods(["GET", "POST"])
+@throttled_posts(SCOPE_REAUTHENTICATION)
 def payout_method_edit(request: AffiliateRequest, payout_method_id: int) -> HttpResponse:
     method = payout_method_get(viewer=request.user, payout_method_id=payout_method_id)
     if method.is_archived:
@@ -102,6 +107,7 @@ def payout_method_edit(request: AffiliateRequest, payout_method_id: int) -> Http
 
 @affiliate_required
 @require_POST
+@throttled_posts(SCOPE_REAUTHENTICATION)
 def payout_method_remove(request: AffiliateRequest, payout_method_id: int) -> HttpResponse:
     method = payout_method_get(viewer=request.user, payout_method_id=payout_method_id)
     form = ReauthenticationForm(request.POST)

@@ -4,6 +4,8 @@ password; the payouts page links there and offers the methods to a payout reques
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from campaigns.tests.factories import network
@@ -157,3 +159,19 @@ def test_a_payout_request_picks_a_method_and_keeps_its_details():
     payout = PayoutRequest.objects.get()
     assert (payout.method, payout.payout_method_id) == ("bank", bank.pk)
     assert "IBAN: DE89 3704 0044 0532 0130 00" in payout.payout_details
+
+
+def test_the_forms_share_the_apis_limit(monkeypatch):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "reauthentication", "2/hour")
+    cache.clear()
+    net = network()
+    client = portal_client(net, "affiliate1")
+    body = {"email": "x@example.test", "password": "a guess"}
+
+    statuses = [client.post(f"{METHODS}new/paypal/", body).status_code for _ in range(2)]
+    form = client.get(f"{METHODS}new/paypal/")
+    refused = client.post(f"{METHODS}new/paypal/", body)
+    cache.clear()
+
+    assert (statuses, form.status_code, refused.status_code) == ([200, 200], 200, 429)
+    assert refused["Retry-After"].isdigit()
