@@ -13,10 +13,12 @@ from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -480,6 +482,25 @@ class StatementExportApi(_CsvNegotiationMixin, APIView):
 # --- payout methods ------------------------------------------------------------------------------
 
 _E404_METHOD = error_response("No such payout method, or not the caller's.")
+_PAGE_PARAMETERS = [
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description="At most 500."),
+]
+
+
+def _page_serializer(name: str, item_serializer: type[serializers.Serializer]):
+    """The paginated envelope (`core.pagination.paginated_response`) of `item_serializer`."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item_serializer(many=True),
+        },
+    )
+
+
 _E429 = error_response("`throttled`: too many changes in a short time; `Retry-After` says when.")
 _E403_REAUTH = error_response(
     "`reauthentication_required`: `password` is missing or wrong; or the caller's role may not "
@@ -603,9 +624,9 @@ class PayoutMethodListCreateApi(_ReauthenticationThrottleMixin, APIView):
 
     @extend_schema(
         summary="List payout methods (affiliate: own; admin: all, `?affiliate_id=` for one)",
-        parameters=[FilterSerializer],
+        parameters=[FilterSerializer, *_PAGE_PARAMETERS],
         responses={
-            200: PayoutMethodSerializer(many=True),
+            200: _page_serializer("PayoutMethodPage", PayoutMethodSerializer),
             400: error_response("An invalid parameter or `unknown_parameter`."),
             401: _E401,
             403: _E403,
@@ -807,9 +828,9 @@ class AdjustmentListCreateApi(APIView):
 
     @extend_schema(
         summary="Manual adjustments, newest first (admin)",
-        parameters=[FilterSerializer],
+        parameters=[FilterSerializer, *_PAGE_PARAMETERS],
         responses={
-            200: AdjustmentSerializer(many=True),
+            200: _page_serializer("AdjustmentPage", AdjustmentSerializer),
             400: error_response("An invalid parameter or `unknown_parameter`."),
             401: _E401,
             403: _E403,

@@ -229,8 +229,10 @@ def details_masked(*, kind: str, details: Mapping[str, Any]) -> dict[str, str]:
     return masked
 
 
-def payout_method_summary(method: PayoutMethod, *, masked: bool = True) -> str:
-    """One line naming the method: `Bank transfer (IBAN) DE89••••3000`."""
+def payout_method_summary(
+    method: PayoutMethod, *, masked: bool = True, with_label: bool = True
+) -> str:
+    """One line naming the method: `Main · Bank transfer (IBAN) DE89••••3000`."""
     details = details_masked(kind=method.kind, details=method.details) if masked else method.details
     key = {
         PayoutMethodKind.PAYPAL: "email",
@@ -238,7 +240,7 @@ def payout_method_summary(method: PayoutMethod, *, masked: bool = True) -> str:
         PayoutMethodKind.WIRE: "account_number",
         PayoutMethodKind.CRYPTO: "address",
     }[PayoutMethodKind(method.kind)]
-    prefix = f"{method.label} · " if method.label else ""
+    prefix = f"{method.label} · " if method.label and with_label else ""
     return f"{prefix}{method.get_kind_display()} {details.get(key, '')}".strip()
 
 

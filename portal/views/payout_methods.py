@@ -23,7 +23,7 @@ from portal.views.shared import throttled_posts
 
 def _rows(request: AffiliateRequest) -> list[tuple]:
     return [
-        (method, payout_methods.payout_method_summary(method))
+        (method, payout_methods.payout_method_summary(method, with_label=False))
         for method in payout_method_list(viewer=request.user, include_archived=True)
     ]
 

@@ -66,7 +66,7 @@ def test_adding_a_bank_method_with_a_good_iban():
     )
     assert AuditEntry.objects.get().source == "portal"
     html = listed.content.decode()
-    assert "Main · Bank transfer (IBAN) DE89••••3000" in html
+    assert "Bank transfer (IBAN) DE89••••3000" in html
     assert GOOD_IBAN_COMPACT not in html
 
 
