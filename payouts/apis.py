@@ -624,6 +624,7 @@ class PayoutMethodListCreateApi(_ReauthenticationThrottleMixin, APIView):
 
     @extend_schema(
         summary="List payout methods (affiliate: own; admin: all, `?affiliate_id=` for one)",
+        operation_id="payout_methods_list",
         parameters=[FilterSerializer, *_PAGE_PARAMETERS],
         responses={
             200: _page_serializer("PayoutMethodPage", PayoutMethodSerializer),
@@ -828,6 +829,7 @@ class AdjustmentListCreateApi(APIView):
 
     @extend_schema(
         summary="Manual adjustments, newest first (admin)",
+        operation_id="adjustments_list",
         parameters=[FilterSerializer, *_PAGE_PARAMETERS],
         responses={
             200: _page_serializer("AdjustmentPage", AdjustmentSerializer),
