@@ -113,6 +113,7 @@ class Advertiser(PartnerProfile):
 
 class PayoutMethod(models.TextChoices):
     PAYPAL = "paypal", "PayPal"
+    BANK = "bank", "Bank transfer (IBAN)"
     WIRE = "wire", "Bank wire"
     PAYONEER = "payoneer", "Payoneer"
     CRYPTO = "crypto", "Crypto (USDT)"

@@ -119,3 +119,16 @@ def partner_status_set(
     )
     enqueue_on_commit(send_partner_status_email, user_id=locked.user_id)
     return locked
+
+
+def user_password_confirm(*, user: User, password: str) -> None:
+    """Re-authentication before a sensitive change (where the money goes): the logged-in user
+    types its current password again, so a stolen session or a key alone cannot redirect
+    payouts. Raises `reauthentication_required` (403) when `password` is empty or wrong."""
+    if not password or not user.check_password(password):
+        raise ApplicationError(
+            "Confirm this change with your current password.",
+            code="reauthentication_required",
+            status=403,
+            fields={"password": ["Your current password is required, and must be correct."]},
+        )

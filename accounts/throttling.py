@@ -16,6 +16,8 @@ from rest_framework.throttling import ScopedRateThrottle
 SCOPE_LOGIN = "auth_login"
 SCOPE_REGISTER = "auth_register"
 SCOPE_PASSWORD_RESET = "auth_password_reset"  # noqa: S105 - a throttle scope, not a secret
+# Every attempt at a change that asks for the password again (`user_password_confirm`), per user.
+SCOPE_REAUTHENTICATION = "reauthentication"
 
 
 def auth_throttle_hit(*, request: HttpRequest, scope: str) -> int | None:

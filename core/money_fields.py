@@ -91,3 +91,19 @@ class MoneyFormField(forms.DecimalField):
         if text.startswith("-"):
             raise ValidationError(_message("negative"), code="invalid")
         return super().to_python(text)
+
+
+class SignedMoneyFormField(forms.DecimalField):
+    """The plain-decimal rule of `MoneyFormField` with a leading `-` allowed: for the few amounts
+    that are signed by meaning (a manual adjustment that takes money back)."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if value in self.empty_values:
+            return None
+        try:
+            text = _plain_text(value)
+        except ValueError as exc:
+            raise ValidationError(_message(str(exc)), code="invalid") from exc
+        if _is_negative_zero(Decimal(text)):
+            text = text.lstrip("-")
+        return super().to_python(text)

@@ -1,35 +1,49 @@
-"""Payout decisions in the admin; the ledger is visible here but never editable."""
+"""Payout decisions in the admin; the ledger is visible here but never editable, except through
+manual adjustments (their own page, posting through the ledger service)."""
 
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
-from django.http import HttpRequest, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin import PartnerLookupsMixin
 from accounts.admin_actions import confirmed_action
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import User
+from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.formatting import format_money
 from core.models import AuditSource
+from core.money_fields import SignedMoneyFormField
 from payouts import (
+    adjustments,
     exchange_rate_admin,  # noqa: F401 - registers ExchangeRateAdmin
     services,
 )
 from payouts.exports import payouts_csv
 from payouts.models import (
     CREDIT_NORMAL_KINDS,
+    AccountKind,
     LedgerAccount,
+    LedgerAdjustment,
     LedgerEntry,
     LedgerTransaction,
+    OwnerType,
     PayoutEvent,
+    PayoutMethod,
     PayoutRequest,
 )
+from payouts.payout_methods import payout_method_summary
+from payouts.selectors import adjustment_from_entry
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -74,6 +88,8 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         "amount_display",
         "currency",
         "method",
+        "payout_method_display",
+        "available_display",
         "status",
         "reference",
         "created_at",
@@ -81,12 +97,14 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "currency", "method"]
     search_fields = ["affiliate__user__email", "affiliate__company", "reference"]
-    list_select_related = ["affiliate__user"]
+    list_select_related = ["affiliate__user", "payout_method"]
     readonly_fields = (
         "affiliate",
         "currency",
         "amount_display",
         "method",
+        "payout_method_display",
+        "available_display",
         "payout_details",
         "status",
         "reference",
@@ -103,6 +121,42 @@ class PayoutRequestAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj: PayoutRequest) -> str:
         return format_money(obj.amount, obj.currency)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The affiliate's available balance in the payout's currency, now: a correlated subquery
+        # per row of the page, through the entry index (as the ledger accounts' changelist).
+        available = (
+            LedgerEntry.objects.filter(
+                account__owner_type=OwnerType.AFFILIATE,
+                account__owner_id=OuterRef("affiliate_id"),
+                account__kind=AccountKind.AVAILABLE,
+                account__currency=OuterRef("currency"),
+            )
+            .order_by()
+            .values("account__owner_id")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                available_total=Subquery(
+                    available, output_field=DecimalField(max_digits=18, decimal_places=4)
+                )
+            )
+        )
+
+    @admin.display(description="Payout method")
+    def payout_method_display(self, obj: PayoutRequest) -> str:
+        if obj.payout_method is None:
+            return self.get_empty_value_display()
+        return payout_method_summary(obj.payout_method)
+
+    @admin.display(description="Available balance now")
+    def available_display(self, obj: "WithAnnotations[PayoutRequest, _AvailableTotal]") -> str:
+        # Credit-normal account: the affiliate's balance is the negated sum.
+        return format_money(-(obj.available_total or Decimal(0)), obj.currency)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests come from affiliates (API/portal): they lock ledger money, an admin form can't.
@@ -267,6 +321,10 @@ class _EntriesTotal(TypedDict):
     entries_total: Decimal | None
 
 
+class _AvailableTotal(TypedDict):
+    available_total: Decimal | None
+
+
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(_ReadOnlyAdmin):
     list_display = ["id", "owner_type", "owner_id", "kind", "currency", "balance"]
@@ -289,6 +347,136 @@ class LedgerAccountAdmin(_ReadOnlyAdmin):
     def balance(self, obj: "WithAnnotations[LedgerAccount, _EntriesTotal]") -> str:
         total = obj.entries_total or Decimal(0)
         return format_money(-total if obj.kind in CREDIT_NORMAL_KINDS else total, obj.currency)
+
+
+@admin.register(PayoutMethod)
+class PayoutMethodAdmin(_ReadOnlyAdmin):
+    """Read-only: only the affiliate changes its payout methods (with its password), so that
+    where its money goes is never changed behind its back."""
+
+    list_display = ["id", "affiliate", "kind", "summary", "is_default", "archived_at", "updated_at"]
+    list_filter = ["kind", "is_default"]
+    search_fields = ["affiliate__user__email", "affiliate__company", "label"]
+    list_select_related = ["affiliate__user"]
+    fields = (
+        "affiliate",
+        "kind",
+        "label",
+        "details",
+        "is_default",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Method")
+    def summary(self, obj: PayoutMethod) -> str:
+        return payout_method_summary(obj)
+
+
+class AdjustmentForm(forms.Form):
+    owner_type = forms.ChoiceField(
+        choices=[(OwnerType.AFFILIATE, "Affiliate"), (OwnerType.ADVERTISER, "Advertiser")]
+    )
+    owner_id = forms.IntegerField(
+        min_value=1, label="Owner id", help_text="The affiliate's or advertiser's id."
+    )
+    amount = SignedMoneyFormField(
+        max_digits=18,
+        decimal_places=4,
+        help_text="Signed: positive credits the affiliate's available balance, or bills the "
+        "advertiser more; negative takes back, or is a credit note.",
+    )
+    currency = forms.ChoiceField(choices=[(code, code) for code in sorted(CURRENCY_CODES)])
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to the owner on its statement.",
+    )
+
+
+@admin.register(LedgerAdjustment)
+class LedgerAdjustmentAdmin(_ReadOnlyAdmin):
+    """The manual adjustments: listed like the ledger, and posted from the add page (a form of
+    its own that calls the adjustment service: ledger rows are never saved by a model form)."""
+
+    list_display = ["id", "owner", "amount_display", "memo", "actor", "created_at"]
+    search_fields = ["memo", "idempotency_key"]
+    list_select_related = ["actor"]
+    inlines = [LedgerEntryInline]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def _owner_entry(self, obj: LedgerAdjustment) -> LedgerEntry | None:
+        return (
+            obj.entries.select_related("account", "transaction__actor")
+            .exclude(account__owner_type=OwnerType.NETWORK)
+            .first()
+        )
+
+    @admin.display(description="Owner")
+    def owner(self, obj: LedgerAdjustment) -> str:
+        entry = self._owner_entry(obj)
+        if entry is None:
+            return self.get_empty_value_display()
+        return f"{entry.account.owner_type} {entry.account.owner_id}"
+
+    @admin.display(description="Amount (as the owner's balance moved)")
+    def amount_display(self, obj: LedgerAdjustment) -> str:
+        entry = self._owner_entry(obj)
+        if entry is None:
+            return self.get_empty_value_display()
+        adjustment = adjustment_from_entry(entry)
+        return format_money(adjustment.amount, adjustment.currency)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = adjustments.adjustment_post(
+                    **form.cleaned_data,
+                    # The admin site only lets logged-in staff this far.
+                    actor=request.user if isinstance(request.user, User) else None,
+                    source=AuditSource.CONSOLE,
+                )
+            except ApplicationError as exc:
+                for name, problems in exc.fields.items():
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                adjustment = result.adjustment
+                self.message_user(
+                    request,
+                    f"Adjustment #{adjustment.id} posted: "
+                    f"{format_money(adjustment.amount, adjustment.currency)} for "
+                    f"{adjustment.owner_type} {adjustment.owner_id}.",
+                    messages.SUCCESS,
+                )
+                opts = self.opts
+                return HttpResponseRedirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+                )
+        return TemplateResponse(
+            request,
+            "admin/payouts/ledgeradjustment/add.html",
+            {
+                **self.admin_site.each_context(request),
+                **(extra_context or {}),
+                "title": "Post a manual adjustment",
+                "opts": self.opts,
+                "form": form,
+            },
+        )
 
 
 # Invoices live in their own module; importing it registers their ModelAdmin.

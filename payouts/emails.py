@@ -1,4 +1,4 @@
-"""The emails of payout decisions: what they say and to whom.
+"""The emails of payout decisions and payout method changes: what they say and to whom.
 
 Each email is a function returning the `EmailMessage` (tests read it without a mail server)
 and a `_send` that hands it to `core.emails.email_message_send`; `payouts.tasks` loads the rows
@@ -6,8 +6,11 @@ and calls the `_send`. Amounts are written by `core.formatting` in the default l
 request caused the email.
 """
 
+from datetime import datetime
+
 from django.core.mail import EmailMessage
 
+from accounts.models import User
 from core.emails import email_message_send
 from core.formatting import DEFAULT_LOCALE, format_money
 from payouts.models import PayoutEvent, PayoutStatus
@@ -46,3 +49,36 @@ def payout_decision_email(*, event: PayoutEvent) -> EmailMessage:
 
 def payout_decision_email_send(*, event: PayoutEvent) -> None:
     email_message_send(payout_decision_email(event=event))
+
+
+def payout_method_changed_email(
+    *, user: User, action: str, summary: str, changed_at: str
+) -> EmailMessage:
+    """Tell an affiliate that its payout details changed, so that a change it did not make (a
+    stolen session redirecting its money) is noticed. `summary` is already masked."""
+    when = datetime.fromisoformat(changed_at).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Hello {user.name or user.email},",
+        "",
+        f"A payout method of your ClickLedger account was {action} on {when}:",
+        "",
+        f"    {summary}",
+        "",
+        "If you did not make this change, change your password now and contact the network: "
+        "payouts go where your payout methods say.",
+    ]
+    return EmailMessage(
+        subject=f"Your ClickLedger payout method was {action}",
+        body="\n".join(lines),
+        to=[user.email],
+    )
+
+
+def payout_method_changed_email_send(
+    *, user: User, action: str, summary: str, changed_at: str
+) -> None:
+    email_message_send(
+        payout_method_changed_email(
+            user=user, action=action, summary=summary, changed_at=changed_at
+        )
+    )

@@ -428,18 +428,27 @@ def _hold_release(*, approval_id: int) -> bool:
 
 def ledger_adjustment_post(
     *,
-    affiliate_id: int,
     currency: str,
     amount: Decimal,
     reason: str,
     actor: User | None,
+    affiliate_id: int | None = None,
+    advertiser_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> LedgerTransaction:
-    """A manual correction of an affiliate's available balance (signed: > 0 credits the affiliate).
+    """A manual correction of one owner's balance, signed as that owner's balance moves:
 
-    The counterpart is the network's `adjustments` account. Without an `idempotency_key` every
-    call posts a new adjustment; callers that may retry pass their own key.
+    - `affiliate_id`: its `available` balance (> 0 credits the affiliate, < 0 takes back);
+    - `advertiser_id`: its `receivable`, what it owes (> 0 bills more, < 0 is a credit note).
+
+    The counterpart is the network's `adjustments` account either way, so the network's margin
+    moves by the opposite of an affiliate's adjustment and with an advertiser's. Without an
+    `idempotency_key` every call posts a new adjustment; callers that may retry pass their own.
     """
+    if affiliate_id is not None and advertiser_id is not None:
+        raise ApplicationError(
+            "Name exactly one affiliate or advertiser.", code="invalid_owner", status=500
+        )
     reason = reason.strip()
     if not reason:
         raise ApplicationError(
@@ -454,16 +463,28 @@ def ledger_adjustment_post(
             code="invalid_amount",
             fields={"amount": ["Must not be zero."]},
         )
+    if affiliate_id is not None:
+        owner = affiliate_account(
+            affiliate_id=affiliate_id, kind=AccountKind.AVAILABLE, currency=currency
+        )
+        owner_line = -amount  # credit-normal: a credit raises what the affiliate sees
+    elif advertiser_id is not None:
+        owner = ledger_account(
+            owner_type=OwnerType.ADVERTISER,
+            owner_id=advertiser_id,
+            kind=AccountKind.RECEIVABLE,
+            currency=currency,
+        )
+        owner_line = amount  # debit-normal: a debit raises what the advertiser owes
+    else:
+        raise ApplicationError(
+            "Name exactly one affiliate or advertiser.", code="invalid_owner", status=500
+        )
     return ledger_post(
         kind=TransactionKind.ADJUSTMENT,
         lines=[
-            (
-                affiliate_account(
-                    affiliate_id=affiliate_id, kind=AccountKind.AVAILABLE, currency=currency
-                ),
-                -amount,
-            ),
-            (network_account(kind=AccountKind.ADJUSTMENTS, currency=currency), amount),
+            (owner, owner_line),
+            (network_account(kind=AccountKind.ADJUSTMENTS, currency=currency), -owner_line),
         ],
         reference_type=ADJUSTMENT_REFERENCE,
         reference_id=None,

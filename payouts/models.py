@@ -24,11 +24,13 @@ tracker app depends on payouts, not the other way round.
 """
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Advertiser, Affiliate, PayoutMethod, User
+from accounts.models import Advertiser, Affiliate, User
+from accounts.models import PayoutMethod as PayoutChannel
 from core.fields import money_field
 from core.formatting import format_money
 
@@ -146,6 +148,22 @@ class LedgerTransaction(models.Model):
         return f"#{self.pk} {self.kind}"
 
 
+class _AdjustmentManager(models.Manager["LedgerAdjustment"]):
+    def get_queryset(self) -> models.QuerySet["LedgerAdjustment"]:
+        return super().get_queryset().filter(kind=TransactionKind.ADJUSTMENT)
+
+
+class LedgerAdjustment(LedgerTransaction):
+    """The manual adjustments among the ledger's transactions (no table of its own): the
+    console's page that lists and posts them, with their own permissions."""
+
+    objects: ClassVar[_AdjustmentManager] = _AdjustmentManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "manual adjustment"
+
+
 class LedgerEntry(models.Model):
     """One line of a transaction. Immutable once posted (database trigger)."""
 
@@ -168,6 +186,55 @@ class LedgerEntry(models.Model):
         return f"{self.account} {format_money(self.amount, self.account.currency)}"
 
 
+class PayoutMethodKind(models.TextChoices):
+    PAYPAL = "paypal", "PayPal"
+    BANK = "bank", "Bank transfer (IBAN)"
+    WIRE = "wire", "International wire"
+    CRYPTO = "crypto", "Crypto"
+
+
+class PayoutMethod(models.Model):
+    """Where an affiliate wants to be paid: one saved PayPal account, IBAN, wire or wallet.
+
+    `details` holds the kind's fields (see `payouts.payout_methods.DETAIL_FIELDS`), validated by
+    the services. A method some payout request used is archived rather than deleted: the request
+    keeps pointing at it (and keeps its own snapshot of the details).
+    """
+
+    affiliate = models.ForeignKey(
+        Affiliate, on_delete=models.CASCADE, related_name="payout_methods"
+    )
+    kind = models.CharField(max_length=16, choices=PayoutMethodKind.choices)
+    label = models.CharField(max_length=100, blank=True)
+    details = models.JSONField(default=dict)
+    is_default = models.BooleanField(default=False)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["affiliate", "id"], name="payout_method_affiliate")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["affiliate"],
+                condition=Q(is_default=True, archived_at__isnull=True),
+                name="payout_method_one_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=PayoutMethodKind.values),
+                name="payout_method_kind_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.get_kind_display()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
 class PayoutStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     APPROVED = "approved", "Approved"
@@ -179,8 +246,17 @@ class PayoutRequest(models.Model):
     affiliate = models.ForeignKey(Affiliate, on_delete=models.PROTECT, related_name="payouts")
     currency = models.CharField(max_length=3)
     amount = money_field()
-    method = models.CharField(max_length=16, choices=PayoutMethod.choices)
-    # The affiliate's payout details when it asked: later edits of its profile don't redirect it.
+    method = models.CharField(max_length=16, choices=PayoutChannel.choices)
+    # The saved method the affiliate chose; null for requests made before methods existed, or
+    # without one (the profile's free-text details then).
+    payout_method = models.ForeignKey(
+        "PayoutMethod",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payout_requests",
+    )
+    # The payout details when it asked: later edits of its methods or profile don't redirect it.
     payout_details = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED

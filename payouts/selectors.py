@@ -18,7 +18,9 @@ from payouts.models import (
     LedgerAccount,
     LedgerEntry,
     OwnerType,
+    PayoutMethod,
     PayoutRequest,
+    TransactionKind,
 )
 
 _ZERO = Decimal("0.0000")
@@ -110,6 +112,78 @@ def payout_get(*, viewer: User, payout_id: int) -> PayoutRequest:
     if payout is None:
         raise NotFoundError("Payout not found.")
     return payout
+
+
+def payout_method_list(*, viewer: User, include_archived: bool = False) -> QuerySet[PayoutMethod]:
+    """Affiliates see their own payout methods, admins everyone's, everyone else none. Archived
+    ones only when asked for."""
+    queryset = PayoutMethod.objects.select_related("affiliate__user").order_by("id")
+    if not include_archived:
+        queryset = queryset.filter(archived_at__isnull=True)
+    if viewer.is_network_admin:
+        return queryset
+    if viewer.is_affiliate:
+        return queryset.filter(affiliate_id=viewer.pk)
+    return queryset.none()
+
+
+def payout_method_get(*, viewer: User, payout_method_id: int) -> PayoutMethod:
+    method = (
+        payout_method_list(viewer=viewer, include_archived=True).filter(pk=payout_method_id).first()
+    )
+    if method is None:
+        raise NotFoundError("Payout method not found.")
+    return method
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One manual adjustment, as its owner's balance moved: `amount` > 0 raised the affiliate's
+    available balance, or what the advertiser owes."""
+
+    id: int
+    owner_type: str
+    owner_id: int
+    currency: str
+    amount: Decimal
+    reason: str
+    actor_email: str
+    created_at: datetime
+
+
+def adjustment_list(
+    *, owner_type: str | None = None, owner_id: int | None = None
+) -> QuerySet[LedgerEntry]:
+    """The owner side of every manual adjustment (admin information), newest first; read each
+    row with `adjustment_from_entry`."""
+    queryset = (
+        LedgerEntry.objects.filter(
+            transaction__kind=TransactionKind.ADJUSTMENT,
+            account__owner_type__in=[OwnerType.AFFILIATE, OwnerType.ADVERTISER],
+        )
+        .select_related("account", "transaction__actor")
+        .order_by("-transaction_id", "-id")
+    )
+    if owner_type:
+        queryset = queryset.filter(account__owner_type=owner_type)
+    if owner_id is not None:
+        queryset = queryset.filter(account__owner_id=owner_id)
+    return queryset
+
+
+def adjustment_from_entry(entry: LedgerEntry) -> Adjustment:
+    account = entry.account
+    actor = entry.transaction.actor
+    return Adjustment(
+        id=entry.transaction_id,
+        owner_type=account.owner_type,
+        owner_id=account.owner_id,
+        currency=account.currency,
+        amount=_displayed(account.kind, entry.amount),
+        reason=entry.transaction.memo,
+        actor_email=actor.email if actor is not None else "",
+        created_at=entry.transaction.created_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import Affiliate, PayoutMethod, User
+from accounts.models import Affiliate, User
+from accounts.models import PayoutMethod as PayoutChannel
 from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
 from core.models import AuditSource
@@ -24,10 +25,12 @@ from payouts.models import (
     AccountKind,
     LedgerEntry,
     PayoutEvent,
+    PayoutMethod,
     PayoutRequest,
     PayoutStatus,
     TransactionKind,
 )
+from payouts.payout_methods import payout_method_details_text, payout_method_for_request
 from payouts.tasks import send_payout_decision_email
 
 PAYOUT_REFERENCE = "payout"
@@ -51,12 +54,57 @@ def _amount_parse(raw: Decimal | str) -> Decimal:
         ) from exc
 
 
+def _payout_method_pick(
+    *, affiliate: Affiliate, payout_method: PayoutMethod | int | None, method: str | None
+) -> tuple[PayoutMethod | None, str, str]:
+    """(saved method, channel, details snapshot) of a new payout request.
+
+    A saved method named by the caller wins (it must be the affiliate's own and active; its
+    kind is the channel); else the affiliate's default saved method when the caller names no
+    channel either; else the channel asked for (or the profile's) with the profile's free-text
+    details, as before saved methods existed.
+    """
+    if payout_method is None and not method:
+        payout_method = (
+            PayoutMethod.objects.filter(
+                affiliate=affiliate, is_default=True, archived_at__isnull=True
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if payout_method is not None:
+        method_id = payout_method.pk if isinstance(payout_method, PayoutMethod) else payout_method
+        saved = payout_method_for_request(affiliate=affiliate, payout_method_id=method_id)
+        if method and method != saved.kind:
+            raise ApplicationError(
+                f"The payout method is a {saved.kind} method, not {method}.",
+                code="invalid_method",
+                fields={"method": [f"Leave it out, or send {saved.kind}."]},
+            )
+        return saved, saved.kind, payout_method_details_text(saved)
+    method = method or affiliate.payout_method
+    if method not in PayoutChannel.values:
+        raise ApplicationError(
+            f"Unknown payout method {method!r}.",
+            code="invalid_method",
+            fields={"method": [f"One of: {', '.join(PayoutChannel.values)}."]},
+        )
+    return None, method, affiliate.payout_details
+
+
 @transaction.atomic
 def payout_request_create(
-    *, affiliate: Affiliate, amount: Decimal | str, currency: str, method: str | None = None
+    *,
+    affiliate: Affiliate,
+    amount: Decimal | str,
+    currency: str,
+    method: str | None = None,
+    payout_method: PayoutMethod | int | None = None,
 ) -> PayoutRequest:
     """Lock `amount` of the affiliate's available balance in a new payout request.
 
+    The request keeps a copy of where to pay (`payout_details`): the saved `payout_method`'s
+    details (the default one when neither it nor `method` is given), or the profile's text.
     The affiliate's `available` account row is locked before the balance is summed, so two
     concurrent requests for the whole balance are serialized and the second one sees the first's
     posting: the balance can never be overdrawn by requests.
@@ -75,13 +123,9 @@ def payout_request_create(
             code="below_minimum",
             fields={"amount": [f"At least {minimum}."]},
         )
-    method = method or affiliate.payout_method
-    if method not in PayoutMethod.values:
-        raise ApplicationError(
-            f"Unknown payout method {method!r}.",
-            code="invalid_method",
-            fields={"method": [f"One of: {', '.join(PayoutMethod.values)}."]},
-        )
+    saved_method, method, details = _payout_method_pick(
+        affiliate=affiliate, payout_method=payout_method, method=method
+    )
     available = ledger.affiliate_account(
         affiliate_id=affiliate.user_id, kind=AccountKind.AVAILABLE, currency=currency
     )
@@ -105,7 +149,8 @@ def payout_request_create(
         currency=currency,
         amount=amount,
         method=method,
-        payout_details=affiliate.payout_details,
+        payout_method=saved_method,
+        payout_details=details,
         status=PayoutStatus.REQUESTED,
         created_at=now,
     )

@@ -125,3 +125,25 @@ def draft_monthly_invoices(*, now: str | None = None) -> int:
 
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     return len(invoices.invoices_draft_monthly(now=at))
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def send_payout_method_changed_email(
+    *, affiliate_id: int, action: str, summary: str, changed_at: str
+) -> None:
+    """Tell the affiliate that one of its payout methods was created, updated, archived or
+    deleted (`summary` names it, masked; `changed_at` is when, ISO 8601).
+
+    The arguments carry the whole message, so a deleted method can still be named; nothing is
+    written, so a second run only sends the same text again. An affiliate that is gone sends
+    nothing. Retries only transient failures (`core.tasks.EMAIL_TASK_OPTIONS`).
+    """
+    from accounts.models import Affiliate
+    from payouts import emails
+
+    affiliate = Affiliate.objects.select_related("user").filter(pk=affiliate_id).first()
+    if affiliate is None:
+        return
+    emails.payout_method_changed_email_send(
+        user=affiliate.user, action=action, summary=summary, changed_at=changed_at
+    )

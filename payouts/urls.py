@@ -25,6 +25,13 @@ urlpatterns = [
         exchange_rate_apis.ExchangeRateListCreateApi.as_view(),
         name="exchange-rate-list",
     ),
+    path("payout-methods", apis.PayoutMethodListCreateApi.as_view(), name="payout-method-list"),
+    path(
+        "payout-methods/<int:payout_method_id>",
+        apis.PayoutMethodDetailApi.as_view(),
+        name="payout-method-detail",
+    ),
+    path("adjustments", apis.AdjustmentListCreateApi.as_view(), name="adjustment-list"),
     path("statement.csv", apis.StatementExportApi.as_view(), name="statement-export"),
     path("invoices", invoice_apis.InvoiceListCreateApi.as_view(), name="invoice-list"),
     path(

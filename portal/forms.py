@@ -31,6 +31,7 @@ from core.exceptions import ApplicationError
 from core.forms import form_field
 from core.money import money_text, parse_money
 from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
+from payouts.payout_methods import DETAIL_FIELDS, NETWORKS
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 from tracker.models import ConversionStatus
 
@@ -774,9 +775,95 @@ class EndpointForm(forms.Form):
 
 
 class PayoutRequestForm(forms.Form):
+    """With saved payout methods, the affiliate picks one of them (empty: its default one);
+    without any, a channel, paid to the profile's details."""
+
     amount = forms.CharField(label="Amount", max_length=30)
     currency = forms.ChoiceField(label="Currency", choices=_CURRENCIES, initial="USD")
     method = forms.ChoiceField(label="Method", choices=PayoutMethod.choices)
+    payout_method = forms.TypedChoiceField(
+        label="Pay to", coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, payout_methods: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(method.pk, str(summary)) for method, summary in payout_methods]
+        if choices:
+            del self.fields["method"]
+            form_field(self, "payout_method", forms.ChoiceField).choices = [
+                ("", "My default payout method"),
+                *choices,
+            ]
+        else:
+            del self.fields["payout_method"]
+
+
+_NETWORK_CHOICES = [("", "Choose a network")]
+
+
+def _payout_detail_field(name: str) -> forms.Field:
+    """The portal's field for one payout method detail (`payouts.payout_methods`)."""
+    labels = {
+        "email": ("PayPal email", "The email of your PayPal account."),
+        "account_holder": ("Account holder", "The name the account is in, as the bank has it."),
+        "iban": ("IBAN", "Spaces are fine; its check digits are verified."),
+        "bic": ("BIC", "Optional when your bank is known from the IBAN."),
+        "bank_name": ("Bank name", ""),
+        "account_number": ("Account number", "Letters and digits; spaces and dashes are ignored."),
+        "swift_bic": ("SWIFT/BIC code", "8 or 11 characters."),
+        "bank_address": ("Bank address", ""),
+        "currency": ("Coin", "Its ticker, e.g. USDT or BTC."),
+        "address": ("Wallet address", "Copy it whole from your wallet."),
+    }
+    if name == "network":
+        return forms.ChoiceField(
+            label="Network",
+            choices=[*_NETWORK_CHOICES, *((code, label) for code, (label, _) in NETWORKS.items())],
+        )
+    label, help_text = labels[name]
+    widget = forms.Textarea(attrs={"rows": 2}) if name == "bank_address" else None
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=300,
+        required=name != "bic",
+        widget=widget,
+    )
+
+
+class ReauthenticationForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Changes to where your money goes need your current password.",
+    )
+
+
+class PayoutMethodForm(ReauthenticationForm):
+    """One kind's fields (`payouts.payout_methods.DETAIL_FIELDS`), the label, the default
+    choice, and the password last."""
+
+    label = forms.CharField(
+        label="Name", required=False, max_length=100, help_text="Optional, e.g. “Main account”."
+    )
+    is_default = forms.BooleanField(label="Use it by default", required=False)
+
+    field_order = ["label"]
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        password = self.fields.pop("password")
+        is_default = self.fields.pop("is_default")
+        for name in DETAIL_FIELDS[kind]:
+            self.fields[name] = _payout_detail_field(name)
+        self.fields["is_default"] = is_default
+        self.fields["password"] = password
+        self.detail_names = DETAIL_FIELDS[kind]
+
+    def details(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.detail_names}
 
 
 # --- postback tester (advertiser) --------------------------------------------------------------

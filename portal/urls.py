@@ -7,6 +7,7 @@ from portal.views import (
     advertiser_reconciliations,
     affiliate,
     api_keys,
+    payout_methods,
     shared,
     tester,
     two_factor,
@@ -199,6 +200,26 @@ urlpatterns = [
     ),
     path("affiliate/conversions/", affiliate.conversion_list_view, name="affiliate-conversions"),
     path("affiliate/payouts/", affiliate.payouts, name="affiliate-payouts"),
+    path(
+        "affiliate/payout-methods/",
+        payout_methods.payout_method_list_view,
+        name="affiliate-payout-methods",
+    ),
+    path(
+        "affiliate/payout-methods/new/<str:kind>/",
+        payout_methods.payout_method_add,
+        name="affiliate-payout-method-add",
+    ),
+    path(
+        "affiliate/payout-methods/<int:payout_method_id>/",
+        payout_methods.payout_method_edit,
+        name="affiliate-payout-method-edit",
+    ),
+    path(
+        "affiliate/payout-methods/<int:payout_method_id>/remove/",
+        payout_methods.payout_method_remove,
+        name="affiliate-payout-method-remove",
+    ),
     path(
         "affiliate/payouts/statement/<str:currency>.csv",
         affiliate.statement,

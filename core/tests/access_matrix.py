@@ -75,7 +75,8 @@ from forwarding.tests.factories import (
 from payouts import invoices as invoice_services
 from payouts import services as payout_services
 from payouts.exchange_rates import exchange_rate_set
-from payouts.tests.factories import conversion_approve
+from payouts.ledger import ledger_adjustment_post
+from payouts.tests.factories import conversion_approve, payout_method_add
 from tracker.services.reconciliations import reconciliation_create
 from tracker.tests.factories import ClickFactory, postback
 
@@ -168,6 +169,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         )
         invoices[name] = invoice
     invoice_services.invoice_issue(invoice_id=invoices["issued"].pk, actor=admin)
+    payout_method = payout_method_add(affiliate=affiliate, kind="paypal", label=f"{mark} PayPal")
     api_key = api_key_create(user=affiliate.user, name=f"{mark} API key", now=timezone.now())
     advertiser_api_key = api_key_create(
         user=advertiser.user, name=f"{mark} advertiser API key", now=timezone.now()
@@ -199,6 +201,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "invoice_draft": invoices["draft"].pk,
         "invoice_draft_start": invoices["draft"].period_start.isoformat(),
         "invoice_draft_end": invoices["draft"].period_end.isoformat(),
+        "payout_method": payout_method.pk,
         "api_key": api_key.api_key.pk,
         "advertiser_api_key": advertiser_api_key.api_key.pk,
         "advertiser_user": advertiser.user,
@@ -242,6 +245,13 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         "payouts.exchangerate": lambda: exchange_rate_set(
             on=timezone.now().date(), from_currency="GBP", to_currency="USD", rate=Decimal("1.27")
         )[0],
+        "payouts.ledgeradjustment": lambda: ledger_adjustment_post(
+            affiliate_id=User.objects.get(email=blacklisted_email).pk,
+            currency="USD",
+            amount=Decimal("1"),
+            reason="matrix",
+            actor=None,
+        ),
         "core.auditentry": lambda: audit_record(
             actor=None,
             source=AuditSource.SYSTEM,
@@ -357,6 +367,8 @@ PAYOUTS_ROUTES = (
     "api/statement.csv",
     "api/exchange-rates",
     "api/invoices",
+    "api/payout-methods",
+    "api/adjustments",
 )
 
 
@@ -839,6 +851,50 @@ ROWS += [
         "/api/invoices/{invoice_a}/payments",
         expect(401, 201, 403, 403, 403, 403),
         body={"amount": "40", "reference": "wire-matrix"},
+    ),
+    Row("api/payout-methods", "GET", "/api/payout-methods", ADMIN_OR_AFFILIATE),
+    Row(
+        "api/payout-methods",
+        "POST",
+        "/api/payout-methods",
+        expect(401, 403, 403, 403, 201, 201),
+        body={"kind": "paypal", "email": "new@example.test", "password": DEFAULT_PASSWORD},
+        note="the caller's own; its password confirms it",
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "GET",
+        "/api/payout-methods/{payout_method_a}",
+        AFFILIATE_A_OBJECT,
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "PATCH",
+        "/api/payout-methods/{payout_method_a}",
+        expect(401, 403, 403, 403, 200, 404),
+        body={"label": "Renamed", "password": DEFAULT_PASSWORD},
+        note="only the owner changes where its money goes; admins read",
+    ),
+    Row(
+        "api/payout-methods/<int:payout_method_id>",
+        "DELETE",
+        "/api/payout-methods/{payout_method_a}",
+        expect(401, 403, 403, 403, 204, 404),
+        body={"password": DEFAULT_PASSWORD},
+    ),
+    Row("api/adjustments", "GET", "/api/adjustments", ADMIN_ONLY),
+    Row(
+        "api/adjustments",
+        "POST",
+        "/api/adjustments",
+        expect(401, 201, 403, 403, 403, 403),
+        body={
+            "owner_type": "affiliate",
+            "owner_id": "{affiliate_a}",
+            "amount": "-5",
+            "currency": "USD",
+            "reason": "matrix correction",
+        },
     ),
     # --- traffic -------------------------------------------------------------------------------
     Row("api/clicks", "GET", "/api/clicks", APPROVED_ROLES),
@@ -1465,6 +1521,45 @@ ROWS += [
         body={"amount": "50", "currency": "USD", "method": "paypal"},
     ),
     _page(
+        "portal/affiliate/payout-methods/",
+        "GET",
+        "/portal/affiliate/payout-methods/",
+        AFFILIATE_PAGE,
+    ),
+    _page(
+        "portal/affiliate/payout-methods/new/<str:kind>/",
+        "GET",
+        "/portal/affiliate/payout-methods/new/paypal/",
+        AFFILIATE_PAGE,
+    ),
+    _page(
+        "portal/affiliate/payout-methods/new/<str:kind>/",
+        "POST",
+        "/portal/affiliate/payout-methods/new/paypal/",
+        expect(302, 403, 403, 403, 302, 302),
+        body={"email": "new@example.test", "password": DEFAULT_PASSWORD},
+    ),
+    _page(
+        "portal/affiliate/payout-methods/<int:payout_method_id>/",
+        "GET",
+        "/portal/affiliate/payout-methods/{payout_method_a}/",
+        AFFILIATE_A_PAGE,
+    ),
+    _page(
+        "portal/affiliate/payout-methods/<int:payout_method_id>/",
+        "POST",
+        "/portal/affiliate/payout-methods/{payout_method_a}/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={"email": "changed@example.test", "password": DEFAULT_PASSWORD},
+    ),
+    _page(
+        "portal/affiliate/payout-methods/<int:payout_method_id>/remove/",
+        "POST",
+        "/portal/affiliate/payout-methods/{payout_method_a}/remove/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={"password": DEFAULT_PASSWORD},
+    ),
+    _page(
         "portal/affiliate/payouts/statement/<str:currency>.csv",
         "GET",
         "/portal/affiliate/payouts/statement/USD.csv",
@@ -1617,6 +1712,9 @@ ADMIN_MODELS = {
     "payouts.ledgeraccount": "no add or delete",
     "payouts.invoice": "no add or delete",
     "payouts.exchangerate": "no delete",
+    "payouts.payoutmethod": "no add or delete",
+    # Posted on its add page (a form calling the adjustment service); the ledger keeps it.
+    "payouts.ledgeradjustment": "no delete",
     "tracker.click": "no add or delete",
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",

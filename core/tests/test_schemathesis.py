@@ -75,6 +75,12 @@ _VALIDITY_NOT_IN_SCHEMA = {
     "POST /api/payouts": "depends on the ledger",
     # The advertiser must exist and the period must not overlap another invoice of it.
     "POST /api/invoices": "references another row",
+    # `owner_id` must name an existing affiliate or advertiser; the amount must not be zero.
+    "POST /api/adjustments": "references another row",
+    # Each kind takes its own fields (an IBAN with valid check digits, an address shaped for its
+    # network), and `password` must be the caller's.
+    "POST /api/payout-methods": "depends on several parameters together",
+    "PATCH /api/payout-methods/{payout_method_id}": "depends on several parameters together",
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at
     # most 366 days); group_by and the country/sub filters name at most one dimension together.
     "GET /api/reports": "depends on several parameters together",

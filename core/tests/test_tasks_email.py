@@ -35,6 +35,7 @@ def test_every_email_task_has_the_shared_retry_policy():
         "campaigns.tasks.send_access_decision_email",
         "campaigns.tasks.send_access_invitation_email",
         "payouts.tasks.send_payout_decision_email",
+        "payouts.tasks.send_payout_method_changed_email",
         "forwarding.tasks.send_endpoint_disabled_email",
         # the name the forwarding email had before forwarding became an app (one release)
         "tracker.tasks.send_endpoint_disabled_email",

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate
-from accounts.tests.factories import AdvertiserFactory, AffiliateFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, AdvertiserFactory, AffiliateFactory
 from payouts import ledger
-from payouts.models import LedgerTransaction
+from payouts.models import LedgerTransaction, PayoutMethod
+from payouts.payout_methods import payout_method_create
 
 # Conversions are referenced by id only; tests need ids that no real conversion will collide with.
 _conversion_ids = itertools.count(9_000_000)
@@ -84,3 +85,38 @@ def funded_affiliate(*, available: Decimal, currency: str = "USD", **kwargs) -> 
     affiliate = AffiliateFactory(**kwargs)
     conversion_approve(affiliate=affiliate, payout=available, currency=currency)
     return affiliate
+
+
+# Real, valid examples (the IBAN is the one the IBAN registry documents for Germany).
+GOOD_IBAN = "DE89 3704 0044 0532 0130 00"
+GOOD_IBAN_COMPACT = "DE89370400440532013000"
+
+
+def payout_method_add(
+    *, affiliate: Affiliate, kind: str = "bank", details: dict | None = None, **kwargs
+) -> PayoutMethod:
+    """A saved payout method, made as the affiliate makes it (its password confirms it)."""
+    defaults = {
+        "bank": {"account_holder": "Pat Doe", "iban": GOOD_IBAN, "bic": "COBADEFFXXX"},
+        "paypal": {"email": "pat@example.test"},
+        "wire": {
+            "account_holder": "Pat Doe",
+            "bank_name": "First Bank",
+            "account_number": "000123456789",
+            "swift_bic": "CHASUS33",
+            "bank_address": "1 Main St, New York",
+        },
+        "crypto": {
+            "currency": "USDT",
+            "network": "tron",
+            "address": "TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7",
+        },
+    }
+    return payout_method_create(
+        affiliate=affiliate,
+        actor=affiliate.user,
+        password=DEFAULT_PASSWORD,
+        kind=kind,
+        details=defaults[kind] if details is None else details,
+        **kwargs,
+    )

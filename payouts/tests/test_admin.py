@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.tests.factories import AdminUserFactory
 from payouts import services
 from payouts.models import LedgerTransaction, PayoutRequest
-from payouts.tests.factories import funded_affiliate
+from payouts.tests.factories import funded_affiliate, payout_method_add
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,29 @@ def test_admin_cannot_add_change_or_delete_ledger_rows(admin_client_logged_in):
     assert payout_view.status_code == 200
     txn.refresh_from_db()
     assert txn.memo == f"conversion {txn.reference_id}: pending -> approved"
+
+
+def test_the_payout_queue_shows_the_method_and_the_available_balance(
+    admin_client_logged_in, django_assert_max_num_queries
+):
+    # given two requests: one with a saved bank method, one paid to the profile's details
+    client, _ = admin_client_logged_in
+    with_method = funded_affiliate(available=Decimal("300"))
+    bank = payout_method_add(affiliate=with_method, kind="bank")
+    services.payout_request_create(
+        affiliate=with_method, amount="100", currency="USD", payout_method=bank
+    )
+    services.payout_request_create(
+        affiliate=funded_affiliate(available=Decimal("75.5")), amount="50", currency="USD"
+    )
+
+    # when
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse(CHANGELIST))
+
+    # then each row shows its method and what the affiliate still has available
+    html = page.content.decode()
+    assert page.context["cl"].result_count == 2
+    assert '<td class="field-payout_method_display">Bank transfer (IBAN) DE89••••3000</td>' in html
+    assert '<td class="field-available_display">$200.00</td>' in html
+    assert '<td class="field-available_display">$25.50</td>' in html

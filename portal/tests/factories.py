@@ -22,6 +22,8 @@ AFFILIATE_PAGES = [
     "/portal/affiliate/deliveries/",
     "/portal/affiliate/conversions/",
     "/portal/affiliate/payouts/",
+    "/portal/affiliate/payout-methods/",
+    "/portal/affiliate/payout-methods/new/bank/",
     "/portal/affiliate/points/",
 ]
 

@@ -36,8 +36,9 @@ from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import invoices
 from payouts.models import LedgerTransaction, PayoutRequest
+from payouts.payout_methods import payout_method_create
 from payouts.services import payout_request_create
-from payouts.tests.factories import conversion_approve
+from payouts.tests.factories import GOOD_IBAN, conversion_approve
 from portal import urls as portal_urls
 from tracker.models import Click, Conversion, EndUserPoints
 from tracker.services.reconciliations import reconciliation_create
@@ -78,6 +79,7 @@ NOT_PAGES = frozenset(
         "advertiser-invoice-csv",
         "affiliate-api-key-revoke",
         "advertiser-reconciliation-result",
+        "affiliate-payout-method-remove",
     }
 )
 
@@ -180,6 +182,26 @@ def demo_world() -> DemoWorld:
     )
     payout_request_create(
         affiliate=affiliate.affiliate, amount=Decimal("1000.5"), currency="USD", method="paypal"
+    )
+    # Payout methods: a bank account with a long name, and a crypto wallet.
+    bank_method = payout_method_create(
+        affiliate=affiliate.affiliate,
+        actor=affiliate,
+        password=logins["affiliate"][1],
+        kind="bank",
+        label="Main euro account at Sparkasse Nordrhein-Westfalen",
+        details={"account_holder": "Northwind Media GmbH", "iban": GOOD_IBAN},
+    )
+    payout_method_create(
+        affiliate=affiliate.affiliate,
+        actor=affiliate,
+        password=logins["affiliate"][1],
+        kind="crypto",
+        details={
+            "currency": "USDT",
+            "network": "tron",
+            "address": "TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7",
+        },
     )
 
     # API keys with everything a key shows: an allowlist, an expiry, a use; one revoked.
@@ -471,6 +493,23 @@ def demo_world() -> DemoWorld:
             f"{aff}/payouts/",
             {"amount": "1", "currency": "USD", "method": "paypal"},
         ),
+        page("affiliate-payout-methods", "affiliate", f"{aff}/payout-methods/"),
+        page("affiliate-payout-method-add", "affiliate", f"{aff}/payout-methods/new/wire/"),
+        page(
+            "affiliate-payout-method-refused",
+            "affiliate",
+            f"{aff}/payout-methods/new/bank/",
+            {
+                "account_holder": "Northwind Media GmbH",
+                "iban": "DE89 3704 0044 0532 0130 01",
+                "password": logins["affiliate"][1],
+            },
+        ),
+        page(
+            "affiliate-payout-method-edit",
+            "affiliate",
+            f"{aff}/payout-methods/{bank_method.pk}/",
+        ),
         page("affiliate-points", "affiliate", f"{aff}/points/"),
         page("affiliate-points-search", "affiliate", f"{aff}/points/?q={end_user.user_id}"),
         page("affiliate-profile", "affiliate", "/portal/profile/"),
@@ -500,6 +539,8 @@ def demo_world() -> DemoWorld:
             ("payouts", "payouts/payoutrequest/"),
             ("payout", f"payouts/payoutrequest/{payout.pk}/change/"),
             ("ledger-accounts", "payouts/ledgeraccount/"),
+            ("payout-methods", "payouts/payoutmethod/"),
+            ("adjustment-new", "payouts/ledgeradjustment/add/"),
             ("ledger-transaction", f"payouts/ledgertransaction/{ledger_transaction.pk}/change/"),
             ("end-user-points", "tracker/enduserpoints/"),
             ("invoices", "payouts/invoice/"),

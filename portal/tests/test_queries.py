@@ -28,7 +28,7 @@ from campaigns.tests.factories import (
 from forwarding.models import DeliveryAttempt
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
 from payouts import services as payout_services
-from payouts.tests.factories import conversion_approve
+from payouts.tests.factories import conversion_approve, payout_method_add
 from portal.tests.factories import ADVERTISER_PAGES, AFFILIATE_PAGES, portal_client
 from reporting.services.rollups import stats_refresh
 from reporting.tests.factories import click_add, conversion_add, conversion_move
@@ -173,6 +173,11 @@ def _payouts(net: Network, n: int) -> None:
         payout_services.payout_request_create(affiliate=net.affiliate1, amount="60", currency="USD")
 
 
+def _payout_methods(net: Network, n: int) -> None:
+    for _ in range(n):
+        payout_method_add(affiliate=net.affiliate1, kind="paypal")
+
+
 def _ledger_lines(net: Network, n: int) -> None:
     for _ in range(n):
         conversion_approve(affiliate=net.affiliate1, payout=Decimal("1.5"))
@@ -290,9 +295,13 @@ PAGES = {
                             _affiliate_conversions, _table, 6),
     "aff conversions csv": Page("affiliate1", "/portal/affiliate/conversions/?format=csv",
                                 _affiliate_conversions, _csv, 6),
-    "aff payouts": Page("affiliate1", "/portal/affiliate/payouts/", _payouts, _table, 6),
+    "aff payouts": Page("affiliate1", "/portal/affiliate/payouts/", _payouts, _table, 7),
     "aff payouts csv": Page("affiliate1", "/portal/affiliate/payouts/?format=csv", _payouts,
                             _csv, 4),
+    "aff payout methods": Page("affiliate1", "/portal/affiliate/payout-methods/",
+                               _payout_methods, _context_list("rows"), 4),
+    "aff payout method new": Page("affiliate1", "/portal/affiliate/payout-methods/new/bank/",
+                                  lambda net, n: None, lambda response: 1, 3, growth=0),
     "aff statement csv": Page("affiliate1", "/portal/affiliate/payouts/statement/USD.csv",
                               _ledger_lines, _csv, 4),
     "aff points": Page("affiliate1", "/portal/affiliate/points/?sort=-points", _points, _table, 5),

@@ -33,7 +33,8 @@ from forwarding.services import delivery as delivery_services
 from forwarding.services import endpoints as endpoint_services
 from forwarding.services.endpoints import FORWARD_MACROS
 from payouts.exports import payouts_csv, statement_csv
-from payouts.selectors import affiliate_balances, payout_list
+from payouts.payout_methods import payout_method_summary
+from payouts.selectors import affiliate_balances, payout_list, payout_method_list
 from payouts.services import payout_minimum_amount, payout_request_create
 from portal import selectors
 from portal.access import AffiliateRequest, affiliate_required
@@ -548,8 +549,19 @@ def _payout_refusal(
 @require_http_methods(["GET", "POST"])
 def payouts(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
     affiliate = _affiliate(request)
+    is_export = request.method == "GET" and wants_csv(request)
+    methods = (
+        []
+        if is_export
+        else [
+            (method, payout_method_summary(method))
+            for method in payout_method_list(viewer=request.user)
+        ]
+    )
     form = PayoutRequestForm(
-        request.POST or None, initial={"method": affiliate.payout_method, "currency": "USD"}
+        request.POST or None,
+        initial={"method": affiliate.payout_method, "currency": "USD"},
+        payout_methods=methods,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -557,7 +569,8 @@ def payouts(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
                 affiliate=affiliate,
                 amount=form.cleaned_data["amount"],
                 currency=form.cleaned_data["currency"],
-                method=form.cleaned_data["method"],
+                method=form.cleaned_data.get("method"),
+                payout_method=form.cleaned_data.get("payout_method"),
             )
         except ApplicationError as exc:
             service_errors_apply(
@@ -570,12 +583,12 @@ def payouts(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
             return redirect("portal:affiliate-payouts")
     table = Table(
         request,
-        payout_list(viewer=request.user),
+        payout_list(viewer=request.user).select_related("payout_method"),
         columns=PAYOUT_COLUMNS,
         sorts=PAYOUT_SORTS,
         default_sort="-id",
     )
-    if wants_csv(request):
+    if is_export:
         return csv_response("payouts.csv", payouts_csv(table.queryset))
     return render(
         request,
@@ -585,6 +598,7 @@ def payouts(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
             "table": table,
             "balances": sorted(affiliate_balances(affiliate_id=request.user.pk).items()),
             "minimum": payout_minimum_amount(),
+            "has_payout_methods": bool(methods),
         },
     )
 

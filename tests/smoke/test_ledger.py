@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from accounts.tests.factories import AffiliateFactory
+from accounts.tests.factories import AdvertiserFactory, AffiliateFactory
 from core.exceptions import ApplicationError
+from payouts.adjustments import adjustment_post
 from payouts.ledger import (
     affiliate_account,
     ledger_adjustment_post,
@@ -15,7 +16,7 @@ from payouts.ledger import (
     network_account,
 )
 from payouts.models import AccountKind, LedgerEntry, LedgerTransaction
-from payouts.selectors import affiliate_balances
+from payouts.selectors import advertiser_balances, affiliate_balances
 from payouts.services import payout_request_create
 
 pytestmark = [pytest.mark.smoke, pytest.mark.django_db]
@@ -145,3 +146,45 @@ def test_reconcile_reports_an_immutability_trigger_that_is_gone():
         cursor.execute(statement)
 
     assert ledger_reconcile() == [f"immutability trigger {name} is missing or disabled"]
+
+
+def test_adjustments_of_an_affiliate_and_an_advertiser_balance_and_retry_once():
+    # given an affiliate and an advertiser
+    affiliate = AffiliateFactory()
+    advertiser = AdvertiserFactory()
+
+    # when the network credits one, bills the other, and a client retries with its key
+    for _ in range(2):
+        adjustment_post(
+            owner_type="affiliate",
+            owner_id=affiliate.pk,
+            amount=Decimal("0.1"),
+            currency="USD",
+            reason="bonus",
+            actor=None,
+            idempotency_key="smoke-1",
+        )
+    adjustment_post(
+        owner_type="affiliate",
+        owner_id=affiliate.pk,
+        amount=Decimal("0.2"),
+        currency="USD",
+        reason="bonus",
+        actor=None,
+    )
+    adjustment_post(
+        owner_type="advertiser",
+        owner_id=advertiser.pk,
+        amount=Decimal("-0.3"),
+        currency="USD",
+        reason="credit note",
+        actor=None,
+    )
+
+    # then the sums are exact, the retry posted nothing, and every posting balances
+    assert affiliate_balances(affiliate_id=affiliate.pk)["USD"]["available"] == Decimal("0.3000")
+    assert advertiser_balances(advertiser_id=advertiser.pk) == {
+        "USD": {"receivable": Decimal("-0.3000")}
+    }
+    assert LedgerTransaction.objects.filter(kind="adjustment").count() == 3
+    assert ledger_reconcile() == []

@@ -36,6 +36,9 @@ REST_FRAMEWORK = {
         "auth_refresh": env.str("THROTTLE_AUTH_REFRESH", default="60/minute"),
         "auth_password_reset": env.str("THROTTLE_AUTH_PASSWORD_RESET", default="10/hour"),
         "postback_sandbox": env.str("THROTTLE_POSTBACK_SANDBOX", default="60/minute"),
+        # Changes confirmed by the password again (payout methods), per user: caps how fast a
+        # stolen session could guess the password there.
+        "reauthentication": env.str("THROTTLE_REAUTHENTICATION", default="20/hour"),
     },
     # Same trust as core.net.client_ip: only the N nearest proxies' X-Forwarded-For entries.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

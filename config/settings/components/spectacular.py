@@ -33,5 +33,8 @@ SPECTACULAR_SETTINGS = {
         "ForwardEventEnum": "forwarding.models.ForwardEvent",
         "OperatorEventTypeEnum": "core.models.OperatorEventType",
         "CurrencyEnum": "core.currencies.CURRENCY_CODES",
+        # A partner's role at registration and an adjustment's owner type: the same two values.
+        "PartnerRoleEnum": ["affiliate", "advertiser"],
+        "PayoutMethodKindEnum": "payouts.models.PayoutMethodKind",
     },
 }
