@@ -66,6 +66,14 @@ class ClickOutputSerializer(serializers.Serializer):
     user_agent = serializers.CharField()
     referer = serializers.CharField()
     country = serializers.CharField()
+    device_type = serializers.CharField(
+        help_text="desktop, mobile, tablet, bot or other (parsed from the user agent)."
+    )
+    os = serializers.CharField(help_text="Empty when the user agent names none.")
+    browser = serializers.CharField(help_text="Empty when the user agent names none.")
+    landing_page_id = serializers.IntegerField(
+        allow_null=True, help_text="The campaign landing page the click went to; null: none."
+    )
     sub1 = serializers.CharField()
     sub2 = serializers.CharField()
     sub3 = serializers.CharField()
