@@ -125,6 +125,8 @@ def test_campaign_add_form_refuses_what_the_api_refuses(client):
         "allowed_countries": "[]",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
     }
 
     refused = client.post(_url(Campaign, "add"), data)
@@ -160,6 +162,8 @@ def test_campaign_add_form_reads_amounts_and_cap_limits_as_plain_decimals_only(c
         "allowed_countries": "[]",
         "caps-TOTAL_FORMS": "1",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
         "caps-0-scope": "campaign",
         "caps-0-period": "day",
         "caps-0-metric": "conversions",
@@ -311,6 +315,8 @@ def _event_form(campaign, **changes) -> dict:
         "initial_status": "approved",
         "caps-TOTAL_FORMS": "1",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
         "caps-0-scope": "campaign",
         "caps-0-period": "day",
         "caps-0-metric": "conversions",

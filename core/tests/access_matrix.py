@@ -1060,6 +1060,22 @@ ROWS += [
         body={"status": "paused"},
     ),
     _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/landing-pages/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/landing-pages/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"name": "Spring", "url": "https://adv.example/spring", "weight": "10"},
+        note="back to the campaign's page, where the outcome is shown",
+    ),
+    _page(
+        "portal/advertiser/landing-pages/<int:landing_page_id>/",
+        "POST",
+        "/portal/advertiser/landing-pages/{landing_page_a}/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"name": "Spring", "url": "https://adv.example/spring", "weight": "0"},
+        note="unchecked Active deactivates the page",
+    ),
+    _page(
         "portal/advertiser/campaigns/<int:campaign_id>/invite/",
         "POST",
         "/portal/advertiser/campaigns/{applied_campaign_a}/invite/",

@@ -135,8 +135,13 @@ def _link_context(row: tuple) -> LinkContext:
     """From the columns of `_LINK_BY_TOKEN_SQL`, in order."""
     db = hot_connection()
     countries = _ALLOWED_COUNTRIES.from_db_value(row[7], _ALLOWED_COUNTRIES.cached_col, db)
-    targeting = _TARGETING.from_db_value(row[13], _TARGETING.cached_col, db)
-    pages = sorted((int(id_), url, int(weight)) for id_, url, weight in _json(row[14]) or ())
+    # Most links have neither: skip the JSON parsing of the usual "{}" and "[]".
+    targeting = {} if row[13] in (None, "{}") else _json(row[13])
+    pages = (
+        []
+        if row[14] in (None, "[]")
+        else sorted((int(id_), url, int(weight)) for id_, url, weight in _json(row[14]))
+    )
     return LinkContext._make(
         (*row[:7], countries or [], *row[8:11], bool(row[11]), row[12], targeting or {}, pages)
     )
@@ -150,7 +155,6 @@ def link_by_token(token: str) -> LinkContext | None:
 
 
 _ALLOWED_COUNTRIES = Campaign._meta.get_field("allowed_countries")
-_TARGETING = Campaign._meta.get_field("targeting")
 _INSERT_FIELDS = [field for field in Click._meta.concrete_fields if not field.primary_key]
 _IS_UNIQUE = Click._meta.get_field("is_unique")
 # Table and column names come from our models; every value is a bound parameter.
