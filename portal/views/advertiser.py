@@ -280,7 +280,9 @@ def campaign_status(request: AdvertiserRequest, campaign_id: int) -> HttpRespons
 def _landing_page_save(request: AdvertiserRequest, *, campaign, page=None) -> HttpResponse:
     form = LandingPageForm(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items())
+        errors = "; ".join(
+            f"{form[name].label}: {' '.join(map(str, e))}" for name, e in form.errors.items()
+        )
         messages.error(request, f"The landing page was not saved. {errors}")
     else:
         try:
