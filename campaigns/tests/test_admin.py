@@ -503,3 +503,49 @@ def test_partner_key_admin_checks_the_profile_like_the_api(client):
         {"clickref": "click_id"},
         {"ok": "approved"},
     )
+
+
+def test_campaign_admin_edits_targeting_json_with_the_api_rules(client, objects):
+    campaign = objects[Campaign]
+    data = {
+        "advertiser": campaign.advertiser_id,
+        "name": campaign.name,
+        "description": "",
+        "landing_url": campaign.landing_url,
+        "fallback_url": campaign.fallback_url,
+        "currency": "USD",
+        "payout_type": campaign.payout_type,
+        "payout_amount": "0",
+        "revshare_percent": "80",
+        "default_revenue": "0",
+        "visibility": campaign.visibility,
+        "external_offer_id": "",
+        "attribution_window_hours": "720",
+        "hold_days": "0",
+        "auto_approve_after_hours": "",
+        "timezone": "UTC",
+        "allowed_countries": "[]",
+        "caps-TOTAL_FORMS": "0",
+        "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
+    }
+
+    refused = client.post(
+        _url(Campaign, "change", campaign.pk),
+        {**data, "targeting": '{"os": {"include": ["iOS"], "exclude": ["Android"]}}'},
+    )
+    saved = client.post(
+        _url(Campaign, "change", campaign.pk),
+        {**data, "targeting": '{"countries": {"include": ["ca", "us"]}, "ip_deny": []}'},
+    )
+    page = client.get(_url(Campaign, "change", campaign.pk))
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "targeting": ['targeting.os: must be {"include": [...]} or {"exclude": [...]}']
+    }
+    assert saved.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.targeting == {"countries": {"include": ["CA", "US"]}}
+    assert "in CA, US" in page.content.decode()

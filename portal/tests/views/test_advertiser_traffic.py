@@ -136,3 +136,19 @@ def test_landing_page_of_another_advertiser_is_not_found():
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.name != "Mine"
+
+
+def test_affiliate_link_page_lists_the_active_pages_it_can_pin():
+    net = network()
+    active = LandingPageFactory(campaign=net.campaign1, name="Spring")
+    LandingPageFactory(campaign=net.campaign1, is_active=False)
+    net.campaign1.targeting = {"countries": {"include": ["US"]}}
+    net.campaign1.save()
+
+    response = portal_client(net, "affiliate1").get(f"/portal/affiliate/links/{net.link1.pk}/")
+
+    assert response.context["landing_pages"] == [
+        (active, f"http://testserver/c/{net.link1.token}?lp={active.pk}")
+    ]
+    assert response.context["targeting_summary"] == "in US"
+    assert f"?lp={active.pk}" in response.content.decode()
