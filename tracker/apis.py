@@ -673,7 +673,8 @@ class ClickExplainApi(APIView):
     @extend_schema(
         summary="Where this click went, and why",
         description=(
-            "The click's checks (campaign status, country targeting) with their inputs, where "
+            "The click's checks (campaign status, country targeting, the campaign's targeting "
+            "rules as they are now and the first one the click fails) with their inputs, where "
             "the visitor was sent and the conversions it brought. " + _EXPLAIN_VIEWS
         ),
         responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},
