@@ -69,6 +69,11 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # `ordering` by an amount only where the role sees it: payout (admins, affiliates), revenue
     # (admins, advertisers); the schema lists every value.
     "GET /api/conversions": "depends on the role",
+    # `targeting` holds country codes, CIDR ranges, days and hours the schema cannot describe.
+    "PATCH /api/campaigns/{campaign_id}": "values the schema cannot describe",
+    # A landing page's URL must be an http(s) URL whose macros we know.
+    "POST /api/campaigns/{campaign_id}/landing-pages": "a URL the schema cannot describe",
+    "PATCH /api/landing-pages/{landing_page_id}": "a URL the schema cannot describe",
     # The amount must be at least the minimum and within the available balance.
     "POST /api/payouts": "depends on the ledger",
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at
