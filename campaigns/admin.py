@@ -29,6 +29,7 @@ from campaigns.models import (
     CampaignStatus,
     Cap,
     ConversionEvent,
+    LandingPage,
     PartnerKey,
     PayoutType,
     PricingRule,
@@ -42,6 +43,7 @@ from campaigns.pricing_rules import (
     pricing_rule_update,
     pricing_rule_validate,
 )
+from campaigns.targeting import targeting_clean, targeting_summary
 from core.admin import AuditedSaveMixin
 from core.audit import audit_record
 from core.exceptions import ApplicationError
@@ -198,7 +200,15 @@ class CampaignAdminForm(forms.ModelForm):
             "allow_multiple_conversions",
             "timezone",
             "allowed_countries",
+            "targeting",
         ]
+        help_texts = {
+            "targeting": (
+                'JSON, for example {"countries": {"include": ["US"]}, "device_types": '
+                '{"include": ["mobile"]}, "ip_deny": ["203.0.113.0/24"], "schedule": '
+                '{"days": [0, 1, 2, 3, 4], "hours": [8, 9, 10]}}; see docs/targeting.md.'
+            )
+        }
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -217,7 +227,24 @@ class CampaignAdminForm(forms.ModelForm):
                 target = name if name in self.fields else None
                 for error in errors:
                     self.add_error(target, error)
+        else:
+            if "targeting" in cleaned:
+                # Stored normalized, as the API stores it (valid: campaign_validate passed).
+                cleaned["targeting"] = targeting_clean(cleaned["targeting"])
         return cleaned
+
+
+class LandingPageInline(admin.TabularInline):
+    """Pages are deactivated, never deleted: clicks keep their id."""
+
+    model = LandingPage
+    extra = 0
+    fields = ["id", "name", "url", "weight", "is_active"]
+    readonly_fields = ["id"]
+    verbose_name = "landing page (lp id)"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Campaign)
@@ -235,6 +262,7 @@ class CampaignAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
         "payout_display",
         "currency",
         "external_offer_id",
+        "targeting_display",
         "created_at",
     ]
     list_filter = ["status", "visibility", "payout_type", "advertiser"]
@@ -242,15 +270,25 @@ class CampaignAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
     list_select_related = ["advertiser__user"]
     form = CampaignAdminForm
     formfield_overrides = _MONEY_FORM_FIELDS
-    fields = [*CampaignAdminForm.Meta.fields, "status", "created_at", "updated_at"]
-    readonly_fields = ["status", "created_at", "updated_at"]
-    inlines = [CapInline]
+    fields = [
+        *CampaignAdminForm.Meta.fields,
+        "targeting_display",
+        "status",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["targeting_display", "status", "created_at", "updated_at"]
+    inlines = [CapInline, LandingPageInline]
     actions = [
         _campaign_status_action(CampaignStatus.PAUSED, "Pause"),
         _campaign_status_action(CampaignStatus.ACTIVE, "Resume"),
         _campaign_status_action(CampaignStatus.ARCHIVED, "Archive (final)"),
         invite_affiliate,
     ]
+
+    @admin.display(description="Targeting")
+    def targeting_display(self, campaign: Campaign) -> str:
+        return targeting_summary(campaign.targeting or {})
 
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool

@@ -51,6 +51,7 @@ from campaigns.partner_keys import (
     partner_key_update,
 )
 from campaigns.partner_profiles import PartnerProfile
+from campaigns.targeting import targeting_summary
 from core.api_schema import error_responses
 from core.audit import audit_source_for_request
 from core.exceptions import ApplicationError, NotFoundError
@@ -145,12 +146,21 @@ class CampaignOutputSerializer(serializers.Serializer):
     allow_multiple_conversions = serializers.BooleanField()
     timezone = serializers.CharField()
     allowed_countries = serializers.ListField(child=serializers.CharField())
+    targeting = serializers.JSONField(
+        help_text="Who may click and when (docs/targeting.md); {} when anyone may."
+    )
+    targeting_summary = serializers.SerializerMethodField(
+        help_text="The targeting in one line, e.g. `mobile Android/iOS in US, CA`."
+    )
     caps = CapSerializer(many=True, source="campaign_caps")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     class Meta:
         ref_name = "Campaign"
+
+    def get_targeting_summary(self, campaign: Campaign) -> str:
+        return targeting_summary(campaign.targeting)
 
 
 class PayoutConditionSerializer(serializers.Serializer):
@@ -223,6 +233,9 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
     attribution_window_hours = serializers.IntegerField()
     hold_days = serializers.IntegerField()
     allowed_countries = serializers.ListField(child=serializers.CharField())
+    targeting_summary = serializers.SerializerMethodField(
+        help_text="Who may click and when, in one line (clicks outside it go to the fallback)."
+    )
     caps = CapSerializer(many=True, source="campaign_caps")
     access_status = serializers.SerializerMethodField()
     access_invited_at = serializers.SerializerMethodField(
@@ -238,6 +251,9 @@ class CampaignAffiliateOutputSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "CampaignForAffiliate"
+
+    def get_targeting_summary(self, campaign: Campaign) -> str:
+        return targeting_summary(campaign.targeting)
 
     @extend_schema_field(EventPayoutSerializer(many=True))
     def get_events(self, campaign: Campaign) -> list[dict[str, Any]]:
@@ -332,6 +348,13 @@ class CampaignInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, required=False)
     allowed_countries = serializers.ListField(
         child=serializers.CharField(max_length=2), required=False
+    )
+    targeting = serializers.JSONField(
+        required=False,
+        help_text=(
+            "Include/exclude lists of countries, device types, OSes and browsers, IP CIDR "
+            "allow/deny lists and a schedule (docs/targeting.md); replaces the whole object."
+        ),
     )
     caps = CapSerializer(many=True, required=False)
 

@@ -29,6 +29,7 @@ from campaigns.models import (
     TrackingLink,
     Visibility,
 )
+from campaigns.targeting import targeting_clean
 from campaigns.tasks import send_access_decision_email, send_access_invitation_email
 from campaigns.terms import (
     CapSpec,
@@ -150,6 +151,7 @@ _FIELD_CLEANERS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "allow_multiple_conversions": (clean_bool, "invalid_allow_multiple_conversions"),
     "timezone": (_clean_timezone, "invalid_timezone"),
     "allowed_countries": (_clean_countries, "invalid_allowed_countries"),
+    "targeting": (targeting_clean, "invalid_targeting"),
 }
 
 _CREATE_DEFAULTS: dict[str, Any] = {
@@ -167,6 +169,7 @@ _CREATE_DEFAULTS: dict[str, Any] = {
     "allow_multiple_conversions": False,
     "timezone": "UTC",
     "allowed_countries": [],
+    "targeting": {},
 }
 
 

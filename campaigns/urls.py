@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import apis, apis_events, apis_pricing_rules
+from campaigns import apis, apis_events, apis_landing_pages, apis_pricing_rules
 
 urlpatterns = [
     path("campaigns", apis.CampaignListCreateApi.as_view(), name="api-campaigns"),
@@ -43,6 +43,16 @@ urlpatterns = [
         name="api-campaign-events",
     ),
     path("events/<int:event_id>", apis_events.EventDetailApi.as_view(), name="api-event"),
+    path(
+        "campaigns/<int:campaign_id>/landing-pages",
+        apis_landing_pages.CampaignLandingPageListCreateApi.as_view(),
+        name="api-campaign-landing-pages",
+    ),
+    path(
+        "landing-pages/<int:landing_page_id>",
+        apis_landing_pages.LandingPageDetailApi.as_view(),
+        name="api-landing-page",
+    ),
     path(
         "campaigns/<int:campaign_id>/pricing-rules",
         apis_pricing_rules.CampaignPricingRuleListCreateApi.as_view(),

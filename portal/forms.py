@@ -26,6 +26,7 @@ from campaigns.models import (
 )
 from campaigns.partner_profiles import PartnerProfile
 from campaigns.pricing_rules import IMPORT_MAX_BYTES
+from campaigns.targeting import COMMON_BROWSERS, COMMON_OSES, DAY_NAMES, DEVICE_TYPES
 from core.currencies import CURRENCY_CODES
 from core.exceptions import ApplicationError
 from core.forms import form_field
@@ -272,6 +273,106 @@ def caps_data(form: forms.Form) -> list[dict[str, Any]]:
     ]
 
 
+# --- targeting ---------------------------------------------------------------------------------
+
+_MODES = [("include", "Only these"), ("exclude", "All but these")]
+# (part, label, fixed choices or None for a comma-separated text field)
+_TARGETING_LISTS: list[tuple[str, str, tuple[str, ...] | None]] = [
+    ("countries", "Countries", None),
+    ("device_types", "Device types", DEVICE_TYPES),
+    ("os", "Operating systems", COMMON_OSES),
+    ("browsers", "Browsers", COMMON_BROWSERS),
+]
+
+
+def targeting_fields_add(form: forms.Form) -> None:
+    """The targeting editor's fields (`t_*`): per list an include/exclude choice and its values
+    (checkboxes of the common names plus a text field for others), CIDR textareas, and a grid
+    of days and hours. Nothing checked or typed is no rule."""
+    for part, label, choices in _TARGETING_LISTS:
+        form.fields[f"t_{part}_mode"] = forms.ChoiceField(
+            label=f"{label}: which", choices=_MODES, initial="include", required=False
+        )
+        if choices is not None:
+            form.fields[f"t_{part}"] = forms.MultipleChoiceField(
+                label=label,
+                choices=[(choice, choice) for choice in choices],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
+        if part != "device_types":
+            form.fields[f"t_{part}_other"] = forms.CharField(
+                label=f"{label}, typed" if choices else label,
+                required=False,
+                max_length=2000,
+                help_text="Comma separated."
+                + (" 2-letter codes (US, CA)." if part == "countries" else ""),
+            )
+    for part, label in (("ip_allow", "Only these IPs"), ("ip_deny", "Never these IPs")):
+        form.fields[f"t_{part}"] = forms.CharField(
+            label=label,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="One address or CIDR range per line, IPv4 or IPv6.",
+        )
+    form.fields["t_days"] = forms.MultipleChoiceField(
+        label="Days",
+        choices=[(str(day), name) for day, name in enumerate(DAY_NAMES)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None checked: every day.",
+    )
+    form.fields["t_hours"] = forms.MultipleChoiceField(
+        label="Hours",
+        choices=[(str(hour), f"{hour:02d}") for hour in range(24)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="In the campaign's time zone; 08 is 08:00 to 08:59. None checked: all day.",
+    )
+
+
+def targeting_initial(targeting: dict[str, Any]) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for part, _label, choices in _TARGETING_LISTS:
+        rule = targeting.get(part)
+        if not rule:
+            continue
+        ((mode, values),) = rule.items()
+        initial[f"t_{part}_mode"] = mode
+        known = [value for value in values if choices and value in choices]
+        initial[f"t_{part}"] = known
+        if part != "device_types":
+            initial[f"t_{part}_other"] = ", ".join(value for value in values if value not in known)
+    for part in ("ip_allow", "ip_deny"):
+        initial[f"t_{part}"] = "\n".join(targeting.get(part, []))
+    schedule = targeting.get("schedule", {})
+    initial["t_days"] = [str(day) for day in schedule.get("days", [])]
+    initial["t_hours"] = [str(hour) for hour in schedule.get("hours", [])]
+    return initial
+
+
+def targeting_data(form: forms.Form) -> dict[str, Any]:
+    """The targeting object the campaign services validate and normalize."""
+    data = form.cleaned_data
+    targeting: dict[str, Any] = {}
+    for part, _label, _choices in _TARGETING_LISTS:
+        values = list(data.get(f"t_{part}") or [])
+        values += [item.strip() for item in data.get(f"t_{part}_other", "").split(",")]
+        values = [value for value in values if value]
+        if values:
+            targeting[part] = {data.get(f"t_{part}_mode") or "include": values}
+    for part in ("ip_allow", "ip_deny"):
+        lines = [line.strip() for line in data.get(f"t_{part}", "").splitlines()]
+        if any(lines):
+            targeting[part] = [line for line in lines if line]
+    schedule = {
+        key: [int(value) for value in data.get(f"t_{key}") or []] for key in ("days", "hours")
+    }
+    if any(schedule.values()):
+        targeting["schedule"] = {key: value for key, value in schedule.items() if value}
+    return targeting
+
+
 class CampaignForm(forms.Form):
     """Every campaign field, plus CAP_ROWS rows of caps (a row without a period is no cap)."""
 
@@ -320,10 +421,24 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cap_fields_add(self, actions=CapAction.choices)
+        targeting_fields_add(self)
 
     @property
     def cap_rows(self) -> list[list[forms.BoundField]]:
         return cap_rows(self)
+
+    @property
+    def targeting_lists(self) -> list[dict[str, Any]]:
+        """Per list the template shows: its mode, its checkboxes (if any), its text field."""
+        return [
+            {
+                "label": label,
+                "mode": self[f"t_{part}_mode"],
+                "choices": self[f"t_{part}"] if choices is not None else None,
+                "other": self[f"t_{part}_other"] if part != "device_types" else None,
+            }
+            for part, label, choices in _TARGETING_LISTS
+        ]
 
     @staticmethod
     def initial_from(campaign) -> dict:
@@ -338,16 +453,35 @@ class CampaignForm(forms.Form):
             initial[name] = money_text(initial[name], min_places=2)
         initial["revshare_percent"] = money_text(initial["revshare_percent"])
         initial.update(caps_initial(campaign.campaign_caps))
+        initial.update(targeting_initial(campaign.targeting or {}))
         return initial
 
     def service_data(self) -> dict:
         """The campaign services' payload (they validate values and rules across fields)."""
-        data = {name: self.cleaned_data[name] for name in self.fields if not name.startswith("cap")}
+        data = {
+            name: self.cleaned_data[name]
+            for name in self.fields
+            if not name.startswith(("cap", "t_"))
+        }
         data["allowed_countries"] = [
             code.strip() for code in data["allowed_countries"].split(",") if code.strip()
         ]
         data["caps"] = caps_data(self)
+        data["targeting"] = targeting_data(self)
         return data
+
+
+class LandingPageForm(forms.Form):
+    """A landing page of a campaign; `campaigns.landing_pages` validates the values."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    url = forms.CharField(
+        label="URL", max_length=2000, help_text="The same macros as the landing URL."
+    )
+    weight = forms.IntegerField(
+        label="Weight", min_value=0, initial=100, help_text="0: only when a link pins it."
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
 
 
 class EventForm(forms.Form):

@@ -43,6 +43,16 @@ urlpatterns = [
         name="advertiser-campaign-status",
     ),
     path(
+        "advertiser/campaigns/<int:campaign_id>/landing-pages/",
+        advertiser.campaign_landing_page_create,
+        name="advertiser-landing-page-create",
+    ),
+    path(
+        "advertiser/landing-pages/<int:landing_page_id>/",
+        advertiser.landing_page_edit,
+        name="advertiser-landing-page-edit",
+    ),
+    path(
         "advertiser/campaigns/<int:campaign_id>/invite/",
         advertiser.campaign_invite,
         name="advertiser-campaign-invite",

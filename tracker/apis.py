@@ -66,6 +66,14 @@ class ClickOutputSerializer(serializers.Serializer):
     user_agent = serializers.CharField()
     referer = serializers.CharField()
     country = serializers.CharField()
+    device_type = serializers.CharField(
+        help_text="desktop, mobile, tablet, bot or other (parsed from the user agent)."
+    )
+    os = serializers.CharField(help_text="Empty when the user agent names none.")
+    browser = serializers.CharField(help_text="Empty when the user agent names none.")
+    landing_page_id = serializers.IntegerField(
+        allow_null=True, help_text="The campaign landing page the click went to; null: none."
+    )
     sub1 = serializers.CharField()
     sub2 = serializers.CharField()
     sub3 = serializers.CharField()
@@ -679,7 +687,8 @@ class ClickExplainApi(APIView):
     @extend_schema(
         summary="Where this click went, and why",
         description=(
-            "The click's checks (campaign status, country targeting) with their inputs, where "
+            "The click's checks (campaign status, country targeting, the campaign's targeting "
+            "rules as they are now and the first one the click fails) with their inputs, where "
             "the visitor was sent and the conversions it brought. " + _EXPLAIN_VIEWS
         ),
         responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},

@@ -20,6 +20,7 @@ from campaigns.pricing_rules import pricing_rule_describe, pricing_rules_ranked
 from core.exceptions import NotFoundError
 from tracker.models import Click, Conversion, PostbackLog
 from tracker.selectors import MARGIN, PAYOUT, REVENUE, click_list, conversion_get, money_visible
+from tracker.targeting import targeting_block_reason
 
 # The original amount is the partner's payout (revenue) before conversion; with its rate it
 # would give the revenue away, so affiliates get neither.
@@ -286,6 +287,10 @@ def click_explain(*, viewer: User, click_id: str) -> dict[str, Any]:
             "ip": click.ip,
             "user_agent": click.user_agent,
             "country": click.country,
+            "device_type": click.device_type,
+            "os": click.os,
+            "browser": click.browser,
+            "landing_page_id": click.landing_page_id,
             "sub1": click.sub1,
             "is_unique": click.is_unique,
         },
@@ -298,6 +303,19 @@ def click_explain(*, viewer: User, click_id: str) -> dict[str, Any]:
                 "country": click.country,
                 "country_allowed": not campaign.allowed_countries
                 or click.country in campaign.allowed_countries,
+                # The campaign's rules as they are now (they may have changed since the click),
+                # and the first one the click fails under them (None: it passes).
+                "targeting": campaign.targeting,
+                "targeting_failed": targeting_block_reason(
+                    campaign.targeting or {},
+                    country=click.country,
+                    device_type=click.device_type,
+                    os=click.os,
+                    browser=click.browser,
+                    ip=click.ip,
+                    now=click.created_at,
+                    timezone=campaign.timezone,
+                ),
             },
         },
         "conversions": conversions,

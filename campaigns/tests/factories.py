@@ -22,6 +22,7 @@ from campaigns.models import (
     CampaignStatus,
     Cap,
     ConversionEvent,
+    LandingPage,
     PartnerKey,
     PayoutType,
     PricingRule,
@@ -179,3 +180,13 @@ def network() -> Network:
         link1=TrackingLinkFactory(campaign=campaign1, affiliate=affiliate1),
         link2=TrackingLinkFactory(campaign=campaign2, affiliate=affiliate2),
     )
+
+
+class LandingPageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LandingPage
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"Landing page {n}")
+    url = factory.Sequence(lambda n: f"https://adv.example/lp{n}?c={{click_id}}")
+    weight = 100

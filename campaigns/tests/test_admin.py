@@ -125,6 +125,8 @@ def test_campaign_add_form_refuses_what_the_api_refuses(client):
         "allowed_countries": "[]",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
     }
 
     refused = client.post(_url(Campaign, "add"), data)
@@ -160,6 +162,8 @@ def test_campaign_add_form_reads_amounts_and_cap_limits_as_plain_decimals_only(c
         "allowed_countries": "[]",
         "caps-TOTAL_FORMS": "1",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
         "caps-0-scope": "campaign",
         "caps-0-period": "day",
         "caps-0-metric": "conversions",
@@ -311,6 +315,8 @@ def _event_form(campaign, **changes) -> dict:
         "initial_status": "approved",
         "caps-TOTAL_FORMS": "1",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
         "caps-0-scope": "campaign",
         "caps-0-period": "day",
         "caps-0-metric": "conversions",
@@ -497,3 +503,49 @@ def test_partner_key_admin_checks_the_profile_like_the_api(client):
         {"clickref": "click_id"},
         {"ok": "approved"},
     )
+
+
+def test_campaign_admin_edits_targeting_json_with_the_api_rules(client, objects):
+    campaign = objects[Campaign]
+    data = {
+        "advertiser": campaign.advertiser_id,
+        "name": campaign.name,
+        "description": "",
+        "landing_url": campaign.landing_url,
+        "fallback_url": campaign.fallback_url,
+        "currency": "USD",
+        "payout_type": campaign.payout_type,
+        "payout_amount": "0",
+        "revshare_percent": "80",
+        "default_revenue": "0",
+        "visibility": campaign.visibility,
+        "external_offer_id": "",
+        "attribution_window_hours": "720",
+        "hold_days": "0",
+        "auto_approve_after_hours": "",
+        "timezone": "UTC",
+        "allowed_countries": "[]",
+        "caps-TOTAL_FORMS": "0",
+        "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
+    }
+
+    refused = client.post(
+        _url(Campaign, "change", campaign.pk),
+        {**data, "targeting": '{"os": {"include": ["iOS"], "exclude": ["Android"]}}'},
+    )
+    saved = client.post(
+        _url(Campaign, "change", campaign.pk),
+        {**data, "targeting": '{"countries": {"include": ["ca", "us"]}, "ip_deny": []}'},
+    )
+    page = client.get(_url(Campaign, "change", campaign.pk))
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "targeting": ['targeting.os: must be {"include": [...]} or {"exclude": [...]}']
+    }
+    assert saved.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.targeting == {"countries": {"include": ["CA", "US"]}}
+    assert "in CA, US" in page.content.decode()

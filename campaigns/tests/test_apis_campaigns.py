@@ -17,6 +17,7 @@ from campaigns.models import (
     Visibility,
 )
 from campaigns.tests.factories import CampaignAccessFactory, CampaignFactory, CapFactory, network
+from core.models import AuditEntry
 from core.tests.api_bodies import (
     ADMIN_OR_ADVERTISER_FORBIDDEN,
     ANY_ROLE_FORBIDDEN,
@@ -53,6 +54,8 @@ def owner_body(campaign: Campaign, **changes) -> dict:
         "allow_multiple_conversions": False,
         "timezone": "UTC",
         "allowed_countries": [],
+        "targeting": {},
+        "targeting_summary": "everyone, any time",
         "caps": [],
         "created_at": iso(campaign.created_at),
         "updated_at": iso(campaign.updated_at),
@@ -75,6 +78,7 @@ def affiliate_body(campaign: Campaign, **changes) -> dict:
         "attribution_window_hours": 720,
         "hold_days": 0,
         "allowed_countries": [],
+        "targeting_summary": "everyone, any time",
         "caps": [],
         "access_status": None,
         "access_invited_at": None,
@@ -295,6 +299,8 @@ def test_advertiser_creates_a_campaign_with_caps():
         "allow_multiple_conversions": True,
         "timezone": "Europe/Berlin",
         "allowed_countries": ["US", "CA"],
+        "targeting": {},
+        "targeting_summary": "everyone, any time",
         "caps": [
             {
                 "scope": "campaign",
@@ -693,3 +699,53 @@ def test_unknown_campaign_is_404_for_its_would_be_owner():
 
     assert response.status_code == 404
     assert response.json() == CAMPAIGN_NOT_FOUND
+
+
+def test_targeting_is_validated_normalized_returned_and_audited():
+    net = network()
+    campaign = CampaignFactory(advertiser=net.advertiser1)
+    client = net.client_as("advertiser1")
+
+    refused = client.patch(
+        f"/api/campaigns/{campaign.pk}",
+        {"targeting": {"os": {"include": ["iOS"]}, "schedule": {"hours": [24]}}},
+        format="json",
+    )
+    accepted = client.patch(
+        f"/api/campaigns/{campaign.pk}",
+        {
+            "targeting": {
+                "countries": {"include": ["us", "ca"]},
+                "device_types": {"include": ["mobile"]},
+                "os": {"include": ["ios", "Android"]},
+                "ip_deny": ["203.0.113.7/24"],
+                "schedule": {"days": [4, 3, 2, 1, 0], "hours": list(range(8, 20))},
+            }
+        },
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    message = "targeting.schedule.hours: whole numbers from 0 to 23 only, got 24"
+    assert refused.json() == {
+        "status": "error",
+        "code": "invalid_targeting",
+        "message": message,
+        "fields": {"targeting": [message]},
+    }
+    assert accepted.status_code == 200
+    stored = {
+        "countries": {"include": ["CA", "US"]},
+        "device_types": {"include": ["mobile"]},
+        "os": {"include": ["Android", "iOS"]},
+        "ip_deny": ["203.0.113.0/24"],
+        "schedule": {"days": [0, 1, 2, 3, 4], "hours": list(range(8, 20))},
+    }
+    assert accepted.json()["targeting"] == stored
+    assert accepted.json()["targeting_summary"] == (
+        "mobile Android/iOS in CA, US; weekdays 08\u201320 local; 1 range denied"
+    )
+    campaign.refresh_from_db()
+    assert campaign.targeting == stored
+    entry = AuditEntry.objects.filter(object_id=str(campaign.pk), action="update").get()
+    assert entry.changes == {"targeting": [{}, stored]}

@@ -64,6 +64,8 @@ def _admin_post(campaign: Campaign, **changes) -> dict:
         "allowed_countries": "[]",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
     }
     return {**data, **changes}
 

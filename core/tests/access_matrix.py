@@ -60,6 +60,7 @@ from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
     ConversionEventFactory,
+    LandingPageFactory,
     PartnerKeyFactory,
     PricingRuleFactory,
     TrackingLinkFactory,
@@ -130,6 +131,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         campaign=campaign, event=event, affiliate=affiliate, note=f"{mark} rule"
     )
     link = TrackingLinkFactory(campaign=campaign, affiliate=affiliate)
+    landing_page = LandingPageFactory(campaign=campaign, name=f"{mark} landing page")
     click = ClickFactory(link=link, sub1=f"{mark}-sub", user_id=f"{mark}-player")
     conversion = postback(key, click_id=click.click_id, payout="5.00", transaction_id=f"{mark}-txn")
     today = timezone.now().date()
@@ -185,6 +187,7 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "key": key.pk,
         "key_secret": key.key,
         "event": event.pk,
+        "landing_page": landing_page.pk,
         "rule": rule.pk,
         "link": link.pk,
         "link_token": link.token,
@@ -653,6 +656,27 @@ ROWS += [
         "DELETE",
         "/api/events/{event_a}",
         expect(401, 204, 204, 404, 403, 403),
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/landing-pages",
+        "GET",
+        "/api/campaigns/{campaign_a}/landing-pages",
+        TRAFFIC_A,
+        note="affiliate A runs campaign A: it gets the active pages' ids and names",
+    ),
+    Row(
+        "api/campaigns/<int:campaign_id>/landing-pages",
+        "POST",
+        "/api/campaigns/{campaign_a}/landing-pages",
+        expect(401, 201, 201, 404, 403, 403),
+        body={"name": "Spring offer", "url": "https://adv.example/spring"},
+    ),
+    Row(
+        "api/landing-pages/<int:landing_page_id>",
+        "PATCH",
+        "/api/landing-pages/{landing_page_a}",
+        ADVERTISER_A_OBJECT,
+        body={"weight": 50},
     ),
     Row(
         "api/campaigns/<int:campaign_id>/pricing-rules",
@@ -1204,6 +1228,22 @@ ROWS += [
         "/portal/advertiser/campaigns/{campaign_a}/status/",
         expect(302, 403, 302, 404, 403, 403),
         body={"status": "paused"},
+    ),
+    _page(
+        "portal/advertiser/campaigns/<int:campaign_id>/landing-pages/",
+        "POST",
+        "/portal/advertiser/campaigns/{campaign_a}/landing-pages/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"name": "Spring", "url": "https://adv.example/spring", "weight": "10"},
+        note="back to the campaign's page, where the outcome is shown",
+    ),
+    _page(
+        "portal/advertiser/landing-pages/<int:landing_page_id>/",
+        "POST",
+        "/portal/advertiser/landing-pages/{landing_page_a}/",
+        expect(302, 403, 302, 404, 403, 403),
+        body={"name": "Spring", "url": "https://adv.example/spring", "weight": "0"},
+        note="unchecked Active deactivates the page",
     ),
     _page(
         "portal/advertiser/campaigns/<int:campaign_id>/invite/",

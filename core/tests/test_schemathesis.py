@@ -71,6 +71,11 @@ _VALIDITY_NOT_IN_SCHEMA = {
     "GET /api/conversions": "depends on the role",
     # The two currencies must differ, and a rate must be above zero and below 10^10.
     "POST /api/exchange-rates": "depends on several parameters together",
+    # `targeting` holds country codes, CIDR ranges, days and hours the schema cannot describe.
+    "PATCH /api/campaigns/{campaign_id}": "values the schema cannot describe",
+    # A landing page's URL must be an http(s) URL whose macros we know.
+    "POST /api/campaigns/{campaign_id}/landing-pages": "a URL the schema cannot describe",
+    "PATCH /api/landing-pages/{landing_page_id}": "a URL the schema cannot describe",
     # The amount must be at least the minimum and within the available balance.
     "POST /api/payouts": "depends on the ledger",
     # The advertiser must exist and the period must not overlap another invoice of it.

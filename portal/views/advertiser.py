@@ -10,11 +10,18 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
+from campaigns.landing_pages import (
+    landing_page_create,
+    landing_page_get,
+    landing_page_list,
+    landing_page_update,
+)
 from campaigns.macros import LANDING_MACROS, TemplateError, template_fill, template_validate
 from campaigns.models import CampaignStatus
 from campaigns.partner_keys import (
@@ -26,6 +33,7 @@ from campaigns.partner_keys import (
     partner_key_update,
 )
 from campaigns.partner_profiles import profile_maps_clean
+from campaigns.targeting import targeting_summary
 from core.exceptions import ApplicationError, NotFoundError
 from core.models import AuditSource
 from core.money import money_text
@@ -40,6 +48,7 @@ from portal.forms import (
     ConversionStatusForm,
     DecisionForm,
     InviteForm,
+    LandingPageForm,
     PartnerKeyCreateForm,
     PartnerKeyEditForm,
     PeriodForm,
@@ -206,6 +215,9 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
             list(campaign_selectors.event_list(viewer=request.user, campaign=campaign)),
             campaign.currency,
         )
+    landing_pages = (
+        list(landing_page_list(viewer=request.user, campaign=campaign)) if campaign else []
+    )
     known_affiliates = []
     if campaign is not None and campaign.status != CampaignStatus.ARCHIVED:
         known_affiliates = list(
@@ -226,6 +238,9 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
             "invite_form": InviteForm(),
             "known_affiliates": known_affiliates,
             "events": events,
+            "targeting_summary": targeting_summary(campaign.targeting) if campaign else "",
+            "landing_pages": landing_pages,
+            "landing_page_form": LandingPageForm(),
         },
     )
 
@@ -260,6 +275,54 @@ def campaign_status(request: AdvertiserRequest, campaign_id: int) -> HttpRespons
         else:
             messages.success(request, f"Campaign “{campaign.name}” is now {status}.")
     return redirect("portal:advertiser-campaigns")
+
+
+def _landing_page_save(request: AdvertiserRequest, *, campaign, page=None) -> HttpResponse:
+    form = LandingPageForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(
+            f"{form[name].label}: {' '.join(map(str, e))}" for name, e in form.errors.items()
+        )
+        messages.error(request, f"The landing page was not saved. {errors}")
+    else:
+        try:
+            if page is None:
+                page = landing_page_create(
+                    campaign=campaign,
+                    data=form.cleaned_data,
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
+            else:
+                page = landing_page_update(
+                    landing_page=page,
+                    data=form.cleaned_data,
+                    actor=request.user,
+                    source=AuditSource.PORTAL,
+                )
+        except ApplicationError as exc:
+            fields = "; ".join(" ".join(map(str, errs)) for errs in exc.fields.values())
+            messages.error(request, f"The landing page was not saved. {fields or exc.message}")
+        else:
+            messages.success(request, f"Landing page “{page.name}” saved.")
+    return redirect(
+        f"{reverse('portal:advertiser-campaign-edit', args=[campaign.pk])}#landing-pages"
+    )
+
+
+@advertiser_required
+@require_POST
+def campaign_landing_page_create(request: AdvertiserRequest, campaign_id: int) -> HttpResponse:
+    campaign = campaign_selectors.campaign_get(viewer=request.user, campaign_id=campaign_id)
+    return _landing_page_save(request, campaign=campaign)
+
+
+@advertiser_required
+@require_POST
+def landing_page_edit(request: AdvertiserRequest, landing_page_id: int) -> HttpResponse:
+    """Change a page; unchecking Active deactivates it (pages are never deleted)."""
+    page = landing_page_get(viewer=request.user, landing_page_id=landing_page_id)
+    return _landing_page_save(request, campaign=page.campaign, page=page)
 
 
 _NO_SUCH_AFFILIATE = "No approved affiliate has this id or email."
@@ -566,6 +629,9 @@ CONVERSION_CSV_COLUMNS = [
     ("transaction_id", "transaction_id"),
     ("user_id", "user_id"),
     ("sub1", "click__sub1"),
+    ("device_type", "click__device_type"),
+    ("os", "click__os"),
+    ("browser", "click__browser"),
 ]
 
 

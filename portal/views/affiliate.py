@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Affiliate
 from campaigns import selectors as campaign_selectors
 from campaigns import services as campaign_services
-from core.exceptions import ApplicationError
+from campaigns.landing_pages import landing_page_list
+from campaigns.targeting import targeting_summary
+from core.exceptions import ApplicationError, NotFoundError
 from core.formatting import format_money, money_floor
 from core.models import AuditSource
 from forwarding.models import DeliveryStatus
@@ -163,7 +165,13 @@ def campaign_detail(request: AffiliateRequest, campaign_id: int) -> HttpResponse
     return render(
         request,
         "portal/affiliate/campaign_detail.html",
-        {"campaign": campaign, "rows": rows, "access": access, "apply_form": ApplyForm()},
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "access": access,
+            "apply_form": ApplyForm(),
+            "targeting_summary": targeting_summary(campaign.targeting),
+        },
     )
 
 
@@ -234,10 +242,23 @@ def link_detail(request: AffiliateRequest, link_id: int) -> HttpResponse:
     base = campaign_services.link_url(link=link)
     values = {name: value for name, value in _filters(form).items() if value}
     built = f"{base}?{urlencode(values)}" if values else base
+    # The link exists, so the affiliate runs the campaign unless its access was revoked since.
+    try:
+        pages = list(landing_page_list(viewer=request.user, campaign=link.campaign))
+    except NotFoundError:
+        pages = []
+    landing_pages = [(page, f"{base}?{urlencode({'lp': page.pk})}") for page in pages]
     return render(
         request,
         "portal/affiliate/link_detail.html",
-        {"link": link, "form": form, "base_url": base, "built_url": built},
+        {
+            "link": link,
+            "form": form,
+            "base_url": base,
+            "built_url": built,
+            "landing_pages": landing_pages,
+            "targeting_summary": targeting_summary(link.campaign.targeting),
+        },
     )
 
 
@@ -485,6 +506,9 @@ CONVERSION_CSV_COLUMNS = [
     ("sub4", "click__sub4"),
     ("sub5", "click__sub5"),
     ("user_id", "user_id"),
+    ("device_type", "click__device_type"),
+    ("os", "click__os"),
+    ("browser", "click__browser"),
 ]
 
 

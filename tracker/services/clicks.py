@@ -11,9 +11,14 @@ tuple and the click is a dict of values until someone asks for `ClickOutcome.cli
 does not).
 
 A blocked click (campaign paused or archived, affiliate or access not approved, country not
-targeted, click-blocking cap used up) is still recorded, with its `blocked_reason`, and is sent to
-the campaign's fallback URL, else `settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers
-404).
+in `allowed_countries`, the campaign's targeting rules failed (`tracker.targeting`), click-blocking
+cap used up) is still recorded, with its `blocked_reason`, and is sent to the campaign's fallback
+URL, else `settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers 404). A click that is
+not blocked goes to the campaign's landing page pinned by the link's `lp`, else one drawn by
+weight, else the campaign's `landing_url` (`campaigns.landing_pages.landing_page_pick`).
+
+Every click records the device type, OS and browser of its user agent (`tracker.devices`, cached
+per agent).
 
 Uniqueness is best effort: two simultaneous first clicks of one visitor may both be counted
 unique. It is a reporting flag, never money, so it is not worth a lock on the hot path.
@@ -22,6 +27,7 @@ unique. It is a reporting flag, never money, so it is not worth a lock on the ho
 import datetime as dt
 import functools
 import hashlib
+import random
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -32,6 +38,8 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ApprovalStatus
 from campaigns.caps import caps_block_clicks
+from campaigns.draws import DRAW_RANDOM
+from campaigns.landing_pages import landing_page_pick
 from campaigns.macros import template_fill
 from campaigns.models import (
     AccessStatus,
@@ -45,6 +53,7 @@ from campaigns.models import (
 from core.exceptions import ApplicationError
 from core.sql import hot_connection
 from core.tokens import new_click_id
+from tracker.devices import device_parse
 from tracker.models import BlockedReason, Click
 from tracker.sql.clicks import (
     ClickValues,
@@ -54,6 +63,7 @@ from tracker.sql.clicks import (
     click_record_fast,
     link_by_token,
 )
+from tracker.targeting import targeting_block_reason
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -175,13 +185,23 @@ def _link_queryset() -> "QuerySet[WithAnnotations[TrackingLink, LinkAnnotations]
             "campaign__allowed_countries",
             "campaign__timezone",
             "campaign__attribution_window_hours",
+            "campaign__targeting",
             "affiliate__status",
         )
         .annotate(access_status=Subquery(access_status), has_click_caps=Exists(has_click_caps))
     )
 
 
-def _blocked_reason(*, link: LinkContext, country: str, now: dt.datetime) -> str:
+def _blocked_reason(
+    *,
+    link: LinkContext,
+    country: str,
+    now: dt.datetime,
+    device_type: str = "",
+    os: str = "",
+    browser: str = "",
+    ip: str | None = None,
+) -> str:
     if link.campaign_status == CampaignStatus.ARCHIVED:
         return BlockedReason.CAMPAIGN_ARCHIVED
     if link.campaign_status != CampaignStatus.ACTIVE:
@@ -194,6 +214,17 @@ def _blocked_reason(*, link: LinkContext, country: str, now: dt.datetime) -> str
     allowed = link.allowed_countries
     if allowed and country not in {code.upper() for code in allowed}:
         return BlockedReason.TARGETING_COUNTRY
+    if link.targeting and targeting_block_reason(
+        link.targeting,
+        country=country,
+        device_type=device_type,
+        os=os,
+        browser=browser,
+        ip=ip,
+        now=now,
+        timezone=link.timezone,
+    ):
+        return BlockedReason.TARGETING
     if link.has_click_caps and caps_block_clicks(
         campaign=Campaign(id=link.campaign_id, timezone=link.timezone),
         affiliate_id=link.affiliate_id,
@@ -225,6 +256,7 @@ def _visit_values(
     """The click's field values (attnames) that come from the visit, not from the link."""
     fields, extra = click_params_parse(params)
     user_agent = _clean(user_agent)
+    device = device_parse(user_agent)
     return {
         "click_id": click_id,
         "created_at": now,
@@ -234,9 +266,9 @@ def _visit_values(
         "country": _normalize_country(country),
         "extra": extra,
         "fingerprint": _fingerprint(ip, user_agent),
-        "device_type": "",
-        "os": "",
-        "browser": "",
+        "device_type": device.device_type,
+        "os": device.os,
+        "browser": device.browser,
         "landing_page_id": None,
         "smart_link_id": None,
         "fraud_signals": [],
@@ -244,12 +276,26 @@ def _visit_values(
     }
 
 
-def _link_values_add(values: ClickValues, *, link: LinkContext, now: dt.datetime) -> None:
-    """Complete the visit's values with the link's ids and the reason the click is blocked."""
+def _link_values_add(
+    values: ClickValues, *, link: LinkContext, now: dt.datetime, rng: random.Random
+) -> None:
+    """Complete the visit's values with the link's ids, the reason the click is blocked and,
+    when it is not, its landing page (pinned by the link's `lp`, kept in `extra`, or drawn)."""
     values["link_id"] = link.link_id
     values["affiliate_id"] = link.affiliate_id
     values["campaign_id"] = link.campaign_id
-    values["blocked_reason"] = _blocked_reason(link=link, country=values["country"], now=now)
+    values["blocked_reason"] = _blocked_reason(
+        link=link,
+        country=values["country"],
+        now=now,
+        device_type=values["device_type"],
+        os=values["os"],
+        browser=values["browser"],
+        ip=values["ip"],
+    )
+    if link.landing_pages and not values["blocked_reason"]:
+        page = landing_page_pick(link.landing_pages, pinned=values["extra"].get("lp"), rng=rng)
+        values["landing_page_id"] = page[0] if page else None
 
 
 def _redirect_url(*, click: ClickValues, link: LinkContext) -> str | None:
@@ -260,6 +306,11 @@ def _redirect_url(*, click: ClickValues, link: LinkContext) -> str | None:
             return None
     else:
         template = link.landing_url
+        page_id = click.get("landing_page_id")
+        for page in link.landing_pages if page_id is not None else ():
+            if page[0] == page_id:
+                template = page[1]
+                break
     values = {
         "click_id": click["click_id"],
         "affiliate_id": click["affiliate_id"],
@@ -285,6 +336,7 @@ def click_record(
     referer: str,
     country: str,
     now: dt.datetime,
+    rng: random.Random = DRAW_RANDOM,
 ) -> ClickOutcome:
     """Record one click on the link `token` and say where the visitor goes.
 
@@ -310,7 +362,7 @@ def click_record(
     if link is None:
         raise ApplicationError("Unknown tracking link.", code="unknown_link", status=404)
     if "id" not in values:
-        _link_values_add(values, link=link, now=now)
+        _link_values_add(values, link=link, now=now, rng=rng)
         click_insert(values)
     return ClickOutcome(
         click_values=values,
@@ -330,6 +382,7 @@ def click_record_external(
     referer: str,
     country: str,
     now: dt.datetime,
+    rng: random.Random = DRAW_RANDOM,
 ) -> ClickOutcome:
     """Record a click reported by id pair (legacy `GET /click`), optionally with the caller's id.
 
@@ -359,7 +412,7 @@ def click_record_external(
         country=country,
         now=now,
     )
-    _link_values_add(values, link=context, now=now)
+    _link_values_add(values, link=context, now=now, rng=rng)
     try:
         with transaction.atomic():
             click_insert(values)

@@ -8,9 +8,11 @@ SQL here encodes of them is only "nothing can block this click" (`_CLEAR_STATUSE
 """
 
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from accounts.models import Affiliate, ApprovalStatus
+from campaigns.landing_pages import PageChoice
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -18,6 +20,7 @@ from campaigns.models import (
     CampaignStatus,
     Cap,
     CapAction,
+    LandingPage,
     TrackingLink,
 )
 from core.sql import column_of, execute_fetchone, execute_returning, hot_connection, prepared
@@ -56,6 +59,8 @@ class LinkContext(NamedTuple):
     access_status: str | None  # None: the pair's access row vanished
     has_click_caps: bool
     attribution_window_hours: int  # the `cl_cid` cookie's lifetime
+    targeting: dict[str, Any]  # `campaigns.targeting`; {} when the campaign has no rules
+    landing_pages: list[PageChoice]  # the campaign's active pages, by id
 
     @classmethod
     def of(cls, link: "WithAnnotations[TrackingLink, LinkAnnotations]") -> "LinkContext":
@@ -75,10 +80,17 @@ class LinkContext(NamedTuple):
             access_status=link.access_status,
             has_click_caps=bool(link.has_click_caps),
             attribution_window_hours=campaign.attribution_window_hours,
+            targeting=campaign.targeting or {},
+            # Not part of the link's query: this path (the legacy `GET /click`) is not the hot one.
+            landing_pages=list(
+                LandingPage.objects.filter(campaign_id=link.campaign_id, is_active=True)
+                .order_by("id")
+                .values_list("id", "url", "weight")
+            ),
         )
 
 
-_LINK_BY_TOKEN_SQL = f"""
+_LINK_SQL = f"""
 SELECT link.id, link.campaign_id, link.affiliate_id,
        campaign.status, campaign.landing_url, campaign.fallback_url, campaign.external_offer_id,
        campaign.allowed_countries, campaign.timezone,
@@ -88,7 +100,9 @@ SELECT link.id, link.campaign_id, link.affiliate_id,
            SELECT 1 FROM {Cap._meta.db_table} cap
            WHERE cap.campaign_id = link.campaign_id AND cap.action = %s
        ),
-       campaign.attribution_window_hours
+       campaign.attribution_window_hours,
+       campaign.targeting,
+       ({{landing_pages}})
 FROM {TrackingLink._meta.db_table} link
 JOIN {Campaign._meta.db_table} campaign ON campaign.id = link.campaign_id
 JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_id
@@ -96,19 +110,47 @@ LEFT JOIN {CampaignAccess._meta.db_table} access
        ON access.campaign_id = link.campaign_id AND access.affiliate_id = link.affiliate_id
 WHERE link.token = %s
 """  # noqa: S608 - table names come from our models; values are bound parameters
+# The campaign's active landing pages as a JSON array of [id, url, weight] (an empty array when
+# it has none), in each database's dialect.
+_PAGES_FROM = (
+    f"FROM {LandingPage._meta.db_table} page"
+    " WHERE page.campaign_id = link.campaign_id AND page.is_active"
+)
+_LINK_BY_TOKEN_SQL = _LINK_SQL.format(
+    landing_pages="SELECT COALESCE(jsonb_agg(jsonb_build_array(page.id, page.url, page.weight)),"
+    f" '[]'::jsonb) {_PAGES_FROM}"
+)
+_LINK_BY_TOKEN_SQLITE = _LINK_SQL.format(
+    landing_pages="SELECT json_group_array(json_array(page.id, page.url, page.weight))"
+    f" {_PAGES_FROM}"
+)
+_LINK_COLUMN_COUNT = 15
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _link_context(row: tuple) -> LinkContext:
     """From the columns of `_LINK_BY_TOKEN_SQL`, in order."""
-    countries = _ALLOWED_COUNTRIES.from_db_value(
-        row[7], _ALLOWED_COUNTRIES.cached_col, hot_connection()
+    db = hot_connection()
+    countries = _ALLOWED_COUNTRIES.from_db_value(row[7], _ALLOWED_COUNTRIES.cached_col, db)
+    # Most links have neither: skip the JSON parsing of the usual "{}" and "[]".
+    targeting = {} if row[13] in (None, "{}") else _json(row[13])
+    pages = (
+        []
+        if row[14] in (None, "[]")
+        else sorted((int(id_), url, int(weight)) for id_, url, weight in _json(row[14]))
     )
-    return LinkContext._make((*row[:7], countries or [], *row[8:11], bool(row[11]), row[12]))
+    return LinkContext._make(
+        (*row[:7], countries or [], *row[8:11], bool(row[11]), row[12], targeting or {}, pages)
+    )
 
 
 def link_by_token(token: str) -> LinkContext | None:
     """What the click needs about the link `token`, in one prepared statement."""
-    row = execute_fetchone(_LINK_BY_TOKEN_SQL, [str(CapAction.BLOCK_CLICKS), token])
+    sql = _LINK_BY_TOKEN_SQL if hot_connection().vendor == "postgresql" else _LINK_BY_TOKEN_SQLITE
+    row = execute_fetchone(sql, [str(CapAction.BLOCK_CLICKS), token])
     return None if row is None else _link_context(row)
 
 
@@ -156,14 +198,15 @@ def click_insert(values: ClickValues) -> None:
 
 # The usual click in one statement (PostgreSQL): read the link and, when nothing can block the
 # click, insert it. "Nothing can block" is the cheap part of `_blocked_reason` written in SQL:
-# campaign active, affiliate and access approved, no country targeting, no click-blocking cap.
+# campaign active, affiliate and access approved, no country targeting, no click-blocking cap,
+# no targeting rules and no active landing page (whose draw needs Python).
 # Any other link comes back without an inserted row, and Python decides the reason and inserts
 # (`_click_insert`): the rules themselves live in `_blocked_reason` only. A test checks that the
 # two paths agree for every combination of those columns.
 _LINK_COLUMNS = (
     "id, campaign_id, affiliate_id, campaign_status, landing_url, fallback_url, external_offer_id,"
     " allowed_countries, timezone, affiliate_status, access_status, has_click_caps,"
-    " attribution_window_hours"
+    " attribution_window_hours, targeting, landing_pages"
 )
 _FROM_LINK = {
     "link_id": "link.id",
@@ -177,6 +220,7 @@ inserted AS (
     SELECT {values} FROM link
     WHERE link.campaign_status = %s AND link.affiliate_status = %s AND link.access_status = %s
       AND link.allowed_countries = '[]'::jsonb AND NOT link.has_click_caps
+      AND link.targeting = '{{}}'::jsonb AND link.landing_pages = '[]'::jsonb
     RETURNING id, is_unique
 )
 SELECT link.*, inserted.id, inserted.is_unique FROM link LEFT JOIN inserted ON TRUE
@@ -237,11 +281,11 @@ def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
     row = execute_fetchone(_CLICK_FAST_SQL, params)
     if row is None:
         return None
-    link = _link_context(row[:13])
-    if row[13] is not None:
+    link = _link_context(row[:_LINK_COLUMN_COUNT])
+    if row[_LINK_COLUMN_COUNT] is not None:
         values["link_id"] = link.link_id
         values["affiliate_id"] = link.affiliate_id
         values["campaign_id"] = link.campaign_id
         values["blocked_reason"] = ""
-        values["id"], values["is_unique"] = row[13], bool(row[14])
+        values["id"], values["is_unique"] = row[_LINK_COLUMN_COUNT], bool(row[16])
     return link

@@ -135,6 +135,8 @@ def test_a_click_is_explained_with_its_checks_and_conversions(net):
             "allowed_countries": [],
             "country": "GB",
             "country_allowed": True,
+            "targeting": {},
+            "targeting_failed": None,
         },
     }
     assert [(c["event"], c["status"]) for c in trace["conversions"]] == [("lead", "approved")]

@@ -74,6 +74,7 @@ from payouts.ledger import ledger_conversion_status_changed, ledger_hold_release
 from payouts.models import LedgerEntry, LedgerTransaction
 from reporting.models import HourlyDimStat, HourlyStat
 from reporting.services.rollups import stats_rebuild, stats_refresh
+from tracker.devices import device_parse
 from tracker.models import (
     BlockedReason,
     ChangeSource,
@@ -520,6 +521,10 @@ CLICK_FIELDS = (
     "fingerprint",
     "is_unique",
     "blocked_reason",
+    "device_type",
+    "os",
+    "browser",
+    "fraud_signals",
 )
 CONVERSION_FIELDS = (
     "click_id",
@@ -548,6 +553,7 @@ CONVERSION_FIELDS = (
     "approved_at",
     "event_id",
     "pricing_rule_id",
+    "fraud_signals",
 )
 HISTORY_FIELDS = (
     "conversion_id",
@@ -561,7 +567,7 @@ HISTORY_FIELDS = (
     "reason",
     "created_at",
 )
-_JSON_FIELDS = frozenset({"extra", "sub_ids", "custom_data"})
+_JSON_FIELDS = frozenset({"extra", "sub_ids", "custom_data", "fraud_signals"})
 
 # Evening-heavy traffic (UTC hours), as acceptance probabilities.
 HOUR_WEIGHTS = (
@@ -818,6 +824,8 @@ class TrafficGenerator:
                     fingerprint,
                     is_unique,
                     blocked_reason,
+                    *device_parse(user_agent),
+                    [],
                 )
             )
             if not blocked_reason and rng.random() < self.conversion_rate:
@@ -964,6 +972,7 @@ class TrafficGenerator:
                 approved_at,
                 event.pk,
                 rule.pk if rule is not None else None,
+                [],
             )
         )
         for from_status, to_status, step_reason, at in steps:
@@ -1027,7 +1036,7 @@ class CopyWriter:
         values = list(row)
         for position in json_positions:
             value = values[position]
-            values[position] = json.dumps(value) if value else "{}"
+            values[position] = json.dumps(value) if value else ("[]" if value == [] else "{}")
         return values
 
     def write(self, batch: Batch) -> None:

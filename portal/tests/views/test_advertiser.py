@@ -435,9 +435,9 @@ def test_conversions_filter_export_and_change_status(django_assert_max_num_queri
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
         "id,created_at,campaign_id,campaign,affiliate_id,status,reason,currency,revenue,"
-        "click_id,transaction_id,user_id,sub1"
+        "click_id,transaction_id,user_id,sub1,device_type,os,browser"
     )
-    assert lines[2].endswith(",T-2,,'=cmd")
+    assert lines[2].endswith(",T-2,,'=cmd,,,")
     assert changed.status_code == 302
     pending.refresh_from_db()
     assert pending.status == "approved"

@@ -364,9 +364,9 @@ def test_conversions_show_payout_never_revenue_and_export_csv(django_assert_max_
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
         "id,created_at,campaign_id,campaign,status,reason,currency,payout,click_id,"
-        "transaction_id,sub1,sub2,sub3,sub4,sub5,user_id"
+        "transaction_id,sub1,sub2,sub3,sub4,sub5,user_id,device_type,os,browser"
     )
-    assert lines[1].endswith(",approved,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1")
+    assert lines[1].endswith(",approved,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1,,,")
     assert len(lines) == 2
 
 
