@@ -5,15 +5,17 @@ The redirect is the hottest path of the network. Its SQL is written once, by han
 compile cost was larger than the queries'): on PostgreSQL a click that nothing can block is one
 statement (the link read and the INSERT together), any other click the link read, then the
 rules below, then the INSERT, whose `is_unique` is computed inside the statement by a NOT EXISTS
-on the `click_unique_lookup` index. Campaigns with click-blocking caps add the cap reads.
+on the `click_unique_lookup` index. Campaigns with click-blocking caps add the cap reads;
+campaigns whose fraud policy names a click signal take the second path too (`tracker.fraud`: the
+IP-list answers come with the link read, velocity is a cache counter, not a database write).
 Nothing else happens on the request, and no model instance is built: the link is read into a
 tuple and the click is a dict of values until someone asks for `ClickOutcome.click` (the view
 does not).
 
 A blocked click (campaign paused or archived, affiliate or access not approved, country not
-targeted, click-blocking cap used up) is still recorded, with its `blocked_reason`, and is sent to
-the campaign's fallback URL, else `settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers
-404).
+targeted, click-blocking cap used up, a fraud signal the campaign blocks) is still recorded, with
+its `blocked_reason`, and is sent to the campaign's fallback URL, else
+`settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers 404).
 
 Uniqueness is best effort: two simultaneous first clicks of one visitor may both be counted
 unique. It is a reporting flag, never money, so it is not worth a lock on the hot path.
@@ -45,6 +47,7 @@ from campaigns.models import (
 from core.exceptions import ApplicationError
 from core.sql import hot_connection
 from core.tokens import new_click_id
+from tracker.fraud import click_fraud_check
 from tracker.models import BlockedReason, Click
 from tracker.sql.clicks import (
     ClickValues,
@@ -176,6 +179,7 @@ def _link_queryset() -> "QuerySet[WithAnnotations[TrackingLink, LinkAnnotations]
             "campaign__timezone",
             "campaign__attribution_window_hours",
             "affiliate__status",
+            "campaign__fraud_policy",
         )
         .annotate(access_status=Subquery(access_status), has_click_caps=Exists(has_click_caps))
     )
@@ -250,6 +254,25 @@ def _link_values_add(values: ClickValues, *, link: LinkContext, now: dt.datetime
     values["affiliate_id"] = link.affiliate_id
     values["campaign_id"] = link.campaign_id
     values["blocked_reason"] = _blocked_reason(link=link, country=values["country"], now=now)
+    if link.fraud_policy and not values["blocked_reason"]:
+        _fraud_apply(values, link=link, now=now)
+
+
+def _fraud_apply(values: ClickValues, *, link: LinkContext, now: dt.datetime) -> None:
+    """The campaign's fraud policy (`tracker.fraud`): signals recorded, maybe blocked."""
+    verdict = click_fraud_check(
+        policy=link.fraud_policy,
+        link_id=link.link_id,
+        ip=values["ip"],
+        user_agent=values["user_agent"],
+        device_type=values["device_type"],
+        deny_listed=link.deny_listed,
+        datacenter_listed=link.datacenter_listed,
+        now=now,
+    )
+    values["fraud_signals"] = verdict.signals
+    if verdict.blocked:
+        values["blocked_reason"] = BlockedReason.FRAUD
 
 
 def _redirect_url(*, click: ClickValues, link: LinkContext) -> str | None:
@@ -306,7 +329,7 @@ def click_record(
     if hot_connection().vendor == "postgresql":
         link = click_record_fast(token, values)
     else:
-        link = link_by_token(token)
+        link = link_by_token(token, ip)
     if link is None:
         raise ApplicationError("Unknown tracking link.", code="unknown_link", status=404)
     if "id" not in values:
