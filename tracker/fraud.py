@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 
 from campaigns.fraud_policy import (
+    CLICK_SIGNALS,
     CONVERSION_SIGNALS,
     FraudAction,
     FraudSignal,
@@ -104,8 +106,9 @@ class RedisVelocityCounter:
 
 
 def _redis_client_for() -> Callable[[str], Any] | None:
-    backend = getattr(cache, "_cache", None)
-    if type(cache).__module__ != "django.core.cache.backends.redis" or backend is None:
+    default = caches["default"]
+    backend = getattr(default, "_cache", None)
+    if not isinstance(default, RedisCache) or backend is None:
         return None
     return lambda key: backend.get_client(key, write=True)
 
@@ -131,8 +134,8 @@ def velocity_counter() -> VelocityCounter:
 
 @dataclass(frozen=True)
 class ClickVerdict:
-    """The click's signals whose action is not `allow` (in the policy's order), and whether one
-    of them blocks it."""
+    """The click's signals whose action is not `allow` (in `CLICK_SIGNALS` order), and whether
+    one of them blocks it."""
 
     signals: list[str]
     blocked: bool
@@ -202,8 +205,9 @@ def click_fraud_check(
     listed = {IpListKind.DENY: deny_listed, IpListKind.DATACENTER: datacenter_listed}
     signals: list[str] = []
     blocked = False
-    for signal, action in actions.items():
-        if signal in CONVERSION_SIGNALS:
+    for signal in CLICK_SIGNALS:
+        action = actions.get(signal)
+        if action is None:
             continue
         if _click_signal(
             signal,

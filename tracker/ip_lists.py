@@ -12,20 +12,23 @@ look at its end (`ip_listed_sql`). The click path runs that probe inside its lin
 
 import datetime as dt
 import ipaddress
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_record, audit_snapshot
 from core.exceptions import ApplicationError
+from core.models import AuditSource
 from core.sql import execute_fetchone
 from tracker.models import IpList, IpListKind, IpListRange, IpRange
 
 _V4_MAPPED = 0xFFFF << 32
 _BATCH = 5_000
+_AUDITED = ["kind", "name", "source", "loaded_at", "entry_count", "range_count"]
 # Lines quoted back in a refusal: enough to fix a file, not a megabyte of error text.
 BAD_LINES_SHOWN = 20
 MAX_LINE_LENGTH = 200
@@ -201,6 +204,9 @@ def ip_list_load(
     lines: Iterable[str | bytes],
     source: str = "",
     skip_invalid: bool = False,
+    actor: Any = None,
+    audit_source: str = AuditSource.SYSTEM,
+    progress: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
 ) -> IpListLoadResult:
     """Replace the list (`kind`, `name`) with the entries of `lines`, creating it if new.
@@ -208,8 +214,9 @@ def ip_list_load(
     One transaction: the list's ranges and its kind's union change together, and a click never
     sees a half-loaded list. Unusable lines refuse the whole file (400 `invalid_ip_list`, naming
     the lines) unless `skip_invalid`, which loads the rest and returns them in `bad_lines`.
-    The audit of who loaded what is the caller's (it knows the actor).
+    Written to the audit log (`actor`, `audit_source`); `progress` hears each step.
     """
+    say = progress or (lambda message: None)
     _check_kind(kind)
     name = name.strip()
     if not name or len(name) > 100:
@@ -219,12 +226,16 @@ def ip_list_load(
             fields={"name": ["1 to 100 characters."]},
         )
     parsed = ip_list_parse(lines)
+    say(f"read {len(parsed.ranges)} entries, {len(parsed.bad_lines)} unusable line(s)")
     if parsed.bad_lines and not skip_invalid:
         raise _bad_lines_error(parsed.bad_lines)
     merged = ranges_merge(parsed.ranges)
+    say(f"merged into {len(merged)} ranges")
     now = now or timezone.now()
     with transaction.atomic():
         _lock_kind(kind)
+        previous = IpList.objects.filter(kind=kind, name=name).first()
+        before = audit_snapshot(previous, _AUDITED) if previous is not None else {}
         ip_list, _ = IpList.objects.update_or_create(
             kind=kind,
             name=name,
@@ -243,7 +254,20 @@ def ip_list_load(
                     for first, last in batch
                 ]
             )
+        say(f"stored the list's ranges; rebuilding every {kind} list's union")
         kind_ranges = _union_rebuild(kind)
+        audit_record(
+            actor=actor,
+            source=audit_source,
+            action="load",
+            obj_type=IpList,
+            obj_id=ip_list.pk,
+            obj_repr=str(ip_list),
+            before=before,
+            after=audit_snapshot(ip_list, _AUDITED),
+            now=now,
+        )
+    say(f"{kind} lists now hold {kind_ranges} ranges in all")
     return IpListLoadResult(
         ip_list=ip_list,
         entries=len(parsed.ranges),
@@ -253,17 +277,37 @@ def ip_list_load(
     )
 
 
-def ip_list_delete(*, ip_list: IpList) -> None:
-    """Remove a list and its addresses from its kind's union, in one transaction."""
+def ip_list_delete(
+    *, ip_list: IpList, actor: Any = None, audit_source: str = AuditSource.SYSTEM
+) -> None:
+    """Remove a list and its addresses from its kind's union, in one transaction (audited)."""
     with transaction.atomic():
         _lock_kind(ip_list.kind)
-        kind = ip_list.kind
+        kind, pk, label = ip_list.kind, ip_list.pk, str(ip_list)
+        before = audit_snapshot(ip_list, _AUDITED)
         ip_list.delete()
         _union_rebuild(kind)
+        audit_record(
+            actor=actor,
+            source=audit_source,
+            action="delete",
+            obj_type=IpList,
+            obj_id=pk,
+            obj_repr=label,
+            before=before,
+        )
 
 
 def ip_list_load_file(
-    *, kind: str, name: str, file: IO[bytes], source: str, skip_invalid: bool = False
+    *,
+    kind: str,
+    name: str,
+    file: IO[bytes],
+    source: str,
+    skip_invalid: bool = False,
+    actor: Any = None,
+    audit_source: str = AuditSource.SYSTEM,
+    progress: Callable[[str], None] | None = None,
 ) -> IpListLoadResult:
     """`ip_list_load` from a binary file, refusing one larger than IP_LIST_MAX_BYTES (400
     `ip_list_too_large`) before reading it."""
@@ -273,7 +317,16 @@ def ip_list_load_file(
             f"The file is {size} bytes; at most {settings.IP_LIST_MAX_BYTES}.",
             code="ip_list_too_large",
         )
-    return ip_list_load(kind=kind, name=name, lines=file, source=source, skip_invalid=skip_invalid)
+    return ip_list_load(
+        kind=kind,
+        name=name,
+        lines=file,
+        source=source,
+        skip_invalid=skip_invalid,
+        actor=actor,
+        audit_source=audit_source,
+        progress=progress,
+    )
 
 
 def ip_is_listed(*, kind: str, ip: str | None) -> bool:
