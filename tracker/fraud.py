@@ -254,7 +254,7 @@ def click_fraud_trace(click: Click) -> list[dict[str, Any]]:
         checks.append(
             {
                 "signal": str(signal),
-                "action": actions.get(signal, FraudAction.ALLOW),
+                "action": str(actions.get(signal, FraudAction.ALLOW)),
                 "detected": detected,
                 "recorded": signal in recorded,
                 "inputs": inputs,
@@ -327,7 +327,7 @@ def _conversion_checks(
         checks.append(
             {
                 "signal": str(signal),
-                "action": actions.get(signal, FraudAction.ALLOW),
+                "action": str(actions.get(signal, FraudAction.ALLOW)),
                 "detected": detected,
                 "inputs": inputs,
             }

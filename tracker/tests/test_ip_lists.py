@@ -222,7 +222,9 @@ def test_the_command_loads_a_file_with_progress(tmp_path):
     lines = out.getvalue().splitlines()
     assert lines[0] == "read 2 entries, 0 unusable line(s)"
     assert lines[1] == "merged into 2 ranges"
-    assert lines[-1].startswith("Data-center list: cloud: 2 entries in 2 ranges (0 line(s) skipped)")
+    assert lines[-1].startswith(
+        "Data-center list: cloud: 2 entries in 2 ranges (0 line(s) skipped)"
+    )
     assert ip_is_listed(kind="datacenter", ip="203.0.113.200") is True
     assert IpList.objects.get().source == str(path)
 
