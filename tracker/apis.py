@@ -592,8 +592,8 @@ class PartnerKeySandboxApi(APIView):
             "(with `http_status`, the status the real postback would answer), the conversion "
             "with its money, every cap's counter before and after, the ledger entries and the "
             "forwards that would be queued (an advertiser reads its own ledger lines, never the "
-            "affiliate's payout), and the campaign's fraud checks with their inputs. The key's IP allowlist and signature rule are not "
-            "applied (they are the partner server's)."
+            "affiliate's payout), and the campaign's fraud checks with their inputs. The key's "
+            "IP allowlist and signature rule are not applied (they are the partner server's)."
         ),
         request=InputSerializer,
         responses={
