@@ -22,6 +22,7 @@ from campaigns.events import (
     event_update,
     event_validate,
 )
+from campaigns.fraud_policy import fraud_policy_clean
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -198,7 +199,16 @@ class CampaignAdminForm(forms.ModelForm):
             "allow_multiple_conversions",
             "timezone",
             "allowed_countries",
+            "min_seconds_to_convert",
+            "fraud_policy",
         ]
+        help_texts = {
+            "fraud_policy": (
+                '{"actions": {"bot": "block", "too_fast": "reject"}, '
+                '"click_velocity_per_minute": 20, "conversion_velocity_per_day": 5} '
+                "(docs/fraud.md); {} turns the checks off."
+            )
+        }
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -217,6 +227,10 @@ class CampaignAdminForm(forms.ModelForm):
                 target = name if name in self.fields else None
                 for error in errors:
                     self.add_error(target, error)
+        else:
+            if "fraud_policy" in cleaned:
+                # Stored normalized, as the services store it (the click path relies on it).
+                cleaned["fraud_policy"] = fraud_policy_clean(cleaned["fraud_policy"])
         return cleaned
 
 
