@@ -532,7 +532,7 @@ class IpListAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     readonly_fields = ["kind", "name", "source", "loaded_at", "entry_count", "range_count"]
-    fields = readonly_fields
+    fields = ["kind", "name", "source", "loaded_at", "entry_count", "range_count"]
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Viewable (the detail page is read-only); never edited.

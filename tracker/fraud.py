@@ -202,7 +202,10 @@ def click_fraud_check(
     actions = fraud_policy_actions(policy)
     if not actions:
         return CLEAN_CLICK
-    listed = {IpListKind.DENY: deny_listed, IpListKind.DATACENTER: datacenter_listed}
+    listed: dict[str, bool | None] = {
+        IpListKind.DENY: deny_listed,
+        IpListKind.DATACENTER: datacenter_listed,
+    }
     signals: list[str] = []
     blocked = False
     for signal in CLICK_SIGNALS:

@@ -48,12 +48,12 @@ def _random_cidrs(rng: random.Random, count: int) -> list[str]:
     for _ in range(count):
         if rng.random() < 0.1:
             prefix = rng.randint(32, 64)
-            address = ipaddress.IPv6Address(rng.getrandbits(128))
-            lines.append(str(ipaddress.IPv6Network(f"{address}/{prefix}", strict=False)))
+            v6 = ipaddress.IPv6Address(rng.getrandbits(128))
+            lines.append(str(ipaddress.IPv6Network(f"{v6}/{prefix}", strict=False)))
         else:
             prefix = rng.randint(16, 32)
-            address = ipaddress.IPv4Address(rng.getrandbits(32))
-            lines.append(str(ipaddress.IPv4Network(f"{address}/{prefix}", strict=False)))
+            v4 = ipaddress.IPv4Address(rng.getrandbits(32))
+            lines.append(str(ipaddress.IPv4Network(f"{v4}/{prefix}", strict=False)))
     return lines
 
 
