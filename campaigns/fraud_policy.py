@@ -3,6 +3,7 @@
 Stored in `Campaign.fraud_policy`, always in the normalized shape `fraud_policy_clean` returns:
 
     {}                                      no fraud checks at all (the default)
+    {"bot": "block", "too_fast": "reject"}  accepted as input: the actions without thresholds
     {"actions": {"bot": "block", "too_fast": "reject"},
      "click_velocity_per_minute": 20, "conversion_velocity_per_day": 5,
      "alert_fraud_rejections_per_hour": 1}
@@ -69,6 +70,7 @@ THRESHOLDS: dict[str, tuple[int, int]] = {
     "alert_fraud_rejections_per_hour": (1, 1),
 }
 _KEYS = frozenset({"actions", *THRESHOLDS})
+_SIGNALS = frozenset({*CLICK_SIGNALS, *CONVERSION_SIGNALS})
 
 
 class FraudPolicyError(ValueError):
@@ -97,6 +99,12 @@ def fraud_policy_clean(raw: Any) -> dict[str, Any]:
         return {}
     if not isinstance(raw, Mapping):
         raise FraudPolicyError({"fraud_policy": "must be an object"})
+    if "actions" not in raw and any(key in _SIGNALS for key in raw):
+        # The shorthand `{"bot": "block", "too_fast": "reject"}`: signals at the top level.
+        raw = {
+            "actions": {key: value for key, value in raw.items() if key in _SIGNALS},
+            **{key: value for key, value in raw.items() if key not in _SIGNALS},
+        }
     problems: dict[str, str] = {}
     for key in raw:
         if key not in _KEYS:
@@ -136,9 +144,14 @@ def fraud_policy_clean(raw: Any) -> dict[str, Any]:
 
 
 def fraud_policy_actions(policy: Mapping[str, Any]) -> dict[str, str]:
-    """signal -> action of a stored (normalized) policy; allowed signals are absent."""
-    actions = policy.get("actions") if policy else None
-    return dict(actions) if isinstance(actions, Mapping) else {}
+    """signal -> action of a stored policy (normalized, or the shorthand with the signals at
+    the top level, as a row written without the services may hold)."""
+    if not policy:
+        return {}
+    actions = policy.get("actions")
+    if isinstance(actions, Mapping):
+        return dict(actions)
+    return {key: value for key, value in policy.items() if key in _SIGNALS}
 
 
 def fraud_policy_threshold(policy: Mapping[str, Any], key: str) -> int:

@@ -140,3 +140,14 @@ def test_the_api_reads_and_writes_the_policy(api_client):
         "alert_fraud_rejections_per_hour": 1,
     }
     assert good.json()["min_seconds_to_convert"] == 10
+
+
+def test_the_shorthand_with_signals_at_the_top_level_is_accepted():
+    assert fraud_policy_clean(
+        {"bot": "block", "too_fast": "reject", "click_velocity_per_minute": 9}
+    ) == {
+        "actions": {"bot": "block", "too_fast": "reject"},
+        "click_velocity_per_minute": 9,
+        "conversion_velocity_per_day": 5,
+        "alert_fraud_rejections_per_hour": 1,
+    }

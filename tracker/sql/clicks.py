@@ -209,7 +209,10 @@ inserted AS (
     SELECT {values} FROM link
     WHERE link.campaign_status = %s AND link.affiliate_status = %s AND link.access_status = %s
       AND link.allowed_countries = '[]'::jsonb AND NOT link.has_click_caps
-      AND NOT COALESCE(link.fraud_policy -> 'actions' ?| ARRAY[{click_signals}], FALSE)
+      AND NOT COALESCE(
+          COALESCE(link.fraud_policy -> 'actions', link.fraud_policy) ?| ARRAY[{click_signals}],
+          FALSE
+      )
     RETURNING id, is_unique
 )
 SELECT link.*, inserted.id, inserted.is_unique FROM link LEFT JOIN inserted ON TRUE

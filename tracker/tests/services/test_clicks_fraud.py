@@ -297,3 +297,17 @@ def test_the_legacy_click_route_checks_the_lists_itself():
     )
 
     assert (outcome.click.blocked_reason, outcome.click.fraud_signals) == ("fraud", ["deny_list"])
+
+
+def test_a_shorthand_policy_written_without_the_services_still_applies(django_assert_num_queries):
+    blocking = TrackingLinkFactory(campaign=CampaignFactory(fraud_policy={"bot": "block"}))
+    conversion_only = TrackingLinkFactory(
+        campaign=CampaignFactory(fraud_policy={"too_fast": "reject"})
+    )
+
+    blocked = _record(blocking, user_agent="")
+    with django_assert_num_queries(1):
+        passed = _record(conversion_only, user_agent="")
+
+    assert (blocked.click.blocked_reason, blocked.click.fraud_signals) == ("fraud", ["bot"])
+    assert (passed.click.blocked_reason, passed.click.fraud_signals) == ("", [])
