@@ -73,6 +73,7 @@ from forwarding.tests.factories import (
 )
 from payouts import services as payout_services
 from payouts.tests.factories import conversion_approve
+from tracker.models import IpList
 from tracker.tests.factories import ClickFactory, postback
 
 BASE_ROLES = ("anonymous", "admin", "advertiser_a", "advertiser_b", "affiliate_a", "affiliate_b")
@@ -203,6 +204,9 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
         ),
         "otp_static.staticdevice": lambda: StaticDevice.objects.create(
             user=User.objects.get(email=blacklisted_email), name="codes", confirmed=False
+        ),
+        "tracker.iplist": lambda: IpList.objects.create(
+            kind="deny", name="matrix", loaded_at=timezone.now()
         ),
         "core.auditentry": lambda: audit_record(
             actor=None,
@@ -1486,6 +1490,8 @@ ADMIN_MODELS = {
     "tracker.conversion": "no add or delete",
     "tracker.postbacklog": "no add or delete",
     "tracker.enduserpoints": "no add or delete",
+    # Add is the upload page; the detail page is read-only.
+    "tracker.iplist": "full",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
     "otp_totp.totpdevice": "no add",
