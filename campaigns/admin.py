@@ -22,6 +22,7 @@ from campaigns.events import (
     event_update,
     event_validate,
 )
+from campaigns.fraud_policy import fraud_policy_clean
 from campaigns.models import (
     AccessStatus,
     Campaign,
@@ -201,13 +202,20 @@ class CampaignAdminForm(forms.ModelForm):
             "timezone",
             "allowed_countries",
             "targeting",
+            "min_seconds_to_convert",
+            "fraud_policy",
         ]
         help_texts = {
             "targeting": (
                 'JSON, for example {"countries": {"include": ["US"]}, "device_types": '
                 '{"include": ["mobile"]}, "ip_deny": ["203.0.113.0/24"], "schedule": '
                 '{"days": [0, 1, 2, 3, 4], "hours": [8, 9, 10]}}; see docs/targeting.md.'
-            )
+            ),
+            "fraud_policy": (
+                '{"actions": {"bot": "block", "too_fast": "reject"}, '
+                '"click_velocity_per_minute": 20, "conversion_velocity_per_day": 5} '
+                "(docs/fraud.md); {} turns the checks off."
+            ),
         }
 
     def clean(self) -> dict[str, Any]:
@@ -231,6 +239,9 @@ class CampaignAdminForm(forms.ModelForm):
             if "targeting" in cleaned:
                 # Stored normalized, as the API stores it (valid: campaign_validate passed).
                 cleaned["targeting"] = targeting_clean(cleaned["targeting"])
+            if "fraud_policy" in cleaned:
+                # Stored normalized, as the services store it (the click path relies on it).
+                cleaned["fraud_policy"] = fraud_policy_clean(cleaned["fraud_policy"])
         return cleaned
 
 

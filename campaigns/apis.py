@@ -155,6 +155,10 @@ class CampaignOutputSerializer(serializers.Serializer):
     caps = CapSerializer(many=True, source="campaign_caps")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    fraud_policy = serializers.JSONField(
+        help_text="Fraud signal -> action, and the velocity thresholds (docs/fraud.md)."
+    )
+    min_seconds_to_convert = serializers.IntegerField()
 
     class Meta:
         ref_name = "Campaign"
@@ -357,6 +361,15 @@ class CampaignInputSerializer(serializers.Serializer):
         ),
     )
     caps = CapSerializer(many=True, required=False)
+    fraud_policy = serializers.JSONField(
+        required=False,
+        help_text=(
+            '`{"actions": {"bot": "block", "too_fast": "reject"}, '
+            '"click_velocity_per_minute": 20, "conversion_velocity_per_day": 5}` '
+            "(docs/fraud.md); `{}` turns fraud checks off."
+        ),
+    )
+    min_seconds_to_convert = serializers.IntegerField(min_value=0, required=False)
 
     class Meta:
         ref_name = "CampaignInput"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Advertiser, Affiliate, User
 from campaigns.events import campaign_default_event_sync
+from campaigns.fraud_policy import FraudPolicyError, fraud_policy_clean
 from campaigns.macros import LANDING_MACROS, TemplateError, template_validate
 from campaigns.models import (
     AccessStatus,
@@ -130,6 +131,13 @@ def _clean_countries(raw: Any) -> list[str]:
     return codes
 
 
+def _clean_fraud_policy(raw: Any) -> dict[str, Any]:
+    try:
+        return fraud_policy_clean(raw)
+    except FraudPolicyError as exc:
+        raise Invalid(str(exc)) from exc
+
+
 _FIELD_CLEANERS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "name": (clean_text(200, required=True), "invalid_name"),
     "description": (clean_text(20_000), "invalid_description"),
@@ -152,6 +160,8 @@ _FIELD_CLEANERS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "timezone": (_clean_timezone, "invalid_timezone"),
     "allowed_countries": (_clean_countries, "invalid_allowed_countries"),
     "targeting": (targeting_clean, "invalid_targeting"),
+    "fraud_policy": (_clean_fraud_policy, "invalid_fraud_policy"),
+    "min_seconds_to_convert": (_clean_int(minimum=0), "invalid_min_seconds_to_convert"),
 }
 
 _CREATE_DEFAULTS: dict[str, Any] = {
@@ -170,6 +180,8 @@ _CREATE_DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
     "allowed_countries": [],
     "targeting": {},
+    "fraud_policy": {},
+    "min_seconds_to_convert": 0,
 }
 
 

@@ -173,12 +173,15 @@ def operator_event_fraud_threshold(
     threshold: int,
     window_start: dt.datetime,
     window_end: dt.datetime,
+    now: dt.datetime | None = None,
 ) -> OperatorEvent | None:
     """`fraud.threshold`: a fraud rule counted more suspicious events than it allows.
 
-    Not emitted yet: no fraud rule exists; the rules will call this. Once per rule, affiliate,
-    campaign and window. data: `rule` (the rule's name), `affiliate_id`, `campaign_id` (null for
-    a rule across campaigns), `count`, `threshold`, `window_start`, `window_end` (ISO 8601).
+    Emitted by the conversion fraud checks (rule `conversion_fraud_rejections`: an affiliate's
+    conversions rejected for fraud on a campaign in one clock hour reached the campaign's
+    threshold; docs/fraud.md). Once per rule, affiliate, campaign and window. data: `rule` (the
+    rule's name), `affiliate_id`, `campaign_id` (null for a rule across campaigns), `count`,
+    `threshold`, `window_start`, `window_end` (ISO 8601).
     """
     return operator_event_emit(
         type=OperatorEventType.FRAUD_THRESHOLD,
@@ -194,4 +197,5 @@ def operator_event_fraud_threshold(
         dedupe_key=(
             f"fraud.threshold:{rule}:{affiliate_id}:{campaign_id or 0}:{window_start.isoformat()}"
         ),
+        now=now,
     )

@@ -12,6 +12,16 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import ApiKeyScope, PayoutMethod, Role
 from accounts.two_factor import otp_login_check
+from campaigns.fraud_policy import (
+    CLICK_ACTIONS,
+    CLICK_SIGNALS,
+    CONVERSION_ACTIONS,
+    CONVERSION_SIGNALS,
+    THRESHOLDS,
+    FraudAction,
+    fraud_policy_actions,
+    fraud_policy_threshold,
+)
 from campaigns.models import (
     EVENT_CODE_MAX_LENGTH,
     AccessStatus,
@@ -417,11 +427,18 @@ class CampaignForm(forms.Form):
     allowed_countries = forms.CharField(
         label="Countries", required=False, help_text="2-letter codes, comma separated; empty: all."
     )
+    min_seconds_to_convert = forms.CharField(
+        label="Minimum seconds from click to conversion",
+        initial="0",
+        required=False,
+        help_text="A conversion sooner than this is the too fast signal; 0: never.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         cap_fields_add(self, actions=CapAction.choices)
         targeting_fields_add(self)
+        fraud_fields_add(self)
 
     @property
     def cap_rows(self) -> list[list[forms.BoundField]]:
@@ -440,6 +457,14 @@ class CampaignForm(forms.Form):
             for part, label, choices in _TARGETING_LISTS
         ]
 
+    @property
+    def fraud_action_fields(self) -> list[forms.BoundField]:
+        return [self[f"fraud_{signal}"] for signal in (*CLICK_SIGNALS, *CONVERSION_SIGNALS)]
+
+    @property
+    def fraud_threshold_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in THRESHOLDS]
+
     @staticmethod
     def initial_from(campaign) -> dict:
         initial = {
@@ -454,6 +479,7 @@ class CampaignForm(forms.Form):
         initial["revshare_percent"] = money_text(initial["revshare_percent"])
         initial.update(caps_initial(campaign.campaign_caps))
         initial.update(targeting_initial(campaign.targeting or {}))
+        initial.update(fraud_initial(campaign.fraud_policy))
         return initial
 
     def service_data(self) -> dict:
@@ -468,7 +494,67 @@ class CampaignForm(forms.Form):
         ]
         data["caps"] = caps_data(self)
         data["targeting"] = targeting_data(self)
+        data["fraud_policy"] = fraud_policy_data(data)
+        if data["min_seconds_to_convert"] in ("", None):
+            del data["min_seconds_to_convert"]
         return data
+
+
+_FRAUD_LABELS = {
+    "bot": "Bot or empty user agent",
+    "deny_list": "IP in the deny list",
+    "datacenter": "IP in a data-center list",
+    "click_velocity": "Too many clicks from one IP per minute",
+    "too_fast": "Converted too fast",
+    "ip_mismatch": "Postback IP differs from the click's",
+    "conversion_velocity": "Too many conversions from one IP per day",
+}
+_THRESHOLD_LABELS = {
+    "click_velocity_per_minute": "Clicks per IP, link and minute",
+    "conversion_velocity_per_day": "Conversions per IP in 24 h",
+    "alert_fraud_rejections_per_hour": "Alert the operator at fraud rejections per hour",
+}
+
+
+def fraud_fields_add(form: forms.Form) -> None:
+    """One action choice per fraud signal (clicks: allow, flag, block; conversions: allow, flag,
+    hold, reject) and the policy's thresholds."""
+    for signal in (*CLICK_SIGNALS, *CONVERSION_SIGNALS):
+        actions = CLICK_ACTIONS if signal in CLICK_SIGNALS else CONVERSION_ACTIONS
+        form.fields[f"fraud_{signal}"] = forms.ChoiceField(
+            label=_FRAUD_LABELS[signal],
+            choices=[(action, FraudAction(action).label) for action in actions],
+            initial=FraudAction.ALLOW,
+            required=False,
+        )
+    for name, (default, minimum) in THRESHOLDS.items():
+        form.fields[name] = forms.IntegerField(
+            label=_THRESHOLD_LABELS[name], min_value=minimum, initial=default, required=False
+        )
+
+
+def fraud_initial(policy: dict) -> dict:
+    actions = fraud_policy_actions(policy)
+    initial: dict[str, Any] = {
+        f"fraud_{signal}": actions.get(signal, FraudAction.ALLOW)
+        for signal in (*CLICK_SIGNALS, *CONVERSION_SIGNALS)
+    }
+    initial.update({name: fraud_policy_threshold(policy, name) for name in THRESHOLDS})
+    return initial
+
+
+def fraud_policy_data(data: dict) -> dict:
+    """Take the fraud fields out of `data` as the campaign services' `fraud_policy` (a signal
+    left empty is allowed, a threshold left empty has its default)."""
+    actions = {
+        signal: data.pop(f"fraud_{signal}") or FraudAction.ALLOW
+        for signal in (*CLICK_SIGNALS, *CONVERSION_SIGNALS)
+    }
+    thresholds = {name: data.pop(name) for name in THRESHOLDS}
+    return {
+        "actions": actions,
+        **{name: value for name, value in thresholds.items() if value is not None},
+    }
 
 
 class LandingPageForm(forms.Form):

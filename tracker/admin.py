@@ -11,12 +11,16 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import OperationalError, connections, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from accounts.admin import PartnerLookupsMixin
@@ -27,6 +31,7 @@ from core.exceptions import ApplicationError
 from core.formatting import format_money, format_number
 from core.models import AuditSource
 from tracker.explain import conversion_trace
+from tracker.ip_lists import ip_list_delete, ip_list_load_file
 from tracker.models import (
     ChangeSource,
     Click,
@@ -34,6 +39,8 @@ from tracker.models import (
     ConversionHistory,
     ConversionStatus,
     EndUserPoints,
+    IpList,
+    IpListKind,
     PostbackLog,
 )
 
@@ -612,3 +619,87 @@ class EndUserPointsAdmin(ReadOnlyAdmin):
 
 # The reconciliation pages (upload, preview, apply, result file) and their model.
 from tracker import admin_reconciliations  # noqa: E402, F401
+
+
+class IpListUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=IpListKind.choices)
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="A list with this name and kind is replaced."
+    )
+    file = forms.FileField(label="File", help_text="Text, one address, CIDR or range per line.")
+    skip_invalid = forms.BooleanField(
+        label="Skip unusable lines",
+        required=False,
+        help_text="Load the usable lines and list the others; otherwise any refuses the file.",
+    )
+
+
+@admin.register(IpList)
+class IpListAdmin(admin.ModelAdmin):
+    """The operator's deny and data-center lists. Adding is the upload page (a file, loaded by
+    `ip_list_load_file`); a list is replaced by uploading it again under its name, never edited
+    row by row; deleting goes through `ip_list_delete`, which takes its addresses out of the
+    kind's union."""
+
+    list_display = ["name", "kind", "entry_count", "range_count", "loaded_at", "source"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    readonly_fields = ["kind", "name", "source", "loaded_at", "entry_count", "range_count"]
+    fields = ["kind", "name", "source", "loaded_at", "entry_count", "range_count"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Viewable (the detail page is read-only); never edited.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = IpListUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = ip_list_load_file(
+                    kind=form.cleaned_data["kind"],
+                    name=form.cleaned_data["name"],
+                    file=upload,
+                    source=upload.name,
+                    skip_invalid=form.cleaned_data["skip_invalid"],
+                    actor=request.user,
+                    audit_source=AuditSource.CONSOLE,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+                for lines in (exc.fields or {}).values():
+                    for line in lines:
+                        form.add_error(None, line)
+            else:
+                skipped = result.bad_lines
+                self.message_user(
+                    request,
+                    f"{result.ip_list}: {format_number(result.entries)} entries in "
+                    f"{format_number(result.ranges)} ranges loaded.",
+                    messages.SUCCESS,
+                )
+                if skipped:
+                    shown = "; ".join(
+                        f"line {number}: {text!r}" for number, text, _ in skipped[:20]
+                    )
+                    self.message_user(
+                        request, f"{len(skipped)} line(s) skipped: {shown}", messages.WARNING
+                    )
+                return redirect("admin:tracker_iplist_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Upload an IP list",
+            "form": form,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/tracker/iplist/upload.html", context)
+
+    def delete_model(self, request: HttpRequest, obj: IpList) -> None:
+        ip_list_delete(ip_list=obj, actor=request.user, audit_source=AuditSource.CONSOLE)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for ip_list in queryset.order_by("id"):
+            ip_list_delete(ip_list=ip_list, actor=request.user, audit_source=AuditSource.CONSOLE)

@@ -614,8 +614,8 @@ class PartnerKeySandboxApi(APIView):
             "(with `http_status`, the status the real postback would answer), the conversion "
             "with its money, every cap's counter before and after, the ledger entries and the "
             "forwards that would be queued (an advertiser reads its own ledger lines, never the "
-            "affiliate's payout). The key's IP allowlist and signature rule are not "
-            "applied (they are the partner server's)."
+            "affiliate's payout), and the campaign's fraud checks with their inputs. The key's "
+            "IP allowlist and signature rule are not applied (they are the partner server's)."
         ),
         request=InputSerializer,
         responses={
@@ -630,6 +630,7 @@ class PartnerKeySandboxApi(APIView):
                     "caps": serializers.ListField(child=serializers.DictField()),
                     "ledger_entries": serializers.ListField(child=serializers.DictField()),
                     "forwards": serializers.ListField(child=serializers.DictField()),
+                    "fraud": serializers.ListField(child=serializers.DictField()),
                 },
             ),
             **error_responses(400, 401, 403, 404),
@@ -688,7 +689,8 @@ class ClickExplainApi(APIView):
         summary="Where this click went, and why",
         description=(
             "The click's checks (campaign status, country targeting, the campaign's targeting "
-            "rules as they are now and the first one the click fails) with their inputs, where "
+            "rules as they are now and the first one the click fails, fraud signals) with their "
+            "inputs, where "
             "the visitor was sent and the conversions it brought. " + _EXPLAIN_VIEWS
         ),
         responses={200: OpenApiTypes.OBJECT, **error_responses(401, 403, 404)},

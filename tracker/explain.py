@@ -18,6 +18,7 @@ from campaigns.caps import cap_period_start
 from campaigns.models import Cap, CapCounter, CapScope, ConversionEvent, PricingRule
 from campaigns.pricing_rules import pricing_rule_describe, pricing_rules_ranked
 from core.exceptions import NotFoundError
+from tracker.fraud import click_fraud_trace, conversion_fraud_trace
 from tracker.models import Click, Conversion, PostbackLog
 from tracker.selectors import MARGIN, PAYOUT, REVENUE, click_list, conversion_get, money_visible
 from tracker.targeting import targeting_block_reason
@@ -212,6 +213,7 @@ def conversion_trace(*, conversion_id: int) -> dict[str, Any]:
             "original_currency": conversion.original_currency,
             "exchange_rate": _rate(conversion.exchange_rate),
             "created_at": conversion.created_at,
+            "fraud_signals": conversion.fraud_signals,
         },
         "click": {
             "click_id": click.click_id,
@@ -247,6 +249,7 @@ def conversion_trace(*, conversion_id: int) -> dict[str, Any]:
             != conversion.pricing_rule_id,
         },
         "caps": _caps_view(conversion=conversion),
+        "fraud": conversion_fraud_trace(conversion),
         "history": _history_view(conversion),
     }
     return trace
@@ -317,6 +320,8 @@ def click_explain(*, viewer: User, click_id: str) -> dict[str, Any]:
                     timezone=campaign.timezone,
                 ),
             },
+            "fraud_signals": click.fraud_signals,
+            "fraud": click_fraud_trace(click),
         },
         "conversions": conversions,
     }

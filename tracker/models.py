@@ -422,3 +422,73 @@ class ReconciliationRow(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line or '-'}: {self.row_class}"
+
+
+class IpListKind(models.TextChoices):
+    DENY = "deny", "Deny list"
+    DATACENTER = "datacenter", "Data-center list"
+
+
+class IpList(models.Model):
+    """An operator's CIDR list (deny or data-center), loaded from a file by `ip_list_load`.
+
+    Its own ranges are `IpListRange`; what the click path reads is `IpRange`, the union of every
+    list of the kind (see `tracker.ip_lists`).
+    """
+
+    kind = models.CharField(max_length=16, choices=IpListKind.choices)
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=500, blank=True, help_text="The file it was loaded from.")
+    loaded_at = models.DateTimeField()
+    entry_count = models.PositiveIntegerField(default=0, help_text="Addresses and CIDRs loaded.")
+    range_count = models.PositiveIntegerField(default=0, help_text="Ranges once merged.")
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = "IP list"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="ip_list_kind_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class IpListRange(models.Model):
+    """One range of one list, merged with the list's other ranges: the list's own content, from
+    which the kind's `IpRange` union is rebuilt when a list of the kind changes.
+
+    `start` and `end` (inclusive) are 16-byte big-endian addresses, IPv4 mapped into IPv6
+    (`::ffff:a.b.c.d`), so bytes compare like addresses on PostgreSQL (bytea) and SQLite (blob).
+    """
+
+    ip_list = models.ForeignKey(IpList, on_delete=models.CASCADE, related_name="ranges")
+    start_key = models.BinaryField(max_length=16)
+    end_key = models.BinaryField(max_length=16)
+
+    class Meta:
+        verbose_name = "IP list range"
+
+    def __str__(self) -> str:
+        return f"{self.ip_list_id}: {bytes(self.start_key).hex()}-{bytes(self.end_key).hex()}"
+
+
+class IpRange(models.Model):
+    """The union of every list of a kind as non-overlapping ranges, so one index probe answers
+    "is this address listed": the last range starting at or before it, then its `end_key`."""
+
+    kind = models.CharField(max_length=16, choices=IpListKind.choices)
+    start_key = models.BinaryField(max_length=16)
+    end_key = models.BinaryField(max_length=16)
+
+    class Meta:
+        verbose_name = "IP range"
+        constraints = [
+            # Also the lookup's index: (kind, start) read backwards from the address.
+            models.UniqueConstraint(
+                fields=["kind", "start_key"], name="ip_range_kind_start_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {bytes(self.start_key).hex()}-{bytes(self.end_key).hex()}"

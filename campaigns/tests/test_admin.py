@@ -123,6 +123,7 @@ def test_campaign_add_form_refuses_what_the_api_refuses(client):
         "hold_days": "0",
         "timezone": "UTC",
         "allowed_countries": "[]",
+        "min_seconds_to_convert": "0",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
         "landing_pages-TOTAL_FORMS": "0",
@@ -143,6 +144,53 @@ def test_campaign_add_form_refuses_what_the_api_refuses(client):
     assert (campaign.name, campaign.payout_amount) == ("From admin", Decimal("1.5000"))
 
 
+def test_campaign_add_form_validates_and_normalizes_the_fraud_policy(client):
+    advertiser = AdvertiserFactory()
+    data = {
+        "advertiser": advertiser.pk,
+        "name": "From admin",
+        "landing_url": "https://adv.example/?c={click_id}",
+        "fallback_url": "",
+        "currency": "USD",
+        "payout_type": "fixed",
+        "payout_amount": "1.5",
+        "revshare_percent": "0",
+        "default_revenue": "0",
+        "visibility": "public",
+        "attribution_window_hours": "720",
+        "hold_days": "0",
+        "timezone": "UTC",
+        "allowed_countries": "[]",
+        "min_seconds_to_convert": "30",
+        "caps-TOTAL_FORMS": "0",
+        "caps-INITIAL_FORMS": "0",
+    }
+
+    refused = client.post(
+        _url(Campaign, "add"), {**data, "fraud_policy": '{"actions": {"bot": "reject"}}'}
+    )
+    accepted = client.post(
+        _url(Campaign, "add"),
+        {**data, "fraud_policy": '{"actions": {"bot": "block", "datacenter": "allow"}}'},
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "fraud_policy": [
+            "actions.bot: 'reject' is not an action for a click signal; choose allow, flag, block"
+        ]
+    }
+    assert accepted.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.min_seconds_to_convert == 30
+    assert campaign.fraud_policy == {
+        "actions": {"bot": "block"},
+        "click_velocity_per_minute": 20,
+        "conversion_velocity_per_day": 5,
+        "alert_fraud_rejections_per_hour": 1,
+    }
+
+
 def test_campaign_add_form_reads_amounts_and_cap_limits_as_plain_decimals_only(client):
     advertiser = AdvertiserFactory()
     data = {
@@ -160,6 +208,7 @@ def test_campaign_add_form_reads_amounts_and_cap_limits_as_plain_decimals_only(c
         "hold_days": "0",
         "timezone": "UTC",
         "allowed_countries": "[]",
+        "min_seconds_to_convert": "0",
         "caps-TOTAL_FORMS": "1",
         "caps-INITIAL_FORMS": "0",
         "landing_pages-TOTAL_FORMS": "0",

@@ -59,6 +59,8 @@ def owner_body(campaign: Campaign, **changes) -> dict:
         "caps": [],
         "created_at": iso(campaign.created_at),
         "updated_at": iso(campaign.updated_at),
+        "fraud_policy": {},
+        "min_seconds_to_convert": 0,
     }
     body.update(changes)
     return body
@@ -319,6 +321,8 @@ def test_advertiser_creates_a_campaign_with_caps():
         ],
         "created_at": iso(campaign.created_at),
         "updated_at": iso(campaign.updated_at),
+        "fraud_policy": {},
+        "min_seconds_to_convert": 0,
     }
     assert list(
         Cap.objects.filter(campaign=campaign).values_list("scope", "period", "metric", "limit")

@@ -62,6 +62,7 @@ def _admin_post(campaign: Campaign, **changes) -> dict:
         "auto_approve_after_hours": "",
         "timezone": campaign.timezone,
         "allowed_countries": "[]",
+        "min_seconds_to_convert": str(campaign.min_seconds_to_convert),
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
         "landing_pages-TOTAL_FORMS": "0",

@@ -24,6 +24,7 @@ from config.settings.components.database import *  # noqa: F403
 from config.settings.components.devtools import *  # noqa: F403
 from config.settings.components.drf import *  # noqa: F403
 from config.settings.components.email import *  # noqa: F403
+from config.settings.components.fraud import *  # noqa: F403
 from config.settings.components.logging import *  # noqa: F403
 from config.settings.components.money import *  # noqa: F403
 from config.settings.components.reporting import *  # noqa: F403

@@ -78,6 +78,7 @@ from payouts import services as payout_services
 from payouts.exchange_rates import exchange_rate_set
 from payouts.ledger import ledger_adjustment_post
 from payouts.tests.factories import conversion_approve, payout_method_add
+from tracker.models import IpList
 from tracker.services.reconciliations import reconciliation_create
 from tracker.tests.factories import ClickFactory, postback
 
@@ -254,6 +255,9 @@ def _admin_objects(*, blacklisted_email: str) -> dict[str, Any]:
             amount=Decimal("1"),
             reason="matrix",
             actor=None,
+        ),
+        "tracker.iplist": lambda: IpList.objects.create(
+            kind="deny", name="matrix", loaded_at=timezone.now()
         ),
         "core.auditentry": lambda: audit_record(
             actor=None,
@@ -1761,6 +1765,8 @@ ADMIN_MODELS = {
     "tracker.enduserpoints": "no add or delete",
     # Added by uploading a file (its add page); kept as the record of what was applied.
     "tracker.reconciliation": "no delete",
+    # Add is the upload page; the detail page is read-only.
+    "tracker.iplist": "full",
     "forwarding.postbackendpoint": "no add or delete",
     "forwarding.delivery": "no add or delete",
     "otp_totp.totpdevice": "no add",

@@ -5,17 +5,20 @@ The redirect is the hottest path of the network. Its SQL is written once, by han
 compile cost was larger than the queries'): on PostgreSQL a click that nothing can block is one
 statement (the link read and the INSERT together), any other click the link read, then the
 rules below, then the INSERT, whose `is_unique` is computed inside the statement by a NOT EXISTS
-on the `click_unique_lookup` index. Campaigns with click-blocking caps add the cap reads.
+on the `click_unique_lookup` index. Campaigns with click-blocking caps add the cap reads;
+campaigns whose fraud policy names a click signal take the second path too (`tracker.fraud`: the
+IP-list answers come with the link read, velocity is a cache counter, not a database write).
 Nothing else happens on the request, and no model instance is built: the link is read into a
 tuple and the click is a dict of values until someone asks for `ClickOutcome.click` (the view
 does not).
 
 A blocked click (campaign paused or archived, affiliate or access not approved, country not
 in `allowed_countries`, the campaign's targeting rules failed (`tracker.targeting`), click-blocking
-cap used up) is still recorded, with its `blocked_reason`, and is sent to the campaign's fallback
-URL, else `settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers 404). A click that is
-not blocked goes to the campaign's landing page pinned by the link's `lp`, else one drawn by
-weight, else the campaign's `landing_url` (`campaigns.landing_pages.landing_page_pick`).
+cap used up, a fraud signal the campaign blocks (`tracker.fraud`)) is still recorded, with its
+`blocked_reason`, and is sent to the campaign's fallback URL, else
+`settings.DEFAULT_FALLBACK_URL`, else nowhere (the view answers 404). A click that is not blocked
+goes to the campaign's landing page pinned by the link's `lp`, else one drawn by weight, else the
+campaign's `landing_url` (`campaigns.landing_pages.landing_page_pick`).
 
 Every click records the device type, OS and browser of its user agent (`tracker.devices`, cached
 per agent).
@@ -54,6 +57,7 @@ from core.exceptions import ApplicationError
 from core.sql import hot_connection
 from core.tokens import new_click_id
 from tracker.devices import device_parse
+from tracker.fraud import click_fraud_check
 from tracker.models import BlockedReason, Click
 from tracker.sql.clicks import (
     ClickValues,
@@ -187,6 +191,7 @@ def _link_queryset() -> "QuerySet[WithAnnotations[TrackingLink, LinkAnnotations]
             "campaign__attribution_window_hours",
             "campaign__targeting",
             "affiliate__status",
+            "campaign__fraud_policy",
         )
         .annotate(access_status=Subquery(access_status), has_click_caps=Exists(has_click_caps))
     )
@@ -293,9 +298,28 @@ def _link_values_add(
         browser=values["browser"],
         ip=values["ip"],
     )
+    if link.fraud_policy and not values["blocked_reason"]:
+        _fraud_apply(values, link=link, now=now)
     if link.landing_pages and not values["blocked_reason"]:
         page = landing_page_pick(link.landing_pages, pinned=values["extra"].get("lp"), rng=rng)
         values["landing_page_id"] = page[0] if page else None
+
+
+def _fraud_apply(values: ClickValues, *, link: LinkContext, now: dt.datetime) -> None:
+    """The campaign's fraud policy (`tracker.fraud`): signals recorded, maybe blocked."""
+    verdict = click_fraud_check(
+        policy=link.fraud_policy,
+        link_id=link.link_id,
+        ip=values["ip"],
+        user_agent=values["user_agent"],
+        device_type=values["device_type"],
+        deny_listed=link.deny_listed,
+        datacenter_listed=link.datacenter_listed,
+        now=now,
+    )
+    values["fraud_signals"] = verdict.signals
+    if verdict.blocked:
+        values["blocked_reason"] = BlockedReason.FRAUD
 
 
 def _redirect_url(*, click: ClickValues, link: LinkContext) -> str | None:
@@ -358,7 +382,7 @@ def click_record(
     if hot_connection().vendor == "postgresql":
         link = click_record_fast(token, values)
     else:
-        link = link_by_token(token)
+        link = link_by_token(token, ip)
     if link is None:
         raise ApplicationError("Unknown tracking link.", code="unknown_link", status=404)
     if "id" not in values:

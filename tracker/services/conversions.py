@@ -24,14 +24,22 @@ from django.utils import timezone
 from accounts.models import User
 from campaigns.caps import caps_consume
 from campaigns.events import event_for_postback
+from campaigns.fraud_policy import fraud_policy_threshold
 from campaigns.models import Campaign, ConversionEvent, EventInitialStatus, PartnerKey
 from campaigns.pricing_rules import pricing_rule_candidates
 from core.audit import audit_record
 from core.exceptions import ApplicationError, NotFoundError
 from core.models import AuditSource
+from core.operator_events import operator_event_fraud_threshold
 from core.sql import execute_fetchone, model_insert
 from payouts.exchange_rates import exchange_rate_for, money_convert
 from payouts.ledger import ledger_conversion_status_changed
+from tracker.fraud import (
+    HOLD_REASON_PREFIX,
+    REJECT_REASON_PREFIX,
+    conversion_fraud_decide,
+    is_fraud_hold,
+)
 from tracker.models import (
     ChangeSource,
     Click,
@@ -477,6 +485,15 @@ def _conversion_update(
     ):
         # The partner repeating a postback we refused gets the same answer again.
         return RecordOutcome("rejected", existing, existing.reason)
+    if existing.status == ConversionStatus.REJECTED and existing.reason.startswith(
+        REJECT_REASON_PREFIX
+    ):
+        # Rejected by the fraud policy: as final for the partner as our other refusals.
+        return RecordOutcome("rejected", existing, existing.reason)
+    if is_fraud_hold(existing) and requested == ConversionStatus.APPROVED:
+        # Held by the fraud policy: an admin or the advertiser decides, not the partner.
+        fields.warnings.append("held for review by the campaign's fraud policy; stays pending")
+        return RecordOutcome("duplicate", existing)
     if (
         not fields.status_given
         and requested == EventInitialStatus.PENDING
@@ -587,6 +604,18 @@ def conversion_record(
         status, reason = ConversionStatus.REJECTED, REASON_CLICK_BLOCKED
     elif now - click.created_at > dt.timedelta(hours=campaign.attribution_window_hours):
         status, reason = ConversionStatus.REJECTED, REASON_OUTSIDE_ATTRIBUTION_WINDOW
+    fraud_signals: list[str] = []
+    if campaign.fraud_policy and status != ConversionStatus.REJECTED:
+        verdict = conversion_fraud_decide(
+            campaign=campaign,
+            click=click,
+            postback_ip=fields.ip,
+            conversion_ip=fields.ip or (click.ip or ""),
+            now=now,
+        )
+        fraud_signals = verdict.signals
+        if verdict.status:
+            status, reason = verdict.status, verdict.reason
     country = fields.country or click.country
     rules = (
         pricing_rule_candidates(
@@ -629,6 +658,7 @@ def conversion_record(
         user_agent=fields.user_agent or click.user_agent,
         sub_ids=fields.sub_ids,
         custom_data=fields.custom_data,
+        fraud_signals=fraud_signals,
         created_at=now,
         updated_at=now,
         approved_at=now if status == ConversionStatus.APPROVED else None,
@@ -682,8 +712,42 @@ def conversion_record(
         partner_status=fields.partner_status,
     )
     if conversion.status == ConversionStatus.REJECTED:
+        if conversion.reason.startswith(REJECT_REASON_PREFIX):
+            _fraud_rejections_alert(conversion=conversion, now=now)
         return RecordOutcome("rejected", conversion, conversion.reason)
     return RecordOutcome("created", conversion)
+
+
+FRAUD_ALERT_RULE = "conversion_fraud_rejections"
+
+
+def _fraud_rejections_alert(*, conversion: Conversion, now: dt.datetime) -> None:
+    """The operator's `fraud.threshold` event, once per campaign, affiliate and clock hour, when
+    the affiliate's conversions rejected for fraud on the campaign reach the policy's
+    `alert_fraud_rejections_per_hour`. Counted only when one is rejected (rare), in the same
+    transaction: the event exists exactly when the rejection committed."""
+    campaign = conversion.campaign
+    threshold = fraud_policy_threshold(campaign.fraud_policy, "alert_fraud_rejections_per_hour")
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    count = Conversion.objects.filter(
+        campaign_id=campaign.pk,
+        affiliate_id=conversion.affiliate_id,
+        created_at__gte=hour,
+        created_at__lt=hour + dt.timedelta(hours=1),
+        status=ConversionStatus.REJECTED,
+        reason__startswith=REJECT_REASON_PREFIX,
+    ).count()
+    if count >= threshold:
+        operator_event_fraud_threshold(
+            rule=FRAUD_ALERT_RULE,
+            affiliate_id=conversion.affiliate_id,
+            campaign_id=campaign.pk,
+            count=count,
+            threshold=threshold,
+            window_start=hour,
+            window_end=hour + dt.timedelta(hours=1),
+            now=now,
+        )
 
 
 # --- auto-approval (scheduled) -----------------------------------------------------------------
@@ -708,6 +772,8 @@ def conversion_auto_approve(*, conversion_id: int, now: dt.datetime | None = Non
         .first()
     )
     if conversion is None or conversion.status != ConversionStatus.PENDING:
+        return False
+    if is_fraud_hold(conversion):
         return False
     hours = conversion.campaign.auto_approve_after_hours
     if hours is None or conversion.created_at > now - dt.timedelta(hours=hours):
@@ -736,7 +802,8 @@ def conversions_auto_approve_due(*, now: dt.datetime | None = None) -> int:
             campaign_id=campaign_id,
             status=ConversionStatus.PENDING,
             created_at__lte=now - dt.timedelta(hours=hours),
-        ).order_by("created_at")
+        ).exclude(reason__startswith=HOLD_REASON_PREFIX)
+        due = due.order_by("created_at")
         for conversion_id in list(due.values_list("pk", flat=True)[:AUTO_APPROVE_BATCH]):
             if conversion_auto_approve(conversion_id=conversion_id, now=now):
                 approved += 1

@@ -24,6 +24,7 @@ from campaigns.models import Cap, CapCounter, PartnerKey
 from core.exceptions import ApplicationError
 from forwarding.models import Delivery
 from payouts.models import LedgerEntry, OwnerType
+from tracker.fraud import conversion_fraud_trace
 from tracker.models import Conversion
 from tracker.postback_params import ENDPOINT_SANDBOX, PostbackInbound
 from tracker.services.postbacks import postback_receive
@@ -34,8 +35,8 @@ SANDBOX_MAX_PARAMS = 100
 @dataclass
 class SandboxReport:
     """What the postback would have done: `result` (or `error`), the conversion, its event and
-    pricing rule, the money, every cap's counter before and after, the ledger entries and the
-    forwards that would be queued."""
+    pricing rule, the money, every cap's counter before and after, the ledger entries, the
+    forwards that would be queued and the fraud checks with their inputs."""
 
     result: str = ""
     reason: str = ""
@@ -45,6 +46,7 @@ class SandboxReport:
     ledger_entries: list[dict[str, Any]] = field(default_factory=list)
     forwards: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fraud: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _money(amount: Decimal) -> str:
@@ -92,6 +94,7 @@ def _conversion_view(conversion: Conversion) -> dict[str, Any]:
         "transaction_id": conversion.transaction_id,
         "status": conversion.status,
         "reason": conversion.reason,
+        "fraud_signals": conversion.fraud_signals,
         "currency": conversion.currency,
         "revenue": _money(conversion.revenue),
         "payout": _money(conversion.payout),
@@ -142,10 +145,11 @@ def postback_sandbox(
         result = postback_receive(inbound=inbound, now=now)
         report.result, report.reason, report.error = result.result, result.reason, result.error
         if result.conversion is not None:
-            conversion = Conversion.objects.select_related("click", "event").get(
+            conversion = Conversion.objects.select_related("click", "event", "campaign").get(
                 pk=result.conversion.pk
             )
             report.conversion = _conversion_view(conversion)
+            report.fraud = conversion_fraud_trace(conversion)
         caps_after = _cap_usage(partner_key=partner_key, now=now)
         report.caps = [
             {**after, "used_before": caps_before.get(cap_id, {}).get("used", {})}
@@ -216,4 +220,5 @@ def sandbox_report_view(*, report: SandboxReport, viewer: User) -> dict[str, Any
         else [cap for cap in report.caps if cap["metric"] != "payout"],
         "ledger_entries": entries,
         "forwards": report.forwards,
+        "fraud": report.fraud,
     }

@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from accounts.models import Affiliate, ApprovalStatus
+from campaigns.fraud_policy import CLICK_SIGNALS
 from campaigns.landing_pages import PageChoice
 from campaigns.models import (
     AccessStatus,
@@ -24,7 +25,8 @@ from campaigns.models import (
     TrackingLink,
 )
 from core.sql import column_of, execute_fetchone, execute_returning, hot_connection, prepared
-from tracker.models import Click
+from tracker.ip_lists import ip_key, ip_listed_sql
+from tracker.models import Click, IpListKind
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -61,6 +63,11 @@ class LinkContext(NamedTuple):
     attribution_window_hours: int  # the `cl_cid` cookie's lifetime
     targeting: dict[str, Any]  # `campaigns.targeting`; {} when the campaign has no rules
     landing_pages: list[PageChoice]  # the campaign's active pages, by id
+    # Fraud (tracker.fraud): the campaign's policy, and whether the click's IP is in the deny
+    # and data-center lists (None: not read with the link; the fraud check looks them up).
+    fraud_policy: dict
+    deny_listed: bool | None = None
+    datacenter_listed: bool | None = None
 
     @classmethod
     def of(cls, link: "WithAnnotations[TrackingLink, LinkAnnotations]") -> "LinkContext":
@@ -87,6 +94,7 @@ class LinkContext(NamedTuple):
                 .order_by("id")
                 .values_list("id", "url", "weight")
             ),
+            fraud_policy=campaign.fraud_policy or {},
         )
 
 
@@ -102,7 +110,10 @@ SELECT link.id, link.campaign_id, link.affiliate_id,
        ),
        campaign.attribution_window_hours,
        campaign.targeting,
-       ({{landing_pages}})
+       ({{landing_pages}}),
+       campaign.fraud_policy,
+       {ip_listed_sql(IpListKind.DENY)},
+       {ip_listed_sql(IpListKind.DATACENTER)}
 FROM {TrackingLink._meta.db_table} link
 JOIN {Campaign._meta.db_table} campaign ON campaign.id = link.campaign_id
 JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_id
@@ -124,7 +135,7 @@ _LINK_BY_TOKEN_SQLITE = _LINK_SQL.format(
     landing_pages="SELECT json_group_array(json_array(page.id, page.url, page.weight))"
     f" {_PAGES_FROM}"
 )
-_LINK_COLUMN_COUNT = 15
+_LINK_WIDTH = 18  # the columns of `_LINK_BY_TOKEN_SQL`
 
 
 def _json(value: Any) -> Any:
@@ -142,19 +153,38 @@ def _link_context(row: tuple) -> LinkContext:
         if row[14] in (None, "[]")
         else sorted((int(id_), url, int(weight)) for id_, url, weight in _json(row[14]))
     )
+    policy = _FRAUD_POLICY.from_db_value(row[15], _FRAUD_POLICY.cached_col, db)
     return LinkContext._make(
-        (*row[:7], countries or [], *row[8:11], bool(row[11]), row[12], targeting or {}, pages)
+        (
+            *row[:7],
+            countries or [],
+            *row[8:11],
+            bool(row[11]),
+            row[12],
+            targeting or {},
+            pages,
+            policy or {},
+            bool(row[16]),
+            bool(row[17]),
+        )
     )
 
 
-def link_by_token(token: str) -> LinkContext | None:
-    """What the click needs about the link `token`, in one prepared statement."""
+def _link_params(token: str, ip: str | None) -> list[object]:
+    """The bound values of `_LINK_BY_TOKEN_SQL`, in order."""
+    key = ip_key(ip)
+    return [str(CapAction.BLOCK_CLICKS), key, key, key, key, token]
+
+
+def link_by_token(token: str, ip: str | None = None) -> LinkContext | None:
+    """What the click from `ip` needs about the link `token`, in one prepared statement."""
     sql = _LINK_BY_TOKEN_SQL if hot_connection().vendor == "postgresql" else _LINK_BY_TOKEN_SQLITE
-    row = execute_fetchone(sql, [str(CapAction.BLOCK_CLICKS), token])
+    row = execute_fetchone(sql, _link_params(token, ip))
     return None if row is None else _link_context(row)
 
 
 _ALLOWED_COUNTRIES = Campaign._meta.get_field("allowed_countries")
+_FRAUD_POLICY = Campaign._meta.get_field("fraud_policy")
 _INSERT_FIELDS = [field for field in Click._meta.concrete_fields if not field.primary_key]
 _IS_UNIQUE = Click._meta.get_field("is_unique")
 # Table and column names come from our models; every value is a bound parameter.
@@ -206,7 +236,8 @@ def click_insert(values: ClickValues) -> None:
 _LINK_COLUMNS = (
     "id, campaign_id, affiliate_id, campaign_status, landing_url, fallback_url, external_offer_id,"
     " allowed_countries, timezone, affiliate_status, access_status, has_click_caps,"
-    " attribution_window_hours, targeting, landing_pages"
+    " attribution_window_hours, targeting, landing_pages, fraud_policy, deny_listed,"
+    " datacenter_listed"
 )
 _FROM_LINK = {
     "link_id": "link.id",
@@ -221,12 +252,17 @@ inserted AS (
     WHERE link.campaign_status = %s AND link.affiliate_status = %s AND link.access_status = %s
       AND link.allowed_countries = '[]'::jsonb AND NOT link.has_click_caps
       AND link.targeting = '{{}}'::jsonb AND link.landing_pages = '[]'::jsonb
+      AND NOT COALESCE(
+          COALESCE(link.fraud_policy -> 'actions', link.fraud_policy) ?| ARRAY[{click_signals}],
+          FALSE
+      )
     RETURNING id, is_unique
 )
 SELECT link.*, inserted.id, inserted.is_unique FROM link LEFT JOIN inserted ON TRUE
 """.format(  # noqa: S608 - table and column names come from our models; values are bound
     link_columns=_LINK_COLUMNS,
     link_sql=_LINK_BY_TOKEN_SQL,
+    click_signals=", ".join(f"'{signal}'" for signal in CLICK_SIGNALS),
     table=Click._meta.db_table,
     columns=", ".join(column_of(field) for field in _INSERT_FIELDS),
     values=", ".join(
@@ -271,7 +307,7 @@ def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
         )
     )
     since = db.ops.adapt_datetimefield_value(values["created_at"] - UNIQUENESS_WINDOW)
-    params: list[object] = [str(CapAction.BLOCK_CLICKS), token]
+    params = _link_params(token, values["ip"])
     for field in _INSERT_FIELDS:
         if field.attname in bound:
             params.append(bound[field.attname])
@@ -281,11 +317,11 @@ def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
     row = execute_fetchone(_CLICK_FAST_SQL, params)
     if row is None:
         return None
-    link = _link_context(row[:_LINK_COLUMN_COUNT])
-    if row[_LINK_COLUMN_COUNT] is not None:
+    link = _link_context(row[:_LINK_WIDTH])
+    if row[_LINK_WIDTH] is not None:
         values["link_id"] = link.link_id
         values["affiliate_id"] = link.affiliate_id
         values["campaign_id"] = link.campaign_id
         values["blocked_reason"] = ""
-        values["id"], values["is_unique"] = row[_LINK_COLUMN_COUNT], bool(row[16])
+        values["id"], values["is_unique"] = row[_LINK_WIDTH], bool(row[_LINK_WIDTH + 1])
     return link

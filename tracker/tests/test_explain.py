@@ -138,6 +138,37 @@ def test_a_click_is_explained_with_its_checks_and_conversions(net):
             "targeting": {},
             "targeting_failed": None,
         },
+        "fraud_signals": [],
+        "fraud": [
+            {
+                "signal": "bot",
+                "action": "allow",
+                "detected": False,
+                "recorded": False,
+                "inputs": {"user_agent": "Mozilla/5.0 (test)", "device_type": ""},
+            },
+            {
+                "signal": "deny_list",
+                "action": "allow",
+                "detected": False,
+                "recorded": False,
+                "inputs": {"ip": "203.0.113.10", "list": "deny"},
+            },
+            {
+                "signal": "datacenter",
+                "action": "allow",
+                "detected": False,
+                "recorded": False,
+                "inputs": {"ip": "203.0.113.10", "list": "datacenter"},
+            },
+            {
+                "signal": "click_velocity",
+                "action": "allow",
+                "detected": None,
+                "recorded": False,
+                "inputs": {"ip": "203.0.113.10", "per_minute_limit": 20},
+            },
+        ],
     }
     assert [(c["event"], c["status"]) for c in trace["conversions"]] == [("lead", "approved")]
 

@@ -98,6 +98,7 @@ def test_a_created_postback_in_the_sandbox_leaves_nothing_and_answers_what_the_r
         "transaction_id": "O-1",
         "status": "approved",
         "reason": "",
+        "fraud_signals": [],
         "currency": "USD",
         "revenue": "10.0000",
         "payout": "4.0000",
