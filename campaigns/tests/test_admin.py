@@ -164,6 +164,8 @@ def test_campaign_add_form_validates_and_normalizes_the_fraud_policy(client):
         "min_seconds_to_convert": "30",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
+        "landing_pages-TOTAL_FORMS": "0",
+        "landing_pages-INITIAL_FORMS": "0",
     }
 
     refused = client.post(
@@ -574,6 +576,7 @@ def test_campaign_admin_edits_targeting_json_with_the_api_rules(client, objects)
         "auto_approve_after_hours": "",
         "timezone": "UTC",
         "allowed_countries": "[]",
+        "min_seconds_to_convert": "0",
         "caps-TOTAL_FORMS": "0",
         "caps-INITIAL_FORMS": "0",
         "landing_pages-TOTAL_FORMS": "0",
