@@ -78,7 +78,10 @@ class LinkContext(NamedTuple):
         )
 
 
-_LINK_BY_TOKEN_SQL = f"""
+# What a click reads about a link, without the WHERE: `_LINK_BY_TOKEN_SQL` adds the token,
+# `tracker.sql.smart_links` the affiliate's links of a smart link's campaigns. Columns in the
+# order of `LinkContext` (`_link_context` parses them); the one bound parameter is CapAction.
+_LINK_SELECT_SQL = f"""
 SELECT link.id, link.campaign_id, link.affiliate_id,
        campaign.status, campaign.landing_url, campaign.fallback_url, campaign.external_offer_id,
        campaign.allowed_countries, campaign.timezone,
@@ -94,12 +97,12 @@ JOIN {Campaign._meta.db_table} campaign ON campaign.id = link.campaign_id
 JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_id
 LEFT JOIN {CampaignAccess._meta.db_table} access
        ON access.campaign_id = link.campaign_id AND access.affiliate_id = link.affiliate_id
-WHERE link.token = %s
 """  # noqa: S608 - table names come from our models; values are bound parameters
+_LINK_BY_TOKEN_SQL = _LINK_SELECT_SQL + "WHERE link.token = %s\n"
 
 
 def _link_context(row: tuple) -> LinkContext:
-    """From the columns of `_LINK_BY_TOKEN_SQL`, in order."""
+    """From the columns of `_LINK_SELECT_SQL`, in order."""
     countries = _ALLOWED_COUNTRIES.from_db_value(
         row[7], _ALLOWED_COUNTRIES.cached_col, hot_connection()
     )

@@ -1,0 +1,63 @@
+"""The smart link redirect's one read: the smart link and, per entry in priority order, the
+affiliate's tracking link for the entry's campaign with everything a click reads about a link.
+
+The link part is the click's own SELECT (`tracker.sql.clicks._LINK_SELECT_SQL`), used as a
+derived table joined on (campaign, affiliate), and its columns are parsed by the click's own
+`_link_context`: whatever the click learns to read about a link, a smart link's candidates read
+too, in the same statement. Its columns come last in each row (`candidate.*`), so columns added
+to it never move the smart link's.
+"""
+
+from typing import NamedTuple
+
+from campaigns.models import CapAction, SmartLink, SmartLinkEntry
+from core.sql import execute_fetchall
+from tracker.sql.clicks import _LINK_SELECT_SQL, LinkContext, _link_context
+
+
+class SmartLinkCandidate(NamedTuple):
+    priority: int
+    weight: int
+    link: LinkContext
+
+
+class SmartLinkContext(NamedTuple):
+    smart_link_id: int
+    affiliate_id: int
+    catch_all_url: str
+    # Priority order (then entry order); entries without a tracking link are left out.
+    candidates: list[SmartLinkCandidate]
+
+
+# The candidate's columns are named after the link's (`link.campaign_id` -> `campaign_id`).
+_SMART_LINK_SQL = f"""
+SELECT smart.id, smart.affiliate_id, smart.catch_all_url, entry.priority, entry.weight,
+       candidate.*
+FROM {SmartLink._meta.db_table} smart
+LEFT JOIN {SmartLinkEntry._meta.db_table} entry ON entry.smart_link_id = smart.id
+LEFT JOIN ({_LINK_SELECT_SQL}) candidate
+       ON candidate.campaign_id = entry.campaign_id AND candidate.affiliate_id = smart.affiliate_id
+WHERE smart.token = %s AND smart.is_active = %s
+ORDER BY entry.priority, entry.id
+"""  # noqa: S608 - table names come from our models; values are bound parameters
+_SMART_COLUMNS = 5
+
+
+def smart_link_by_token(token: str) -> SmartLinkContext | None:
+    """The active smart link `token` with its candidates, in one statement; None when there is
+    no such active smart link."""
+    rows = execute_fetchall(_SMART_LINK_SQL, [str(CapAction.BLOCK_CLICKS), token, True])
+    if not rows:
+        return None
+    smart_link_id, affiliate_id, catch_all_url = rows[0][:3]
+    candidates = [
+        SmartLinkCandidate(priority=row[3], weight=row[4], link=_link_context(row[_SMART_COLUMNS:]))
+        for row in rows
+        if row[_SMART_COLUMNS] is not None
+    ]
+    return SmartLinkContext(
+        smart_link_id=smart_link_id,
+        affiliate_id=affiliate_id,
+        catch_all_url=catch_all_url,
+        candidates=candidates,
+    )
