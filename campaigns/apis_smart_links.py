@@ -82,8 +82,8 @@ class SmartLinkEntryInputSerializer(serializers.Serializer):
 
 class _SmartLinkFieldsSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    entries = SmartLinkEntryInputSerializer(
-        many=True,
+    entries = serializers.ListField(
+        child=SmartLinkEntryInputSerializer(),
         max_length=SMART_LINK_ENTRIES_MAX,
         help_text="Replaces the whole list. At least one, and one weight above 0.",
     )
