@@ -80,7 +80,8 @@ class LinkContext(NamedTuple):
 
 # What a click reads about a link, without the WHERE: `_LINK_BY_TOKEN_SQL` adds the token,
 # `tracker.sql.smart_links` the affiliate's links of a smart link's campaigns. Columns in the
-# order of `LinkContext` (`_link_context` parses them); the one bound parameter is CapAction.
+# order of `LinkContext` (`_link_context` parses them); its bound parameters, in order, are
+# `_LINK_SELECT_PARAMS`, which every statement built on it passes first.
 _LINK_SELECT_SQL = f"""
 SELECT link.id, link.campaign_id, link.affiliate_id,
        campaign.status, campaign.landing_url, campaign.fallback_url, campaign.external_offer_id,
@@ -98,6 +99,7 @@ JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_
 LEFT JOIN {CampaignAccess._meta.db_table} access
        ON access.campaign_id = link.campaign_id AND access.affiliate_id = link.affiliate_id
 """  # noqa: S608 - table names come from our models; values are bound parameters
+_LINK_SELECT_PARAMS: tuple[object, ...] = (str(CapAction.BLOCK_CLICKS),)
 _LINK_BY_TOKEN_SQL = _LINK_SELECT_SQL + "WHERE link.token = %s\n"
 
 
@@ -111,7 +113,7 @@ def _link_context(row: tuple) -> LinkContext:
 
 def link_by_token(token: str) -> LinkContext | None:
     """What the click needs about the link `token`, in one prepared statement."""
-    row = execute_fetchone(_LINK_BY_TOKEN_SQL, [str(CapAction.BLOCK_CLICKS), token])
+    row = execute_fetchone(_LINK_BY_TOKEN_SQL, [*_LINK_SELECT_PARAMS, token])
     return None if row is None else _link_context(row)
 
 
@@ -230,7 +232,7 @@ def click_record_fast(token: str, values: ClickValues) -> LinkContext | None:
         )
     )
     since = db.ops.adapt_datetimefield_value(values["created_at"] - UNIQUENESS_WINDOW)
-    params: list[object] = [str(CapAction.BLOCK_CLICKS), token]
+    params: list[object] = [*_LINK_SELECT_PARAMS, token]
     for field in _INSERT_FIELDS:
         if field.attname in bound:
             params.append(bound[field.attname])

@@ -10,9 +10,9 @@ to it never move the smart link's.
 
 from typing import NamedTuple
 
-from campaigns.models import CapAction, SmartLink, SmartLinkEntry
+from campaigns.models import SmartLink, SmartLinkEntry
 from core.sql import execute_fetchall
-from tracker.sql.clicks import _LINK_SELECT_SQL, LinkContext, _link_context
+from tracker.sql.clicks import _LINK_SELECT_PARAMS, _LINK_SELECT_SQL, LinkContext, _link_context
 
 
 class SmartLinkCandidate(NamedTuple):
@@ -46,7 +46,7 @@ _SMART_COLUMNS = 5
 def smart_link_by_token(token: str) -> SmartLinkContext | None:
     """The active smart link `token` with its candidates, in one statement; None when there is
     no such active smart link."""
-    rows = execute_fetchall(_SMART_LINK_SQL, [str(CapAction.BLOCK_CLICKS), token, True])
+    rows = execute_fetchall(_SMART_LINK_SQL, [*_LINK_SELECT_PARAMS, token, True])
     if not rows:
         return None
     smart_link_id, affiliate_id, catch_all_url = rows[0][:3]
