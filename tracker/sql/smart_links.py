@@ -29,17 +29,22 @@ class SmartLinkContext(NamedTuple):
     candidates: list[SmartLinkCandidate]
 
 
-# The candidate's columns are named after the link's (`link.campaign_id` -> `campaign_id`).
-_SMART_LINK_SQL = f"""
+def _smart_link_sql(link_select: str) -> str:
+    """The smart link read around `link_select`, the click's link SELECT (without its WHERE).
+    The candidate's columns are named after the link's (`link.campaign_id` -> `campaign_id`)."""
+    return f"""
 SELECT smart.id, smart.affiliate_id, smart.catch_all_url, entry.priority, entry.weight,
        candidate.*
 FROM {SmartLink._meta.db_table} smart
 LEFT JOIN {SmartLinkEntry._meta.db_table} entry ON entry.smart_link_id = smart.id
-LEFT JOIN ({_LINK_SELECT_SQL}) candidate
+LEFT JOIN ({link_select}) candidate
        ON candidate.campaign_id = entry.campaign_id AND candidate.affiliate_id = smart.affiliate_id
 WHERE smart.token = %s AND smart.is_active = %s
 ORDER BY entry.priority, entry.id
 """  # noqa: S608 - table names come from our models; values are bound parameters
+
+
+_SMART_LINK_SQL = _smart_link_sql(_LINK_SELECT_SQL)
 _SMART_COLUMNS = 5
 
 
