@@ -34,6 +34,8 @@ from campaigns.models import (
     PartnerKey,
     PayoutType,
     PricingRule,
+    SmartLink,
+    SmartLinkEntry,
     TrackingLink,
 )
 from campaigns.partner_profiles import profile_maps_clean
@@ -44,6 +46,7 @@ from campaigns.pricing_rules import (
     pricing_rule_update,
     pricing_rule_validate,
 )
+from campaigns.smart_links import smart_link_url
 from campaigns.targeting import targeting_clean, targeting_summary
 from core.admin import AuditedSaveMixin
 from core.audit import audit_record
@@ -409,6 +412,51 @@ class TrackingLinkAdmin(PartnerLookupsMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class SmartLinkEntryInline(admin.TabularInline):
+    """Entries are the affiliate's to edit (portal, API): their rules need the service."""
+
+    model = SmartLinkEntry
+    fields = ("campaign", "priority", "weight")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("priority", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SmartLink)
+class SmartLinkAdmin(AuditedSaveMixin, PartnerLookupsMixin, admin.ModelAdmin):
+    """Affiliates build their smart links; the console lists them and can switch one off (or
+    back on) with `is_active`, audited. Never deleted: their clicks refer to them."""
+
+    list_display = ["id", "name", "affiliate", "entry_count", "is_active", "url", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "token", "affiliate__user__email", "affiliate__company"]
+    list_select_related = ["affiliate__user"]
+    readonly_fields = ("name", "affiliate", "token", "url", "catch_all_url", "created_at")
+    fields = (*readonly_fields, "is_active")
+    inlines = [SmartLinkEntryInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SmartLink]:
+        return super().get_queryset(request).annotate(entry_count=models.Count("entries"))
+
+    @admin.display(description="Entries", ordering="entry_count")
+    def entry_count(self, obj: SmartLink) -> int:
+        return getattr(obj, "entry_count", 0)
+
+    @admin.display(description="Smart link URL")
+    def url(self, obj: SmartLink) -> str:
+        return format_html('<a href="{0}">{0}</a>', smart_link_url(smart_link=obj))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 

@@ -15,6 +15,7 @@ from campaigns.models import (
     PartnerKey,
     PayoutType,
     PricingRule,
+    SmartLink,
     Visibility,
 )
 from core.filters import BooleanFilter, IdFilter
@@ -97,3 +98,12 @@ class PricingRuleFilter(django_filters.FilterSet):
             Q(ends_at__isnull=True) | Q(ends_at__gt=now)
         )
         return queryset.filter(valid) if value else queryset.exclude(valid)
+
+
+class SmartLinkFilter(django_filters.FilterSet):
+    is_active = BooleanFilter()
+    affiliate = IdFilter(field_name="affiliate_id", help_text="Affiliate id (admins).")
+
+    class Meta:
+        model = SmartLink
+        fields: list[str] = []

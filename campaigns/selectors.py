@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Affiliate, ApprovalStatus, User
 from campaigns.models import (
@@ -20,6 +20,8 @@ from campaigns.models import (
     ConversionEvent,
     PartnerKey,
     PricingRule,
+    SmartLink,
+    SmartLinkEntry,
     TrackingLink,
     Visibility,
 )
@@ -293,3 +295,44 @@ def event_payouts_from(
                 conditional.append((condition, _terms(rule, rule.pk)))
         payouts.append(EventPayout(event=event, base=base, conditional=conditional))
     return payouts
+
+
+def campaigns_runnable_by_affiliate(*, affiliate_id: int) -> QuerySet[Campaign]:
+    """The campaigns the affiliate may run, i.e. get a tracking link for (`link_get_or_create`'s
+    rule): not archived, and approved access, or public with no access row yet (applying to a
+    public campaign approves at once). A rejected, revoked or pending row keeps it out.
+    Whether the affiliate itself is approved is the caller's check."""
+    accesses = CampaignAccess.objects.filter(campaign=OuterRef("pk"), affiliate_id=affiliate_id)
+    return (
+        Campaign.objects.exclude(status=CampaignStatus.ARCHIVED)
+        .alias(
+            is_approved=Exists(accesses.filter(status=AccessStatus.APPROVED)),
+            has_access_row=Exists(accesses),
+        )
+        .filter(Q(is_approved=True) | Q(visibility=Visibility.PUBLIC, has_access_row=False))
+        .order_by("name", "id")
+    )
+
+
+def smart_link_list(*, viewer: User) -> QuerySet[SmartLink]:
+    """Admin: every smart link; affiliate: its own; anyone else (advertisers too): none.
+    Entries come prefetched in priority order with their campaigns."""
+    if viewer.is_network_admin:
+        queryset = SmartLink.objects.all()
+    elif viewer.is_affiliate:
+        queryset = SmartLink.objects.filter(affiliate_id=viewer.pk)
+    else:
+        queryset = SmartLink.objects.none()
+    entries = SmartLinkEntry.objects.select_related("campaign").order_by("priority", "id")
+    return (
+        queryset.select_related("affiliate__user")
+        .prefetch_related(Prefetch("entries", queryset=entries))
+        .order_by("-id")
+    )
+
+
+def smart_link_get(*, viewer: User, smart_link_id: int) -> SmartLink:
+    smart_link = smart_link_list(viewer=viewer).filter(pk=smart_link_id).first()
+    if smart_link is None:
+        raise NotFoundError("Smart link not found.")
+    return smart_link

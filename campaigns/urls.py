@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import apis, apis_events, apis_landing_pages, apis_pricing_rules
+from campaigns import apis, apis_events, apis_landing_pages, apis_pricing_rules, apis_smart_links
 
 urlpatterns = [
     path("campaigns", apis.CampaignListCreateApi.as_view(), name="api-campaigns"),
@@ -99,5 +99,11 @@ urlpatterns = [
         "partner-keys/<int:partner_key_id>/rotate",
         apis.PartnerKeyRotateApi.as_view(),
         name="api-partner-key-rotate",
+    ),
+    path("smart-links", apis_smart_links.SmartLinkListCreateApi.as_view(), name="api-smart-links"),
+    path(
+        "smart-links/<int:smart_link_id>",
+        apis_smart_links.SmartLinkDetailApi.as_view(),
+        name="api-smart-link",
     ),
 ]

@@ -16,7 +16,7 @@ from core.api import error_json, is_page_path
 from core.formatting import locale_negotiate, locale_override
 
 # Hit by visitors' browsers and partners' servers, never with a session.
-TRACKING_PATH_PREFIXES = ("/c/", "/api/track/click/", "/postback/", "/px/")
+TRACKING_PATH_PREFIXES = ("/c/", "/s/", "/api/track/click/", "/postback/", "/px/")
 
 
 class TrackingFastPathMiddleware:

@@ -1220,3 +1220,76 @@ class ReconciliationApplyForm(forms.Form):
         ],
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+# --- smart links (affiliate) -------------------------------------------------------------------
+
+
+class SmartLinkForm(forms.Form):
+    """A smart link: its fields, and per offered campaign an "include" box, a priority and a
+    weight (`include_<id>`, `priority_<id>`, `weight_<id>`). `entry_rows()` pairs each campaign
+    with its three bound fields for the template; `entries()` is the service's list."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    catch_all_url = forms.CharField(
+        label="Catch-all URL",
+        required=False,
+        max_length=2000,
+        help_text=(
+            "Where visits go that no campaign can take (paused, capped, targeted elsewhere). "
+            "May use {affiliate_id} {sub1}…{sub5} {user_id} {country}. Empty: they get a 404."
+        ),
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+    def __init__(self, *args, campaigns: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaigns = campaigns
+        for campaign_id, name in campaigns:
+            self.fields[f"include_{campaign_id}"] = forms.BooleanField(label=name, required=False)
+            self.fields[f"priority_{campaign_id}"] = forms.IntegerField(
+                label="Priority", min_value=1, max_value=1000, initial=1, required=False
+            )
+            self.fields[f"weight_{campaign_id}"] = forms.IntegerField(
+                label="Weight", min_value=0, max_value=1_000_000, initial=100, required=False
+            )
+
+    @staticmethod
+    def initial_from(smart_link: Any) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "name": smart_link.name,
+            "catch_all_url": smart_link.catch_all_url,
+            "is_active": smart_link.is_active,
+        }
+        for entry in smart_link.entries.all():
+            initial[f"include_{entry.campaign_id}"] = True
+            initial[f"priority_{entry.campaign_id}"] = entry.priority
+            initial[f"weight_{entry.campaign_id}"] = entry.weight
+        return initial
+
+    def entry_rows(self) -> list[tuple[int, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (
+                campaign_id,
+                self[f"include_{campaign_id}"],
+                self[f"priority_{campaign_id}"],
+                self[f"weight_{campaign_id}"],
+            )
+            for campaign_id, _name in self.campaigns
+        ]
+
+    def entries(self) -> list[dict[str, int]]:
+        data = self.cleaned_data
+        return [
+            {
+                "campaign": campaign_id,
+                "priority": data.get(f"priority_{campaign_id}") or 1,
+                "weight": (
+                    100
+                    if data.get(f"weight_{campaign_id}") is None
+                    else data[f"weight_{campaign_id}"]
+                ),
+            }
+            for campaign_id, _name in self.campaigns
+            if data.get(f"include_{campaign_id}")
+        ]

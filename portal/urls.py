@@ -9,6 +9,7 @@ from portal.views import (
     api_keys,
     payout_methods,
     shared,
+    smart_links,
     tester,
     two_factor,
 )
@@ -176,6 +177,17 @@ urlpatterns = [
     ),
     path("affiliate/links/", affiliate.link_list, name="affiliate-links"),
     path("affiliate/links/<int:link_id>/", affiliate.link_detail, name="affiliate-link"),
+    path("affiliate/smart-links/", smart_links.smart_link_list, name="affiliate-smart-links"),
+    path(
+        "affiliate/smart-links/<int:smart_link_id>/",
+        smart_links.smart_link_edit,
+        name="affiliate-smart-link-edit",
+    ),
+    path(
+        "affiliate/smart-links/<int:smart_link_id>/deactivate/",
+        smart_links.smart_link_deactivate_view,
+        name="affiliate-smart-link-deactivate",
+    ),
     path("affiliate/endpoints/", affiliate.endpoint_list_view, name="affiliate-endpoints"),
     path(
         "affiliate/endpoints/<int:endpoint_id>/",

@@ -26,6 +26,8 @@ from campaigns.models import (
     PartnerKey,
     PayoutType,
     PricingRule,
+    SmartLink,
+    SmartLinkEntry,
     TrackingLink,
     Visibility,
 )
@@ -124,6 +126,29 @@ class PartnerKeyFactory(factory.django.DjangoModelFactory):
     name = "Main partner"
     key = factory.LazyFunction(tokens.new_partner_key)
     signing_secret = factory.LazyFunction(tokens.new_signing_secret)
+
+
+class SmartLinkFactory(factory.django.DjangoModelFactory):
+    """A smart link row alone: give it entries with `SmartLinkEntryFactory`, whose campaign
+    needs the affiliate's tracking link (`TrackingLinkFactory`), as `smart_link_create` makes."""
+
+    class Meta:
+        model = SmartLink
+
+    affiliate = factory.SubFactory(AffiliateFactory)
+    name = factory.Sequence(lambda n: f"Smart link {n}")
+    token = factory.LazyFunction(tokens.new_link_token)
+    catch_all_url = ""
+
+
+class SmartLinkEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmartLinkEntry
+
+    smart_link = factory.SubFactory(SmartLinkFactory)
+    campaign = factory.SubFactory(CampaignFactory)
+    priority = 1
+    weight = 100
 
 
 @dataclass

@@ -63,6 +63,8 @@ from campaigns.tests.factories import (
     LandingPageFactory,
     PartnerKeyFactory,
     PricingRuleFactory,
+    SmartLinkEntryFactory,
+    SmartLinkFactory,
     TrackingLinkFactory,
 )
 from core.audit import audit_record
@@ -133,6 +135,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
     )
     link = TrackingLinkFactory(campaign=campaign, affiliate=affiliate)
     landing_page = LandingPageFactory(campaign=campaign, name=f"{mark} landing page")
+    smart_link = SmartLinkFactory(affiliate=affiliate, name=f"{mark} smart link")
+    SmartLinkEntryFactory(smart_link=smart_link, campaign=campaign)
     click = ClickFactory(link=link, sub1=f"{mark}-sub", user_id=f"{mark}-player")
     conversion = postback(key, click_id=click.click_id, payout="5.00", transaction_id=f"{mark}-txn")
     today = timezone.now().date()
@@ -192,6 +196,8 @@ def _tenant(tag: str, *, admin: User, receiver_url: str) -> dict[str, Any]:
         "rule": rule.pk,
         "link": link.pk,
         "link_token": link.token,
+        "smart_link": smart_link.pk,
+        "smart_link_token": smart_link.token,
         "click": click.pk,
         "click_id": click.click_id,
         "player": click.user_id,
@@ -941,6 +947,40 @@ ROWS += [
         body={"status": "rejected", "reason": "fraud"},
     ),
     Row("api/points", "GET", "/api/points", ADMIN_OR_AFFILIATE),
+    # --- smart links (the affiliate's own; admins: any) ---------------------------------------
+    Row("api/smart-links", "GET", "/api/smart-links", ADMIN_OR_AFFILIATE),
+    Row(
+        "api/smart-links",
+        "POST",
+        "/api/smart-links",
+        expect(401, 201, 403, 403, 201, 400),
+        body={
+            "name": "New smart link",
+            "entries": [{"campaign": "{campaign_a}"}],
+            "affiliate_id": "{affiliate_a}",
+        },
+        note="B may not create for A: 400 invalid_affiliate",
+    ),
+    Row(
+        "api/smart-links/<int:smart_link_id>",
+        "GET",
+        "/api/smart-links/{smart_link_a}",
+        AFFILIATE_A_OBJECT,
+    ),
+    Row(
+        "api/smart-links/<int:smart_link_id>",
+        "PATCH",
+        "/api/smart-links/{smart_link_a}",
+        AFFILIATE_A_OBJECT,
+        body={"name": "Renamed"},
+    ),
+    Row(
+        "api/smart-links/<int:smart_link_id>",
+        "DELETE",
+        "/api/smart-links/{smart_link_a}",
+        AFFILIATE_A_OBJECT,
+        note="deactivates: 200 with the smart link",
+    ),
     # --- forwarding ----------------------------------------------------------------------------
     Row("api/postback-endpoints", "GET", "/api/postback-endpoints", ADMIN_OR_AFFILIATE),
     Row(
@@ -1036,6 +1076,7 @@ ROWS += [
     # --- tracking (public: a visitor's browser and partners' servers) --------------------------
     Row("c/<str:token>", "GET", "/c/{link_token_a}", everyone(302)),
     Row("api/track/click/<str:token>", "GET", "/api/track/click/{link_token_a}", everyone(302)),
+    Row("s/<str:token>", "GET", "/s/{smart_link_token_a}", everyone(302)),
     Row(
         "click",
         "GET",
@@ -1495,6 +1536,36 @@ ROWS += [
         "/portal/affiliate/links/{link_a}/",
         AFFILIATE_A_PAGE,
     ),
+    _page("portal/affiliate/smart-links/", "GET", "/portal/affiliate/smart-links/", AFFILIATE_PAGE),
+    _page(
+        "portal/affiliate/smart-links/",
+        "POST",
+        "/portal/affiliate/smart-links/",
+        AFFILIATE_PAGE,
+        body={},
+        note="an empty form: re-rendered with its errors",
+    ),
+    _page(
+        "portal/affiliate/smart-links/<int:smart_link_id>/",
+        "GET",
+        "/portal/affiliate/smart-links/{smart_link_a}/",
+        AFFILIATE_A_PAGE,
+    ),
+    _page(
+        "portal/affiliate/smart-links/<int:smart_link_id>/",
+        "POST",
+        "/portal/affiliate/smart-links/{smart_link_a}/",
+        AFFILIATE_A_PAGE,
+        body={},
+        note="an empty form: re-rendered with its errors",
+    ),
+    _page(
+        "portal/affiliate/smart-links/<int:smart_link_id>/deactivate/",
+        "POST",
+        "/portal/affiliate/smart-links/{smart_link_a}/deactivate/",
+        expect(302, 403, 403, 403, 302, 404),
+        body={},
+    ),
     _page("portal/affiliate/endpoints/", "GET", "/portal/affiliate/endpoints/", AFFILIATE_PAGE),
     _page(
         "portal/affiliate/endpoints/",
@@ -1751,6 +1822,7 @@ ADMIN_MODELS = {
     # Its first object is a campaign's default event, which cannot be deleted.
     "campaigns.conversionevent": "no delete",
     "campaigns.pricingrule": "full",
+    "campaigns.smartlink": "no add or delete",
     "payouts.payoutrequest": "no add or delete",
     "payouts.ledgertransaction": "no add or delete",
     "payouts.ledgeraccount": "no add or delete",

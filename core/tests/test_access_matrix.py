@@ -101,6 +101,8 @@ def _fill(value: Any, ids: dict[str, Any]) -> Any:
         return value.format(**ids)
     if isinstance(value, dict):
         return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
     return value
 
 

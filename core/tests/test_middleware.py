@@ -2,17 +2,27 @@
 
 import pytest
 
-from campaigns.tests.factories import TrackingLinkFactory
+from campaigns.tests.factories import (
+    SmartLinkEntryFactory,
+    SmartLinkFactory,
+    TrackingLinkFactory,
+)
 from tracker.tests.factories import postback_world
 
 pytestmark = pytest.mark.django_db
 
 
-def test_click_redirect_skips_session_middleware_but_keeps_security_headers(client, settings):
+@pytest.mark.parametrize("kind", ["click-redirect", "smart-link-redirect"])
+def test_click_redirect_skips_session_middleware_but_keeps_security_headers(client, settings, kind):
     settings.SECURE_CONTENT_TYPE_NOSNIFF = True
     link = TrackingLinkFactory()
+    path = f"/c/{link.token}"
+    if kind == "smart-link-redirect":
+        smart_link = SmartLinkFactory(affiliate=link.affiliate)
+        SmartLinkEntryFactory(smart_link=smart_link, campaign=link.campaign)
+        path = f"/s/{smart_link.token}"
 
-    response = client.get(f"/c/{link.token}", HTTP_COOKIE="sessionid=whatever")
+    response = client.get(path, HTTP_COOKIE="sessionid=whatever")
 
     assert response.status_code == 302
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -22,7 +32,7 @@ def test_click_redirect_skips_session_middleware_but_keeps_security_headers(clie
     assert not hasattr(response.wsgi_request, "session")
     assert "Vary" not in response.headers
     assert list(response.cookies) == ["cl_cid"]
-    assert response.wsgi_request.resolver_match.url_name == "click-redirect"
+    assert response.wsgi_request.resolver_match.url_name == kind
 
 
 def test_other_paths_still_run_the_whole_stack(client):
@@ -34,7 +44,8 @@ def test_other_paths_still_run_the_whole_stack(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/c/", "/c/a/b", "/postback/", "/api/track/click/", "/px/", "/px/key.png"]
+    "path",
+    ["/c/", "/c/a/b", "/s/", "/s/a/b", "/postback/", "/api/track/click/", "/px/", "/px/key.png"],
 )
 def test_unknown_paths_under_tracking_prefixes_answer_the_project_404(client, path):
     response = client.get(path)

@@ -58,6 +58,10 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # `param_map` / `status_map` are only for the custom profile, and their targets are our names.
     "PATCH /api/partner-keys/{partner_key_id}": "depends on several parameters together",
     "POST /api/postback-endpoints": "references another row",
+    # Each entry's `campaign` must be one the affiliate may run; weights and priorities have
+    # rules across entries (no campaign twice, one weight above 0).
+    "POST /api/smart-links": "references another row",
+    "PATCH /api/smart-links/{smart_link_id}": "references another row",
     # `expires_at` must be in the future and `ip_allowlist` hold addresses or CIDR ranges.
     "POST /api/api-keys": "depends on the clock and on address syntax",
     # The URL must be an http(s) URL of a public host on an allowed port, without macros.

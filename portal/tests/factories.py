@@ -18,6 +18,7 @@ AFFILIATE_PAGES = [
     "/portal/affiliate/",
     "/portal/affiliate/campaigns/",
     "/portal/affiliate/links/",
+    "/portal/affiliate/smart-links/",
     "/portal/affiliate/endpoints/",
     "/portal/affiliate/deliveries/",
     "/portal/affiliate/conversions/",

@@ -31,6 +31,7 @@ from accounts.two_factor import otp_enrolment_start
 from campaigns.events import event_create
 from campaigns.models import AccessStatus, Campaign, PartnerKey, TrackingLink
 from campaigns.pricing_rules import pricing_rule_create
+from campaigns.smart_links import smart_link_create
 from campaigns.tests.factories import CampaignAccessFactory
 from forwarding.models import DeliveryAttempt, DeliveryStatus, ForwardEvent
 from forwarding.tests.factories import DeliveryFactory, PostbackEndpointFactory
@@ -70,6 +71,7 @@ NOT_PAGES = frozenset(
         "affiliate-campaign-apply",
         "affiliate-campaign-link",
         "affiliate-endpoint-delete",
+        "affiliate-smart-link-deactivate",
         "affiliate-delivery-replay",
         "affiliate-statement",
         "advertiser-event-delete",
@@ -172,6 +174,21 @@ def demo_world() -> DemoWorld:
         request_url=CLOSED_PORT_URL,
         latency_ms=2,
         error="connection refused",
+    )
+    # A smart link over the affiliate's campaigns, with a long catch-all URL.
+    smart_link = smart_link_create(
+        affiliate=affiliate.affiliate,
+        name="Mobile rotation for the newsletter",
+        entries=[
+            {"campaign": campaign_id, "priority": position, "weight": 100 - 10 * position}
+            for position, campaign_id in enumerate(
+                TrackingLink.objects.filter(affiliate_id=affiliate.pk)
+                .order_by("id")
+                .values_list("campaign_id", flat=True),
+                start=1,
+            )
+        ],
+        catch_all_url=LONG_URL.split("?")[0] + "?sub={sub1}&geo={country}&user={user_id}",
     )
     # Earnings of more than a thousand dollars, a payout request of part of them.
     conversion_approve(
@@ -460,6 +477,8 @@ def demo_world() -> DemoWorld:
         page("affiliate-campaign", "affiliate", f"{aff}/campaigns/{campaign.pk}/"),
         page("affiliate-links", "affiliate", f"{aff}/links/"),
         page("affiliate-link-builder", "affiliate", f"{aff}/links/{link.pk}/?sub1=newsletter"),
+        page("affiliate-smart-links", "affiliate", f"{aff}/smart-links/"),
+        page("affiliate-smart-link-edit", "affiliate", f"{aff}/smart-links/{smart_link.pk}/"),
         page("affiliate-endpoints", "affiliate", f"{aff}/endpoints/"),
         page("affiliate-endpoint-edit", "affiliate", f"{aff}/endpoints/{endpoint.pk}/"),
         page(

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from campaigns.events import event_create
 from campaigns.models import AccessStatus
 from campaigns.pricing_rules import pricing_rule_create
+from campaigns.smart_links import smart_link_create
 from campaigns.tests.factories import (
     CampaignAccessFactory,
     CampaignFactory,
@@ -126,6 +127,15 @@ def _browse(net: Network, n: int) -> None:
 def _links(net: Network, n: int) -> None:
     for _ in range(n):
         TrackingLinkFactory(affiliate=net.affiliate1)
+
+
+def _smart_links(net: Network, n: int) -> None:
+    for _ in range(n):
+        smart_link_create(
+            affiliate=net.affiliate1,
+            name=f"Smart {next(_serial)}",
+            entries=[{"campaign": net.campaign1.pk}, {"campaign": net.campaign2.pk}],
+        )
 
 
 def _endpoints(net: Network, n: int) -> None:
@@ -283,6 +293,11 @@ PAGES = {
     "aff links csv": Page("affiliate1", "/portal/affiliate/links/?format=csv", _links, _csv, 4),
     "aff link detail": Page("affiliate1", "/portal/affiliate/links/{link}/?sub1=x",
                             lambda net, n: None, lambda response: 1, 4, growth=0),
+    # The smart links, their entries with campaigns, the campaigns to offer.
+    "aff smart links": Page("affiliate1", "/portal/affiliate/smart-links/", _smart_links,
+                            _context_list("rows"), 6),
+    "aff smart link edit": Page("affiliate1", "/portal/affiliate/smart-links/{smart_link}/",
+                                lambda net, n: None, lambda response: 1, 6, growth=0),
     "aff endpoints": Page("affiliate1", "/portal/affiliate/endpoints/", _endpoints,
                           lambda r: len(r.context["endpoints"]), 6, growth=9),  # + event codes
     "aff endpoint edit": Page("affiliate1", "/portal/affiliate/endpoints/{endpoint}/",
@@ -324,6 +339,9 @@ def _network() -> Network:
         at=timezone.now(),
     )
     net.endpoint = PostbackEndpointFactory(affiliate=net.affiliate1)
+    net.smart_link = smart_link_create(
+        affiliate=net.affiliate1, name="Smart", entries=[{"campaign": net.campaign1.pk}]
+    )
     net.test = DeliveryFactory(endpoint=net.endpoint)
     net.event = event_create(
         campaign=net.campaign1,
@@ -370,6 +388,7 @@ def test_a_page_runs_the_same_exact_queries_for_1_row_and_for_10(page):
         event=net.event.pk,
         rule=net.rule.pk,
         affiliate=net.affiliate1.pk,
+        smart_link=net.smart_link.pk,
     )
     page.grow(net, 1)
     one, queries_one = _get(client, path)

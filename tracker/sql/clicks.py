@@ -98,7 +98,12 @@ class LinkContext(NamedTuple):
         )
 
 
-_LINK_SQL = f"""
+# What a click reads about a link, without the WHERE: `_LINK_BY_TOKEN_SQL` adds the token,
+# `tracker.sql.smart_links` the affiliate's links of a smart link's campaigns. Columns in the
+# order of `LinkContext` (`_link_context` parses them); its bound parameters, in order, are
+# `link_select_params(ip)`, which every statement built on it passes first. `{landing_pages}`
+# is filled in each database's dialect below.
+_LINK_SELECT_TEMPLATE = f"""
 SELECT link.id, link.campaign_id, link.affiliate_id,
        campaign.status, campaign.landing_url, campaign.fallback_url, campaign.external_offer_id,
        campaign.allowed_countries, campaign.timezone,
@@ -119,7 +124,6 @@ JOIN {Campaign._meta.db_table} campaign ON campaign.id = link.campaign_id
 JOIN {Affiliate._meta.db_table} affiliate ON affiliate.user_id = link.affiliate_id
 LEFT JOIN {CampaignAccess._meta.db_table} access
        ON access.campaign_id = link.campaign_id AND access.affiliate_id = link.affiliate_id
-WHERE link.token = %s
 """  # noqa: S608 - table names come from our models; values are bound parameters
 # The campaign's active landing pages as a JSON array of [id, url, weight] (an empty array when
 # it has none), in each database's dialect.
@@ -127,15 +131,29 @@ _PAGES_FROM = (
     f"FROM {LandingPage._meta.db_table} page"
     " WHERE page.campaign_id = link.campaign_id AND page.is_active"
 )
-_LINK_BY_TOKEN_SQL = _LINK_SQL.format(
+_LINK_SELECT_SQL = _LINK_SELECT_TEMPLATE.format(
     landing_pages="SELECT COALESCE(jsonb_agg(jsonb_build_array(page.id, page.url, page.weight)),"
     f" '[]'::jsonb) {_PAGES_FROM}"
 )
-_LINK_BY_TOKEN_SQLITE = _LINK_SQL.format(
+_LINK_SELECT_SQLITE = _LINK_SELECT_TEMPLATE.format(
     landing_pages="SELECT json_group_array(json_array(page.id, page.url, page.weight))"
     f" {_PAGES_FROM}"
 )
-_LINK_WIDTH = 18  # the columns of `_LINK_BY_TOKEN_SQL`
+_LINK_BY_TOKEN_SQL = _LINK_SELECT_SQL + "WHERE link.token = %s\n"
+_LINK_BY_TOKEN_SQLITE = _LINK_SELECT_SQLITE + "WHERE link.token = %s\n"
+_LINK_WIDTH = 18  # the columns of `_LINK_SELECT_SQL`
+
+
+def link_select_sql() -> str:
+    """The link SELECT (without its WHERE) in the hot connection's dialect."""
+    return _LINK_SELECT_SQL if hot_connection().vendor == "postgresql" else _LINK_SELECT_SQLITE
+
+
+def link_select_params(ip: str | None) -> list[object]:
+    """The bound values of the link SELECT, in order: the click-cap action, then the click's
+    address for the deny and data-center list probes (twice each)."""
+    key = ip_key(ip)
+    return [str(CapAction.BLOCK_CLICKS), key, key, key, key]
 
 
 def _json(value: Any) -> Any:
@@ -143,7 +161,7 @@ def _json(value: Any) -> Any:
 
 
 def _link_context(row: tuple) -> LinkContext:
-    """From the columns of `_LINK_BY_TOKEN_SQL`, in order."""
+    """From the columns of `_LINK_SELECT_SQL`, in order."""
     db = hot_connection()
     countries = _ALLOWED_COUNTRIES.from_db_value(row[7], _ALLOWED_COUNTRIES.cached_col, db)
     # Most links have neither: skip the JSON parsing of the usual "{}" and "[]".
@@ -172,8 +190,7 @@ def _link_context(row: tuple) -> LinkContext:
 
 def _link_params(token: str, ip: str | None) -> list[object]:
     """The bound values of `_LINK_BY_TOKEN_SQL`, in order."""
-    key = ip_key(ip)
-    return [str(CapAction.BLOCK_CLICKS), key, key, key, key, token]
+    return [*link_select_params(ip), token]
 
 
 def link_by_token(token: str, ip: str | None = None) -> LinkContext | None:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from core.exceptions import ApplicationError
 from core.net import client_country, client_ip
 from tracker.click_cookie import click_cookie_set
-from tracker.services.clicks import click_record, click_record_external
+from tracker.services.clicks import ClickOutcome, click_record, click_record_external
 
 _MAX_TOKEN_LENGTH = 64  # TrackingLink.token
 _INTEGER_ID = re.compile(r"[0-9]{1,18}")
@@ -46,16 +46,24 @@ def click_redirect(request: HttpRequest, token: str) -> HttpResponse:
         )
     except ApplicationError:
         return _not_found()
-    if outcome.redirect_url is None:
+    return redirect_response(request, redirect_url=outcome.redirect_url, click=outcome)
+
+
+def redirect_response(
+    request: HttpRequest, *, redirect_url: str | None, click: ClickOutcome | None
+) -> HttpResponse:
+    """302 to `redirect_url` (None: a plain 404), with the click's id in the `cl_cid` cookie
+    when the click can convert. Shared by `/c/<token>` and `/s/<token>`."""
+    if redirect_url is None:
         return _not_found()
     response = HttpResponse(status=302)
     # Macro values are already percent-encoded; this only escapes non-ASCII in the template.
-    response["Location"] = iri_to_uri(outcome.redirect_url)
+    response["Location"] = iri_to_uri(redirect_url)
     # Every visit must reach us again to be counted; no browser or proxy may replay the redirect.
     response["Cache-Control"] = "no-store"
-    if outcome.cookie_max_age is not None:
+    if click is not None and click.cookie_max_age is not None:
         click_cookie_set(
-            response, request=request, click_id=outcome.click_id, max_age=outcome.cookie_max_age
+            response, request=request, click_id=click.click_id, max_age=click.cookie_max_age
         )
     return response
 
