@@ -106,6 +106,21 @@ class ReportRowSerializer(serializers.Serializer):
             "no event."
         ),
     )
+    device_type = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text='desktop, mobile, tablet, bot or other; "" when unknown (group_by=device_type).',
+    )
+    os = serializers.CharField(required=False, allow_blank=True, help_text="group_by=os.")
+    browser = serializers.CharField(required=False, allow_blank=True, help_text="group_by=browser.")
+    landing_page_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="group_by=landing_page; null: no landing page."
+    )
+    landing_page_name = serializers.CharField(required=False, allow_blank=True)
+    smart_link_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="group_by=smart_link; null: not via one."
+    )
+    smart_link_name = serializers.CharField(required=False, allow_blank=True)
     currency = serializers.CharField(required=False)
     clicks = serializers.IntegerField(required=False)
     unique_clicks = serializers.IntegerField(required=False)
@@ -162,7 +177,8 @@ class ReportsApi(APIView):
             required=False,
             default="day",
             help_text=(
-                f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5/event)."
+                f"Comma-separated: {', '.join(reports.GROUPS)} (at most one of "
+                f"{'/'.join(reports.DIMENSION_GROUPS)})."
             ),
         )
         campaign_id = _id_list_field("Campaign ids, comma-separated.")
@@ -180,6 +196,13 @@ class ReportsApi(APIView):
             required=False,
             help_text="Conversion event codes, e.g. lead,sale (their rows carry no clicks).",
         )
+        device_type = serializers.CharField(
+            required=False, help_text="Device types, e.g. mobile,tablet."
+        )
+        os = serializers.CharField(required=False, help_text="Operating systems, e.g. iOS,Android.")
+        browser = serializers.CharField(required=False, help_text="Browsers, e.g. Chrome,Safari.")
+        landing_page = _id_list_field("Landing page ids, comma-separated.")
+        smart_link = _id_list_field("Smart link ids, comma-separated.")
         format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
 
         def to_query(self) -> reports.ReportQuery:
@@ -194,6 +217,12 @@ class ReportsApi(APIView):
                     dimension_values[sub] = (data[sub],)
             if "event" in data:
                 dimension_values["event"] = _text_list(data["event"])
+            for name in ("device_type", "os", "browser"):
+                if name in data:
+                    dimension_values[name] = _text_list(data[name])
+            for name in ("landing_page", "smart_link"):
+                if name in data:
+                    dimension_values[name] = tuple(str(pk) for pk in _id_list(data[name]))
             return reports.ReportQuery(
                 group_by=_text_list(data["group_by"]),
                 date_from=data.get("date_from"),
