@@ -7,8 +7,9 @@ Two grains, both by UTC hour, campaign, affiliate and currency:
 - `HourlyStat`: nothing more. Dashboards and reports by day, hour, campaign and affiliate read it;
   its size depends on time and on (campaign, affiliate) pairs, never on traffic volume.
 - `HourlyDimStat`: one row per value of ONE breakdown dimension (country, one of sub1..sub5, the
-  conversion event, the device type, OS, browser, landing page or smart link), so every click and conversion is counted once per dimension. Reports
-  grouped or filtered by a dimension read the rows of that dimension only. Its size grows with
+  conversion event, the device type, OS, browser, landing page or smart link), so every click
+  and conversion is counted once per dimension. Reports grouped or filtered by a dimension read
+  the rows of that dimension only. Its size grows with
   each dimension's own cardinality, not with the product of all of them (a row per combination
   of them would be as large as the raw click table as soon as one sub id is high-cardinality).
 

@@ -281,8 +281,9 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
     """The viewer's report: grouped rows (ordered by the groups, then currency) and totals.
 
     Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5, event, device_type,
-    os, browser, landing_page, smart_link) is grouped or filtered; at most one dimension per report, because each dimension's rows count every click
-    once. Raises ApplicationError (400) for an invalid combination.
+    os, browser, landing_page, smart_link) is grouped or filtered; at most one dimension per
+    report, because each dimension's rows count every click once. Raises ApplicationError (400)
+    for an invalid combination.
     """
     group_by = tuple(dict.fromkeys(query.group_by))
     unknown = [group for group in group_by if group not in GROUPS]
