@@ -32,6 +32,7 @@ from core.forms import form_field
 from core.money import money_text, parse_money
 from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
 from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
+from reporting.services.fraud import FraudReportQuery
 from tracker.models import ConversionStatus
 
 CAP_ROWS = 4
@@ -157,6 +158,40 @@ def _date_field(label: str) -> forms.DateField:
     return forms.DateField(
         label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+FRAUD_GROUPINGS = (
+    ("affiliate,campaign,signal", "Affiliate, campaign and signal"),
+    ("signal", "Signal"),
+    ("campaign,signal", "Campaign and signal"),
+    ("affiliate,signal", "Affiliate and signal"),
+    ("day,signal", "Day and signal"),
+)
+
+
+class FraudReportForm(forms.Form):
+    """The fraud report's period (whole UTC days, default the last 30) and grouping."""
+
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    group_by = forms.ChoiceField(
+        label="Group by", choices=FRAUD_GROUPINGS, required=False, initial=FRAUD_GROUPINGS[0][0]
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end is before the start.")
+        return data
+
+    def report_query(self) -> FraudReportQuery:
+        data = self.cleaned_data if self.is_valid() else {}
+        group_by = data.get("group_by") or FRAUD_GROUPINGS[0][0]
+        return FraudReportQuery(
+            group_by=tuple(group_by.split(",")),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
 class ConversionFilterForm(forms.Form):

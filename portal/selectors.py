@@ -500,3 +500,73 @@ def console_overview(*, viewer: User, now: dt.datetime | None = None) -> Console
         pending=pending,
         events=event_breakdown(viewer=viewer, date_from=month_start, date_to=today, now=now),
     )
+
+
+# --- fraud report ------------------------------------------------------------------------------
+
+_FRAUD_HEADINGS = {
+    "date": "Day",
+    "campaign_name": "Campaign",
+    "affiliate_name": "Affiliate",
+    "signal": "Signal",
+    "currency": "Currency",
+    "clicks": "Flagged clicks",
+    "blocked_clicks": "Blocked",
+    "conversions": "Flagged conversions",
+    "conversions_pending": "Pending",
+    "conversions_approved": "Approved",
+    "conversions_rejected": "Rejected",
+    "conversions_reversed": "Reversed",
+    "revenue": "Revenue",
+    "payout": "Payout",
+}
+
+
+@dataclass(frozen=True)
+class TableCell:
+    value: Any
+    kind: str  # "text", "number" or "money"
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class FraudTable:
+    headings: list[tuple[str, str]]  # (label, kind)
+    rows: list[list[TableCell]]
+    totals: list[list[TableCell]]
+
+
+def fraud_report_table(report: Any) -> FraudTable:
+    """A `reporting.services.fraud.FraudReport` as headed cells for the pages: names instead
+    of ids, money in its currency (the columns are already the viewer's)."""
+    columns = [column for column in report.columns if column in _FRAUD_HEADINGS]
+
+    def kind(column: str) -> str:
+        if column in (REVENUE, PAYOUT):
+            return "money"
+        if column.startswith(("clicks", "blocked", "conversions")):
+            return "number"
+        return "text"
+
+    def cells(row: dict, shown: Sequence[str]) -> list[TableCell]:
+        return [
+            TableCell(value=row.get(column, ""), kind=kind(column), currency=row["currency"])
+            for column in shown
+        ]
+
+    total_columns = [column for column in columns if kind(column) != "text" or column == "currency"]
+    return FraudTable(
+        headings=[(_FRAUD_HEADINGS[column], kind(column)) for column in columns],
+        rows=[cells(row, columns) for row in report.rows],
+        totals=[
+            [TableCell(value="Total", kind="text")]
+            + [
+                TableCell(value="", kind="text")
+                for _ in columns[: len(columns) - len(total_columns) - 1]
+            ]
+            + cells(total, total_columns)
+            for total in report.totals
+        ]
+        if len(columns) > len(total_columns)
+        else [cells(total, total_columns) for total in report.totals],
+    )

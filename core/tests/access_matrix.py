@@ -814,6 +814,8 @@ ROWS += [
     ),
     # --- reports -------------------------------------------------------------------------------
     Row("api/reports", "GET", "/api/reports", APPROVED_ROLES),
+    # Each role its own scope (admin all, advertiser its campaigns, affiliate its traffic).
+    Row("api/reports/fraud", "GET", "/api/reports/fraud", APPROVED_ROLES),
     Row(
         "api/analytics/campaign/<int:campaign_id>",
         "GET",
@@ -1585,6 +1587,12 @@ ROWS += [
         note="needs accounts.change_user",
     ),
     _admin("(?P<url>.*)$", "/admin/no-such-page/", 404),
+    _admin(
+        "reports/fraud/",
+        "/admin/reports/fraud/",
+        staff=(200, 403),
+        note="needs tracker.view_click and tracker.view_conversion",
+    ),
     _admin(
         "otp_totp/totpdevice/<int:pk>/config/",
         "/admin/otp_totp/totpdevice/{admin_otp_totp_totpdevice}/config/",
