@@ -31,7 +31,7 @@ from core.exceptions import ApplicationError
 from core.forms import form_field
 from core.money import money_text, parse_money
 from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
-from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
+from portal.selectors import BREAKDOWNS, DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
 from reporting.services.fraud import FraudReportQuery
 from tracker.models import ConversionStatus
 
@@ -152,6 +152,20 @@ class PeriodForm(forms.Form):
         if self.is_valid() and self.cleaned_data["days"]:
             return self.cleaned_data["days"]
         return DEFAULT_PERIOD_DAYS
+
+
+class BreakdownForm(forms.Form):
+    """The dashboards' traffic breakdown: which dimension (default the device type)."""
+
+    breakdown = forms.ChoiceField(label="Break down by", choices=BREAKDOWNS, required=False)
+
+    def dimension(self) -> str:
+        if self.is_valid() and self.cleaned_data["breakdown"]:
+            return self.cleaned_data["breakdown"]
+        return BREAKDOWNS[0][0]
+
+    def dimension_label(self) -> str:
+        return dict(BREAKDOWNS)[self.dimension()].lower()
 
 
 def _date_field(label: str) -> forms.DateField:

@@ -27,6 +27,7 @@ from campaigns.models import AccessStatus, Campaign, CampaignAccess, ConversionE
 from campaigns.selectors import campaign_list
 from core.money import quantize_money
 from payouts.models import PayoutStatus
+from reporting.services.fraud import FraudReport, FraudReportQuery, fraud_report
 from reporting.services.reports import STATUSES, ReportQuery, report_build, stats_list
 from tracker.models import Click, Conversion, ConversionStatus, EndUserPoints
 from tracker.selectors import EPC, PAYOUT, REVENUE, money_visible, points_list
@@ -536,7 +537,7 @@ class FraudTable:
     totals: list[list[TableCell]]
 
 
-def fraud_report_table(report: Any) -> FraudTable:
+def fraud_report_table(report: FraudReport) -> FraudTable:
     """A `reporting.services.fraud.FraudReport` as headed cells for the pages: names instead
     of ids, money in its currency (the columns are already the viewer's)."""
     columns = [column for column in report.columns if column in _FRAUD_HEADINGS]
@@ -570,3 +571,82 @@ def fraud_report_table(report: Any) -> FraudTable:
         if len(columns) > len(total_columns)
         else [cells(total, total_columns) for total in report.totals],
     )
+
+
+# --- traffic breakdowns ------------------------------------------------------------------------
+
+BREAKDOWNS = (
+    ("device_type", "Device"),
+    ("os", "Operating system"),
+    ("browser", "Browser"),
+    ("landing_page", "Landing page"),
+    ("country", "Country"),
+    ("sub1", "Sub ID 1"),
+)
+BREAKDOWN_ROWS = 10
+_NO_VALUE = {"landing_page": "No landing page", "country": "Unknown", "sub1": "(none)"}
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One value of a dimension in one currency: the viewer's counts and the money it reads
+    (None for what it may not: revenue for affiliates, payout for advertisers)."""
+
+    label: str
+    currency: str
+    clicks: int
+    conversions: int
+    approved: int
+    conversion_rate: Decimal | None
+    revenue: Decimal | None
+    payout: Decimal | None
+
+
+def traffic_breakdown(
+    *,
+    viewer: User,
+    period: Period,
+    dimension: str,
+    limit: int = BREAKDOWN_ROWS,
+    now: dt.datetime | None = None,
+) -> tuple[list[BreakdownRow], int]:
+    """The viewer's traffic per value of one dimension (device type, OS, browser, landing page,
+    country, sub1) in `period`, from the rollups (one query through the reports service, the
+    same numbers as `GET /api/reports?group_by=<dimension>`): the `limit` values with the most
+    clicks, then conversions, and how many rows there are in all. Landing pages by name."""
+    report = report_build(
+        viewer=viewer,
+        query=ReportQuery(
+            group_by=(dimension,), date_from=period.date_from, date_to=period.date_to
+        ),
+        now=now,
+    )
+    rows = list(report.shaped())
+    rows.sort(key=lambda row: (-row["clicks"], -row["conversions"]))
+    label_column = "landing_page_name" if dimension == "landing_page" else dimension
+    return [
+        BreakdownRow(
+            label=row[label_column] or _NO_VALUE.get(dimension, "Unknown"),
+            currency=row["currency"],
+            clicks=row["clicks"],
+            conversions=row["conversions"],
+            approved=row["conversions_approved"],
+            conversion_rate=row["conversion_rate"],
+            revenue=row.get(REVENUE),
+            payout=row.get(PAYOUT),
+        )
+        for row in rows[:limit]
+    ], len(rows)
+
+
+def fraud_summary(*, viewer: User, period: Period, now: dt.datetime | None = None) -> FraudTable:
+    """The viewer's fraud signals in `period` per signal (the fraud report's rows, scoped and
+    with the money the viewer reads), as a table for the dashboards (two queries)."""
+    report = fraud_report(
+        viewer=viewer,
+        query=FraudReportQuery(
+            group_by=("signal",), date_from=period.date_from, date_to=period.date_to
+        ),
+        now=now,
+    )
+    return fraud_report_table(report)

@@ -214,8 +214,9 @@ class Page:
 
 PAGES = {
     # Advertiser portal
+    # + the breakdown by device (one rollup query) and the fraud signals (clicks, conversions)
     "adv dashboard": Page("advertiser1", "/portal/advertiser/", _top_affiliates,
-                          _context_list("top_affiliates"), 7, growth=3),  # top 5
+                          _context_list("top_affiliates"), 10, growth=3),  # top 5
     "adv campaigns": Page("advertiser1", "/portal/advertiser/campaigns/?sort=name", _campaigns,
                           _table, 6),
     "adv campaigns csv": Page("advertiser1", "/portal/advertiser/campaigns/?format=csv",
@@ -269,7 +270,7 @@ PAGES = {
                         lambda response: 1, 3, growth=0),
     # Affiliate portal
     "aff dashboard": Page("affiliate1", "/portal/affiliate/", _endpoints,
-                          _context_list("endpoints"), 7, growth=1),  # the first 3
+                          _context_list("endpoints"), 10, growth=1),  # the first 3
     "aff campaigns": Page("affiliate1", "/portal/affiliate/campaigns/?sort=name", _browse,
                           _table, 7),
     "aff campaign": Page("affiliate1", "/portal/affiliate/campaigns/{campaign}/", _events,

@@ -34,6 +34,7 @@ from portal.access import AdvertiserRequest, advertiser_required
 from portal.charts import traffic_charts
 from portal.forms import (
     ApplicationFilterForm,
+    BreakdownForm,
     CampaignFilterForm,
     CampaignForm,
     ConversionFilterForm,
@@ -83,11 +84,20 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
         viewer=request.user, date_from=period.date_from, date_to=period.date_to
     )
     charts = traffic_charts(summary.daily)
+    breakdown_form = BreakdownForm(request.GET or None)
+    breakdown, breakdown_count = selectors.traffic_breakdown(
+        viewer=request.user, period=period, dimension=breakdown_form.dimension()
+    )
     return render(
         request,
         "portal/advertiser/dashboard.html",
         {
             "period_form": period_form,
+            "breakdown_form": breakdown_form,
+            "breakdown": breakdown,
+            "breakdown_count": breakdown_count,
+            "breakdown_money": "Approved revenue",
+            "fraud": selectors.fraud_summary(viewer=request.user, period=period),
             "summary": summary,
             "events": events,
             "charts": charts,
