@@ -570,6 +570,7 @@ CONVERSION_CSV_COLUMNS = [
     ("affiliate_id", "affiliate_id"),
     ("status", "status"),
     ("reason", "reason"),
+    ("fraud_signals", "fraud_signals"),
     ("currency", "currency"),
     ("revenue", "revenue"),
     ("click_id", "click__click_id"),

@@ -484,6 +484,7 @@ CONVERSION_CSV_COLUMNS = [
     ("campaign", "campaign__name"),
     ("status", "status"),
     ("reason", "reason"),
+    ("fraud_signals", "fraud_signals"),
     ("currency", "currency"),
     ("payout", "payout"),
     ("click_id", "click__click_id"),
