@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import models
 from django.db.models import BigIntegerField, CharField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.utils import timezone
@@ -70,7 +69,7 @@ _MONEY_SUMS = (REVENUE, PAYOUT)
 _MONEY_OUTPUT = (REVENUE, PAYOUT, MARGIN, EPC)
 _EVENT_CODE = "event_code"
 # Dimensions keyed by another table's id: the table and the column their name is read into.
-_NAMED_DIMENSIONS: dict[str, tuple[type[models.Model], str]] = {
+_NAMED_DIMENSIONS: dict[str, tuple[type[LandingPage] | type[SmartLink], str]] = {
     StatsDimension.LANDING_PAGE.value: (LandingPage, "landing_page_name"),
     StatsDimension.SMART_LINK.value: (SmartLink, "smart_link_name"),
 }
