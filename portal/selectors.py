@@ -425,6 +425,7 @@ class ConsoleOverview:
     month: ConsolePeriod
     pending: list[PendingWork]
     events: list[EventStats] = field(default_factory=list)  # this month
+    devices: "list[BreakdownRow]" = field(default_factory=list)  # this month
 
     @property
     def money(self) -> list[ConsoleMoney]:
@@ -457,7 +458,7 @@ _PENDING_QUEUES = (
 def console_overview(*, viewer: User, now: dt.datetime | None = None) -> ConsoleOverview:
     """The operator console's index: the network's figures of today and of this month (UTC)
     from the hourly rollups (one query through the reports service), this month's conversions
-    per event (one more), and how many rows wait in
+    per event and per device type (two more), and how many rows wait in
     each approval queue the viewer may open (one indexed COUNT per queue)."""
     today = (now or timezone.now()).astimezone(dt.UTC).date()
     month_start = today.replace(day=1)
@@ -500,6 +501,12 @@ def console_overview(*, viewer: User, now: dt.datetime | None = None) -> Console
         month=period("This month", month_start, rows),
         pending=pending,
         events=event_breakdown(viewer=viewer, date_from=month_start, date_to=today, now=now),
+        devices=traffic_breakdown(
+            viewer=viewer,
+            period=Period(date_from=month_start, date_to=today),
+            dimension="device_type",
+            now=now,
+        )[0],
     )
 
 

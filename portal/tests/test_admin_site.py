@@ -124,6 +124,11 @@ def test_index_shows_today_and_this_month_from_the_rollups(admin_client):
         ("default", "EUR", 2, 1, Decimal("3.0000"), Decimal("2.5000")),
         ("default", "USD", 1, 1, Decimal("5.0000"), Decimal("4.0000")),
     ]
+    # no click carried a device type: all under "Unknown", most clicks then conversions first
+    assert [(row.label, row.currency, row.clicks, row.conversions) for row in console.devices] == [
+        ("Unknown", "EUR", 2, 2),
+        ("Unknown", "USD", 2, 1),
+    ]
     html = response.content.decode()
     for row in [
         '<tr><th scope="row">Clicks</th><td class="number">2</td><td class="number">4</td></tr>',
