@@ -1003,6 +1003,7 @@ ROWS += [
     ),
     # --- advertiser portal ---------------------------------------------------------------------
     _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
+    _page("portal/advertiser/reports/", "GET", "/portal/advertiser/reports/", ADVERTISER_PAGE),
     _page("portal/advertiser/campaigns/", "GET", "/portal/advertiser/campaigns/", ADVERTISER_PAGE),
     _page(
         "portal/advertiser/campaigns/new/",
@@ -1235,6 +1236,7 @@ ROWS += [
     ),
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
+    _page("portal/affiliate/reports/", "GET", "/portal/affiliate/reports/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
     _page(
         "portal/affiliate/campaigns/<int:campaign_id>/",

@@ -49,6 +49,7 @@ from portal.forms import (
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from portal.views.advertiser_pricing import event_rows
+from portal.views.report import report_response
 from tracker.explain import conversion_explain
 from tracker.models import ChangeSource
 from tracker.postback_params import postback_reading
@@ -107,6 +108,11 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
             .count(),
         },
     )
+
+
+@advertiser_required
+def report(request: AdvertiserRequest) -> HttpResponse | StreamingHttpResponse:
+    return report_response(request, template="portal/advertiser/report.html")
 
 
 # --- campaigns ---------------------------------------------------------------------------------

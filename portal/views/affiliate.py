@@ -53,6 +53,7 @@ from portal.forms import (
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from portal.terms import source_terms_text
+from portal.views.report import report_response
 from tracker.selectors import conversion_list
 
 
@@ -94,6 +95,11 @@ def dashboard(request: AffiliateRequest) -> HttpResponse:
             "endpoints": list(endpoint_list(viewer=request.user)[:3]),
         },
     )
+
+
+@affiliate_required
+def report(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
+    return report_response(request, template="portal/affiliate/report.html")
 
 
 # --- campaigns and links -----------------------------------------------------------------------
