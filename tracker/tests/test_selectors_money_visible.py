@@ -53,6 +53,7 @@ CONVERSION_KEYS = {
     "approved_at",
     "event",
     "event_name",
+    "fraud_signals",
 }
 PARTNER_KEYS = {"offer_id", "external_conversion_id"}
 LIST_KEYS = {
