@@ -471,8 +471,8 @@ def test_conversions_filter_export_and_change_status(django_assert_max_num_queri
     assert [c.pk for c in searched.context["table"].page] == [pending.pk]
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
-        "id,created_at,campaign_id,campaign,affiliate_id,status,reason,currency,revenue,"
-        "click_id,transaction_id,user_id,sub1"
+        "id,created_at,campaign_id,campaign,affiliate_id,status,reason,fraud_signals,currency,"
+        "revenue,click_id,transaction_id,user_id,sub1"
     )
     assert lines[2].endswith(",T-2,,'=cmd")
     assert changed.status_code == 302

@@ -365,10 +365,10 @@ def test_conversions_show_payout_never_revenue_and_export_csv(django_assert_max_
     assert "$10.00" not in html
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
-        "id,created_at,campaign_id,campaign,status,reason,currency,payout,click_id,"
+        "id,created_at,campaign_id,campaign,status,reason,fraud_signals,currency,payout,click_id,"
         "transaction_id,sub1,sub2,sub3,sub4,sub5,user_id"
     )
-    assert lines[1].endswith(",approved,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1")
+    assert lines[1].endswith(",approved,,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1")
     assert len(lines) == 2
 
 
