@@ -195,7 +195,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, groups: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group_by"].choices = list(groups)
+        form_field(self, "group_by", forms.ChoiceField).choices = list(groups)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
