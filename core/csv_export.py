@@ -41,15 +41,16 @@ def is_formula_like(text: str) -> bool:
 
 
 def csv_cell(value: Any) -> str:
-    """One cell: "" for None, numbers as written, ISO 8601 for dates and times, anything else as
-    text guarded against formulas."""
+    """One cell: "" for None, numbers as written, ISO 8601 for dates and times, a list's items
+    space-separated, anything else as text guarded against formulas."""
     if value is None:
         return ""
     if isinstance(value, int | Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    text = str(value)
+    # A list of codes (fraud signals): space-separated, as they are typed in filters.
+    text = " ".join(str(item) for item in value) if isinstance(value, list) else str(value)
     return "'" + text if is_formula_like(text) else text
 
 

@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import path
 
 
 class ConsoleAdminSite(admin.AdminSite):
@@ -51,6 +52,48 @@ class ConsoleAdminSite(admin.AdminSite):
             raise PermissionDenied
         context = {"console": console_overview(viewer=user), **(extra_context or {})}
         return super().index(request, extra_context=context)
+
+    def get_urls(self):
+        urls = super().get_urls()
+        # Before the admin's catch-all pattern, which answers 404 to anything it does not know.
+        return [
+            path(
+                "reports/fraud/",
+                self.admin_view(self.fraud_report_view),
+                name="fraud-report",
+            ),
+            *urls,
+        ]
+
+    def fraud_report_view(self, request: HttpRequest) -> TemplateResponse:
+        """The fraud signals of the network's clicks and conversions per affiliate, campaign and
+        signal (`reporting.services.fraud`), for staff who may read clicks and conversions."""
+        from core.exceptions import ApplicationError
+        from portal.forms import FraudReportForm
+        from portal.selectors import fraud_report_table
+        from reporting.services.fraud import fraud_report
+
+        user = request.user
+        if not (user.has_perm("tracker.view_click") and user.has_perm("tracker.view_conversion")):
+            raise PermissionDenied
+        form = FraudReportForm(request.GET or None)
+        report = None
+        if not form.is_bound or form.is_valid():
+            try:
+                report = fraud_report(
+                    viewer=user,  # type: ignore[arg-type]  # admin_view: logged-in staff
+                    query=form.report_query(),
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+        context = {
+            **self.each_context(request),
+            "title": "Fraud report",
+            "form": form,
+            "report": report,
+            "report_table": fraud_report_table(report) if report else None,
+        }
+        return TemplateResponse(request, "admin/fraud_report.html", context)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         """The console's login form counts against the same per-client login limit as the

@@ -4,6 +4,7 @@ ApplicationError field messages are put back on the form next to the field they 
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from django import forms
@@ -43,7 +44,8 @@ from core.forms import form_field
 from core.money import money_text, parse_money
 from forwarding.models import DeliveryStatus, EndpointMethod, ForwardEvent
 from payouts.payout_methods import DETAIL_FIELDS, NETWORKS
-from portal.selectors import DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
+from portal.selectors import BREAKDOWNS, DEFAULT_PERIOD_DAYS, PERIOD_CHOICES
+from reporting.services.fraud import FraudReportQuery
 from tracker.models import ConversionStatus
 
 CAP_ROWS = 4
@@ -165,10 +167,107 @@ class PeriodForm(forms.Form):
         return DEFAULT_PERIOD_DAYS
 
 
+class BreakdownForm(forms.Form):
+    """The dashboards' traffic breakdown: which dimension (default the device type)."""
+
+    breakdown = forms.ChoiceField(label="Break down by", choices=BREAKDOWNS, required=False)
+
+    def dimension(self) -> str:
+        if self.is_valid() and self.cleaned_data["breakdown"]:
+            return self.cleaned_data["breakdown"]
+        return BREAKDOWNS[0][0]
+
+    def dimension_label(self) -> str:
+        return dict(BREAKDOWNS)[self.dimension()].lower()
+
+
 def _date_field(label: str) -> forms.DateField:
     return forms.DateField(
         label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+REPORT_PRESETS = (
+    ("7", "Last 7 days"),
+    ("30", "Last 30 days"),
+    ("90", "Last 90 days"),
+    ("month", "This month"),
+    ("custom", "Custom dates"),
+)
+
+
+class ReportForm(forms.Form):
+    """The portal report: a preset or custom period (whole UTC days) and one breakdown.
+    `groups`: the (value, label) breakdowns the viewer may use."""
+
+    preset = forms.ChoiceField(label="Period", choices=REPORT_PRESETS, required=False)
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    group_by = forms.ChoiceField(label="Break down by", required=False)
+
+    def __init__(self, *args: Any, groups: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "group_by", forms.ChoiceField).choices = list(groups)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("preset") == "custom":
+            if not data.get("date_from"):
+                self.add_error("date_from", "Give the first day.")
+            if not data.get("date_to"):
+                self.add_error("date_to", "Give the last day.")
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end is before the start.")
+        return data
+
+    def period(self, *, today: dt.date) -> tuple[dt.date, dt.date]:
+        data = self.cleaned_data if self.is_valid() else {}
+        preset = data.get("preset") or "30"
+        if preset == "custom":
+            return data["date_from"], data["date_to"]
+        if preset == "month":
+            return today.replace(day=1), today
+        return today - dt.timedelta(days=int(preset) - 1), today
+
+    def group(self) -> str:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("group_by") or "day"
+
+
+FRAUD_GROUPINGS = (
+    ("affiliate,campaign,signal", "Affiliate, campaign and signal"),
+    ("signal", "Signal"),
+    ("campaign,signal", "Campaign and signal"),
+    ("affiliate,signal", "Affiliate and signal"),
+    ("day,signal", "Day and signal"),
+)
+
+
+class FraudReportForm(forms.Form):
+    """The fraud report's period (whole UTC days, default the last 30) and grouping."""
+
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    group_by = forms.ChoiceField(
+        label="Group by", choices=FRAUD_GROUPINGS, required=False, initial=FRAUD_GROUPINGS[0][0]
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end is before the start.")
+        return data
+
+    def report_query(self) -> FraudReportQuery:
+        data = self.cleaned_data if self.is_valid() else {}
+        group_by = data.get("group_by") or FRAUD_GROUPINGS[0][0]
+        return FraudReportQuery(
+            group_by=tuple(group_by.split(",")),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
 
 
 class ConversionFilterForm(forms.Form):

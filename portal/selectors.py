@@ -27,6 +27,7 @@ from campaigns.models import AccessStatus, Campaign, CampaignAccess, ConversionE
 from campaigns.selectors import campaign_list
 from core.money import quantize_money
 from payouts.models import PayoutStatus
+from reporting.services.fraud import FraudReport, FraudReportQuery, fraud_report
 from reporting.services.reports import STATUSES, ReportQuery, report_build, stats_list
 from tracker.models import Click, Conversion, ConversionStatus, EndUserPoints
 from tracker.selectors import EPC, PAYOUT, REVENUE, money_visible, points_list
@@ -424,6 +425,7 @@ class ConsoleOverview:
     month: ConsolePeriod
     pending: list[PendingWork]
     events: list[EventStats] = field(default_factory=list)  # this month
+    devices: "list[BreakdownRow]" = field(default_factory=list)  # this month
 
     @property
     def money(self) -> list[ConsoleMoney]:
@@ -456,7 +458,7 @@ _PENDING_QUEUES = (
 def console_overview(*, viewer: User, now: dt.datetime | None = None) -> ConsoleOverview:
     """The operator console's index: the network's figures of today and of this month (UTC)
     from the hourly rollups (one query through the reports service), this month's conversions
-    per event (one more), and how many rows wait in
+    per event and per device type (two more), and how many rows wait in
     each approval queue the viewer may open (one indexed COUNT per queue)."""
     today = (now or timezone.now()).astimezone(dt.UTC).date()
     month_start = today.replace(day=1)
@@ -499,4 +501,303 @@ def console_overview(*, viewer: User, now: dt.datetime | None = None) -> Console
         month=period("This month", month_start, rows),
         pending=pending,
         events=event_breakdown(viewer=viewer, date_from=month_start, date_to=today, now=now),
+        devices=traffic_breakdown(
+            viewer=viewer,
+            period=Period(date_from=month_start, date_to=today),
+            dimension="device_type",
+            now=now,
+        )[0],
+    )
+
+
+# --- fraud report ------------------------------------------------------------------------------
+
+_FRAUD_HEADINGS = {
+    "date": "Day",
+    "campaign_name": "Campaign",
+    "affiliate_name": "Affiliate",
+    "signal": "Signal",
+    "currency": "Currency",
+    "clicks": "Flagged clicks",
+    "blocked_clicks": "Blocked",
+    "conversions": "Flagged conversions",
+    "conversions_pending": "Pending",
+    "conversions_approved": "Approved",
+    "conversions_rejected": "Rejected",
+    "conversions_reversed": "Reversed",
+    "revenue": "Revenue",
+    "payout": "Payout",
+}
+
+
+@dataclass(frozen=True)
+class TableCell:
+    value: Any
+    kind: str  # "text", "number" or "money"
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class FraudTable:
+    headings: list[tuple[str, str]]  # (label, kind)
+    rows: list[list[TableCell]]
+    totals: list[list[TableCell]]
+
+
+def fraud_report_table(report: FraudReport) -> FraudTable:
+    """A `reporting.services.fraud.FraudReport` as headed cells for the pages: names instead
+    of ids, money in its currency (the columns are already the viewer's)."""
+    columns = [column for column in report.columns if column in _FRAUD_HEADINGS]
+
+    def kind(column: str) -> str:
+        if column in (REVENUE, PAYOUT):
+            return "money"
+        if column.startswith(("clicks", "blocked", "conversions")):
+            return "number"
+        return "text"
+
+    def cells(row: dict, shown: Sequence[str]) -> list[TableCell]:
+        return [
+            TableCell(value=row.get(column, ""), kind=kind(column), currency=row["currency"])
+            for column in shown
+        ]
+
+    total_columns = [column for column in columns if kind(column) != "text" or column == "currency"]
+    return FraudTable(
+        headings=[(_FRAUD_HEADINGS[column], kind(column)) for column in columns],
+        rows=[cells(row, columns) for row in report.rows],
+        totals=[
+            [TableCell(value="Total", kind="text")]
+            + [
+                TableCell(value="", kind="text")
+                for _ in columns[: len(columns) - len(total_columns) - 1]
+            ]
+            + cells(total, total_columns)
+            for total in report.totals
+        ]
+        if len(columns) > len(total_columns)
+        else [cells(total, total_columns) for total in report.totals],
+    )
+
+
+# --- traffic breakdowns ------------------------------------------------------------------------
+
+BREAKDOWNS = (
+    ("device_type", "Device"),
+    ("os", "Operating system"),
+    ("browser", "Browser"),
+    ("landing_page", "Landing page"),
+    ("country", "Country"),
+    ("sub1", "Sub ID 1"),
+)
+BREAKDOWN_ROWS = 10
+_NO_VALUE = {"landing_page": "No landing page", "country": "Unknown", "sub1": "(none)"}
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One value of a dimension in one currency: the viewer's counts and the money it reads
+    (None for what it may not: revenue for affiliates, payout for advertisers)."""
+
+    label: str
+    currency: str
+    clicks: int
+    conversions: int
+    approved: int
+    conversion_rate: Decimal | None
+    revenue: Decimal | None
+    payout: Decimal | None
+
+
+def traffic_breakdown(
+    *,
+    viewer: User,
+    period: Period,
+    dimension: str,
+    limit: int = BREAKDOWN_ROWS,
+    now: dt.datetime | None = None,
+) -> tuple[list[BreakdownRow], int]:
+    """The viewer's traffic per value of one dimension (device type, OS, browser, landing page,
+    country, sub1) in `period`, from the rollups (one query through the reports service, the
+    same numbers as `GET /api/reports?group_by=<dimension>`): the `limit` values with the most
+    clicks, then conversions, and how many rows there are in all. Landing pages by name."""
+    report = report_build(
+        viewer=viewer,
+        query=ReportQuery(
+            group_by=(dimension,), date_from=period.date_from, date_to=period.date_to
+        ),
+        now=now,
+    )
+    rows = list(report.shaped())
+    rows.sort(key=lambda row: (-row["clicks"], -row["conversions"]))
+    label_column = "landing_page_name" if dimension == "landing_page" else dimension
+    return [
+        BreakdownRow(
+            label=row[label_column] or _NO_VALUE.get(dimension, "Unknown"),
+            currency=row["currency"],
+            clicks=row["clicks"],
+            conversions=row["conversions"],
+            approved=row["conversions_approved"],
+            conversion_rate=row["conversion_rate"],
+            revenue=row.get(REVENUE),
+            payout=row.get(PAYOUT),
+        )
+        for row in rows[:limit]
+    ], len(rows)
+
+
+def fraud_summary(*, viewer: User, period: Period, now: dt.datetime | None = None) -> FraudTable:
+    """The viewer's fraud signals in `period` per signal (the fraud report's rows, scoped and
+    with the money the viewer reads), as a table for the dashboards (two queries)."""
+    report = fraud_report(
+        viewer=viewer,
+        query=FraudReportQuery(
+            group_by=("signal",), date_from=period.date_from, date_to=period.date_to
+        ),
+        now=now,
+    )
+    return fraud_report_table(report)
+
+
+# --- the portal report -------------------------------------------------------------------------
+
+REPORT_GROUPS = (
+    ("day", "Day"),
+    ("campaign", "Campaign"),
+    ("event", "Conversion event"),
+    ("affiliate", "Affiliate"),
+    ("country", "Country"),
+    ("device_type", "Device"),
+    ("os", "Operating system"),
+    ("browser", "Browser"),
+    ("landing_page", "Landing page"),
+    ("sub1", "Sub ID 1"),
+    ("sub2", "Sub ID 2"),
+    ("sub3", "Sub ID 3"),
+    ("sub4", "Sub ID 4"),
+    ("sub5", "Sub ID 5"),
+)
+REPORT_PAGE_ROWS = 500
+_REPORT_HEADINGS = {
+    "date": "Day",
+    "campaign_name": "Campaign",
+    "affiliate_name": "Affiliate",
+    "event": "Event",
+    "country": "Country",
+    "device_type": "Device",
+    "os": "Operating system",
+    "browser": "Browser",
+    "landing_page_name": "Landing page",
+    **{f"sub{n}": f"Sub ID {n}" for n in range(1, 6)},
+    "currency": "Currency",
+    "clicks": "Clicks",
+    "unique_clicks": "Unique clicks",
+    "conversions": "Conversions",
+    "conversions_approved": "Approved",
+    "conversions_pending": "Pending",
+    "conversions_rejected": "Rejected",
+    "conversion_rate": "Conversion rate",
+    "revenue": "Approved revenue",
+    "payout": "Approved payout",
+    "epc": "EPC",
+}
+# Ids the pages replace by the name next to them.
+_REPORT_IDS = {"campaign_id", "affiliate_id", "landing_page_id"}
+
+
+def report_groups(*, viewer: User) -> list[tuple[str, str]]:
+    """The breakdowns of the viewer's report page: an affiliate's traffic is all its own."""
+    return [
+        (value, label)
+        for value, label in REPORT_GROUPS
+        if value != "affiliate" or not viewer.is_affiliate
+    ]
+
+
+@dataclass(frozen=True)
+class PortalReport:
+    date_from: dt.date
+    date_to: dt.date
+    group: str
+    headings: list[tuple[str, str]]  # (label, kind)
+    rows: list[list[TableCell]]
+    totals: list[list[TableCell]]
+    row_count: int
+
+
+def _report_kind(column: str) -> str:
+    if column in (REVENUE, PAYOUT, EPC):
+        return "money"
+    if column == "conversion_rate":
+        return "percent"
+    if column == "date":
+        return "date"
+    if column in _REPORT_HEADINGS and column.startswith(("clicks", "unique", "conversions")):
+        return "number"
+    return "text"
+
+
+def portal_report(
+    *,
+    viewer: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    group: str,
+    limit: int = REPORT_PAGE_ROWS,
+    now: dt.datetime | None = None,
+) -> PortalReport:
+    """The viewer's report by one breakdown over whole UTC days, from the rollups through the
+    reports service: the rows of `GET /api/reports?group_by=<group>` (same numbers), the first
+    `limit` of them for the page, named (campaigns, landing pages, affiliates), with totals per
+    currency. Raises ApplicationError for a period the reports refuse."""
+    report = report_build(
+        viewer=viewer,
+        query=ReportQuery(group_by=(group,), date_from=date_from, date_to=date_to),
+        now=now,
+    )
+    grouped = list(report.rows[: limit + 1])
+    rows = list(report.shaped(grouped[:limit]))
+    totals = report.totals(grouped if len(grouped) <= limit else None)
+    names: dict[int, str] = {}
+    if group == "affiliate":
+        names = {
+            pk: company or email
+            for pk, company, email in apps.get_model("accounts", "Affiliate")
+            .objects.filter(pk__in={row["affiliate_id"] for row in rows})
+            .values_list("pk", "company", "user__email")
+        }
+    columns = [
+        "affiliate_name" if column == "affiliate_id" else column
+        for column in report.columns
+        if column in _REPORT_HEADINGS or column == "affiliate_id"
+    ]
+    columns = [column for column in columns if column not in _REPORT_IDS]
+    group_columns = [column for column in columns if _report_kind(column) in ("text", "date")]
+
+    def cells(row: dict[str, Any], shown: Sequence[str]) -> list[TableCell]:
+        values = {**row, "affiliate_name": names.get(row.get("affiliate_id") or 0, "")}
+        return [
+            TableCell(value=values.get(column), kind=_report_kind(column), currency=row["currency"])
+            for column in shown
+        ]
+
+    metric_columns = [column for column in columns if column not in group_columns]
+    blank = [TableCell(value="", kind="text") for _ in group_columns[:-2]]
+    return PortalReport(
+        date_from=report.period.date_from,
+        date_to=report.period.date_to,
+        group=group,
+        headings=[(_REPORT_HEADINGS[column], _report_kind(column)) for column in columns],
+        rows=[cells(row, columns) for row in rows],
+        totals=[
+            [
+                TableCell(value="Total", kind="text"),
+                *blank,
+                *cells(total, ["currency", *metric_columns]),
+            ]
+            for total in totals
+        ],
+        row_count=len(grouped)
+        if len(grouped) <= limit
+        else (len(report.rows) if isinstance(report.rows, list) else report.rows.count()),
     )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("two-factor/", two_factor.two_factor, name="two-factor"),
     # Advertiser portal
     path("advertiser/", advertiser.dashboard, name="advertiser-dashboard"),
+    path("advertiser/reports/", advertiser.report, name="advertiser-report"),
     path("advertiser/campaigns/", advertiser.campaign_list, name="advertiser-campaigns"),
     path(
         "advertiser/campaigns/new/",
@@ -159,6 +160,7 @@ urlpatterns = [
     ),
     # Affiliate portal
     path("affiliate/", affiliate.dashboard, name="affiliate-dashboard"),
+    path("affiliate/reports/", affiliate.report, name="affiliate-report"),
     path("affiliate/campaigns/", affiliate.campaign_list, name="affiliate-campaigns"),
     path(
         "affiliate/campaigns/<int:campaign_id>/",

@@ -31,7 +31,7 @@ from core.csv_export import csv_lines
 from core.exceptions import NotFoundError
 from core.filters import PAGINATION_PARAMETERS, query_params_check
 from core.pagination import StandardPagination
-from reporting.services import reports
+from reporting.services import fraud, reports
 
 
 class _Digits(TypedDict):
@@ -107,6 +107,21 @@ class ReportRowSerializer(serializers.Serializer):
             "no event."
         ),
     )
+    device_type = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text='desktop, mobile, tablet, bot or other; "" when unknown (group_by=device_type).',
+    )
+    os = serializers.CharField(required=False, allow_blank=True, help_text="group_by=os.")
+    browser = serializers.CharField(required=False, allow_blank=True, help_text="group_by=browser.")
+    landing_page_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="group_by=landing_page; null: no landing page."
+    )
+    landing_page_name = serializers.CharField(required=False, allow_blank=True)
+    smart_link_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="group_by=smart_link; null: not via one."
+    )
+    smart_link_name = serializers.CharField(required=False, allow_blank=True)
     currency = serializers.CharField(required=False)
     clicks = serializers.IntegerField(required=False)
     unique_clicks = serializers.IntegerField(required=False)
@@ -163,7 +178,8 @@ class ReportsApi(APIView):
             required=False,
             default="day",
             help_text=(
-                f"Comma-separated: {', '.join(reports.GROUPS)} (one of country/sub1..5/event)."
+                f"Comma-separated: {', '.join(reports.GROUPS)} (at most one of "
+                f"{'/'.join(reports.DIMENSION_GROUPS)})."
             ),
         )
         campaign_id = _id_list_field("Campaign ids, comma-separated.")
@@ -181,6 +197,13 @@ class ReportsApi(APIView):
             required=False,
             help_text="Conversion event codes, e.g. lead,sale (their rows carry no clicks).",
         )
+        device_type = serializers.CharField(
+            required=False, help_text="Device types, e.g. mobile,tablet."
+        )
+        os = serializers.CharField(required=False, help_text="Operating systems, e.g. iOS,Android.")
+        browser = serializers.CharField(required=False, help_text="Browsers, e.g. Chrome,Safari.")
+        landing_page = _id_list_field("Landing page ids, comma-separated.")
+        smart_link = _id_list_field("Smart link ids, comma-separated.")
         format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
         currency = serializers.ChoiceField(
             choices=["reporting"],
@@ -205,6 +228,12 @@ class ReportsApi(APIView):
                     dimension_values[sub] = (data[sub],)
             if "event" in data:
                 dimension_values["event"] = _text_list(data["event"])
+            for name in ("device_type", "os", "browser"):
+                if name in data:
+                    dimension_values[name] = _text_list(data[name])
+            for name in ("landing_page", "smart_link"):
+                if name in data:
+                    dimension_values[name] = tuple(str(pk) for pk in _id_list(data[name]))
             return reports.ReportQuery(
                 group_by=_text_list(data["group_by"]),
                 date_from=data.get("date_from"),
@@ -287,6 +316,122 @@ class ReportsApi(APIView):
             "previous": paginator.get_previous_link(),
             "results": [_json_row(row) for row in report.shaped(page)],
             "totals": [_json_row(row) for row in report.totals(grouped if inline else None)],
+        }
+        return Response(_json_row(body))
+
+
+class FraudReportApi(APIView):
+    admin_permissions = dict.fromkeys(("GET", "HEAD", "OPTIONS"), _REPORT_PERMISSIONS)
+    permission_classes = [IsNetworkAdmin | IsApprovedAdvertiser | IsApprovedAffiliate]
+
+    class InputSerializer(_PeriodInputSerializer):
+        group_by = serializers.CharField(
+            required=False,
+            default=",".join(fraud.DEFAULT_GROUPS),
+            help_text=f"Comma-separated: {', '.join(fraud.FRAUD_GROUPS)}.",
+        )
+        campaign_id = _id_list_field("Campaign ids, comma-separated.")
+        affiliate_id = _id_list_field("Affiliate ids, comma-separated.")
+        signal = serializers.CharField(
+            required=False, help_text="Signal codes to keep, e.g. bot,too_fast."
+        )
+        format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
+
+        def to_query(self) -> fraud.FraudReportQuery:
+            data = self.validated_data
+            return fraud.FraudReportQuery(
+                group_by=_text_list(data["group_by"]),
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                tz=data.get("tz") or "UTC",
+                campaign_ids=_id_list(data.get("campaign_id", "")),
+                affiliate_ids=_id_list(data.get("affiliate_id", "")),
+                signals=_text_list(data.get("signal", "")),
+            )
+
+    class RowSerializer(serializers.Serializer):
+        date = serializers.DateField(required=False, help_text="Local day (group_by=day).")
+        campaign_id = serializers.IntegerField(required=False)
+        campaign_name = serializers.CharField(required=False)
+        affiliate_id = serializers.IntegerField(required=False)
+        affiliate_name = serializers.CharField(required=False)
+        signal = serializers.CharField(required=False, help_text="Fraud signal code.")
+        currency = serializers.CharField()
+        clicks = serializers.IntegerField(help_text="Clicks that raised the signal(s).")
+        blocked_clicks = serializers.IntegerField(help_text="Of them, blocked as fraud.")
+        conversions = serializers.IntegerField(help_text="Conversions that raised the signal(s).")
+        conversions_pending = serializers.IntegerField()
+        conversions_approved = serializers.IntegerField()
+        conversions_rejected = serializers.IntegerField()
+        conversions_reversed = serializers.IntegerField()
+        revenue = serializers.DecimalField(
+            **_MONEY, required=False, help_text="Of those conversions. Not shown to affiliates."
+        )
+        payout = serializers.DecimalField(
+            **_MONEY, required=False, help_text="Of those conversions. Not shown to advertisers."
+        )
+
+        class Meta:
+            ref_name = "FraudReportRow"
+
+    class OutputSerializer(serializers.Serializer):
+        date_from = serializers.DateField()
+        date_to = serializers.DateField()
+        tz = serializers.CharField()
+        group_by = serializers.ListField(child=serializers.CharField())
+        results = serializers.ListField(child=serializers.DictField())
+        totals = serializers.ListField(
+            child=serializers.DictField(), help_text="Per currency, whole selection."
+        )
+
+        class Meta:
+            ref_name = "FraudReport"
+
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=csv` names our CSV export, not a DRF renderer: errors stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Fraud signals of clicks and conversions per affiliate, campaign and signal",
+        description=(
+            "Admin: every row; advertiser: its campaigns' traffic, without payouts; affiliate: "
+            "its own traffic, without revenue. Rows are `FraudReportRow`s. A click or conversion "
+            "with several signals counts under each when grouped by signal."
+        ),
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="With format=csv: every row."
+            ),
+            400: error_response(
+                "`invalid` or `invalid_report` (names the parameter), or `unknown_parameter`."
+            ),
+            401: _E401,
+            403: _E403,
+        },
+    )
+    def get(self, request: AuthenticatedRequest):
+        query_params_check(request.query_params, allowed=self.InputSerializer().fields)
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        report = fraud.fraud_report(viewer=request.user, query=params.to_query())
+        if params.validated_data["format"] == "csv":
+            response = StreamingHttpResponse(
+                _csv_lines(report.columns, report.rows), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="fraud-{report.period.date_from}-'
+                f'{report.period.date_to}.csv"'
+            )
+            return response
+        body = {
+            "date_from": report.period.date_from,
+            "date_to": report.period.date_to,
+            "tz": report.period.tz,
+            "group_by": list(report.group_by),
+            "results": [_json_row(row) for row in report.rows],
+            "totals": [_json_row(row) for row in report.totals],
         }
         return Response(_json_row(body))
 

@@ -6,9 +6,10 @@ Two grains, both by UTC hour, campaign, affiliate and currency:
 
 - `HourlyStat`: nothing more. Dashboards and reports by day, hour, campaign and affiliate read it;
   its size depends on time and on (campaign, affiliate) pairs, never on traffic volume.
-- `HourlyDimStat`: one row per value of ONE breakdown dimension (country, one of sub1..sub5, or
-  the conversion event), so every click and conversion is counted once per dimension. Reports
-  grouped or filtered by a dimension read the rows of that dimension only. Its size grows with
+- `HourlyDimStat`: one row per value of ONE breakdown dimension (country, one of sub1..sub5, the
+  conversion event, the device type, OS, browser, landing page or smart link), so every click
+  and conversion is counted once per dimension. Reports grouped or filtered by a dimension read
+  the rows of that dimension only. Its size grows with
   each dimension's own cardinality, not with the product of all of them (a row per combination
   of them would be as large as the raw click table as soon as one sub id is high-cardinality).
 
@@ -16,7 +17,9 @@ Clicks count in the hour they were made; conversions in the hour they were creat
 their click's hour), with their click's country and sub ids, and by their CURRENT status.
 In the `event` dimension a conversion counts under its event's id (as text: renaming an event's
 code relabels its past rows without a rebuild; reports show the code); a click has no event, so
-every click counts in the event-less row (value "") and the event rows carry conversions only. Money
+every click counts in the event-less row (value "") and the event rows carry conversions only. The
+landing page and smart link dimensions also key by id as text ("" for a click without one), so
+renaming either relabels its past rows; device type, OS and browser by the click's own values. Money
 (`revenue`, `payout`) is that of approved conversions only: what the ledger books.
 """
 
@@ -37,6 +40,11 @@ class StatsDimension(models.TextChoices):
     SUB4 = "sub4", "Sub ID 4"
     SUB5 = "sub5", "Sub ID 5"
     EVENT = "event", "Conversion event"
+    DEVICE_TYPE = "device_type", "Device type"
+    OS = "os", "Operating system"
+    BROWSER = "browser", "Browser"
+    LANDING_PAGE = "landing_page", "Landing page"
+    SMART_LINK = "smart_link", "Smart link"
 
 
 class StatsMetrics(models.Model):
@@ -89,7 +97,7 @@ class HourlyDimStat(StatsMetrics):
         Affiliate, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     currency = models.CharField(max_length=3)
-    dimension = models.CharField(max_length=8, choices=StatsDimension.choices)
+    dimension = models.CharField(max_length=16, choices=StatsDimension.choices)
     value = models.CharField(max_length=255, blank=True)
 
     class Meta:

@@ -110,6 +110,31 @@ class EventCodeFilter(admin.SimpleListFilter):
         return queryset.filter(event__code=value) if value else queryset
 
 
+class FraudSignalsFilter(admin.SimpleListFilter):
+    """Rows that raised any fraud signal, or none (on PostgreSQL the clicks' flagged rows are
+    read through a partial index)."""
+
+    title = "fraud signals"
+    parameter_name = "fraud"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Has fraud signals"), ("no", "No fraud signals")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        flagged = ~Q(fraud_signals=[])
+        if self.value() == "yes":
+            return queryset.filter(flagged)
+        if self.value() == "no":
+            return queryset.exclude(flagged)
+        return queryset
+
+
+def _fraud_flag(signals: list[str]) -> str:
+    if not signals:
+        return "-"
+    return format_html('<span class="fraud-flag">⚑ {}</span>', ", ".join(signals))
+
+
 class ReadOnlyAdmin(PartnerLookupsMixin, admin.ModelAdmin):
     """Tracking rows are facts written by the services: view them, never edit or delete them."""
 
@@ -149,10 +174,12 @@ class ClickAdmin(ExactSearchMixin, ReadOnlyAdmin):
         "campaign",
         "affiliate",
         "country",
+        "device_display",
         "sub1",
         "sub2",
         "is_unique",
         "blocked_reason",
+        "fraud_display",
         "ip",
     ]
     # No date_hierarchy: it reads MIN/MAX and every distinct month or day of the (filtered)
@@ -163,6 +190,8 @@ class ClickAdmin(ExactSearchMixin, ReadOnlyAdmin):
         "affiliate",
         "blocked_reason",
         "is_unique",
+        FraudSignalsFilter,
+        "device_type",
     ]
     list_select_related = ["campaign", "affiliate__user"]
     search_fields = ["click_id"]  # shows the search box; the matching is get_search_results
@@ -176,16 +205,49 @@ class ClickAdmin(ExactSearchMixin, ReadOnlyAdmin):
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("click_id", "created_at", "link", "campaign", "affiliate")}),
-        ("Visitor", {"fields": ("ip", "country", "user_agent", "referer", "fingerprint")}),
-        ("Result", {"fields": ("is_unique", "blocked_reason")}),
+        (
+            "Visitor",
+            {
+                "fields": (
+                    "ip",
+                    "country",
+                    "user_agent",
+                    "device_type",
+                    "os",
+                    "browser",
+                    "referer",
+                    "fingerprint",
+                )
+            },
+        ),
+        (
+            "Result",
+            {
+                "fields": (
+                    "is_unique",
+                    "blocked_reason",
+                    "fraud_display",
+                    "landing_page",
+                    "smart_link",
+                )
+            },
+        ),
         ("Sub ids", {"fields": ("sub1", "sub2", "sub3", "sub4", "sub5", "user_id")}),
         ("Other parameters", {"fields": ("extra_pretty",)}),
     )
-    readonly_fields = ["extra_pretty"]
+    readonly_fields = ["extra_pretty", "fraud_display"]
 
     @admin.display(description="Extra parameters")
     def extra_pretty(self, obj: Click) -> str:
         return _pretty_json(obj.extra)
+
+    @admin.display(description="Device")
+    def device_display(self, obj: Click) -> str:
+        return " · ".join(part for part in (obj.device_type, obj.os, obj.browser) if part) or "-"
+
+    @admin.display(description="Fraud signals")
+    def fraud_display(self, obj: Click) -> str:
+        return _fraud_flag(obj.fraud_signals)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """A click id through its unique index; only a term that is none reads the sub ids."""
@@ -324,8 +386,10 @@ class ConversionAdmin(ReadOnlyAdmin):
         "revenue_display",
         "payout_display",
         "currency",
+        "device_display",
+        "fraud_display",
     ]
-    list_filter = ["status", EventCodeFilter, "campaign", "affiliate"]
+    list_filter = ["status", EventCodeFilter, FraudSignalsFilter, "campaign", "affiliate"]
     list_select_related = ["campaign", "affiliate__user", "click", "event"]
     search_fields = ["transaction_id"]  # shows the search box; see get_search_results
     search_help_text = "Exact click id or transaction id."
@@ -347,6 +411,7 @@ class ConversionAdmin(ReadOnlyAdmin):
                     "partner_key",
                     "status",
                     "reason",
+                    "fraud_display",
                     "created_at",
                     "updated_at",
                     "approved_at",
@@ -377,6 +442,7 @@ class ConversionAdmin(ReadOnlyAdmin):
         ("Why", {"fields": ("explanation",)}),
     )
     readonly_fields = [
+        "fraud_display",
         "explanation",
         "revenue_display",
         "payout_display",
@@ -419,6 +485,17 @@ class ConversionAdmin(ReadOnlyAdmin):
     @admin.display(description="Click", ordering="click__click_id")
     def click_id_display(self, obj: Conversion) -> str:
         return obj.click.click_id
+
+    @admin.display(description="Device")
+    def device_display(self, obj: Conversion) -> str:
+        click = obj.click
+        return (
+            " · ".join(part for part in (click.device_type, click.os, click.browser) if part) or "-"
+        )
+
+    @admin.display(description="Fraud signals")
+    def fraud_display(self, obj: Conversion) -> str:
+        return _fraud_flag(obj.fraud_signals)
 
     @admin.display(description="Event", ordering="event__code")
     def event_code(self, obj: Conversion) -> str:

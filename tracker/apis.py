@@ -42,6 +42,7 @@ from tracker.models import (
     Click,
     Conversion,
     ConversionStatus,
+    DeviceType,
     EndUserPoints,
 )
 from tracker.services.conversions import conversion_status_change
@@ -66,14 +67,6 @@ class ClickOutputSerializer(serializers.Serializer):
     user_agent = serializers.CharField()
     referer = serializers.CharField()
     country = serializers.CharField()
-    device_type = serializers.CharField(
-        help_text="desktop, mobile, tablet, bot or other (parsed from the user agent)."
-    )
-    os = serializers.CharField(help_text="Empty when the user agent names none.")
-    browser = serializers.CharField(help_text="Empty when the user agent names none.")
-    landing_page_id = serializers.IntegerField(
-        allow_null=True, help_text="The campaign landing page the click went to; null: none."
-    )
     sub1 = serializers.CharField()
     sub2 = serializers.CharField()
     sub3 = serializers.CharField()
@@ -85,6 +78,30 @@ class ClickOutputSerializer(serializers.Serializer):
     blocked_reason = serializers.ChoiceField(
         choices=[("", "Not blocked"), *BlockedReason.choices],
         help_text="Empty when the visitor went to the landing page.",
+    )
+    device_type = serializers.ChoiceField(
+        choices=[("", "Unknown"), *DeviceType.choices],
+        help_text="desktop, mobile, tablet, bot or other, parsed from the user agent; empty when "
+        "it said nothing.",
+    )
+    os = serializers.CharField(help_text="Operating system family from the user agent.")
+    browser = serializers.CharField(help_text="Browser family from the user agent.")
+    landing_page_id = serializers.IntegerField(
+        allow_null=True, help_text="The campaign landing page the visitor was sent to."
+    )
+    landing_page_name = serializers.CharField(
+        source="landing_page.name", default="", help_text='"" without a landing page.'
+    )
+    smart_link_id = serializers.IntegerField(
+        allow_null=True, help_text="The affiliate's smart link the click came through."
+    )
+    smart_link_name = serializers.CharField(
+        source="smart_link.name", default="", help_text='"" when not through a smart link.'
+    )
+    fraud_signals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fraud signal codes the click raised: bot, deny_list, datacenter, "
+        "click_velocity (empty: none).",
     )
 
     class Meta:
@@ -105,8 +122,12 @@ class ClickListApi(GenericAPIView):
         responses={200: ClickOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
+        # The page's landing pages and smart links are read by id, one query each (only when a
+        # click of the page has one): a join would weigh on the list's COUNT and sort.
         return paginated_response(
-            queryset=self.filter_queryset(selectors.click_list(viewer=request.user)),
+            queryset=self.filter_queryset(
+                selectors.click_list(viewer=request.user)
+            ).prefetch_related("landing_page", "smart_link"),
             serializer_class=ClickOutputSerializer,
             request=request,
             view=self,
@@ -149,6 +170,11 @@ class _ConversionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     approved_at = serializers.DateTimeField(allow_null=True)
+    fraud_signals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fraud signal codes the conversion raised: too_fast, ip_mismatch, "
+        "conversion_velocity (empty: none).",
+    )
 
 
 class ConversionAffiliateSerializer(_ConversionSerializer):

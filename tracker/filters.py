@@ -8,14 +8,39 @@ RFC 3339 date-times for anything finer. Junk in any of them is a 400 (see core.f
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.filters import BooleanFilter, CreatedRangeFilterSet, IdFilter
-from tracker.models import BlockedReason, Click, Conversion, ConversionStatus, EndUserPoints
+from tracker.models import (
+    BlockedReason,
+    Click,
+    Conversion,
+    ConversionStatus,
+    DeviceType,
+    EndUserPoints,
+)
 from tracker.selectors import money_visible
 
 
-class ClickFilter(CreatedRangeFilterSet):
+class FraudSignalsFilterSet(django_filters.FilterSet):
+    """`has_fraud_signals` and `fraud_signal` on a model's `fraud_signals` (a JSON list)."""
+
+    has_fraud_signals = BooleanFilter(
+        method="filter_has_fraud_signals", help_text="true: rows that raised any fraud signal."
+    )
+    fraud_signal = django_filters.CharFilter(
+        method="filter_fraud_signal", help_text="Rows that raised this fraud signal code."
+    )
+
+    def filter_has_fraud_signals(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        flagged = ~Q(fraud_signals=[])
+        return queryset.filter(flagged) if value else queryset.exclude(flagged)
+
+    def filter_fraud_signal(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(fraud_signals__contains=[value.strip()])
+
+
+class ClickFilter(CreatedRangeFilterSet, FraudSignalsFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."
@@ -30,6 +55,11 @@ class ClickFilter(CreatedRangeFilterSet):
     country = django_filters.CharFilter(lookup_expr="iexact")
     is_unique = BooleanFilter()
     blocked_reason = django_filters.ChoiceFilter(choices=BlockedReason.choices)
+    device_type = django_filters.ChoiceFilter(choices=DeviceType.choices)
+    os = django_filters.CharFilter(lookup_expr="iexact")
+    browser = django_filters.CharFilter(lookup_expr="iexact")
+    landing_page = IdFilter(field_name="landing_page_id", help_text="Landing page id.")
+    smart_link = IdFilter(field_name="smart_link_id", help_text="Smart link id.")
     ordering = django_filters.OrderingFilter(
         fields=(("id", "id"), ("created_at", "created_at")),
         help_text="id or created_at; prefix with - for descending. Default: -id.",
@@ -50,7 +80,7 @@ _CONVERSION_ORDERINGS = (
 )
 
 
-class ConversionFilter(CreatedRangeFilterSet):
+class ConversionFilter(CreatedRangeFilterSet, FraudSignalsFilterSet):
     campaign = IdFilter(field_name="campaign_id")
     affiliate = IdFilter(
         field_name="affiliate_id", help_text="Affiliate id (admins and advertisers)."

@@ -113,6 +113,13 @@ class Click(models.Model):
             models.Index(fields=["campaign", "created_at"], name="click_campaign_time"),
             models.Index(fields=["affiliate", "created_at"], name="click_affiliate_time"),
             BrinIndex(fields=["created_at"], name="click_created_brin", pages_per_range=32),
+            # The fraud report's flagged clicks by time. Partial: a clean click (fraud_signals
+            # '[]') writes no entry, so the click path pays nothing for it.
+            models.Index(
+                fields=["created_at"],
+                name="click_flagged_time",
+                condition=~models.Q(fraud_signals=[]),
+            ),
         ]
 
     def __str__(self) -> str:

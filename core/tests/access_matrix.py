@@ -1052,6 +1052,8 @@ ROWS += [
     ),
     # --- reports -------------------------------------------------------------------------------
     Row("api/reports", "GET", "/api/reports", APPROVED_ROLES),
+    # Each role its own scope (admin all, advertiser its campaigns, affiliate its traffic).
+    Row("api/reports/fraud", "GET", "/api/reports/fraud", APPROVED_ROLES),
     Row(
         "api/analytics/campaign/<int:campaign_id>",
         "GET",
@@ -1240,6 +1242,7 @@ ROWS += [
     ),
     # --- advertiser portal ---------------------------------------------------------------------
     _page("portal/advertiser/", "GET", "/portal/advertiser/", ADVERTISER_PAGE),
+    _page("portal/advertiser/reports/", "GET", "/portal/advertiser/reports/", ADVERTISER_PAGE),
     _page("portal/advertiser/campaigns/", "GET", "/portal/advertiser/campaigns/", ADVERTISER_PAGE),
     _page(
         "portal/advertiser/campaigns/new/",
@@ -1507,6 +1510,7 @@ ROWS += [
     ),
     # --- affiliate portal ----------------------------------------------------------------------
     _page("portal/affiliate/", "GET", "/portal/affiliate/", AFFILIATE_PAGE),
+    _page("portal/affiliate/reports/", "GET", "/portal/affiliate/reports/", AFFILIATE_PAGE),
     _page("portal/affiliate/campaigns/", "GET", "/portal/affiliate/campaigns/", AFFILIATE_PAGE),
     _page(
         "portal/affiliate/campaigns/<int:campaign_id>/",
@@ -1943,6 +1947,12 @@ ROWS += [
         "/admin/payouts/exchangerate/import/",
         staff=(403, 200),
         note="needs the add and change permissions of exchange rates",
+    ),
+    _admin(
+        "reports/fraud/",
+        "/admin/reports/fraud/",
+        staff=(200, 403),
+        note="needs tracker.view_click and tracker.view_conversion",
     ),
     _admin(
         "otp_totp/totpdevice/<int:pk>/config/",

@@ -93,6 +93,7 @@ _VALIDITY_NOT_IN_SCHEMA = {
     # `tz` must name an IANA zone; the period spans two parameters (date_from <= date_to, at
     # most 366 days); group_by and the country/sub filters name at most one dimension together.
     "GET /api/reports": "depends on several parameters together",
+    "GET /api/reports/fraud": "depends on several parameters together",
     "GET /api/analytics/campaign/{campaign_id}": "depends on several parameters together",
     # The CSV file is a multipart field or a text/csv body: the JSON-only schema cannot carry it.
     "POST /api/reconciliations": "takes a file",

@@ -7,6 +7,7 @@ from campaigns.tests.factories import Network
 
 ADVERTISER_PAGES = [
     "/portal/advertiser/",
+    "/portal/advertiser/reports/",
     "/portal/advertiser/campaigns/",
     "/portal/advertiser/campaigns/new/",
     "/portal/advertiser/applications/",
@@ -16,6 +17,7 @@ ADVERTISER_PAGES = [
 ]
 AFFILIATE_PAGES = [
     "/portal/affiliate/",
+    "/portal/affiliate/reports/",
     "/portal/affiliate/campaigns/",
     "/portal/affiliate/links/",
     "/portal/affiliate/smart-links/",

@@ -124,6 +124,11 @@ def test_index_shows_today_and_this_month_from_the_rollups(admin_client):
         ("default", "EUR", 2, 1, Decimal("3.0000"), Decimal("2.5000")),
         ("default", "USD", 1, 1, Decimal("5.0000"), Decimal("4.0000")),
     ]
+    # no click carried a device type: all under "Unknown", most clicks then conversions first
+    assert [(row.label, row.currency, row.clicks, row.conversions) for row in console.devices] == [
+        ("Unknown", "EUR", 2, 2),
+        ("Unknown", "USD", 2, 1),
+    ]
     html = response.content.decode()
     for row in [
         '<tr><th scope="row">Clicks</th><td class="number">2</td><td class="number">4</td></tr>',
@@ -197,6 +202,87 @@ def test_staff_see_only_the_queues_they_may_open(client):
         "Payout requests to approve",
         "Approved payouts to pay",
     ]
+
+
+# --- the fraud report -------------------------------------------------------------------------
+
+
+def test_the_fraud_report_page_counts_signals_per_affiliate_campaign_and_signal(admin_client):
+    # given a flagged click and a flagged approved conversion on a USD campaign
+    campaign = CampaignFactory(currency="USD", name="Leads US")
+    link = TrackingLinkFactory(campaign=campaign, affiliate__company="Aff One")
+    click = click_add(link=link, at=TODAY + H, fraud_signals=["datacenter"])
+    conversion = conversion_add(click=click, status=ConversionStatus.APPROVED, at=TODAY + 2 * H)
+    conversion.fraud_signals = ["too_fast"]
+    conversion.save(update_fields=["fraud_signals"])
+
+    # when the operator opens the index, then the report for today
+    with time_machine.travel(NOW, tick=False):
+        index = admin_client.get("/admin/")
+        response = admin_client.get(
+            "/admin/reports/fraud/", {"date_from": "2026-03-12", "date_to": "2026-03-12"}
+        )
+
+    # then the index links to it and it shows each signal by name, with the money at stake
+    assert 'href="/admin/reports/fraud/"' in index.content.decode()
+    assert response.status_code == 200
+    table = response.context["report_table"]
+    assert [label for label, _ in table.headings] == [
+        "Campaign",
+        "Affiliate",
+        "Signal",
+        "Currency",
+        "Flagged clicks",
+        "Blocked",
+        "Flagged conversions",
+        "Pending",
+        "Approved",
+        "Rejected",
+        "Reversed",
+        "Revenue",
+        "Payout",
+    ]
+    assert [[cell.value for cell in row] for row in table.rows] == [
+        ["Leads US", "Aff One", "datacenter", "USD", 1, 0, 0, 0, 0, 0, 0, 0, 0],
+        [
+            "Leads US",
+            "Aff One",
+            "too_fast",
+            "USD",
+            0,
+            0,
+            1,
+            0,
+            1,
+            0,
+            0,
+            Decimal("5.0000"),
+            Decimal("4.0000"),
+        ],
+    ]
+    html = response.content.decode()
+    assert "<strong>Leads US</strong>" in html
+    assert '<td class="number">$5.00</td>' in html
+
+
+def test_the_fraud_report_page_refuses_a_period_too_long_and_staff_without_traffic_rights(
+    admin_client, client
+):
+    too_long = admin_client.get(
+        "/admin/reports/fraud/", {"date_from": "2020-01-01", "date_to": "2026-03-12"}
+    )
+    staff = AdminUserFactory(is_superuser=False)
+    staff.user_permissions.add(Permission.objects.get(codename="view_payoutrequest"))
+    client.force_login(staff)
+
+    refused = client.get("/admin/reports/fraud/")
+    index = client.get("/admin/")
+
+    assert too_long.status_code == 200
+    assert "A report covers at most 366 days." in too_long.content.decode()
+    assert too_long.context["report"] is None
+    assert refused.status_code == 403
+    assert "/admin/reports/fraud/" not in index.content.decode()
 
 
 # --- every action asks first ------------------------------------------------------------------

@@ -34,10 +34,13 @@ HIDDEN_FROM_AFFILIATES = (REVENUE, MARGIN, REVENUE_SHOWN, MARGIN_SHOWN)
 @pytest.fixture
 def traffic() -> tuple[Network, Conversion]:
     net = network()
-    ClickFactory(link=net.link1)
-    click = ClickFactory(link=net.link1)
+    ClickFactory(link=net.link1, fraud_signals=["datacenter"], device_type="mobile")
+    click = ClickFactory(link=net.link1, device_type="mobile")
     conversion = postback(net.key1, click_id=click.click_id, payout=REVENUE, transaction_id="T-1")
     assert (str(conversion.revenue), str(conversion.payout)) == (REVENUE, PAYOUT)
+    # flagged: the dashboards' fraud section and the breakdown by device carry its money too
+    conversion.fraud_signals = ["too_fast"]
+    conversion.save(update_fields=["fraud_signals"])
     stats_refresh()
     return net, conversion
 
@@ -66,6 +69,11 @@ def test_advertiser_dashboard_tiles_show_revenue_and_no_payout(traffic):
     assert '<span class="stat-label">Revenue (USD)</span>' in html
     assert "Payout" not in html
     assert _found(HIDDEN_FROM_ADVERTISERS, html) == []
+    assert [
+        (row.label, row.clicks, row.revenue, row.payout) for row in response.context["breakdown"]
+    ] == [("mobile", 2, Decimal(REVENUE), None)]
+    assert [label for label, _ in response.context["fraud"].headings][-1] == "Revenue"
+    assert "<code>too_fast</code>" in html
 
 
 def test_affiliate_dashboard_tiles_show_payout_and_epc_and_no_revenue(traffic):
@@ -77,7 +85,14 @@ def test_affiliate_dashboard_tiles_show_payout_and_epc_and_no_revenue(traffic):
     assert [(m.currency, m.revenue, m.payout, m.epc) for m in summary.money] == [
         ("USD", None, Decimal(PAYOUT), Decimal(EPC))
     ]
-    assert _found(HIDDEN_FROM_AFFILIATES, _text(response)) == []
+    html = _text(response)
+    assert _found(HIDDEN_FROM_AFFILIATES, html) == []
+    assert [
+        (row.label, row.clicks, row.revenue, row.payout) for row in response.context["breakdown"]
+    ] == [("mobile", 2, None, Decimal(PAYOUT))]
+    assert [label for label, _ in response.context["fraud"].headings][-1] == "Payout"
+    assert "<code>too_fast</code>" in html
+    assert "<code>datacenter</code>" in html
 
 
 def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic):
@@ -111,6 +126,7 @@ def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic)
         "affiliate_id",
         "status",
         "reason",
+        "fraud_signals",
         "currency",
         "revenue",
         "click_id",
@@ -118,7 +134,8 @@ def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic)
         "user_id",
         "sub1",
     ]
-    assert rows[1][8] == REVENUE
+    assert (rows[1][7], rows[1][9]) == ("too_fast", REVENUE)
+    assert "⚑ too_fast" in html
     assert _found(HIDDEN_FROM_ADVERTISERS, text) == []
 
 

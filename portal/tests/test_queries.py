@@ -227,10 +227,20 @@ class Page:
     growth: int = 9  # how many more rows the page shows once 9 more exist
 
 
+def _rollups(net: Network, n: int) -> None:
+    """The report pages read the rollups: count the network's traffic (no new rows)."""
+    stats_refresh()
+
+
 PAGES = {
     # Advertiser portal
+    # + the breakdown by device (one rollup query) and the fraud signals (clicks, conversions)
     "adv dashboard": Page("advertiser1", "/portal/advertiser/", _top_affiliates,
-                          _context_list("top_affiliates"), 7, growth=3),  # top 5
+                          _context_list("top_affiliates"), 10, growth=3),  # top 5
+    # session, user, profile, the report's rows (its totals come from them)
+    "adv report": Page("advertiser1", "/portal/advertiser/reports/?group_by=campaign",
+                       _rollups, lambda r: len(r.context["report"].rows), 4,
+                       growth=0),
     "adv campaigns": Page("advertiser1", "/portal/advertiser/campaigns/?sort=name", _campaigns,
                           _table, 6),
     "adv campaigns csv": Page("advertiser1", "/portal/advertiser/campaigns/?format=csv",
@@ -284,7 +294,10 @@ PAGES = {
                         lambda response: 1, 3, growth=0),
     # Affiliate portal
     "aff dashboard": Page("affiliate1", "/portal/affiliate/", _endpoints,
-                          _context_list("endpoints"), 7, growth=1),  # the first 3
+                          _context_list("endpoints"), 10, growth=1),  # the first 3
+    "aff report": Page("affiliate1", "/portal/affiliate/reports/?preset=7&group_by=landing_page",
+                       _rollups, lambda r: len(r.context["report"].rows), 4,
+                       growth=0),
     "aff campaigns": Page("affiliate1", "/portal/affiliate/campaigns/?sort=name", _browse,
                           _table, 7),
     "aff campaign": Page("affiliate1", "/portal/affiliate/campaigns/{campaign}/", _events,

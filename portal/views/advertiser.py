@@ -42,6 +42,7 @@ from portal.access import AdvertiserRequest, advertiser_required
 from portal.charts import traffic_charts
 from portal.forms import (
     ApplicationFilterForm,
+    BreakdownForm,
     CampaignFilterForm,
     CampaignForm,
     ConversionFilterForm,
@@ -57,6 +58,7 @@ from portal.forms import (
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from portal.views.advertiser_pricing import event_rows
+from portal.views.report import report_response
 from tracker.explain import conversion_explain
 from tracker.models import ChangeSource
 from tracker.postback_params import postback_reading
@@ -92,11 +94,20 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
         viewer=request.user, date_from=period.date_from, date_to=period.date_to
     )
     charts = traffic_charts(summary.daily)
+    breakdown_form = BreakdownForm(request.GET or None)
+    breakdown, breakdown_count = selectors.traffic_breakdown(
+        viewer=request.user, period=period, dimension=breakdown_form.dimension()
+    )
     return render(
         request,
         "portal/advertiser/dashboard.html",
         {
             "period_form": period_form,
+            "breakdown_form": breakdown_form,
+            "breakdown": breakdown,
+            "breakdown_count": breakdown_count,
+            "breakdown_money": "Approved revenue",
+            "fraud": selectors.fraud_summary(viewer=request.user, period=period),
             "summary": summary,
             "events": events,
             "charts": charts,
@@ -106,6 +117,11 @@ def dashboard(request: AdvertiserRequest) -> HttpResponse:
             .count(),
         },
     )
+
+
+@advertiser_required
+def report(request: AdvertiserRequest) -> HttpResponse | StreamingHttpResponse:
+    return report_response(request, template="portal/advertiser/report.html")
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -623,6 +639,7 @@ CONVERSION_CSV_COLUMNS = [
     ("affiliate_id", "affiliate_id"),
     ("status", "status"),
     ("reason", "reason"),
+    ("fraud_signals", "fraud_signals"),
     ("currency", "currency"),
     ("revenue", "revenue"),
     ("click_id", "click__click_id"),

@@ -43,6 +43,7 @@ from portal.access import AffiliateRequest, affiliate_required
 from portal.charts import traffic_charts
 from portal.forms import (
     ApplyForm,
+    BreakdownForm,
     BrowseFilterForm,
     ConversionFilterForm,
     DeliveryFilterForm,
@@ -55,6 +56,7 @@ from portal.forms import (
 )
 from portal.tables import Column, Table, csv_export, csv_lines, csv_response, wants_csv
 from portal.terms import source_terms_text
+from portal.views.report import report_response
 from tracker.selectors import conversion_list
 
 
@@ -75,11 +77,20 @@ def dashboard(request: AffiliateRequest) -> HttpResponse:
         viewer=request.user, date_from=period.date_from, date_to=period.date_to
     )
     charts = traffic_charts(summary.daily)
+    breakdown_form = BreakdownForm(request.GET or None)
+    breakdown, breakdown_count = selectors.traffic_breakdown(
+        viewer=request.user, period=period, dimension=breakdown_form.dimension()
+    )
     return render(
         request,
         "portal/affiliate/dashboard.html",
         {
             "period_form": period_form,
+            "breakdown_form": breakdown_form,
+            "breakdown": breakdown,
+            "breakdown_count": breakdown_count,
+            "breakdown_money": "Approved payout",
+            "fraud": selectors.fraud_summary(viewer=request.user, period=period),
             "summary": summary,
             "events": events,
             "charts": charts,
@@ -87,6 +98,11 @@ def dashboard(request: AffiliateRequest) -> HttpResponse:
             "endpoints": list(endpoint_list(viewer=request.user)[:3]),
         },
     )
+
+
+@affiliate_required
+def report(request: AffiliateRequest) -> HttpResponse | StreamingHttpResponse:
+    return report_response(request, template="portal/affiliate/report.html")
 
 
 # --- campaigns and links -----------------------------------------------------------------------
@@ -496,6 +512,7 @@ CONVERSION_CSV_COLUMNS = [
     ("campaign", "campaign__name"),
     ("status", "status"),
     ("reason", "reason"),
+    ("fraud_signals", "fraud_signals"),
     ("currency", "currency"),
     ("payout", "payout"),
     ("click_id", "click__click_id"),

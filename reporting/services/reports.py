@@ -29,6 +29,11 @@ alone adds up the same code across campaigns): clicks have no event, so a report
 has one row per event code with the conversion metrics and zero clicks (conversion_rate and epc
 null), and an event-less row (`event` "") with the clicks and no conversion. The totals are the
 same as without the dimension. Filtering by event codes keeps their rows only, so no clicks.
+
+Traffic dimensions: `device_type`, `os` and `browser` are the click's own values ("" when the
+user agent said nothing); `landing_page` and `smart_link` give the id and the current name
+(`landing_page_id`/`landing_page_name`, `smart_link_id`/`smart_link_name`; null id and "" name
+for clicks without one). Conversions count with their click's values, as for country and subs.
 """
 
 import datetime as dt
@@ -38,12 +43,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import CharField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models import BigIntegerField, CharField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
-from campaigns.models import Campaign, ConversionEvent
+from campaigns.models import Campaign, ConversionEvent, LandingPage, SmartLink
 from core.exceptions import ApplicationError
 from core.money import quantize_money
 from payouts.exchange_rates import ExchangeRateTable, money_convert
@@ -65,6 +70,11 @@ _MONEY_SUMS = (REVENUE, PAYOUT)
 _MONEY_OUTPUT = (REVENUE, PAYOUT, MARGIN, EPC)
 _EVENT_CODE = "event_code"
 _UTC_DAY = "utc_day"
+# Dimensions keyed by another table's id: the table and the column their name is read into.
+_NAMED_DIMENSIONS: dict[str, tuple[type[LandingPage] | type[SmartLink], str]] = {
+    StatsDimension.LANDING_PAGE.value: (LandingPage, "landing_page_name"),
+    StatsDimension.SMART_LINK.value: (SmartLink, "smart_link_name"),
+}
 _EMPTY_METRICS = {column: _ZERO if column in _MONEY_SUMS else 0 for column in METRIC_COLUMNS}
 
 # Output column order; `report_columns` drops what the viewer may not see.
@@ -89,6 +99,8 @@ _GROUP_OUTPUT = {
     "campaign": ("campaign_id", "campaign_name"),
     "affiliate": ("affiliate_id",),
     **{dimension: (dimension,) for dimension in DIMENSION_GROUPS},
+    StatsDimension.LANDING_PAGE.value: ("landing_page_id", "landing_page_name"),
+    StatsDimension.SMART_LINK.value: ("smart_link_id", "smart_link_name"),
 }
 
 
@@ -101,7 +113,8 @@ class ReportQuery:
     campaign_ids: tuple[int, ...] = ()
     affiliate_ids: tuple[int, ...] = ()
     statuses: tuple[str, ...] = ()
-    # Values of ONE dimension (country, sub1..sub5, event) to keep, e.g. {"country": ("US",)}.
+    # Values of ONE dimension to keep, e.g. {"country": ("US",)}; landing pages and smart links
+    # by id ({"landing_page": ("12",)}), events by code.
     dimension_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # A currency to show all money in (the network's reporting currency), converted per UTC day
     # at that day's rate; "" keeps each row in its own currency.
@@ -264,7 +277,11 @@ def report_row(
         "margin": revenue - payout,
         "epc": _ratio(payout, clicks, Decimal("0.0001")),
     }
-    if dimension is not None:
+    if dimension in _NAMED_DIMENSIONS:
+        values[f"{dimension}_id"] = int(row["value"]) if row.get("value") else None
+        name_column = _NAMED_DIMENSIONS[dimension][1]
+        values[name_column] = row.get(name_column) or ""
+    elif dimension is not None:
         values[dimension] = row.get(_EVENT_CODE if dimension == StatsDimension.EVENT else "value")
     return {column: values.get(column) for column in columns}
 
@@ -272,9 +289,10 @@ def report_row(
 def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = None) -> Report:
     """The viewer's report: grouped rows (ordered by the groups, then currency) and totals.
 
-    Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5, event) is grouped
-    or filtered; at most one dimension per report, because each dimension's rows count every click
-    once. Raises ApplicationError (400) for an invalid combination.
+    Reads HourlyStat, or HourlyDimStat when a dimension (country, sub1..sub5, event, device_type,
+    os, browser, landing_page, smart_link) is grouped or filtered; at most one dimension per
+    report, because each dimension's rows count every click once. Raises ApplicationError (400)
+    for an invalid combination.
     """
     group_by = tuple(dict.fromkeys(query.group_by))
     unknown = [group for group in group_by if group not in GROUPS]
@@ -290,7 +308,7 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
     if len(dimensions) > 1:
         raise _invalid(
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5, event at a time.",
+            f"A report can group or filter by one of {', '.join(DIMENSION_GROUPS)} at a time.",
         )
     bad_status = [status for status in query.statuses if status not in STATUSES]
     if bad_status:
@@ -325,8 +343,23 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
                 )
             }
         )
-    elif dimension and query.dimension_values.get(dimension):
-        base = base.filter(value__in=query.dimension_values[dimension])
+    else:
+        if dimension and query.dimension_values.get(dimension):
+            base = base.filter(value__in=query.dimension_values[dimension])
+        if dimension in _NAMED_DIMENSIONS:
+            # Named per row by id ("" is no page / no smart link: no name).
+            model, name_column = _NAMED_DIMENSIONS[dimension]
+            base = base.annotate(
+                **{
+                    name_column: Subquery(
+                        model.objects.filter(
+                            pk=Cast(NullIf(OuterRef("value"), Value("")), BigIntegerField())
+                        )
+                        .order_by()
+                        .values("name")[:1]
+                    )
+                }
+            )
 
     keys: list[str] = []
     annotations: dict[str, Any] = {}
@@ -342,6 +375,8 @@ def report_build(*, viewer: User, query: ReportQuery, now: dt.datetime | None = 
             keys.append("affiliate_id")
         elif group == StatsDimension.EVENT:
             keys.append(_EVENT_CODE)
+        elif group in _NAMED_DIMENSIONS:
+            keys += ["value", _NAMED_DIMENSIONS[group][1]]
         else:
             keys.append("value")
     sums = report_sums(viewer=viewer)

@@ -38,7 +38,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, F, Max, Min, OuterRef, Q, Sum, Value
-from django.db.models.functions import Cast, TruncHour
+from django.db.models.functions import Cast, Coalesce, TruncHour
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -58,6 +58,12 @@ DIMENSIONS = tuple(StatsDimension.values)
 _CLICK_DIMENSIONS = tuple(
     dimension for dimension in DIMENSIONS if dimension != StatsDimension.EVENT
 )
+# Dimensions whose value is a row of another table, kept by id as text ("" for none): the
+# click's column holding it.
+ID_DIMENSIONS = {
+    StatsDimension.LANDING_PAGE.value: "landing_page_id",
+    StatsDimension.SMART_LINK.value: "smart_link_id",
+}
 KEY_FIELDS = ("campaign_id", "dimension", "hour", "affiliate_id", "currency", "value")
 CLICK_COLUMNS = ("clicks", "unique_clicks", "blocked_clicks")
 CONVERSION_COLUMNS = (
@@ -136,13 +142,25 @@ def _rows_by_dimension(
             yield row
 
 
+def _click_values(prefix: str = "") -> dict:
+    """Each click dimension's value expression (ORM), through `prefix` (e.g. "click__")."""
+    values: dict = {}
+    for dimension in _CLICK_DIMENSIONS:
+        column = ID_DIMENSIONS.get(dimension)
+        if column is None:
+            values[dimension] = F(f"{prefix}{dimension}")
+        else:
+            values[dimension] = Coalesce(Cast(f"{prefix}{column}", CharField()), Value(""))
+    return values
+
+
 def _click_rows(start: dt.datetime, end: dt.datetime) -> Iterator[dict]:
     return _rows_by_dimension(
         Click.objects.filter(created_at__gte=start, created_at__lt=end),
         created_field="created_at",
         # A click has no event: its clicks count in the event dimension's "" row.
         values={
-            **{dimension: F(dimension) for dimension in _CLICK_DIMENSIONS},
+            **_click_values(),
             StatsDimension.EVENT: Value(""),
         },
         # Clicks have no currency of their own: they count in their campaign's.
@@ -161,7 +179,7 @@ def _conversion_rows(start: dt.datetime, end: dt.datetime) -> Iterator[dict]:
         Conversion.objects.filter(created_at__gte=start, created_at__lt=end),
         created_field="created_at",
         values={
-            **{dimension: F(f"click__{dimension}") for dimension in _CLICK_DIMENSIONS},
+            **_click_values("click__"),
             StatsDimension.EVENT: Cast("event_id", CharField()),
         },
         currency="currency",
@@ -200,7 +218,12 @@ def _upsert_batch(batch: list[HourlyDimStat], columns: tuple[str, ...]) -> None:
 def _dimension_values_sql(alias: str, *, event: str) -> str:
     """Unpivot the dimensions: the click `alias`'s own columns, and `event` (an SQL expression:
     the conversion's event id as text, or '' for a click)."""
-    pairs = [f"('{dimension}', {alias}.{dimension})" for dimension in _CLICK_DIMENSIONS]
+    pairs = [
+        f"('{dimension}', coalesce({alias}.{ID_DIMENSIONS[dimension]}::varchar, ''))"
+        if dimension in ID_DIMENSIONS
+        else f"('{dimension}', {alias}.{dimension})"
+        for dimension in _CLICK_DIMENSIONS
+    ]
     pairs.append(f"('{StatsDimension.EVENT.value}', {event})")
     return f"CROSS JOIN LATERAL (VALUES {', '.join(pairs)}) AS d(dimension, value)"
 

@@ -5,8 +5,9 @@ compare whole tables."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from campaigns.models import ConversionEvent, TrackingLink
+from campaigns.models import Campaign, ConversionEvent, LandingPage, SmartLink, TrackingLink
 from core import tokens
 from reporting.models import HourlyDimStat, HourlyStat
 from reporting.services.rollups import METRIC_COLUMNS
@@ -21,7 +22,10 @@ def click_add(
     subs: tuple[str, str, str, str, str] = ("", "", "", "", ""),
     is_unique: bool = True,
     blocked_reason: str = "",
+    **traffic: Any,
 ) -> Click:
+    """A click; `traffic`: its device_type, os, browser, landing_page, smart_link,
+    fraud_signals as the click path records them."""
     return Click.objects.create(
         click_id=tokens.new_click_id(),
         link=link,
@@ -38,6 +42,19 @@ def click_add(
         sub5=subs[4],
         is_unique=is_unique,
         blocked_reason=blocked_reason,
+        **traffic,
+    )
+
+
+def landing_page_add(*, campaign: Campaign, name: str) -> LandingPage:
+    return LandingPage.objects.create(
+        campaign=campaign, name=name, url=f"https://shop.example/{name.lower()}?c={{click_id}}"
+    )
+
+
+def smart_link_add(*, affiliate_id: int, name: str) -> SmartLink:
+    return SmartLink.objects.create(
+        affiliate_id=affiliate_id, name=name, token=tokens.new_click_id()
     )
 
 

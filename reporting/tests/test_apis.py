@@ -10,7 +10,7 @@ from campaigns.models import ConversionEvent, TrackingLink
 from campaigns.tests.factories import CampaignFactory, TrackingLinkFactory
 from reporting.models import HourlyStat
 from reporting.services.rollups import stats_refresh
-from reporting.tests.factories import click_add, conversion_add
+from reporting.tests.factories import click_add, conversion_add, landing_page_add, smart_link_add
 from tracker.models import Click, ConversionStatus
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,10 @@ def _zero_day(date: str, *, advertiser: bool) -> dict:
     return row
 
 
+ONE_DIMENSION = (
+    "A report can group or filter by one of country, sub1, sub2, sub3, sub4, sub5, event, "
+    "device_type, os, browser, landing_page, smart_link at a time."
+)
 USD_DAY_TOTALS = {
     "clicks": 3,
     "unique_clicks": 3,
@@ -541,17 +545,17 @@ def test_report_csv_neutralises_formulas_in_sub_ids(api_client, network):
         (
             "group_by=country,sub1",
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5, event at a time.",
+            ONE_DIMENSION,
         ),
         (
             "group_by=event&country=US",
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5, event at a time.",
+            ONE_DIMENSION,
         ),
         (
             "group_by=sub1&country=US",
             "group_by",
-            "A report can group or filter by one of country, sub1..sub5, event at a time.",
+            ONE_DIMENSION,
         ),
         ("status=won", "status", "Unknown status 'won'"),
         ("tz=Mars/Olympus", "tz", "Unknown time zone 'Mars/Olympus'"),
@@ -572,8 +576,9 @@ def test_report_refuses_invalid_parameters(api_client, network, query, field, me
 
 
 REPORT_PARAMETERS = (
-    "affiliate_id, campaign_id, country, currency, date_from, date_to, event, format, group_by, "
-    "page, page_size, status, sub1, sub2, sub3, sub4, sub5, tz"
+    "affiliate_id, browser, campaign_id, country, currency, date_from, date_to, device_type, "
+    "event, format, group_by, landing_page, os, page, page_size, smart_link, status, sub1, sub2, "
+    "sub3, sub4, sub5, tz"
 )
 
 
@@ -712,3 +717,137 @@ def test_report_of_another_advertisers_campaign_is_empty(api_client, network):
     assert response.status_code == 200
     assert response.json()["results"] == []
     assert response.json()["totals"] == []
+
+
+@pytest.fixture
+def device_traffic(network):
+    """On the USD campaign (affiliate 1): an iPhone click on the quiz page through a smart link
+    that converts (approved, 5.00 / 4.00) and a desktop click on the short form."""
+    usd, aff1 = network["usd"], network["aff1"]
+    link = TrackingLink.objects.get(campaign=usd, affiliate=aff1)
+    quiz = landing_page_add(campaign=usd, name="Quiz")
+    short = landing_page_add(campaign=usd, name="Short form")
+    smart = smart_link_add(affiliate_id=aff1.pk, name="Aff one smart")
+    phone = click_add(
+        link=link,
+        at=DAY + 14 * H,
+        device_type="mobile",
+        os="iOS",
+        browser="Safari",
+        landing_page=quiz,
+        smart_link=smart,
+    )
+    click_add(
+        link=link,
+        at=DAY + 15 * H,
+        device_type="desktop",
+        os="Windows",
+        browser="Chrome",
+        landing_page=short,
+    )
+    conversion_add(click=phone, status=ConversionStatus.APPROVED, at=DAY + 16 * H)
+    stats_refresh(now=NOW)
+    return {"quiz": quiz, "short": short, "smart": smart}
+
+
+def _traffic_rows(body: dict, *columns: str) -> list[tuple]:
+    return [
+        (*(row[column] for column in columns), row["clicks"], row["conversions"], row["revenue"])
+        for row in body["results"]
+    ]
+
+
+def test_report_groups_by_device_type_os_and_browser(api_client, network, device_traffic):
+    # given the advertiser of the USD campaign: the fixture's 3 older clicks have no device data
+    api_client.force_authenticate(network["advertiser_a"].user)
+    period = "date_from=2026-03-10&date_to=2026-03-10"
+
+    # when it groups by each device dimension
+    bodies = {
+        name: api_client.get(f"/api/reports?group_by={name}&{period}").json()
+        for name in ("device_type", "os", "browser")
+    }
+
+    # then each value has its clicks, conversions and revenue, the same totals each time
+    assert _traffic_rows(bodies["device_type"], "device_type") == [
+        ("", 3, 1, "5.0000"),
+        ("desktop", 1, 0, "0.0000"),
+        ("mobile", 1, 1, "5.0000"),
+    ]
+    assert _traffic_rows(bodies["os"], "os") == [
+        ("", 3, 1, "5.0000"),
+        ("Windows", 1, 0, "0.0000"),
+        ("iOS", 1, 1, "5.0000"),
+    ]
+    assert _traffic_rows(bodies["browser"], "browser") == [
+        ("", 3, 1, "5.0000"),
+        ("Chrome", 1, 0, "0.0000"),
+        ("Safari", 1, 1, "5.0000"),
+    ]
+    plain = api_client.get(f"/api/reports?group_by=campaign&{period}").json()
+    assert [body["totals"] for body in bodies.values()] == [plain["totals"]] * 3
+    assert plain["totals"][0]["clicks"] == 5
+    assert {"payout", "margin", "epc"} & set(bodies["os"]["results"][0]) == set()
+
+
+def test_report_groups_by_landing_page_and_smart_link_with_their_names(
+    api_client, network, device_traffic
+):
+    # given the affiliate of those clicks
+    api_client.force_authenticate(network["aff1"].user)
+    period = "date_from=2026-03-10&date_to=2026-03-10"
+    quiz, short, smart = device_traffic["quiz"], device_traffic["short"], device_traffic["smart"]
+
+    # when it groups by landing page, then by smart link
+    pages = api_client.get(f"/api/reports?group_by=landing_page&{period}").json()
+    smart_links = api_client.get(f"/api/reports?group_by=smart_link,campaign&{period}").json()
+
+    # then each page or smart link shows by id and name, never revenue
+    assert [
+        (
+            row["landing_page_id"],
+            row["landing_page_name"],
+            row["currency"],
+            row["clicks"],
+            row["conversions"],
+            row["payout"],
+        )
+        for row in pages["results"]
+    ] == [
+        (None, "", "EUR", 1, 1, "0.0000"),
+        (None, "", "USD", 2, 1, "4.0000"),
+        *sorted(
+            [
+                (quiz.pk, "Quiz", "USD", 1, 1, "4.0000"),
+                (short.pk, "Short form", "USD", 1, 0, "0.0000"),
+            ],
+            key=lambda row: str(row[0]),
+        ),
+    ]
+    assert "revenue" not in pages["results"][0]
+    usd = network["usd"]
+    assert [
+        (row["smart_link_id"], row["smart_link_name"], row["campaign_id"], row["clicks"])
+        for row in smart_links["results"]
+        if row["smart_link_id"]
+    ] == [(smart.pk, "Aff one smart", usd.pk, 1)]
+
+
+def test_report_filters_by_device_type_and_landing_page_and_exports_csv(
+    api_client, network, device_traffic
+):
+    api_client.force_authenticate(network["admin"])
+    period = "date_from=2026-03-10&date_to=2026-03-10"
+    quiz = device_traffic["quiz"]
+
+    mobile = api_client.get(f"/api/reports?group_by=campaign&device_type=mobile&{period}").json()
+    page = api_client.get(
+        f"/api/reports?group_by=landing_page&landing_page={quiz.pk}&{period}&format=csv"
+    )
+
+    assert [(row["clicks"], row["conversions"], row["margin"]) for row in mobile["results"]] == [
+        (1, 1, "1.0000")
+    ]
+    lines = b"".join(page.streaming_content).decode().splitlines()
+    assert lines[0].startswith("landing_page_id,landing_page_name,currency,clicks,")
+    assert lines[1:] == [f"{quiz.pk},Quiz,USD,1,1,0,1,0,1,0,0,100.00,5.0000,4.0000,1.0000,4.0000"]

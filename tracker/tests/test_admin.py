@@ -372,3 +372,40 @@ def test_conversion_changelist_shows_and_filters_by_event_and_rule(client):
     assert [row.pk for row in sales.context["cl"].result_list] == [sale.pk]
     assert f"#{rule.pk}" in everything.content.decode()
     assert ("sale", "sale") in everything.context["cl"].filter_specs[1].lookup_choices
+
+
+def test_click_and_conversion_changelists_show_device_and_filter_by_fraud_signals(client):
+    # given a flagged click that converted with a flagged conversion, and a clean click
+    net = network()
+    flagged_click = ClickFactory(
+        link=net.link1,
+        device_type="mobile",
+        os="iOS",
+        browser="Safari",
+        fraud_signals=["datacenter"],
+    )
+    clean_click = ClickFactory(link=net.link1, device_type="desktop")
+    flagged = postback(net.key1, click_id=flagged_click.click_id, payout="5")
+    Conversion.objects.filter(pk=flagged.pk).update(fraud_signals=["too_fast"])
+    clean = postback(net.key1, click_id=clean_click.click_id, payout="5")
+    client.force_login(net.admin)
+    clicks_url = reverse("admin:tracker_click_changelist")
+    conversions_url = reverse("admin:tracker_conversion_changelist")
+
+    # when the operator filters each list by fraud signals
+    flagged_clicks = client.get(clicks_url, {"fraud": "yes"})
+    clean_clicks = client.get(clicks_url, {"fraud": "no"})
+    flagged_conversions = client.get(conversions_url, {"fraud": "yes"})
+    clean_conversions = client.get(conversions_url, {"fraud": "no"})
+
+    # then each shows the rows with (or without) signals, with the device and the flag
+    assert [row.pk for row in flagged_clicks.context["cl"].result_list] == [flagged_click.pk]
+    assert [row.pk for row in clean_clicks.context["cl"].result_list] == [clean_click.pk]
+    assert [row.pk for row in flagged_conversions.context["cl"].result_list] == [flagged.pk]
+    assert [row.pk for row in clean_conversions.context["cl"].result_list] == [clean.pk]
+    assert "mobile · iOS · Safari" in flagged_clicks.content.decode()
+    assert "⚑ datacenter" in flagged_clicks.content.decode()
+    assert "⚑ too_fast" in flagged_conversions.content.decode()
+    assert "mobile · iOS · Safari" in flagged_conversions.content.decode()
+    detail = client.get(reverse("admin:tracker_click_change", args=[flagged_click.pk]))
+    assert "⚑ datacenter" in detail.content.decode()

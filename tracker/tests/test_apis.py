@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from campaigns.models import LandingPage, SmartLink
 from campaigns.tests.factories import ConversionEventFactory, PricingRuleFactory, network
 from core.models import AuditEntry
 from core.tests.api_bodies import (
@@ -48,10 +49,6 @@ def click_body(click: Click) -> dict:
         "user_agent": "Mozilla/5.0 (test)",
         "referer": "",
         "country": click.country,
-        "device_type": click.device_type,
-        "os": click.os,
-        "browser": click.browser,
-        "landing_page_id": click.landing_page_id,
         "sub1": click.sub1,
         "sub2": "",
         "sub3": "",
@@ -61,6 +58,14 @@ def click_body(click: Click) -> dict:
         "extra": click.extra,
         "is_unique": True,
         "blocked_reason": "",
+        "device_type": click.device_type,
+        "os": click.os,
+        "browser": click.browser,
+        "landing_page_id": click.landing_page_id,
+        "landing_page_name": click.landing_page.name if click.landing_page_id else "",
+        "smart_link_id": click.smart_link_id,
+        "smart_link_name": click.smart_link.name if click.smart_link_id else "",
+        "fraud_signals": click.fraud_signals,
     }
 
 
@@ -89,6 +94,7 @@ def _conversion_body(conversion: Conversion) -> dict:
         "created_at": iso(conversion.created_at),
         "updated_at": iso(conversion.updated_at),
         "approved_at": iso(conversion.approved_at),
+        "fraud_signals": conversion.fraud_signals,
     }
 
 
@@ -175,6 +181,60 @@ def test_click_list_refusals(role, status_code, expected):
 
     assert response.status_code == status_code
     assert response.json() == expected
+
+
+def test_click_list_shows_device_landing_page_smart_link_and_fraud_signals():
+    # given a click with all its traffic data and a plain one
+    net = network()
+    page_ = LandingPage.objects.create(campaign=net.campaign1, name="Quiz", url="https://x.example")
+    smart = SmartLink.objects.create(affiliate=net.affiliate1, name="All offers", token="tok-1")
+    flagged = ClickFactory(
+        link=net.link1,
+        device_type="mobile",
+        os="Android",
+        browser="Chrome Mobile",
+        landing_page=page_,
+        smart_link=smart,
+        fraud_signals=["datacenter", "click_velocity"],
+    )
+    plain = ClickFactory(link=net.link1, device_type="desktop", os="Windows", browser="Firefox")
+
+    # when the advertiser lists its clicks
+    response = net.client_as("advertiser1").get("/api/clicks")
+
+    # then each click names its landing page and smart link and carries its signals
+    assert response.status_code == 200
+    assert response.json() == page([click_body(plain), click_body(flagged)])
+    assert response.json()["results"][1] == {
+        **click_body(flagged),
+        "landing_page_id": page_.pk,
+        "landing_page_name": "Quiz",
+        "smart_link_id": smart.pk,
+        "smart_link_name": "All offers",
+        "fraud_signals": ["datacenter", "click_velocity"],
+    }
+
+
+def test_click_list_filters_by_device_and_fraud_signals():
+    net = network()
+    flagged = ClickFactory(link=net.link1, device_type="bot", fraud_signals=["bot"])
+    other = ClickFactory(
+        link=net.link1, device_type="mobile", os="iOS", fraud_signals=["deny_list"]
+    )
+    clean = ClickFactory(link=net.link1, device_type="mobile", os="Android")
+    client = net.client_as("affiliate1")
+
+    def ids(**params) -> list[int]:
+        response = client.get("/api/clicks", params)
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids(device_type="mobile") == [clean.pk, other.pk]
+    assert ids(os="ios") == [other.pk]
+    assert ids(has_fraud_signals="true") == [other.pk, flagged.pk]
+    assert ids(has_fraud_signals="false") == [clean.pk]
+    assert ids(fraud_signal="bot") == [flagged.pk]
+    assert client.get("/api/clicks", {"device_type": "phone"}).status_code == 400
 
 
 def test_click_list_filters():
@@ -708,6 +768,28 @@ def test_conversions_name_their_event_and_the_rule_that_priced_them():
         (first_sale.pk, "sale", rule.pk),
         (lead.pk, "default", None),
     ]
+
+
+def test_conversions_carry_their_fraud_signals_and_filter_by_them():
+    # given a conversion flagged too fast and a clean one
+    net = network()
+    flagged = converted(net, transaction_id="t-1")
+    Conversion.objects.filter(pk=flagged.pk).update(fraud_signals=["too_fast", "ip_mismatch"])
+    clean = converted(net, transaction_id="t-2")
+    client = net.client_as("affiliate1")
+
+    # when the affiliate lists them, filtered
+    flagged_only = client.get("/api/conversions", {"has_fraud_signals": "true"}).json()
+    by_signal = client.get("/api/conversions", {"fraud_signal": "ip_mismatch"}).json()
+    clean_only = client.get("/api/conversions", {"has_fraud_signals": "false"}).json()
+    detail = client.get(f"/api/conversions/{flagged.pk}").json()
+
+    # then the signals show on the list and the detail
+    assert flagged_only == page([affiliate_conversion_body(flagged)])
+    assert flagged_only["results"][0]["fraud_signals"] == ["too_fast", "ip_mismatch"]
+    assert [row["id"] for row in by_signal["results"]] == [flagged.pk]
+    assert [row["id"] for row in clean_only["results"]] == [clean.pk]
+    assert detail["fraud_signals"] == ["too_fast", "ip_mismatch"]
 
 
 def test_conversion_list_filters_by_event_code():

@@ -19,6 +19,7 @@ def test_click_table_indexes():
         "click_campaign_time",
         "click_click_id_unique",
         "click_created_brin",
+        "click_flagged_time",
         "click_unique_lookup",
         "tracker_click_pkey",
     ]

@@ -53,6 +53,7 @@ CONVERSION_KEYS = {
     "approved_at",
     "event",
     "event_name",
+    "fraud_signals",
 }
 # What the partner sent when it paid in another currency: revenue, so never an affiliate's.
 PARTNER_KEYS = {

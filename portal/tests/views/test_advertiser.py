@@ -105,14 +105,51 @@ def test_dashboard_shows_conversions_and_revenue_per_event():
     assert "<code>lead</code>" in html
 
 
+def test_dashboard_breaks_traffic_down_by_os_and_browser_and_lists_fraud_signals():
+    # given the advertiser's campaign's clicks on two OSes, one flagged and converting
+    net = network()
+    ClickFactory(link=net.link1, os="Android", browser="Chrome Mobile")
+    flagged = ClickFactory(
+        link=net.link1, os="iOS", browser="Mobile Safari", fraud_signals=["datacenter"]
+    )
+    postback(net.key1, click_id=flagged.click_id, payout="10.00")
+    ClickFactory(link=net.link2, os="Windows", fraud_signals=["bot"])  # another advertiser's
+    stats_refresh()
+    client = portal_client(net, "advertiser1")
+
+    # when it breaks the period down by OS, then by browser
+    by_os = client.get("/portal/advertiser/?days=7&breakdown=os")
+    by_browser = client.get("/portal/advertiser/?breakdown=browser")
+
+    # then each value has its clicks and revenue; the fraud section has its own traffic only
+    assert [
+        (row.label, row.clicks, row.conversions, row.revenue, row.payout)
+        for row in by_os.context["breakdown"]
+    ] == [  # as many clicks: the one with more conversions first
+        ("iOS", 1, 1, Decimal("10.0000"), None),
+        ("Android", 1, 0, Decimal("0.0000"), None),
+    ]
+    assert [row.label for row in by_browser.context["breakdown"]] == [
+        "Mobile Safari",
+        "Chrome Mobile",
+    ]
+    assert [[cell.value for cell in row][:3] for row in by_os.context["fraud"].rows] == [
+        ["datacenter", "USD", 1]
+    ]
+    html = by_os.content.decode()
+    assert "Traffic by operating system" in html
+    assert "<code>bot</code>" not in html
+
+
 def test_dashboard_query_budget(django_assert_max_num_queries):
     net = network()
     for _ in range(5):
         postback(net.key1, click_id=ClickFactory(link=net.link1).click_id, payout="1")
     client = portal_client(net, "advertiser1")
 
-    # session, user, profile, the rollups by day, by event, top affiliates, pending applications.
-    with django_assert_max_num_queries(7):
+    # session, user, profile, the rollups by day, by event, top affiliates, pending applications,
+    # the rollups by device, the flagged clicks and the flagged conversions.
+    with django_assert_max_num_queries(10):
         response = client.get("/portal/advertiser/")
 
     assert response.status_code == 200
@@ -434,8 +471,8 @@ def test_conversions_filter_export_and_change_status(django_assert_max_num_queri
     assert [c.pk for c in searched.context["table"].page] == [pending.pk]
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
-        "id,created_at,campaign_id,campaign,affiliate_id,status,reason,currency,revenue,"
-        "click_id,transaction_id,user_id,sub1,device_type,os,browser"
+        "id,created_at,campaign_id,campaign,affiliate_id,status,reason,fraud_signals,currency,"
+        "revenue,click_id,transaction_id,user_id,sub1,device_type,os,browser"
     )
     assert lines[2].endswith(",T-2,,'=cmd,,,")
     assert changed.status_code == 302

@@ -1,12 +1,14 @@
 """The affiliate portal: dashboard, campaigns and links, postback endpoints and deliveries,
 conversions, payouts and end-user points, with their CSV exports and query budgets."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from campaigns.events import event_create
-from campaigns.models import AccessStatus, CampaignAccess, TrackingLink, Visibility
+from campaigns.models import AccessStatus, CampaignAccess, LandingPage, TrackingLink, Visibility
 from campaigns.tests.factories import CampaignFactory, network
 from config.celery import app as celery_app
 from forwarding.models import Delivery, DeliveryAttempt, PostbackEndpoint
@@ -363,10 +365,10 @@ def test_conversions_show_payout_never_revenue_and_export_csv(django_assert_max_
     assert "$10.00" not in html
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0] == (
-        "id,created_at,campaign_id,campaign,status,reason,currency,payout,click_id,"
+        "id,created_at,campaign_id,campaign,status,reason,fraud_signals,currency,payout,click_id,"
         "transaction_id,sub1,sub2,sub3,sub4,sub5,user_id,device_type,os,browser"
     )
-    assert lines[1].endswith(",approved,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1,,,")
+    assert lines[1].endswith(",approved,,,USD,8.0000," + mine.click.click_id + ",,s1,s2,,,,u1,,,")
     assert len(lines) == 2
 
 
@@ -455,3 +457,52 @@ def test_points_list_filters_and_exports(django_assert_max_num_queries):
         "alice,4.0000",
         "bob,2.0000",
     ]
+
+
+def test_dashboard_breaks_traffic_down_by_landing_page_by_name_with_the_apis_numbers(api_client):
+    # given clicks on two landing pages of the campaign, one converting
+    net = network()
+    quiz = LandingPage.objects.create(campaign=net.campaign1, name="Quiz", url="https://q.example")
+    form = LandingPage.objects.create(campaign=net.campaign1, name="Form", url="https://f.example")
+    ClickFactory(link=net.link1, landing_page=quiz, device_type="mobile")
+    ClickFactory(link=net.link1, landing_page=quiz, device_type="mobile")
+    converted = ClickFactory(link=net.link1, landing_page=form, device_type="desktop")
+    postback(net.key1, click_id=converted.click_id, payout="10.00")
+    stats_refresh()
+    client = portal_client(net, "affiliate1")
+
+    # when the affiliate picks each breakdown
+    by_page = client.get("/portal/affiliate/?days=7&breakdown=landing_page")
+    by_device = client.get("/portal/affiliate/?breakdown=device_type")
+    unknown = client.get("/portal/affiliate/?breakdown=region")
+
+    # then pages show by name, most clicks first, with the payout; the same numbers as the API
+    rows = [
+        (row.label, row.clicks, row.conversions, row.payout, row.revenue)
+        for row in by_page.context["breakdown"]
+    ]
+    assert rows == [
+        ("Quiz", 2, 0, Decimal("0.0000"), None),
+        ("Form", 1, 1, Decimal("8.0000"), None),
+    ]
+    html = by_page.content.decode()
+    assert "Traffic by landing page" in html
+    assert '<th scope="row">Quiz</th>' in html
+    api_client.force_authenticate(net.affiliate1.user)
+    today = timezone.now().date()
+    api = api_client.get(
+        f"/api/reports?group_by=landing_page&date_from={today - dt.timedelta(days=6)}"
+        f"&date_to={today}"
+    ).json()
+    assert sorted(
+        (row["landing_page_name"], row["clicks"], row["conversions"], row["payout"])
+        for row in api["results"]
+    ) == sorted(
+        (label, clicks, conversions, str(payout)) for label, clicks, conversions, payout, _ in rows
+    )
+    assert [(row.label, row.clicks) for row in by_device.context["breakdown"]] == [
+        ("mobile", 2),
+        ("desktop", 1),
+    ]
+    assert unknown.status_code == 200
+    assert unknown.context["breakdown_form"].dimension() == "device_type"

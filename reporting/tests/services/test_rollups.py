@@ -27,7 +27,9 @@ from reporting.tests.factories import (
     conversion_move,
     dim_rows,
     hourly_rows,
+    landing_page_add,
     metrics,
+    smart_link_add,
 )
 from tracker.models import Click, ConversionStatus
 
@@ -128,7 +130,8 @@ def test_refresh_counts_clicks_and_conversions_per_hour_and_dimension():
             *metrics(conversions_approved=1, revenue=5, payout=4),
         ),
     ]
-    assert HourlyDimStat.objects.count() == 4 + 4 + 5 + 3 * 3 + 4
+    # device type, OS, browser, landing page, smart link: this traffic has none ("" rows)
+    assert HourlyDimStat.objects.count() == 4 + 4 + 5 + 3 * 3 + 4 + 5 * 3
     assert dict(StatsWatermark.objects.values_list("source", "last_id")) == {
         SOURCE_CLICKS: Click.objects.order_by("-id").first().pk,
         SOURCE_HISTORY: first.conversions.get().history.get().pk,
@@ -195,6 +198,10 @@ def _random_traffic(rng: random.Random, links, start: dt.datetime, hours: int, c
         )[0]
         for link in links
     }
+    pages = {
+        link.campaign_id: [None, landing_page_add(campaign=link.campaign, name=f"LP {n}")]
+        for n, link in enumerate(links)
+    }
     for _ in range(clicks):
         link = rng.choice(links)
         at = start + dt.timedelta(seconds=rng.randrange(hours * 3600))
@@ -211,6 +218,10 @@ def _random_traffic(rng: random.Random, links, start: dt.datetime, hours: int, c
             ),
             is_unique=rng.random() < 0.7,
             blocked_reason=rng.choice(["", "", "", "cap_reached"]),
+            device_type=rng.choice(["desktop", "mobile", ""]),
+            os=rng.choice(["iOS", "Windows", ""]),
+            browser=rng.choice(["Safari", "Chrome"]),
+            landing_page=rng.choice(pages[link.campaign_id]),
         )
         if rng.random() < 0.4:
             status = rng.choice(list(ConversionStatus.values))
@@ -412,3 +423,85 @@ def test_the_sql_and_portable_paths_agree():
     # then the rows are identical
     assert (hourly_rows(), dim_rows()) == with_sql
     assert sum(row[4] for row in with_sql[0]) == 80
+
+
+def test_refresh_counts_clicks_and_conversions_by_device_os_browser_landing_page_and_smart_link():
+    # given clicks with their device data, landing page and smart link, two of them converted
+    campaign = CampaignFactory(currency="USD")
+    link = TrackingLinkFactory(campaign=campaign)
+    page_a = landing_page_add(campaign=campaign, name="Quiz")
+    page_b = landing_page_add(campaign=campaign, name="Short form")
+    smart = smart_link_add(affiliate_id=link.affiliate_id, name="All offers")
+    iphone = {"device_type": "mobile", "os": "iOS", "browser": "Safari"}
+    first = click_add(link=link, at=T0 + M, landing_page=page_a, smart_link=smart, **iphone)
+    click_add(link=link, at=T0 + 2 * M, landing_page=page_a, is_unique=False, **iphone)
+    second = click_add(
+        link=link,
+        at=T0 + 3 * M,
+        landing_page=page_b,
+        device_type="desktop",
+        os="Windows",
+        browser="Chrome",
+    )
+    click_add(link=link, at=T0 + 4 * M, device_type="bot", blocked_reason="fraud")
+    conversion_add(click=first, status=ConversionStatus.APPROVED, at=T0 + H + M)
+    conversion_add(
+        click=second,
+        status=ConversionStatus.PENDING,
+        at=T0 + H + 2 * M,
+        revenue=Decimal("7.5000"),
+        payout=Decimal("6.0000"),
+    )
+
+    # when the rollups are refreshed
+    stats_refresh(now=NOW)
+
+    # then each dimension counts every click once, conversions with their click's values
+    c, a = campaign.pk, link.affiliate_id
+
+    def row(hour, dimension, value, **values):
+        return (hour, c, a, "USD", dimension, value, *metrics(**values))
+
+    approved = {"conversions_approved": 1, "revenue": 5, "payout": 4}
+    assert dim_rows("device_type") == [
+        row(T0, "device_type", "bot", clicks=1, unique_clicks=1, blocked_clicks=1),
+        row(T0, "device_type", "desktop", clicks=1, unique_clicks=1),
+        row(T0, "device_type", "mobile", clicks=2, unique_clicks=1),
+        row(T0 + H, "device_type", "desktop", conversions_pending=1),
+        row(T0 + H, "device_type", "mobile", **approved),
+    ]
+    assert dim_rows("os") == [
+        row(T0, "os", "", clicks=1, unique_clicks=1, blocked_clicks=1),
+        row(T0, "os", "Windows", clicks=1, unique_clicks=1),
+        row(T0, "os", "iOS", clicks=2, unique_clicks=1),
+        row(T0 + H, "os", "Windows", conversions_pending=1),
+        row(T0 + H, "os", "iOS", **approved),
+    ]
+    assert dim_rows("browser") == [
+        row(T0, "browser", "", clicks=1, unique_clicks=1, blocked_clicks=1),
+        row(T0, "browser", "Chrome", clicks=1, unique_clicks=1),
+        row(T0, "browser", "Safari", clicks=2, unique_clicks=1),
+        row(T0 + H, "browser", "Chrome", conversions_pending=1),
+        row(T0 + H, "browser", "Safari", **approved),
+    ]
+    assert dim_rows("landing_page") == sorted(
+        [
+            row(T0, "landing_page", "", clicks=1, unique_clicks=1, blocked_clicks=1),
+            row(T0, "landing_page", str(page_a.pk), clicks=2, unique_clicks=1),
+            row(T0, "landing_page", str(page_b.pk), clicks=1, unique_clicks=1),
+            row(T0 + H, "landing_page", str(page_a.pk), **approved),
+            row(T0 + H, "landing_page", str(page_b.pk), conversions_pending=1),
+        ]
+    )
+    assert dim_rows("smart_link") == [
+        row(T0, "smart_link", "", clicks=3, unique_clicks=2, blocked_clicks=1),
+        row(T0, "smart_link", str(smart.pk), clicks=1, unique_clicks=1),
+        row(T0 + H, "smart_link", "", conversions_pending=1),
+        row(T0 + H, "smart_link", str(smart.pk), **approved),
+    ]
+    # and the portable path writes the same rows
+    with_sql = dim_rows()
+    HourlyStat.objects.all().delete()
+    HourlyDimStat.objects.all().delete()
+    stats_rebuild(start=T0, end=T0 + 2 * H, now=NOW, portable=True)
+    assert dim_rows() == with_sql
