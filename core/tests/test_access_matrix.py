@@ -89,15 +89,25 @@ def test_matrix_rows_are_unique_and_complete():
     assert [row for row in ROWS if set(row.expect) != set(ROLES)] == []
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """One world per test process, built inside a transaction that is rolled back when the
+    module ends. Every test's own transaction is then a savepoint inside it (rolled back after
+    the test), so each test still starts from the same world, without paying the build (most
+    of a row's time once the world had every kind of object) for each of the matrix's rows."""
+    with django_db_blocker.unblock(), Receiver() as receiver:
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield world_build(receiver_url=receiver.url("/hook?cid={click_id}"))
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
-def world(receiver: Receiver) -> World:
-    return world_build(receiver_url=receiver.url("/hook?cid={click_id}"))
+def world(_module_world: World) -> World:
+    return _module_world
 
 
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
