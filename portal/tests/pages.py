@@ -82,6 +82,8 @@ NOT_PAGES = frozenset(
         "affiliate-api-key-revoke",
         "advertiser-reconciliation-result",
         "affiliate-payout-method-remove",
+        "advertiser-landing-page-create",
+        "advertiser-landing-page-edit",
     }
 )
 

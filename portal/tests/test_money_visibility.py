@@ -133,6 +133,9 @@ def test_advertiser_conversions_list_and_csv_have_revenue_and_no_payout(traffic)
         "transaction_id",
         "user_id",
         "sub1",
+        "device_type",
+        "os",
+        "browser",
     ]
     assert (rows[1][7], rows[1][9]) == ("too_fast", REVENUE)
     assert "⚑ too_fast" in html

@@ -249,7 +249,7 @@ PAGES = {
                              lambda net, n: None, lambda response: 1, 3, growth=0),
     "adv campaign edit": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/",
                               _applications,  # the applicants are suggested for invitations
-                              _context_list("known_affiliates"), 8),  # + the events, their caps
+                              _context_list("known_affiliates"), 9),  # + events, caps, pages
     "adv event new": Page("advertiser1", "/portal/advertiser/campaigns/{campaign}/events/new/",
                           lambda net, n: None, lambda response: 1, 5, growth=0),
     "adv event edit": Page("advertiser1", "/portal/advertiser/events/{event}/",
@@ -290,6 +290,9 @@ PAGES = {
     "adv conversion detail": Page("advertiser1", "/portal/advertiser/conversions/{conversion}/",
                                   _history, lambda r: len(r.context["conversion"].history.all()),
                                   12, growth=9),
+    # session, user, profile, the campaigns to choose from, the latest reconciliations
+    "adv reconciliations": Page("advertiser1", "/portal/advertiser/reconciliations/",
+                                lambda net, n: None, lambda response: 1, 5, growth=0),
     "adv profile": Page("advertiser1", "/portal/profile/", lambda net, n: None,
                         lambda response: 1, 3, growth=0),
     # Affiliate portal
@@ -304,8 +307,9 @@ PAGES = {
                          _context_list("rows"), 7),
     "aff links": Page("affiliate1", "/portal/affiliate/links/", _links, _table, 5),
     "aff links csv": Page("affiliate1", "/portal/affiliate/links/?format=csv", _links, _csv, 4),
+    # + the campaign's landing pages to pin, and its targeting summary
     "aff link detail": Page("affiliate1", "/portal/affiliate/links/{link}/?sub1=x",
-                            lambda net, n: None, lambda response: 1, 4, growth=0),
+                            lambda net, n: None, lambda response: 1, 6, growth=0),
     # The smart links, their entries with campaigns, the campaigns to offer.
     "aff smart links": Page("affiliate1", "/portal/affiliate/smart-links/", _smart_links,
                             _context_list("rows"), 6),

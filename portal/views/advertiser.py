@@ -256,7 +256,7 @@ def _campaign_editor(request: AdvertiserRequest, campaign=None) -> HttpResponse:
             "events": events,
             "targeting_summary": targeting_summary(campaign.targeting) if campaign else "",
             "landing_pages": landing_pages,
-            "landing_page_form": LandingPageForm(),
+            "landing_page_form": LandingPageForm(auto_id="id_lp_%s"),
         },
     )
 
